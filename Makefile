@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+INDEX  ?= index
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test test-fast bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set up, ingest the sample corpus into ./index, then search it
+run: $(STAMP)
+	$(BIN)/kb ingest corpus/ --index $(INDEX)
+	$(BIN)/kb search --index $(INDEX) -k 3 "how can apprenticeships be made more inclusive?"
+	@echo
+	@echo "Index ready in ./$(INDEX). Ask your own questions with:"
+	@echo "  $(BIN)/kb search \"your question\"        (add --json for JSON, --help for filters)"
+
+## make test: set up, then run every test (the slow ones too)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest_labour_docs.py
+
+clean:
+	rm -rf $(INDEX) .pytest_cache build *.egg-info

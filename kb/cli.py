@@ -1,0 +1,305 @@
+"""The `kb` command: parse, make one library call, print (rich text on a terminal, or --json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from kb.config import DEFAULT_K, MAX_K, Settings
+from kb.errors import KBError, QueryError
+from kb.records import Filters, IngestReport, SearchResult, to_dict
+
+TYPE_STYLES = {"press_release": "cyan", "tool_report": "green", "skills_guide": "magenta"}
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(to_dict(data), ensure_ascii=False, indent=2))
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    index = overrides.pop("index", None) or ctx.obj.get("index")
+    return Settings.from_env(index_dir=index, **overrides)
+
+
+def handles_errors(fn: Callable) -> Callable:
+    """Translate kb's errors once, at the edge: a message on stderr and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except QueryError as exc:
+            raise click.UsageError(str(exc)) from None
+        except KBError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+index_option = click.option("--index", "index", metavar="DIR", help="Index folder (default ./index or $KB_INDEX).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--index", "index", metavar="DIR", help="Index folder (default ./index or $KB_INDEX).")
+@click.version_option(package_name="kb")
+@click.pass_context
+def main(ctx: click.Context, index: str | None) -> None:
+    """kb: find what the knowledge base knows, by meaning and by words.
+
+    \b
+    Start with:  kb ingest corpus/
+    Then ask:    kb search "how can apprenticeships be made more inclusive?"
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["index"] = index
+
+
+# -- ingest -----------------------------------------------------------------------------------------
+
+class _PlainProgress:
+    """One line per step, for logs and pipes."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.done = 0
+        self.total_chunks = 0
+        self.embedded_chunks = 0
+        self.started = time.perf_counter()
+
+    def start(self, files: int) -> None:
+        self.files = files
+        click.echo(f"ingest: {files} file(s) found", err=True)
+
+    def file_done(self, path: str, chunks: int) -> None:
+        self.done += 1
+        if chunks:
+            click.echo(f"  [{self.done}/{self.files}] {path}: {chunks} chunk(s)", err=True)
+
+    def embedding(self, total_chunks: int) -> None:
+        self.total_chunks = total_chunks
+        self.started = time.perf_counter()
+        click.echo(f"embedding {total_chunks} chunk(s)", err=True)
+
+    def embedded(self, chunks: int) -> None:
+        self.embedded_chunks += chunks
+        rate = self.embedded_chunks / max(time.perf_counter() - self.started, 1e-9)
+        click.echo(f"  {self.embedded_chunks}/{self.total_chunks} chunks ({rate:.1f} chunks/s)", err=True)
+
+    def finish(self) -> None:
+        pass
+
+
+class _RichProgress:
+    """A live progress bar on a terminal: files read, chunks embedded, chunks per second."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=_console(stderr=True), transient=False,
+        )
+        self.files_task = None
+        self.chunks_task = None
+        self.started = time.perf_counter()
+
+    def start(self, files: int) -> None:
+        self.progress.start()
+        self.files_task = self.progress.add_task("files", total=files, rate="")
+
+    def file_done(self, path: str, chunks: int) -> None:
+        self.progress.advance(self.files_task)
+
+    def embedding(self, total_chunks: int) -> None:
+        self.started = time.perf_counter()
+        self.chunks_task = self.progress.add_task("chunks", total=total_chunks, rate="")
+
+    def embedded(self, chunks: int) -> None:
+        task = self.progress.tasks[self.chunks_task]
+        rate = (task.completed + chunks) / max(time.perf_counter() - self.started, 1e-9)
+        self.progress.update(self.chunks_task, advance=chunks, rate=f"{rate:.1f} chunks/s")
+
+    def finish(self) -> None:
+        self.progress.stop()
+
+
+def _print_report(report: IngestReport) -> None:
+    console = _console()
+    counts = report.counts()
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    if not report.changed and not report.failed:
+        console.print(f"Nothing changed: {counts['unchanged']} document(s) up to date, 0 chunks embedded.")
+    else:
+        console.print(f"[bold]Ingested into {report.index_dir}[/]: {summary}; {report.chunks_embedded} chunk(s) embedded in {report.seconds:.1f} s.")
+    for failure in report.failed:
+        console.print(f"  [red]failed[/] {failure.path}: {failure.reason}", markup=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@index_option
+@click.option("--model", help="Embedding model: a sentence-transformers folder or name (default all-MiniLM-L6-v2).")
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.pass_context
+@handles_errors
+def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model: str | None, as_json: bool, quiet: bool) -> None:
+    """Add, update and remove documents so the index matches PATHS (files or folders)."""
+    from kb.service import KnowledgeBase
+
+    settings = _settings(ctx, index=index, model=model)
+    progress = None
+    if not quiet:
+        progress = _RichProgress() if sys.stderr.isatty() else _PlainProgress()
+    report = KnowledgeBase(settings).ingest(paths, progress=progress)
+    if as_json:
+        _print_json({**to_dict(report), "counts": report.counts()})
+    else:
+        _print_report(report)
+    usable = report.added or report.updated or report.unchanged
+    if not usable:
+        if not as_json:
+            click.echo("Error: nothing could be ingested (see the failures above).", err=True)
+        sys.exit(1)
+
+
+# -- search -----------------------------------------------------------------------------------------
+
+def _parse_where(values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    where: dict[str, list[str]] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. --where country=Kenya)", param_hint="--where")
+        where.setdefault(key.strip().lower(), []).append(value.strip())
+    return {k: tuple(v) for k, v in where.items()}
+
+
+def _check_date(value: str | None, name: str) -> str | None:
+    from kb.ingest.metadata import normalise_date
+
+    if value is None:
+        return None
+    date = normalise_date(value)
+    if date is None:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD", param_hint=name)
+    return date
+
+
+def _print_result(result: SearchResult) -> None:
+    from rich.text import Text
+
+    console = _console()
+    if not result.hits:
+        console.print(f"No results for “{result.query}”.")
+        return
+    if not result.confident:
+        console.print(Text("No confident match: none of these passages answers the question closely. "
+                           "Try other words, or fewer filters.", style="yellow"))
+        console.print()
+    for rank, hit in enumerate(result.hits, start=1):
+        head = Text(f"{rank:>2}. ", style="bold")
+        head.append(hit.title, style="bold")
+        head.append(f"  [{hit.type.replace('_', ' ')}]", style=TYPE_STYLES.get(hit.type, "white"))
+        if hit.date:
+            head.append(f"  {hit.date}", style="dim")
+        console.print(head)
+        for passage in hit.passages:
+            where = []
+            if passage.page is not None:
+                label = f" (printed {passage.page_label})" if passage.page_label and passage.page_label != str(passage.page) else ""
+                where.append(f"page {passage.page}{label}")
+            if passage.heading_path:
+                where.append(" › ".join(passage.heading_path))
+            line = Text("    ")
+            line.append(hit.doc_id, style="blue")
+            if where:
+                line.append("  " + " · ".join(where), style="dim")
+            console.print(line)
+            snippet = Text("    " + passage.snippet)
+            for start, end in passage.highlights:
+                snippet.stylize("bold yellow", start + 4, end + 4)
+            console.print(snippet)
+        console.print(Text(f"    score {hit.score:.4f} ({hit.score_kind})", style="dim"))
+        console.print()
+    console.print(Text(f"{len(result.hits)} document(s), {result.mode} search, {result.took_ms:.0f} ms", style="dim"))
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("-k", "k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="Number of documents.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+@click.option("--type", "types", multiple=True, help="Only this document type (repeatable).")
+@click.option("--lang", "languages", multiple=True, help="Only this language code, e.g. en (repeatable).")
+@click.option("--since", help="Only documents dated on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", help="Only documents dated on or before (YYYY[-MM[-DD]]).")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE", help="Only documents whose metadata KEY has VALUE, e.g. country=Kenya.")
+@index_option
+@json_option
+@click.pass_context
+@handles_errors
+def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, types: tuple[str, ...], languages: tuple[str, ...],
+           since: str | None, until: str | None, where: tuple[str, ...], index: str | None, as_json: bool) -> None:
+    """Find the documents that best answer QUERY."""
+    from kb.service import KnowledgeBase
+
+    text = " ".join(query).strip()
+    if not text:
+        raise click.UsageError("The query is empty. Example: kb search \"apprenticeships for women\"")
+    filters = Filters(
+        types=tuple(types), languages=tuple(languages), since=_check_date(since, "--since"),
+        until=_check_date(until, "--until"), where=_parse_where(where),
+    )
+    result = KnowledgeBase(_settings(ctx, index=index)).search(text, k=k, mode=mode, filters=filters)
+    if as_json:
+        _print_json(result)
+    else:
+        _print_result(result)
+
+
+# -- info -------------------------------------------------------------------------------------------
+
+@main.command()
+@index_option
+@json_option
+@click.pass_context
+@handles_errors
+def info(ctx: click.Context, index: str | None, as_json: bool) -> None:
+    """What is in the index: documents, chunks, model, size, last update."""
+    from kb.service import KnowledgeBase
+
+    data = KnowledgeBase(_settings(ctx, index=index)).info()
+    if as_json:
+        _print_json(data)
+        return
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("index", data.index_dir)
+    table.add_row("documents", f"{data.documents}  ({', '.join(f'{n} {t}' for t, n in data.types.items())})")
+    table.add_row("chunks", str(data.chunks))
+    table.add_row("model", f"{data.model}  (dimension {data.dimension}, sha256 {data.model_hash[:12]})")
+    table.add_row("size on disk", f"{data.size_bytes / 2**20:.1f} MB")
+    table.add_row("last update", data.updated_at)
+    table.add_row("created", data.created_at)
+    _console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Where vectors and text live, and how they are searched."""

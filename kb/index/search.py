@@ -1,0 +1,352 @@
+"""Search: dense, keyword (FTS5 BM25) and hybrid retrieval, filters, grouping by document, snippets."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from kb.errors import QueryError
+from kb.index.store import IndexReader, facet_field
+from kb.ingest.chunking import split_sentences
+from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODES = ("hybrid", "dense", "keyword")
+# Reciprocal rank fusion constant (Cormack et al. 2009): damps the head of each ranking.
+RRF_K = 60
+# Chunk candidates each retriever contributes before grouping by document.
+CANDIDATE_CHUNKS = 200
+# BM25 field weights for (title, heading path, chunk text).
+BM25_WEIGHTS = (2.0, 1.0, 1.0)
+PASSAGES_PER_HIT = 2
+SNIPPET_CHARS = 280
+# A best passage below this cosine similarity to the query is "no confident match".
+# Calibrated on the sample corpus question set (see benchmarks/relevance and README).
+CONFIDENCE_THRESHOLD = 0.35
+# Facets counted over the documents in the candidate pool of a query.
+FACET_FIELDS = ("type", "topic", "country", "language", "year")
+
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
+    on once only or other our ours ourselves out over own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves""".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+Scorer = Callable[[list[str]], "np.ndarray"]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("porter")
+
+
+def query_terms(query: str) -> list[str]:
+    """The query's words that carry meaning: lowercased, stop words dropped (all kept if nothing is left)."""
+    words = [w.lower() for w in _WORD.findall(query)]
+    kept = [w for w in words if w not in _STOPWORDS]
+    return list(dict.fromkeys(kept or words))
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word.lower())
+
+
+def fts_query(terms: Sequence[str]) -> str:
+    """An FTS5 MATCH expression: any of the terms (each quoted, so no operator injection)."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+# -- filters ---------------------------------------------------------------------------------------
+
+def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
+    """Doc ids that pass the filters; None when there are no filters (everything passes)."""
+    if not filters:
+        return None
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.types:
+        clauses.append(f"d.type IN ({','.join('?' * len(filters.types))})")
+        params.extend(filters.types)
+    if filters.languages:
+        clauses.append(f"d.language IN ({','.join('?' * len(filters.languages))})")
+        params.extend(l.lower() for l in filters.languages)
+    if filters.since:
+        clauses.append("d.date IS NOT NULL AND d.date >= ?")
+        params.append(filters.since)
+    if filters.until:
+        # "until 2023" includes all of 2023: compare on the date's own precision.
+        clauses.append("d.date IS NOT NULL AND substr(d.date, 1, length(?)) <= ?")
+        params.extend([filters.until, filters.until])
+    for key, values in filters.where.items():
+        marks = ",".join("?" * len(values))
+        clauses.append(f"EXISTS (SELECT 1 FROM facets f WHERE f.doc_id = d.doc_id AND f.field = ? AND f.value IN ({marks}))")
+        params.append(facet_field(key))
+        params.extend(values)
+    rows = reader.query(f"SELECT d.doc_id FROM documents d WHERE {' AND '.join(clauses)}", params)
+    return {r[0] for r in rows}
+
+
+# -- retrievers --------------------------------------------------------------------------------------
+
+def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str] | None,
+                 limit: int = CANDIDATE_CHUNKS) -> list[tuple[int, float]]:
+    """[(chunk_id, cosine)] best first; inner product on normalised vectors = cosine."""
+    import faiss
+    import numpy as np
+
+    index = reader.vectors
+    if index.ntotal == 0:
+        return []
+    params = None
+    if allowed is not None:
+        ids = reader.chunk_ids_of(allowed)
+        if not ids:
+            return []
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(ids, dtype="int64")))
+        limit = min(limit, len(ids))
+    scores, ids = index.search(query_vector.reshape(1, -1).astype("float32"), min(limit, index.ntotal), params=params)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,
+                   limit: int = CANDIDATE_CHUNKS) -> list[tuple[int, float]]:
+    """[(chunk_id, bm25)] best first; FTS5's bm25() is lower-is-better, so it is negated."""
+    if not terms:
+        return []
+    w_title, w_heading, w_text = BM25_WEIGHTS
+    sql = (
+        f"SELECT f.rowid, -bm25(chunks_fts, {w_title}, {w_heading}, {w_text}) AS score, c.doc_id "
+        "FROM chunks_fts f JOIN chunks c ON c.chunk_id = f.rowid "
+        "WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?) LIMIT ?"
+    )
+    # Without filters, fetch just enough; with them, fetch more and filter (documents rarely number millions).
+    fetch = limit if allowed is None else limit * 10
+    rows = reader.query(sql, (fts_query(terms), w_title, w_heading, w_text, fetch))
+    out = [(int(r[0]), float(r[1])) for r in rows if allowed is None or r[2] in allowed]
+    return out[:limit]
+
+
+# -- fusion and grouping -------------------------------------------------------------------------------
+
+@dataclass
+class _DocCandidate:
+    doc_id: str
+    score: float
+    chunks: list[tuple[int, float]]  # (chunk_id, chunk-level fused score), best first
+
+
+def _group(ranked: Sequence[tuple[int, float]], chunk_doc: Mapping[int, str]) -> dict[str, list[tuple[int, float]]]:
+    groups: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for chunk_id, score in ranked:
+        groups[chunk_doc[chunk_id]].append((chunk_id, score))
+    return groups
+
+
+def fuse(rankings: Sequence[Sequence[tuple[int, float]]], chunk_doc: Mapping[int, str],
+         mode: str) -> list[_DocCandidate]:
+    """Documents ranked by the fused evidence of their chunks.
+
+    Single-retriever modes keep that retriever's own score (best chunk). Hybrid uses reciprocal rank
+    fusion of the document rankings, and of the chunk rankings to order each document's passages.
+    """
+    if len(rankings) == 1:
+        groups = _group(rankings[0], chunk_doc)
+        docs = [_DocCandidate(d, chunks[0][1], chunks) for d, chunks in groups.items()]
+        return sorted(docs, key=lambda c: -c.score)
+    doc_scores: dict[str, float] = defaultdict(float)
+    chunk_scores: dict[int, float] = defaultdict(float)
+    for ranked in rankings:
+        for rank, (chunk_id, _) in enumerate(ranked, start=1):
+            chunk_scores[chunk_id] += 1.0 / (RRF_K + rank)
+        for rank, doc_id in enumerate(dict.fromkeys(chunk_doc[c] for c, _ in ranked), start=1):
+            doc_scores[doc_id] += 1.0 / (RRF_K + rank)
+    groups = _group(sorted(chunk_scores.items(), key=lambda kv: -kv[1]), chunk_doc)
+    docs = [_DocCandidate(d, s, groups[d]) for d, s in doc_scores.items()]
+    return sorted(docs, key=lambda c: -c.score)
+
+
+# -- snippets ----------------------------------------------------------------------------------------
+
+def highlight_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
+    """[start, end) offsets of words in text whose stem is one of the query's stems."""
+    if not stems:
+        return []
+    return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group(0)) in stems]
+
+
+def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
+    """The [start, end) window of at most `size` chars holding the most distinct matched words."""
+    if len(text) <= size:
+        return 0, len(text)
+    best, best_start = -1, 0
+    for i, (start, _) in enumerate(spans):
+        begin = max(0, start - size // 4)
+        words = {text[s:e].lower() for s, e in spans[i:] if e <= begin + size}
+        if len(words) > best:
+            best, best_start = len(words), begin
+    if best < 0:
+        best_start = 0
+    return best_start, min(len(text), best_start + size)
+
+
+def make_snippet(text: str, stems: set[str], focus: tuple[int, int] | None = None,
+                 size: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short excerpt of text around the query's words (or around `focus`), with highlight offsets."""
+    spans = highlight_spans(text, stems)
+    if focus is not None and not spans:
+        start, end = focus
+        if end - start > size:
+            end = start + size
+        else:  # centre the sentence in the window
+            pad = (size - (end - start)) // 2
+            start, end = max(0, start - pad), min(len(text), end + pad)
+    else:
+        start, end = _window(text, spans, size)
+    # Snap to word boundaries so a snippet never starts or ends inside a word.
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + size // 2 else end
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    body = text[start:end].strip()
+    lead = len(text[start:end]) - len(text[start:end].lstrip())
+    shift = len(prefix) - start - lead
+    marks = tuple((s + shift, e + shift) for s, e in spans if s >= start + lead and e <= start + lead + len(body))
+    return prefix + body + suffix, marks
+
+
+def _best_sentence(text: str, scorer: Scorer | None) -> tuple[int, int] | None:
+    """Offsets of the sentence of text most similar to the query, by the embedding scorer."""
+    if scorer is None:
+        return None
+    sentences = split_sentences(text)
+    if len(sentences) < 2:
+        return None
+    scores = scorer(sentences[:24])
+    best = sentences[int(scores.argmax())]
+    start = text.find(best)
+    return (start, start + len(best)) if start >= 0 else None
+
+
+# -- the whole search ----------------------------------------------------------------------------------
+
+def facet_counts(reader: IndexReader, doc_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """{facet: {value: number of documents}} over the given documents."""
+    counts: dict[str, dict[str, int]] = {f: {} for f in FACET_FIELDS}
+    ids = list(doc_ids)
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        marks = ",".join("?" * len(part))
+        rows = reader.query(
+            f"SELECT field, value, count(DISTINCT doc_id) FROM facets WHERE doc_id IN ({marks}) "
+            f"AND field IN ({','.join('?' * len(FACET_FIELDS))}) GROUP BY field, value",
+            [*part, *FACET_FIELDS],
+        )
+        for field, value, n in rows:
+            counts[field][value] = counts[field].get(value, 0) + n
+    return {f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items() if v}
+
+
+def _passages(candidate: _DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
+              cosine: Mapping[int, float], scorer: Scorer | None) -> tuple[Passage, ...]:
+    passages = []
+    for chunk_id, score in candidate.chunks[:PASSAGES_PER_HIT]:
+        chunk = chunks[chunk_id]
+        focus = None
+        if not highlight_spans(chunk.text, stems):
+            focus = _best_sentence(chunk.text, scorer)  # a purely semantic match: show the closest sentence
+        snippet, marks = make_snippet(chunk.text, stems, focus)
+        passages.append(Passage(
+            chunk_id=chunk_id, snippet=snippet, highlights=marks, score=round(score, 6),
+            page=chunk.page, page_label=chunk.page_label, heading_path=chunk.heading_path,
+        ))
+    return tuple(passages)
+
+
+def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
+               encode: Callable[[list[str]], np.ndarray] | None) -> SearchResult:
+    """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes)."""
+    started = time.perf_counter()
+    if mode not in MODES:
+        raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
+    terms = query_terms(query)
+    allowed = allowed_documents(reader, filters)
+    query_vector = None
+    rankings: list[list[tuple[int, float]]] = []
+    cosine: dict[int, float] = {}
+    if mode in ("dense", "hybrid"):
+        if encode is None:
+            raise QueryError(f"mode {mode!r} needs the embedding model")
+        query_vector = encode([query])[0]
+        dense = dense_chunks(reader, query_vector, allowed)
+        cosine = dict(dense)
+        rankings.append(dense)
+    if mode in ("keyword", "hybrid"):
+        rankings.append(keyword_chunks(reader, terms, allowed))
+    candidate_ids = {c for ranked in rankings for c, _ in ranked}
+    chunks = reader.chunks(candidate_ids)
+    chunk_doc = {cid: ch.doc_id for cid, ch in chunks.items()}
+    rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
+    ranked_docs = fuse(rankings, chunk_doc, mode)
+    top = ranked_docs[:k]
+    documents = reader.documents(c.doc_id for c in top)
+
+    scorer: Scorer | None = None
+    if query_vector is not None and encode is not None:
+        qv = query_vector
+
+        def scorer(sentences: list[str]) -> np.ndarray:
+            return encode(sentences) @ qv
+
+    stems = {stem(t) for t in terms}
+    hits = []
+    for candidate in top:
+        doc: Document = documents[candidate.doc_id]
+        hits.append(Hit(
+            doc_id=doc.doc_id, title=doc.title, type=doc.type, date=doc.date, language=doc.language,
+            source=doc.source, score=round(candidate.score, 6),
+            score_kind={"dense": "cosine", "keyword": "bm25", "hybrid": "rrf"}[mode],
+            passages=_passages(candidate, chunks, stems, cosine, scorer), metadata=doc.metadata,
+        ))
+    if cosine:
+        best = max((cosine.get(p.chunk_id, 0.0) for h in hits for p in h.passages), default=0.0)
+        confident = best >= CONFIDENCE_THRESHOLD
+    else:
+        confident = bool(hits)
+    return SearchResult(
+        query=query, mode=mode, k=k, hits=tuple(hits), confident=confident,
+        facets=facet_counts(reader, [c.doc_id for c in ranked_docs]),
+        took_ms=round((time.perf_counter() - started) * 1000, 1),
+        filters=_filters_dict(filters),
+    )
+
+
+def _filters_dict(filters: Filters) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if filters.types:
+        out["type"] = list(filters.types)
+    if filters.languages:
+        out["language"] = list(filters.languages)
+    if filters.since:
+        out["since"] = filters.since
+    if filters.until:
+        out["until"] = filters.until
+    for key, values in filters.where.items():
+        out[facet_field(key)] = list(values)
+    return out

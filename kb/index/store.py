@@ -1,0 +1,503 @@
+"""The one place that knows the index layout on disk.
+
+    INDEX_DIR/
+      manifest.json          model, dimension, chunker, schema, counts, and the current snapshot's name
+      .lock                  held by the one process writing
+      snapshots/NAME/
+        kb.sqlite            documents, chunks (with provenance), facets, FTS5 keyword index
+        vectors.faiss        one vector per chunk, keyed by chunk_id
+
+A write builds a new snapshot beside the current one and then replaces manifest.json with an
+atomic rename: readers see the old snapshot or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.config import SNAPSHOTS_KEPT
+from kb.errors import DocumentNotFound, IndexLocked, IndexMismatch, IndexNotFound
+from kb.records import Chunk, Document, IndexInfo
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+SNAPSHOTS = "snapshots"
+DB_FILE = "kb.sqlite"
+VECTORS_FILE = "vectors.faiss"
+
+# Multi-valued metadata keys are filtered and counted under a singular facet name.
+FACET_ALIASES = {"topics": "topic", "countries": "country", "keywords": "keyword", "tags": "tag", "authors": "author"}
+
+_SCHEMA = """
+CREATE TABLE documents (
+    doc_id       TEXT PRIMARY KEY,
+    title        TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    date         TEXT,
+    language     TEXT,
+    source       TEXT NOT NULL,
+    root         TEXT NOT NULL,
+    format       TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    description  TEXT,
+    n_pages      INTEGER,
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    ingested_at  TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    chunk_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id       TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal      INTEGER NOT NULL,
+    text         TEXT NOT NULL,
+    n_tokens     INTEGER NOT NULL,
+    page         INTEGER,
+    page_label   TEXT,
+    heading_path TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX chunks_by_doc ON chunks(doc_id, ordinal);
+CREATE TABLE facets (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    field  TEXT NOT NULL,
+    value  TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (doc_id, field, value)
+);
+CREATE INDEX facets_by_value ON facets(field, value);
+-- BM25 over title, heading path and text; rowid = chunk_id. Porter stemming over unicode61 tokens.
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+    title, heading, text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """The manifest of an index; IndexNotFound (with the command to build one) when there is none."""
+    path = Path(index_dir) / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexNotFound(f"No index at {index_dir}. Run: kb ingest corpus/ --index {index_dir}") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexNotFound(f"The index manifest {path} is unreadable ({exc}). Rebuild: kb ingest PATH --index {index_dir}") from None
+
+
+def facet_field(key: str) -> str:
+    """The facet name for a metadata key: 'countries' -> 'country'."""
+    key = key.strip().lower()
+    return FACET_ALIASES.get(key, key)
+
+
+def _facet_rows(doc: Document) -> list[tuple[str, str, str]]:
+    rows = [(doc.doc_id, "type", doc.type)]
+    if doc.language:
+        rows.append((doc.doc_id, "language", doc.language))
+    if doc.date:
+        rows.append((doc.doc_id, "year", doc.date[:4]))
+    for key, values in doc.metadata.items():
+        rows.extend((doc.doc_id, facet_field(key), v) for v in values if len(v) <= 200)
+    return list(dict.fromkeys(rows))
+
+
+def _document_from_row(row: sqlite3.Row) -> Document:
+    return Document(
+        doc_id=row["doc_id"],
+        title=row["title"],
+        type=row["type"],
+        date=row["date"],
+        language=row["language"],
+        source=row["source"],
+        format=row["format"],
+        content_hash=row["content_hash"],
+        description=row["description"],
+        n_pages=row["n_pages"],
+        metadata={k: tuple(v) for k, v in json.loads(row["metadata"]).items()},
+    )
+
+
+def _chunk_from_row(row: sqlite3.Row) -> Chunk:
+    return Chunk(
+        doc_id=row["doc_id"],
+        ordinal=row["ordinal"],
+        text=row["text"],
+        n_tokens=row["n_tokens"],
+        page=row["page"],
+        page_label=row["page_label"],
+        heading_path=tuple(json.loads(row["heading_path"])),
+        chunk_id=row["chunk_id"],
+    )
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.execute("PRAGMA foreign_keys = ON")
+    db.row_factory = sqlite3.Row
+    return db
+
+
+class IndexReader:
+    """A read-only view of one snapshot: documents, chunks, facets, keyword index and vectors."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.manifest = read_manifest(self.index_dir)
+        if self.manifest.get("schema_version") != SCHEMA_VERSION:
+            raise IndexMismatch(
+                f"The index at {index_dir} has schema version {self.manifest.get('schema_version')}; this kb reads "
+                f"version {SCHEMA_VERSION}. Rebuild it: kb ingest PATH --index NEW_DIR"
+            )
+        self.snapshot = self.manifest["snapshot"]
+        self.snapshot_dir = self.index_dir / SNAPSHOTS / self.snapshot
+        try:
+            self.db = _connect(self.snapshot_dir / DB_FILE, read_only=True)
+            self.db.execute("SELECT 1 FROM documents LIMIT 1")
+        except sqlite3.Error as exc:
+            raise IndexNotFound(f"The index at {index_dir} is damaged ({exc}). Rebuild: kb ingest PATH --index {index_dir}") from None
+        self._vectors = None
+        self._lock = threading.Lock()
+
+    @property
+    def vectors(self):
+        """The FAISS index (loaded on first use)."""
+        if self._vectors is None:
+            with self._lock:
+                if self._vectors is None:
+                    import faiss
+
+                    self._vectors = faiss.read_index(str(self.snapshot_dir / VECTORS_FILE))
+        return self._vectors
+
+    def is_current(self) -> bool:
+        """False once a newer snapshot has replaced this one."""
+        try:
+            return read_manifest(self.index_dir).get("snapshot") == self.snapshot
+        except IndexNotFound:
+            return False
+
+    def close(self) -> None:
+        self.db.close()
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self.db.execute(sql, params).fetchall()
+
+    def document(self, doc_id: str) -> Document:
+        rows = self.query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+        if not rows:
+            raise DocumentNotFound(f"No document {doc_id!r} in the index. List them with: kb browse")
+        return _document_from_row(rows[0])
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, Document] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.query(f"SELECT * FROM documents WHERE doc_id IN ({marks})", part):
+                found[row["doc_id"]] = _document_from_row(row)
+        return found
+
+    def all_documents(self) -> list[Document]:
+        return [_document_from_row(r) for r in self.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
+        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
+        found: dict[int, Chunk] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.query(f"SELECT * FROM chunks WHERE chunk_id IN ({marks})", part):
+                found[row["chunk_id"]] = _chunk_from_row(row)
+        return found
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return [_chunk_from_row(r) for r in self.query("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))]
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
+        ids = list(doc_ids)
+        out: list[int] = []
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            out.extend(r[0] for r in self.query(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", part))
+        return out
+
+    def counts(self) -> tuple[int, int]:
+        row = self.query("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")[0]
+        return int(row[0]), int(row[1])
+
+    def info(self) -> IndexInfo:
+        documents, chunks = self.counts()
+        size = sum(f.stat().st_size for f in self.snapshot_dir.iterdir() if f.is_file())
+        model = self.manifest["model"]
+        types = {r[0]: r[1] for r in self.query("SELECT type, count(*) FROM documents GROUP BY type ORDER BY 2 DESC")}
+        return IndexInfo(
+            index_dir=str(self.index_dir),
+            documents=documents,
+            chunks=chunks,
+            model=model["name"],
+            model_hash=model["sha256"],
+            dimension=int(model["dimension"]),
+            schema_version=self.manifest["schema_version"],
+            size_bytes=size,
+            created_at=self.manifest["created_at"],
+            updated_at=self.manifest["updated_at"],
+            snapshot=self.snapshot,
+            chunker=self.manifest.get("chunker", {}),
+            types=types,
+        )
+
+
+class IndexWriter:
+    """Builds the next snapshot from the current one; `commit()` makes it current atomically.
+
+    Use as a context manager: it holds the index's write lock, and on an error the half-built
+    snapshot is deleted and the current one stays as it was.
+    """
+
+    def __init__(self, index_dir: Path, model: Mapping[str, Any], chunker: Mapping[str, Any]) -> None:
+        self.index_dir = Path(index_dir)
+        self.model = dict(model)
+        self.chunker = dict(chunker)
+        self._lock_fh = None
+        self.db: sqlite3.Connection | None = None
+        self.vectors = None
+        self.previous: dict[str, Any] | None = None
+        self.snapshot = ""
+        self.snapshot_dir = Path()
+        self.committed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> IndexWriter:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self._acquire_lock()
+        try:
+            self._open()
+        except BaseException:
+            self._release_lock()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self.db is not None:
+                self.db.close()
+            if not self.committed and self.snapshot_dir.name and self.snapshot_dir.exists():
+                shutil.rmtree(self.snapshot_dir, ignore_errors=True)
+        finally:
+            self._release_lock()
+
+    def _acquire_lock(self) -> None:
+        fh = open(self.index_dir / LOCK, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise IndexLocked(f"The index at {self.index_dir} is being written by {holder}. Wait for it to finish, then run again.") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"kb ingest (pid {os.getpid()})")
+        fh.flush()
+        self._lock_fh = fh
+
+    def _release_lock(self) -> None:
+        if self._lock_fh is not None:
+            with contextlib.suppress(OSError):
+                self._lock_fh.truncate(0)
+            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def _open(self) -> None:
+        import faiss
+
+        manifest_path = self.index_dir / MANIFEST
+        self.previous = read_manifest(self.index_dir) if manifest_path.exists() else None
+        if self.previous is not None:
+            self._check_compatible(self.previous)
+        self._remove_leftovers()
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        self.snapshot = f"{stamp}-{os.getpid()}"
+        self.snapshot_dir = self.index_dir / SNAPSHOTS / self.snapshot
+        self.snapshot_dir.mkdir(parents=True)
+        db_path = self.snapshot_dir / DB_FILE
+        if self.previous is None:
+            self.db = _connect(db_path, read_only=False)
+            self.db.executescript(_SCHEMA)
+            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(int(self.model["dimension"])))
+        else:
+            old_dir = self.index_dir / SNAPSHOTS / self.previous["snapshot"]
+            source = _connect(old_dir / DB_FILE, read_only=True)
+            self.db = _connect(db_path, read_only=False)
+            source.backup(self.db)
+            source.close()
+            self.vectors = faiss.read_index(str(old_dir / VECTORS_FILE))
+
+    def _check_compatible(self, manifest: Mapping[str, Any]) -> None:
+        if manifest.get("schema_version") != SCHEMA_VERSION:
+            raise IndexMismatch(
+                f"The index at {self.index_dir} has schema version {manifest.get('schema_version')}, this kb writes "
+                f"{SCHEMA_VERSION}. Ingest into a new index (--index NEW_DIR) or delete {self.index_dir}."
+            )
+        old = manifest["model"]
+        if old.get("sha256") != self.model.get("sha256") or int(old.get("dimension", 0)) != int(self.model["dimension"]):
+            raise IndexMismatch(
+                f"The index at {self.index_dir} was built with model {old.get('name')!r} (sha256 {str(old.get('sha256'))[:12]}…), "
+                f"but this run uses {self.model.get('name')!r} (sha256 {str(self.model.get('sha256'))[:12]}…). "
+                f"Use the same model (KB_MODEL / --model), or ingest into a new index with --index NEW_DIR."
+            )
+
+    def _remove_leftovers(self) -> None:
+        """Delete snapshot folders a killed run left behind (never the current one)."""
+        folder = self.index_dir / SNAPSHOTS
+        if not folder.is_dir():
+            return
+        keep = {self.previous["snapshot"]} if self.previous else set()
+        keep.update((self.previous or {}).get("previous_snapshots", []))
+        for child in folder.iterdir():
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+        for tmp in self.index_dir.glob(f".{MANIFEST}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    # -- reads the pipeline needs ----------------------------------------------------------
+    def known_documents(self) -> dict[str, tuple[str, str]]:
+        """{doc_id: (content_hash, root)} for every document in the snapshot being built."""
+        assert self.db is not None
+        return {r["doc_id"]: (r["content_hash"], r["root"]) for r in self.db.execute("SELECT doc_id, content_hash, root FROM documents")}
+
+    @property
+    def chunker_changed(self) -> bool:
+        """True when the previous snapshot was chunked with other settings (every document must be redone)."""
+        return self.previous is not None and self.previous.get("chunker") != self.chunker
+
+    # -- writes ---------------------------------------------------------------------------
+    def remove_documents(self, doc_ids: Iterable[str]) -> None:
+        """Delete documents with their chunks, vectors, facets and keyword rows."""
+        import numpy as np
+
+        assert self.db is not None
+        for doc_id in doc_ids:
+            ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
+            if ids:
+                self.vectors.remove_ids(np.asarray(ids, dtype="int64"))
+                self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
+            self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))  # cascades to chunks, facets
+
+    def add_document(self, doc: Document, root: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Insert one document, its chunks and their vectors (rows of `vectors` match `chunks`)."""
+        import numpy as np
+
+        assert self.db is not None
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for {doc.doc_id}")
+        self.db.execute(
+            "INSERT INTO documents (doc_id, title, type, date, language, source, root, format, content_hash, "
+            "description, n_pages, metadata, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                doc.doc_id, doc.title, doc.type, doc.date, doc.language, doc.source, root, doc.format,
+                doc.content_hash, doc.description, doc.n_pages,
+                json.dumps({k: list(v) for k, v in doc.metadata.items()}, ensure_ascii=False), _now(),
+            ),
+        )
+        self.db.executemany("INSERT OR IGNORE INTO facets (doc_id, field, value) VALUES (?,?,?)", _facet_rows(doc))
+        ids: list[int] = []
+        for chunk in chunks:
+            cur = self.db.execute(
+                "INSERT INTO chunks (doc_id, ordinal, text, n_tokens, page, page_label, heading_path) VALUES (?,?,?,?,?,?,?)",
+                (doc.doc_id, chunk.ordinal, chunk.text, chunk.n_tokens, chunk.page, chunk.page_label,
+                 json.dumps(list(chunk.heading_path), ensure_ascii=False)),
+            )
+            ids.append(int(cur.lastrowid))
+            self.db.execute(
+                "INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?,?,?,?)",
+                (cur.lastrowid, doc.title, " ".join(chunk.heading_path), chunk.text),
+            )
+        if ids:
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype="float32"), np.asarray(ids, dtype="int64"))
+
+    def commit(self) -> dict[str, Any]:
+        """Make the new snapshot current: flush SQLite and FAISS, then swap the manifest atomically."""
+        import faiss
+
+        assert self.db is not None
+        documents, chunks = self.db.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
+        if self.vectors.ntotal != chunks:
+            raise RuntimeError(f"index out of step: {self.vectors.ntotal} vectors for {chunks} chunks; nothing was written")
+        self.db.commit()
+        self.db.execute("PRAGMA optimize")
+        self.db.close()
+        self.db = None
+        faiss.write_index(self.vectors, str(self.snapshot_dir / VECTORS_FILE))
+        for file in self.snapshot_dir.iterdir():
+            with open(file, "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(self.snapshot_dir)
+        now = _now()
+        history = [self.previous["snapshot"]] + self.previous.get("previous_snapshots", []) if self.previous else []
+        kept = history[: SNAPSHOTS_KEPT - 1]
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "snapshot": self.snapshot,
+            "previous_snapshots": kept,
+            "model": self.model,
+            "index": {"kind": "flat", "metric": "inner_product", "ntotal": int(self.vectors.ntotal)},
+            "chunker": self.chunker,
+            "counts": {"documents": documents, "chunks": chunks},
+            "created_at": self.previous["created_at"] if self.previous else now,
+            "updated_at": now,
+        }
+        _atomic_write(self.index_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        self.committed = True
+        for old in history[SNAPSHOTS_KEPT - 1:]:
+            shutil.rmtree(self.index_dir / SNAPSHOTS / old, ignore_errors=True)
+        return manifest
+
+
+@contextlib.contextmanager
+def open_reader(index_dir: Path) -> Iterator[IndexReader]:
+    """A reader closed on exit."""
+    reader = IndexReader(index_dir)
+    try:
+        yield reader
+    finally:
+        reader.close()

@@ -1,0 +1,1 @@
+"""Ingest: files in -> documents -> chunks."""

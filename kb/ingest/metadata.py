@@ -1,0 +1,194 @@
+"""Document metadata: merge what the file, its sidecar and its folder say into one Document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from kb.errors import LoadError
+from kb.records import Document, LoadedFile
+
+# Folder names that tell a document's type when its metadata does not.
+_FOLDER_TYPES = {
+    "press-releases": "press_release", "press_releases": "press_release", "press-release": "press_release",
+    "pressreleases": "press_release", "news": "press_release", "newsroom": "press_release",
+    "tool-reports": "tool_report", "tool_reports": "tool_report", "tools": "tool_report",
+    "toolkits": "tool_report", "toolkit": "tool_report",
+    "skills-guides": "skills_guide", "skills_guides": "skills_guide", "guides": "skills_guide",
+    "guidance": "skills_guide",
+}
+_TYPE_ALIASES = {
+    "press release": "press_release", "press-release": "press_release", "news": "press_release",
+    "news release": "press_release", "tool report": "tool_report", "tool-report": "tool_report",
+    "toolkit": "tool_report", "tool": "tool_report", "skills guide": "skills_guide",
+    "skills-guide": "skills_guide", "guide": "skills_guide",
+}
+# Keys that are Document fields rather than free metadata.
+_CORE_KEYS = {"title", "date", "type", "language", "lang", "description", "summary", "_title_candidates"}
+_MULTI_SPLIT = re.compile(r"\s*[,;]\s*")
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """Metadata from NAME.meta.json (or NAME.ext.meta.json) beside the file; {} when there is none."""
+    for candidate in (path.with_name(path.stem + ".meta.json"), path.with_name(path.name + ".meta.json")):
+        if candidate.is_file():
+            try:
+                data = json.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise LoadError(f"sidecar {candidate.name} is not valid JSON ({exc}); fix or remove it") from None
+            if not isinstance(data, dict):
+                raise LoadError(f"sidecar {candidate.name} must hold a JSON object")
+            return data
+    return {}
+
+
+def sidecar_path(path: Path) -> Path | None:
+    """The sidecar file that read_sidecar would use, if any."""
+    for candidate in (path.with_name(path.stem + ".meta.json"), path.with_name(path.name + ".meta.json")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def normalise_type(value: Any) -> str | None:
+    """A document type from free text ("Press release" -> press_release); None when unknown or empty."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    key = value.strip().lower()
+    slug = key.replace(" ", "_").replace("-", "_")
+    return _TYPE_ALIASES.get(key) or slug
+
+
+def type_from_folders(rel_path: Path) -> str | None:
+    """The type implied by the nearest folder with a known name, e.g. press-releases/ -> press_release."""
+    for part in reversed(rel_path.parent.parts):
+        found = _FOLDER_TYPES.get(part.lower())
+        if found:
+            return found
+    return None
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d %B %Y", "%B %d, %Y", "%d %b %Y", "%b %d, %Y", "%Y%m%d", "%d.%m.%Y", "%d/%m/%Y")
+
+
+def normalise_date(value: Any) -> str | None:
+    """An ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when that is all there is); None when unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    if not text:
+        return None
+    if text.startswith("D:"):  # PDF date string D:YYYYMMDD...
+        text = text[2:10]
+    iso = re.match(r"^(\d{4})-(\d{2})-(\d{2})", text)
+    if iso:
+        try:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3])).isoformat()
+        except ValueError:
+            return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    month = re.match(r"^(\d{4})-(\d{2})$", text)
+    if month and 1 <= int(month[2]) <= 12:
+        return text
+    year = re.match(r"^(1[89]\d\d|20\d\d)$", text)
+    return year[1] if year else None
+
+
+def date_from_name(name: str) -> str | None:
+    """A date at the start of a file name: 2023-06-16-foo.md -> 2023-06-16, 2023-06-foo -> 2023-06."""
+    match = re.match(r"^(\d{4})[-_](\d{2})(?:[-_](\d{2}))?(?=[-_. ])", name)
+    if not match:
+        return None
+    return normalise_date("-".join(p for p in match.groups() if p))
+
+
+def normalise_language(value: Any) -> str | None:
+    """A two-letter language code from 'en', 'en-GB', 'English' or 'fr_FR'."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().lower()
+    names = {"english": "en", "french": "fr", "français": "fr", "spanish": "es", "español": "es",
+             "italian": "it", "italiano": "it", "dutch": "nl", "german": "de", "portuguese": "pt", "arabic": "ar"}
+    if text in names:
+        return names[text]
+    code = re.split(r"[-_]", text)[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def detect_language(text: str) -> str | None:
+    """The language of a text sample (py3langid); None for samples too short to tell."""
+    sample = text[:5000]
+    if len(sample.split()) < 5:
+        return None
+    import py3langid
+
+    code, _ = py3langid.classify(sample)
+    return code
+
+
+def _as_values(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple, set)):
+        items = [str(v).strip() for v in value if v is not None and not isinstance(v, (dict, list))]
+    elif isinstance(value, dict):
+        return ()
+    elif isinstance(value, str):
+        items = _MULTI_SPLIT.split(value.strip())
+    else:
+        items = [normalise_date(value) or str(value)]
+    return tuple(dict.fromkeys(i for i in items if i))
+
+
+def _title_from_name(path: Path) -> str:
+    stem = re.sub(r"^\d{4}[-_]\d{2}([-_]\d{2})?[-_]", "", path.stem)
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else path.name
+
+
+def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash: str, source: str) -> Document:
+    """One Document from a loaded file: metadata from the file, then its sidecar, then its folder and name."""
+    merged: dict[str, Any] = dict(loaded.metadata)
+    merged.update(read_sidecar(path))
+    sample = " ".join(s.text for s in loaded.sections[:20])[:5000]
+    language = normalise_language(merged.get("language") or merged.get("lang")) or detect_language(sample)
+
+    title = merged.get("title") if isinstance(merged.get("title"), str) and merged["title"].strip() else None
+    candidates = merged.get("_title_candidates") or ()
+    if not title and len(candidates) > 1 and language:
+        # Bilingual exports put titles in two languages in a row; prefer the one in the text's language.
+        title = next((c for c in candidates if detect_language(c + " " + c) == language), None)
+    title = title or loaded.title or _title_from_name(path)
+
+    doc_type = normalise_type(merged.get("type")) or type_from_folders(rel_path) or "other"
+    date = normalise_date(merged.get("date")) or date_from_name(path.name)
+    description = merged.get("description") or merged.get("summary")
+    extra = {
+        key: values
+        for key, value in merged.items()
+        if key not in _CORE_KEYS and not key.startswith("_") and (values := _as_values(value))
+    }
+    return Document(
+        doc_id=rel_path.as_posix(),
+        title=" ".join(str(title).split())[:300],
+        type=doc_type,
+        date=date,
+        language=language,
+        source=source,
+        format=loaded.format,
+        content_hash=content_hash,
+        description=" ".join(str(description).split())[:500] if description else None,
+        n_pages=loaded.n_pages,
+        metadata=extra,
+    )

@@ -1,0 +1,138 @@
+"""PDF loader (pypdf): text per page, physical page numbers, printed page labels, info metadata."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from kb.errors import EmptyDocument, EncryptedDocument, LoadError
+from kb.ingest.text import normalise_whitespace
+from kb.records import LoadedFile, Section
+
+# Titles that PDF producers write when the author wrote none.
+_JUNK_TITLE = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+|\S+\.(docx?|pdf|indd|qxd|rtf))", re.I)
+# A numbered heading line: "2. Steps", "3.1 Who takes part".
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^.!?]{2,90})$")
+_PAGE_NUMBER_LINE = re.compile(r"^(page\s+)?[\divxlc]{1,6}(\s*(/|of)\s*\d+)?$", re.I)
+
+
+def _repeated_lines(pages: list[list[str]]) -> set[str]:
+    """Lines printed on most pages (running headers and footers), compared without digits."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        edge = lines[:3] + lines[-3:]
+        counts.update({re.sub(r"\d+", "#", ln) for ln in edge if ln})
+    return {line for line, n in counts.items() if n >= max(3, 0.5 * len(pages))}
+
+
+def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, str]]:
+    """Join a page's lines into paragraphs; return [(heading or None, paragraph text)]."""
+    blocks: list[tuple[str | None, str]] = []
+    heading: str | None = None
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        text = " ".join(paragraph).strip()
+        paragraph.clear()
+        if text:
+            blocks.append((heading, text))
+
+    for raw in lines:
+        line = raw.strip()
+        if not line or re.sub(r"\d+", "#", line) in repeated or _PAGE_NUMBER_LINE.match(line):
+            if not line:
+                flush()
+            continue
+        numbered = _NUMBERED_HEADING.match(line)
+        if numbered and len(line) < 100:
+            flush()
+            heading = line
+            continue
+        if paragraph and paragraph[-1].endswith("-") and line[:1].islower():
+            paragraph[-1] = paragraph[-1][:-1] + line  # a word hyphenated across a line break
+        else:
+            paragraph.append(line)
+        if re.search(r"[.!?:;]\W*$", line) and len(line) < 60:
+            flush()  # a short line ending a sentence usually ends its paragraph
+    flush()
+    return blocks
+
+
+def _info_date(reader: Any) -> str | None:
+    try:
+        meta = reader.metadata
+        created = meta.creation_date if meta is not None else None
+    except Exception as exc:  # pypdf raises assorted errors on malformed date strings
+        logging.getLogger(__name__).debug("unreadable PDF date: %s", exc)
+        return None
+    return created.date().isoformat() if created is not None else None
+
+
+def load_pdf(path: Path) -> LoadedFile:
+    """A PDF: one section per page (and per numbered heading within a page), with page numbers and labels."""
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except (NotImplementedError, FileNotDecryptedError, PdfReadError) as exc:
+                raise EncryptedDocument(f"encrypted PDF that cannot be opened ({exc})") from None
+            if not opened:
+                raise EncryptedDocument("encrypted PDF that needs a password; save an unencrypted copy and ingest that")
+        n_pages = len(reader.pages)
+        has_labels = "/PageLabels" in reader.trailer["/Root"]
+        raw_pages: list[list[str]] = []
+        for page in reader.pages:
+            text = page.extract_text() or ""
+            raw_pages.append([ln.strip() for ln in normalise_whitespace(text).split("\n")])
+        labels = list(reader.page_labels) if has_labels else []
+    except (EncryptedDocument, LoadError):
+        raise
+    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError, AssertionError, ZeroDivisionError) as exc:
+        # pypdf signals broken files with many exception types; each one means "not a readable PDF".
+        raise LoadError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:160] or 'no detail'})") from None
+
+    repeated = _repeated_lines(raw_pages)
+    sections: list[Section] = []
+    heading: str | None = None
+    for number, lines in enumerate(raw_pages, start=1):
+        label = labels[number - 1] if number - 1 < len(labels) else None
+        for block_heading, text in _clean_page(lines, repeated):
+            heading = block_heading or heading
+            sections.append(Section(text=text, page=number, page_label=label, heading_path=(heading,) if heading else ()))
+    if not sections:
+        raise EmptyDocument(f"no extractable text in {n_pages} page(s): an image-only or scanned PDF needs OCR first")
+
+    title = None
+    try:
+        info_title = reader.metadata.title if reader.metadata is not None else None
+    except Exception:  # noqa: BLE001 - a broken info dictionary is not a reason to lose the text
+        info_title = None
+    if isinstance(info_title, str) and info_title.strip() and not _JUNK_TITLE.match(info_title.strip()):
+        title = normalise_whitespace(info_title)
+    if not title:
+        first_lines = [ln for ln in raw_pages[0] if ln and len(ln) > 3] if raw_pages else []
+        title = first_lines[0][:200] if first_lines else None
+    metadata: dict[str, Any] = {}
+    date = _info_date(reader)
+    if date:
+        metadata["date"] = date
+    try:
+        subject = reader.metadata.subject if reader.metadata is not None else None
+        author = reader.metadata.author if reader.metadata is not None else None
+    except Exception:  # noqa: BLE001 - same as above
+        subject = author = None
+    if isinstance(subject, str) and subject.strip():
+        metadata["description"] = subject.strip()
+    if isinstance(author, str) and author.strip():
+        metadata["author"] = author.strip()
+    return LoadedFile(title=title, sections=tuple(sections), format="pdf", metadata=metadata, n_pages=n_pages)

@@ -1,0 +1,200 @@
+"""Ingest: discover files, skip the unchanged, load, chunk, embed, write one snapshot, report."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kb.config import Settings
+from kb.embed import Embedder
+from kb.errors import KBError, LoadError
+from kb.index.store import IndexWriter
+from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input
+from kb.ingest.loaders import is_supported, loader_for
+from kb.ingest.metadata import build_document, sidecar_path
+from kb.records import Chunk, Document, FileFailure, IngestReport
+
+log = logging.getLogger(__name__)
+
+
+class IngestProgress(Protocol):
+    """What the pipeline tells a progress display; the CLI draws it, the library ignores it."""
+
+    def start(self, files: int) -> None: ...
+    def file_done(self, path: str, chunks: int) -> None: ...
+    def embedding(self, total_chunks: int) -> None: ...
+    def embedded(self, chunks: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+class _Silent:
+    def start(self, files: int) -> None: ...
+    def file_done(self, path: str, chunks: int) -> None: ...
+    def embedding(self, total_chunks: int) -> None: ...
+    def embedded(self, chunks: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    root: Path
+    path: Path
+    rel: Path
+    walked: bool  # found by walking a folder (so a missing file later means "removed")
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[_Candidate], list[FileFailure], set[str]]:
+    """Supported files under the given paths, failures for paths that cannot be used, and walked roots."""
+    found: list[_Candidate] = []
+    failures: list[FileFailure] = []
+    walked_roots: set[str] = set()
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_file():
+            resolved = path.resolve()
+            found.append(_Candidate(resolved.parent, resolved, Path(resolved.name), walked=False))
+            continue
+        if not path.is_dir():
+            failures.append(FileFailure(str(given), "not_found", "no such file or folder"))
+            continue
+        root = path.resolve()
+        walked_roots.add(str(root))
+        for folder, dirs, files in os.walk(root, followlinks=False, onerror=lambda e: failures.append(
+                FileFailure(str(e.filename), "unreadable", f"folder cannot be read: {e.strerror}"))):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+            for name in sorted(files):
+                if name.startswith(".") or name.endswith(".meta.json"):
+                    continue
+                file = Path(folder) / name
+                if not is_supported(file):
+                    continue
+                if file.is_symlink():
+                    target = file.resolve()
+                    if not target.is_relative_to(root):
+                        failures.append(FileFailure(str(file), "outside_root", "symlink to a file outside the ingested folder; not followed"))
+                        continue
+                found.append(_Candidate(root, file, file.relative_to(root), walked=True))
+    return found, failures, walked_roots
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file and of its sidecar metadata, so a metadata edit counts as a change."""
+    digest = hashlib.sha256()
+    for part in (path, sidecar_path(path)):
+        if part is None:
+            continue
+        with open(part, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _load(candidate: _Candidate, digest: str, settings: Settings, chunker: ChunkerSettings,
+          embedder: Embedder) -> tuple[Document, list[Chunk]]:
+    size = candidate.path.stat().st_size
+    if size == 0:
+        raise LoadError("empty file (0 bytes)")
+    if size > settings.max_file_bytes:
+        raise LoadError(f"file is {size / 2**20:.0f} MB, over the {settings.max_file_bytes / 2**20:.0f} MB limit (KB_MAX_FILE_MB)")
+    loaded = loader_for(candidate.path)(candidate.path)
+    doc = build_document(candidate.path, candidate.rel, loaded, digest, source=str(candidate.path))
+    chunks = chunk_document(doc.doc_id, doc.title, loaded.sections, chunker, embedder.count_tokens)
+    if not chunks:
+        raise LoadError("no text left after cleaning")
+    return doc, chunks
+
+
+def _embed(docs: list[tuple[Document, list[Chunk]]], embedder: Embedder, progress: IngestProgress):
+    """Vectors for every chunk, embedded in length-sorted batches to cut padding."""
+    import numpy as np
+
+    inputs = [embedding_input(c.context, c.text) for _, chunks in docs for c in chunks]
+    progress.embedding(len(inputs))
+    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+    vectors = np.zeros((len(inputs), embedder.dimension), dtype="float32")
+    step = max(embedder.batch_size * 4, 64)
+    for start in range(0, len(order), step):
+        batch = order[start:start + step]
+        vectors[batch] = embedder.encode([inputs[i] for i in batch])
+        progress.embedded(len(batch))
+    out = []
+    offset = 0
+    for _, chunks in docs:
+        out.append(vectors[offset:offset + len(chunks)])
+        offset += len(chunks)
+    return out
+
+
+def ingest(paths: Iterable[Path | str], settings: Settings, embedder: Embedder,
+           progress: IngestProgress | None = None) -> IngestReport:
+    """Bring the index at settings.index_dir in line with the files under `paths`."""
+    started = time.perf_counter()
+    progress = progress or _Silent()
+    candidates, failures, walked_roots = discover([Path(p) for p in paths])
+    chunker = ChunkerSettings(
+        chunk_tokens=settings.chunk_tokens,
+        overlap_tokens=settings.chunk_overlap,
+        max_seq_length=embedder.max_seq_length,
+    )
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    removed: list[str] = []
+    loaded: list[tuple[Document, list[Chunk], str]] = []
+
+    with IndexWriter(settings.index_dir, embedder.describe(), chunker.as_dict()) as writer:
+        known = writer.known_documents()
+        redo_all = writer.chunker_changed
+        seen: set[str] = set()
+        progress.start(len(candidates))
+        for candidate in candidates:
+            doc_id = candidate.rel.as_posix()
+            if doc_id in seen:
+                failures.append(FileFailure(str(candidate.path), "duplicate_id", f"another ingested file already has the id {doc_id!r}"))
+                continue
+            seen.add(doc_id)
+            try:
+                digest = content_hash(candidate.path)
+                if doc_id in known and known[doc_id][0] == digest and not redo_all:
+                    unchanged.append(doc_id)
+                    progress.file_done(doc_id, 0)
+                    continue
+                doc, chunks = _load(candidate, digest, settings, chunker, embedder)
+            except KBError as exc:
+                failures.append(FileFailure(str(candidate.path), exc.code, str(exc)))
+                progress.file_done(doc_id, 0)
+                continue
+            except (OSError, MemoryError, RecursionError, UnicodeError) as exc:
+                failures.append(FileFailure(str(candidate.path), "unreadable", f"{type(exc).__name__}: {exc}"))
+                progress.file_done(doc_id, 0)
+                continue
+            loaded.append((doc, chunks, str(candidate.root)))
+            (updated if doc_id in known else added).append(doc_id)
+            progress.file_done(doc_id, len(chunks))
+
+        removed = sorted(d for d, (_, root) in known.items() if root in walked_roots and d not in seen)
+        vectors = _embed([(d, c) for d, c, _ in loaded], embedder, progress) if loaded else []
+        if loaded or removed:
+            writer.remove_documents(updated + removed)
+            for (doc, chunks, root), vecs in zip(loaded, vectors):
+                writer.add_document(doc, root, chunks, vecs)
+            writer.commit()
+        progress.finish()
+
+    return IngestReport(
+        index_dir=str(settings.index_dir),
+        added=tuple(added),
+        updated=tuple(updated),
+        unchanged=tuple(unchanged),
+        removed=tuple(removed),
+        failed=tuple(failures),
+        chunks_embedded=sum(len(c) for _, c, _ in loaded),
+        seconds=round(time.perf_counter() - started, 3),
+    )

@@ -1,0 +1,194 @@
+"""Plain text and Markdown loaders, and the byte decoding every text format shares."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+from typing import Any
+
+from kb.errors import EmptyDocument, LoadError
+from kb.records import LoadedFile, Section
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_bytes(data: bytes) -> str:
+    """Text from bytes: a BOM wins, then strict UTF-8, then the detected charset, then Windows-1252."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        raise LoadError("binary data, not text (NUL bytes and no byte-order mark)")
+    from charset_normalizer import from_bytes  # a dependency of trafilatura; only needed for legacy encodings
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("cp1252", errors="replace")
+
+
+def looks_binary(text: str) -> bool:
+    """True when decoded text is mostly control characters: junk, not prose."""
+    sample = text[:20_000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t\f") or ch == "\ufffd")
+    return bad / len(sample) > 0.05
+
+
+def normalise_whitespace(text: str) -> str:
+    """Collapse runs of spaces and tabs, keep paragraph breaks, drop control characters."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u00ad", "")
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def _read_text(path: Path) -> str:
+    text = decode_bytes(path.read_bytes())
+    if looks_binary(text):
+        raise LoadError("binary data, not text")
+    return text
+
+
+def load_text(path: Path) -> LoadedFile:
+    """A plain-text file: the first short line is the title, the rest is one section."""
+    text = normalise_whitespace(_read_text(path))
+    if not text:
+        raise EmptyDocument("the file holds no text")
+    first, _, rest = text.partition("\n")
+    title = first.strip() if 0 < len(first.strip()) <= 200 and rest.strip() else None
+    return LoadedFile(title=title, sections=(Section(text=text),), format="text")
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+# ATX headings; "##Title" without a space is accepted because real exports write it.
+_ATX = re.compile(r"^(#{1,6})[ \t]*([^#\n].*?)[ \t]*#*[ \t]*$")
+_SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^(```|~~~)")
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Split YAML front matter from a Markdown body; broken YAML is a LoadError that says where."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark is not None else ""
+        raise LoadError(f"front matter is not valid YAML{where}; fix it or remove the '---' block") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LoadError("front matter must be a YAML mapping of key: value lines")
+    return data, text[match.end():]
+
+
+def strip_markdown_inline(text: str) -> str:
+    """Markdown and stray HTML markup out of a line of prose, keeping the words."""
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
+    text = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", text)  # reference links
+    text = re.sub(r"<[^>\n]{1,400}>", " ", text)  # inline HTML tags
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"\1", text)
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.M)  # block quotes
+    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.M)  # table rules
+    return text
+
+
+def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
+    """Sections of a Markdown body, one per heading, and the headings that come before any text."""
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    leading_headings: list[str] = []  # headings before any body text: title candidates
+    seen_body = False
+    buffer: list[str] = []
+    in_fence = False
+    skip_underline = False
+    lines = body.split("\n")
+
+    def flush() -> None:
+        nonlocal seen_body
+        text = normalise_whitespace(strip_markdown_inline("\n".join(buffer)))
+        buffer.clear()
+        if text:
+            seen_body = True
+            sections.append(Section(text=text, heading_path=tuple(h for _, h in stack)))
+
+    def open_heading(level: int, title: str) -> None:
+        flush()
+        title = normalise_whitespace(strip_markdown_inline(title))
+        if not title:
+            return
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+        if not seen_body:
+            leading_headings.append(title)
+
+    for i, line in enumerate(lines):
+        if skip_underline:  # the ===/--- line under a setext heading
+            skip_underline = False
+            continue
+        if _FENCE.match(line.strip()):
+            in_fence = not in_fence
+            continue
+        if not in_fence:
+            atx = _ATX.match(line)
+            if atx:
+                open_heading(len(atx.group(1)), atx.group(2))
+                continue
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            prev_blank = not buffer or not buffer[-1].strip()
+            if (
+                prev_blank
+                and line.strip()
+                and len(line) < 200
+                and _SETEXT.match(nxt)
+                and not line.lstrip().startswith(("-", "*", "|", ">"))
+            ):
+                open_heading(1 if nxt.startswith("=") else 2, line)
+                skip_underline = True
+                continue
+        buffer.append(line)
+    flush()
+    return sections, leading_headings
+
+
+def load_markdown(path: Path) -> LoadedFile:
+    """A Markdown file: YAML front matter as metadata, one section per heading with its heading path."""
+    front, body = parse_front_matter(_read_text(path).replace("\r\n", "\n"))
+    sections, leading_headings = markdown_sections(body)
+    if not sections:
+        raise EmptyDocument("the Markdown file holds no text under its headings")
+    metadata = dict(front)
+    if leading_headings:
+        metadata.setdefault("_title_candidates", tuple(leading_headings))
+    title = front.get("title") if isinstance(front.get("title"), str) else None
+    return LoadedFile(
+        title=title or (leading_headings[0] if leading_headings else None),
+        sections=tuple(sections),
+        format="markdown",
+        metadata=metadata,
+    )

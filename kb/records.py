@@ -1,0 +1,223 @@
+"""The records that travel between modules: frozen dataclasses with one `to_dict` path.
+
+Vocabulary, end to end: a *document* is split into *chunks*; each chunk has a *vector*; a search
+returns *hits* (one per document) each carrying its best *passages*.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DOCUMENT_TYPES = ("press_release", "tool_report", "skills_guide", "other")
+
+
+def to_dict(record: Any) -> Any:
+    """A JSON-ready copy of a record (tuples become lists, mappings plain dicts)."""
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        out = {f.name: to_dict(getattr(record, f.name)) for f in dataclasses.fields(record) if not f.name.startswith("_")}
+        extra = getattr(record, "_extra_fields", None)
+        if extra:
+            out.update({name: to_dict(getattr(record, name)) for name in extra})
+        return out
+    if isinstance(record, Mapping):
+        return {str(k): to_dict(v) for k, v in record.items()}
+    if isinstance(record, (list, tuple)):
+        return [to_dict(v) for v in record]
+    return record
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text from one place in a file: a PDF page, or the body under one heading."""
+
+    text: str
+    page: int | None = None  # physical page, 1-based
+    page_label: str | None = None  # the printed label, only where the PDF defines labels
+    heading_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """What a loader extracts from one file, before ids and ingest bookkeeping."""
+
+    title: str | None
+    sections: tuple[Section, ...]
+    format: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    n_pages: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One ingested file with its provenance."""
+
+    doc_id: str
+    title: str
+    type: str
+    date: str | None
+    language: str | None
+    source: str
+    format: str
+    content_hash: str
+    description: str | None = None
+    n_pages: int | None = None
+    # Multi-valued facets and any other metadata the file carried: {"topics": ("youth",), ...}
+    metadata: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A token-bounded piece of one document, with where it came from."""
+
+    doc_id: str
+    ordinal: int
+    text: str
+    n_tokens: int
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: tuple[str, ...] = ()
+    chunk_id: int | None = None
+    context: str = ""  # the title/heading line embedded before the text (known at ingest, not stored)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk shown in a hit: a snippet with [start, end) highlight offsets into the snippet."""
+
+    chunk_id: int
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+    score: float
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One document in a result list, with up to a few of its best passages."""
+
+    doc_id: str
+    title: str
+    type: str
+    date: str | None
+    language: str | None
+    source: str
+    score: float
+    score_kind: str
+    passages: tuple[Passage, ...]
+    metadata: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    # The best passage's fields, flattened for simple consumers (`--json`, the API).
+    _extra_fields = ("chunk_id", "page", "page_label", "heading_path", "snippet", "highlights")
+
+    @property
+    def chunk_id(self) -> int:
+        return self.passages[0].chunk_id
+
+    @property
+    def page(self) -> int | None:
+        return self.passages[0].page
+
+    @property
+    def page_label(self) -> str | None:
+        return self.passages[0].page_label
+
+    @property
+    def heading_path(self) -> tuple[str, ...]:
+        return self.passages[0].heading_path
+
+    @property
+    def snippet(self) -> str:
+        return self.passages[0].snippet
+
+    @property
+    def highlights(self) -> tuple[tuple[int, int], ...]:
+        return self.passages[0].highlights
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The answer to one query: hits (one per document), facet counts and a confidence flag."""
+
+    query: str
+    mode: str
+    k: int
+    hits: tuple[Hit, ...]
+    confident: bool
+    facets: Mapping[str, Mapping[str, int]]
+    took_ms: float
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file the ingest run could not use, and why."""
+
+    path: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run did, file by file."""
+
+    index_dir: str
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+    failed: tuple[FileFailure, ...]
+    chunks_embedded: int
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def counts(self) -> dict[str, int]:
+        """How many documents fell in each outcome."""
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": len(self.failed),
+        }
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What `kb info` shows: size, model and freshness of an index."""
+
+    index_dir: str
+    documents: int
+    chunks: int
+    model: str
+    model_hash: str
+    dimension: int
+    schema_version: int
+    size_bytes: int
+    created_at: str
+    updated_at: str
+    snapshot: str
+    chunker: Mapping[str, Any] = field(default_factory=dict)
+    types: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a search may return. Values within one field are OR-ed; fields are AND-ed."""
+
+    types: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None  # ISO date, inclusive
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # facet -> accepted values
+
+    def __bool__(self) -> bool:
+        return bool(self.types or self.languages or self.since or self.until or self.where)

@@ -1,0 +1,65 @@
+"""Small real PDFs made on the fly for loader tests (fpdf2 writes, pypdf adds labels and encryption)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def make_pdf(path: Path, pages: list[str], title: str | None = None, created: str | None = "20210314",
+             footer: str | None = "Skills toolkit") -> Path:
+    """A PDF with one page per text, a running footer and a printed page number on each page."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    if title:
+        pdf.set_title(title)
+    if created:
+        import datetime as dt
+
+        pdf.set_creation_date(dt.datetime.strptime(created, "%Y%m%d").replace(tzinfo=dt.timezone.utc))
+    for number, text in enumerate(pages, start=1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        pdf.set_xy(15, 20)
+        pdf.multi_cell(180, 6, text)
+        if footer:
+            pdf.set_xy(15, 280)
+            pdf.cell(0, 5, f"{footer} - page {number}")
+    pdf.output(str(path))
+    return path
+
+
+def add_page_labels(path: Path, front_pages: int) -> Path:
+    """Label the first `front_pages` pages i, ii, ... and the rest 1, 2, ... (like a real report)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(path))
+    n = len(writer.pages)
+    writer.set_page_label(0, front_pages - 1, style="/r")
+    writer.set_page_label(front_pages, n - 1, style="/D", start=1)
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def encrypt_pdf(path: Path, user_password: str, owner_password: str = "owner") -> Path:
+    """Encrypt a PDF in place (AES-256)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(path))
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="AES-256")
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def make_image_only_pdf(path: Path) -> Path:
+    """A PDF whose only page holds a drawing and no text (like a scan)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60, style="F")
+    pdf.output(str(path))
+    return path

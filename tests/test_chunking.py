@@ -1,0 +1,51 @@
+"""Chunks are bounded by the model's own tokenizer, follow sentences, and keep provenance."""
+
+from __future__ import annotations
+
+from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input, split_sentences
+from kb.records import Section
+
+
+def test_sentences_are_not_split_after_abbreviations():
+    text = "See Art. 3 of Convention No. 138, e.g. for minimum ages. The ILO agreed. Mr. Diallo spoke."
+    assert split_sentences(text) == [
+        "See Art. 3 of Convention No. 138, e.g. for minimum ages.",
+        "The ILO agreed.",
+        "Mr. Diallo spoke.",
+    ]
+
+
+def test_every_chunk_fits_the_model_even_with_a_huge_sentence(embedder):
+    settings = ChunkerSettings(chunk_tokens=200, overlap_tokens=40, max_seq_length=embedder.max_seq_length)
+    monster = " ".join(["apprenticeship-based-learning-arrangements"] * 400)  # one 'sentence' of ~4,000 tokens
+    sections = [Section(text="Short opening. " + monster + ". Closing words.", page=1)]
+    chunks = chunk_document("d", "A very long title " * 30, sections, settings, embedder.count_tokens)
+    assert len(chunks) > 10
+    for chunk in chunks:
+        full = embedding_input(chunk.context, chunk.text)  # exactly what the pipeline embeds
+        assert embedder.count_tokens([full])[0] <= embedder.max_seq_length
+        assert chunk.n_tokens <= embedder.max_seq_length
+
+
+def test_overlap_repeats_the_last_sentence_of_the_previous_chunk(fake_embedder):
+    sentences = [f"Sentence number {i} talks about training topic {i}." for i in range(40)]
+    settings = ChunkerSettings(chunk_tokens=40, overlap_tokens=12, max_seq_length=128)
+    chunks = chunk_document("d", "T", [Section(text=" ".join(sentences))], settings, fake_embedder.count_tokens)
+    assert len(chunks) > 3
+    for prev, nxt in zip(chunks, chunks[1:]):
+        last_sentence = split_sentences(prev.text)[-1]
+        assert nxt.text.startswith(last_sentence)
+
+
+def test_chunks_stay_on_their_page_and_heading(fake_embedder):
+    settings = ChunkerSettings(chunk_tokens=60, overlap_tokens=10, max_seq_length=128)
+    sections = [
+        Section(text="Page one talks about wages. " * 10, page=1, heading_path=("1. Wages",)),
+        Section(text="Page two talks about safety. " * 10, page=2, heading_path=("2. Safety",)),
+    ]
+    chunks = chunk_document("d", "T", sections, settings, fake_embedder.count_tokens)
+    assert {c.page for c in chunks} == {1, 2}
+    for chunk in chunks:
+        assert ("wages" in chunk.text) == (chunk.page == 1)
+        assert chunk.heading_path == (("1. Wages",) if chunk.page == 1 else ("2. Safety",))
+    assert [c.ordinal for c in chunks] == list(range(len(chunks)))

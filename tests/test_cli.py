@@ -1,0 +1,98 @@
+"""The `kb` command through click's runner: exit codes, text and --json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import main
+from tests.conftest import CORPUS
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_help_lists_the_commands(runner):
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0, result.output
+    for command in ("ingest", "search", "info"):
+        assert command in result.output
+
+
+def test_search_without_an_index_says_how_to_build_one(runner, tmp_path):
+    result = runner.invoke(main, ["search", "--index", str(tmp_path / "none"), "apprenticeships"])
+    assert result.exit_code == 1
+    assert f"No index at {tmp_path / 'none'}. Run: kb ingest corpus/" in result.output
+
+
+def test_empty_query_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["search", "--index", str(tmp_path), "   "])
+    assert result.exit_code == 2
+    assert "empty" in result.output
+
+
+@pytest.mark.slow
+def test_search_json_has_the_promised_fields(runner, corpus_kb):
+    index = str(corpus_kb.settings.index_dir)
+    result = runner.invoke(main, ["search", "--index", index, "--json", "-k", "3", "certifying skills of returning migrant workers"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert len(data["hits"]) == 3 and isinstance(data["confident"], bool) and "type" in data["facets"]
+    for hit in data["hits"]:
+        for field in ("doc_id", "title", "type", "date", "source", "page", "score", "snippet", "chunk_id"):
+            assert field in hit
+    assert data["hits"][0]["doc_id"] == "press-releases/2021-07-nepal-rpl-returning-migrant-workers.txt"
+
+
+@pytest.mark.slow
+def test_search_text_output_shows_title_citation_and_snippet(runner, corpus_kb):
+    index = str(corpus_kb.settings.index_dir)
+    result = runner.invoke(main, ["search", "--index", index, "-k", "2", "which assessment methods does RPL use?"])
+    assert result.exit_code == 0, result.output
+    assert "Recognition of Prior Learning" in result.output
+    assert "page " in result.output
+
+
+@pytest.mark.slow
+def test_search_filters_by_type(runner, corpus_kb):
+    index = str(corpus_kb.settings.index_dir)
+    result = runner.invoke(main, ["search", "--index", index, "--json", "--type", "press_release", "apprenticeships"])
+    assert result.exit_code == 0, result.output
+    assert {h["type"] for h in json.loads(result.output)["hits"]} == {"press_release"}
+
+
+@pytest.mark.slow
+def test_info_json(runner, corpus_kb):
+    result = runner.invoke(main, ["info", "--index", str(corpus_kb.settings.index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["documents"] >= 24 and data["model"] == "all-MiniLM-L6-v2" and data["dimension"] == 384
+
+
+@pytest.mark.slow
+def test_ingest_reports_failures_and_exit_codes(runner, tmp_path):
+    folder = tmp_path / "docs"
+    shutil.copytree(CORPUS / "tool-reports", folder)
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4 broken")
+    index = str(tmp_path / "index")
+    result = runner.invoke(main, ["ingest", str(folder), "--index", index, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["counts"]["added"] >= 5 and report["counts"]["failed"] == 1
+    assert report["failed"][0]["path"].endswith("corrupt.pdf")
+
+    again = runner.invoke(main, ["ingest", str(folder), "--index", index])
+    assert again.exit_code == 0, again.output
+    assert "Nothing changed" in again.stdout or "0 chunk(s) embedded" in again.stdout
+
+    only_bad = tmp_path / "bad"
+    only_bad.mkdir()
+    (only_bad / "x.pdf").write_bytes(b"junk")
+    result = runner.invoke(main, ["ingest", str(only_bad), "--index", str(tmp_path / "other")])
+    assert result.exit_code == 1
+    assert "nothing could be ingested" in result.output

@@ -1,0 +1,220 @@
+"""Loaders turn real files into clean text with provenance; bad files fail with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.errors import EmptyDocument, EncryptedDocument, LoadError, UnsupportedFile
+from kb.ingest.html import load_html
+from kb.ingest.loaders import loader_for
+from kb.ingest.metadata import build_document, date_from_name, normalise_date
+from kb.ingest.pdf import load_pdf
+from kb.ingest.text import load_markdown, load_text
+from tests.pdfs import add_page_labels, encrypt_pdf, make_image_only_pdf, make_pdf
+
+PAGES = [
+    "Apprenticeship toolkit\nA guide for small firms",
+    "1. Introduction\nSmall firms train apprentices when the costs are shared with the state.",
+    "2. Assessment\nApprentices are assessed by portfolio, observation at work and a final interview.",
+    "3. Wages\nApprentices receive a training wage that rises as their skills grow.",
+]
+
+
+def test_pdf_pages_are_numbered_from_one_and_keep_their_text(tmp_path):
+    loaded = load_pdf(make_pdf(tmp_path / "t.pdf", PAGES, title="Apprenticeship toolkit for SMEs"))
+    assert loaded.n_pages == 4
+    assert loaded.title == "Apprenticeship toolkit for SMEs"
+    assert loaded.metadata["date"] == "2021-03-14"
+    by_page = {s.page: s for s in loaded.sections}
+    assert "portfolio, observation" in by_page[3].text
+    assert by_page[3].heading_path == ("2. Assessment",)
+    assert all(s.page_label is None for s in loaded.sections), "no labels unless the PDF defines them"
+
+
+def test_pdf_running_footer_and_page_numbers_are_removed(tmp_path):
+    loaded = load_pdf(make_pdf(tmp_path / "t.pdf", PAGES))
+    text = " ".join(s.text for s in loaded.sections)
+    assert "Skills toolkit - page" not in text
+
+
+def test_pdf_printed_page_labels_are_kept(tmp_path):
+    path = add_page_labels(make_pdf(tmp_path / "t.pdf", PAGES), front_pages=2)
+    labels = {s.page: s.page_label for s in load_pdf(path).sections}
+    assert labels[1] == "i" and labels[2] == "ii"
+    assert labels[3] == "1" and labels[4] == "2"
+
+
+def test_pdf_title_falls_back_to_first_line(tmp_path):
+    loaded = load_pdf(make_pdf(tmp_path / "t.pdf", PAGES, title=None))
+    assert loaded.title == "Apprenticeship toolkit"
+
+
+def test_encrypted_pdf_with_empty_user_password_opens(tmp_path):
+    path = encrypt_pdf(make_pdf(tmp_path / "t.pdf", PAGES), user_password="")
+    assert "portfolio" in " ".join(s.text for s in load_pdf(path).sections)
+
+
+def test_encrypted_pdf_with_password_is_reported(tmp_path):
+    path = encrypt_pdf(make_pdf(tmp_path / "t.pdf", PAGES), user_password="secret")
+    with pytest.raises(EncryptedDocument, match="password"):
+        load_pdf(path)
+
+
+def test_image_only_pdf_says_no_extractable_text(tmp_path):
+    with pytest.raises(EmptyDocument, match="no extractable text"):
+        load_pdf(make_image_only_pdf(tmp_path / "scan.pdf"))
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.4\n garbage", b"\x00\x01\x02 not a pdf at all" * 50])
+def test_corrupt_pdf_is_a_load_error(tmp_path, content):
+    path = tmp_path / "bad.pdf"
+    path.write_bytes(content)
+    with pytest.raises(LoadError):
+        load_pdf(path)
+
+
+def test_truncated_pdf_is_a_load_error_or_partial_text(tmp_path):
+    path = make_pdf(tmp_path / "t.pdf", PAGES)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    try:
+        loaded = load_pdf(path)
+    except LoadError:
+        return
+    assert all(s.text for s in loaded.sections)
+
+
+HTML = """<!doctype html><html lang="en"><head><title>Skills news | ILO</title>
+<meta name="description" content="A new skills partnership.">
+<meta name="date" content="2023-06-16"><meta name="kb:type" content="press_release">
+<meta name="kb:topics" content="apprenticeships, youth-employment">
+<style>.nav{color:red}</style><script>var tracker = "analytics-secret";</script></head>
+<body><header><nav><a href="/">Home</a> | <a href="/about">About the ILO</a> | <a href="/x">Newsroom menu</a></nav></header>
+<div class="cookie">We use cookies to improve your experience. Accept all cookies.</div>
+<main><article><h1>Partners launch skills programme</h1>
+<p>Governments, employers and workers agreed on Monday to build apprenticeship systems that reach young women in rural areas.
+The programme will run for four years and will train instructors in every participating country.</p>
+<h2>What happens next</h2><p>Each country will set up a tripartite steering committee to choose the first trades and the training providers.</p>
+</article></main>
+<aside><h3>Related stories</h3><ul><li><a href="/a">Unrelated sidebar headline about fisheries</a></li></ul></aside>
+<footer><p>Copyright International Labour Organization. Privacy policy. Terms of use.</p></footer>
+<script>document.write("injected script text")</script></body></html>"""
+
+
+def test_html_keeps_main_text_and_drops_page_furniture(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(HTML, encoding="utf-8")
+    loaded = load_html(path)
+    text = " ".join(s.text for s in loaded.sections)
+    assert "young women in rural areas" in text
+    assert "steering committee" in text
+    for clutter in ("analytics-secret", "injected script", "Accept all cookies", "Privacy policy", "Newsroom menu",
+                    "fisheries", "color:red"):
+        assert clutter not in text
+    assert loaded.title == "Partners launch skills programme"
+    assert loaded.metadata["date"] == "2023-06-16"
+    assert loaded.metadata["description"] == "A new skills partnership."
+    assert loaded.metadata["language"] == "en"
+    assert any(s.heading_path[-1:] == ("What happens next",) and "steering" in s.text for s in loaded.sections)
+
+
+def test_html_in_windows_1252_without_charset_decodes(tmp_path):
+    path = tmp_path / "legacy.html"
+    body = "<html><body><main><h1>Caf\u00e9 workers\u2019 training</h1><p>" + "Training for caf\u00e9 and restaurant staff \u2013 a guide for employers. " * 5 + "</p></main></body></html>"
+    path.write_bytes(body.encode("cp1252"))
+    text = " ".join(s.text for s in load_html(path).sections)
+    assert "café" in text and "\ufffd" not in text
+
+
+MARKDOWN = """---
+title: Guide to inclusive apprenticeships
+date: 2024-02-01
+type: skills guide
+topics: [apprenticeships, disability-inclusion]
+countries: [Kenya]
+---
+# Guide to inclusive apprenticeships
+
+Intro text about the guide.
+
+## Recruitment
+
+### Outreach
+Reach disabled candidates through their own organisations.
+
+## Workplace
+Adapt the workstation. See [the toolkit](https://example.org/toolkit) and **ask** the apprentice.
+"""
+
+
+def test_markdown_front_matter_and_heading_paths(tmp_path):
+    path = tmp_path / "guide.md"
+    path.write_text(MARKDOWN, encoding="utf-8")
+    loaded = load_markdown(path)
+    assert loaded.title == "Guide to inclusive apprenticeships"
+    paths = {s.heading_path: s.text for s in loaded.sections}
+    assert paths[("Guide to inclusive apprenticeships", "Recruitment", "Outreach")].startswith("Reach disabled")
+    workplace = paths[("Guide to inclusive apprenticeships", "Workplace")]
+    assert "the toolkit" in workplace and "https://" not in workplace and "**" not in workplace
+    doc = build_document(path, Path("skills-guides/guide.md"), loaded, "h", str(path))
+    assert doc.type == "skills_guide" and doc.date == "2024-02-01" and doc.language == "en"
+    assert doc.metadata["topics"] == ("apprenticeships", "disability-inclusion")
+
+
+def test_markdown_headings_without_space_as_real_exports_write_them(tmp_path):
+    path = tmp_path / "c.md"
+    path.write_text("<meta charset='utf-8' />\n\n##Convention on leave\n\n### Article 1\n\nEvery seafarer shall be entitled to annual leave.\n", encoding="utf-8")
+    loaded = load_markdown(path)
+    assert loaded.title == "Convention on leave"
+    assert loaded.sections[0].heading_path == ("Convention on leave", "Article 1")
+    assert "meta" not in loaded.sections[0].text
+
+
+def test_markdown_with_broken_front_matter_is_reported(tmp_path):
+    path = tmp_path / "broken.md"
+    path.write_text("---\ntitle: [unclosed\ndate: 2020\n---\nBody text here.\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="front matter"):
+        load_markdown(path)
+
+
+def test_text_title_is_first_line_and_utf16_with_bom_decodes(tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_bytes("Skills for rural youth\n\nA note on training in villages – with ü.".encode("utf-16"))
+    loaded = load_text(path)
+    assert loaded.title == "Skills for rural youth"
+    assert "with ü" in loaded.sections[0].text
+
+
+def test_binary_junk_named_txt_is_refused(tmp_path):
+    path = tmp_path / "junk.txt"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(LoadError):
+        load_text(path)
+
+
+def test_unknown_suffix_has_no_loader():
+    with pytest.raises(UnsupportedFile):
+        loader_for(Path("slides.pptx"))
+
+
+def test_type_from_folder_and_date_from_name(tmp_path):
+    folder = tmp_path / "press-releases"
+    folder.mkdir()
+    path = folder / "2022-10-05-launch.txt"
+    path.write_text("Launch of a programme\n\nThe programme starts today in five countries.", encoding="utf-8")
+    doc = build_document(path, Path("press-releases/2022-10-05-launch.txt"), load_text(path), "h", str(path))
+    assert doc.type == "press_release"
+    assert doc.date == "2022-10-05"
+    assert date_from_name("2023-06-report.pdf") == "2023-06"
+    assert normalise_date("16 June 2023") == "2023-06-16"
+
+
+def test_sidecar_metadata_wins(tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_text("A title\n\nSome text about skills anticipation in Viet Nam and elsewhere.", encoding="utf-8")
+    (tmp_path / "note.meta.json").write_text('{"title": "Sidecar title", "type": "tool_report", "countries": ["Viet Nam"]}')
+    doc = build_document(path, Path("note.txt"), load_text(path), "h", str(path))
+    assert doc.title == "Sidecar title" and doc.type == "tool_report"
+    assert doc.metadata["countries"] == ("Viet Nam",)

@@ -1,0 +1,139 @@
+"""The index on disk: snapshots, incremental updates, keyword rows in step, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kb import Filters, KnowledgeBase, Settings
+from kb.errors import IndexLocked, IndexMismatch, IndexNotFound
+from kb.index.store import IndexWriter, read_manifest
+from tests.conftest import WordHashEmbedder
+
+
+def _write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def docs(tmp_path):
+    root = tmp_path / "docs"
+    _write(root, "press-releases/fish.txt", "Fisheries training\n\nFishers learn to repair nets and engines on small boats.")
+    _write(root, "guides/bees.md", "---\ntitle: Beekeeping guide\ncountries: [Kenya]\n---\n# Beekeeping\n\nHives, honey and queen bees.")
+    _write(root, "tools/solar.txt", "Solar technicians\n\nInstalling rooftop solar panels needs electricians with new skills.")
+    return root
+
+
+def _kb(tmp_path, embedder):
+    return KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=embedder)
+
+
+def test_ingest_writes_manifest_with_model_and_counts(tmp_path, docs, fake_embedder):
+    report = _kb(tmp_path, fake_embedder).ingest([docs])
+    assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0}
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest["model"]["sha256"] == fake_embedder.model_hash
+    assert manifest["model"]["dimension"] == 32
+    assert manifest["counts"] == {"documents": 3, "chunks": report.chunks_embedded}
+    assert manifest["chunker"]["chunk_tokens"] == 200
+    info = _kb(tmp_path, fake_embedder).info()
+    assert info.documents == 3 and info.chunks == report.chunks_embedded
+
+
+def test_unchanged_folder_embeds_nothing_and_writes_no_snapshot(tmp_path, docs, fake_embedder):
+    kb = _kb(tmp_path, fake_embedder)
+    kb.ingest([docs])
+    snapshot = read_manifest(tmp_path / "index")["snapshot"]
+    fake_embedder.encoded = 0
+    report = kb.ingest([docs])
+    assert report.counts()["unchanged"] == 3 and report.chunks_embedded == 0
+    assert fake_embedder.encoded == 0
+    assert read_manifest(tmp_path / "index")["snapshot"] == snapshot
+
+
+def test_changed_file_replaces_its_chunks_and_keyword_rows(tmp_path, docs, fake_embedder):
+    kb = _kb(tmp_path, fake_embedder)
+    kb.ingest([docs])
+    _write(docs, "press-releases/fish.txt", "Aquaculture training\n\nFish farmers learn pond management and feeding.")
+    report = kb.ingest([docs])
+    assert report.updated == ("press-releases/fish.txt",) and report.counts()["unchanged"] == 2
+    assert not kb.search("repair nets engines", mode="keyword").hits
+    hits = kb.search("pond management", mode="keyword").hits
+    assert hits[0].doc_id == "press-releases/fish.txt"
+    assert kb.document("press-releases/fish.txt").title == "Aquaculture training"
+    reader = kb.reader()
+    assert reader.vectors.ntotal == reader.counts()[1]
+
+
+def test_removed_file_leaves_the_index(tmp_path, docs, fake_embedder):
+    kb = _kb(tmp_path, fake_embedder)
+    kb.ingest([docs])
+    (docs / "tools" / "solar.txt").unlink()
+    report = kb.ingest([docs])
+    assert report.removed == ("tools/solar.txt",)
+    assert kb.info().documents == 2
+    assert all(h.doc_id != "tools/solar.txt" for h in kb.search("solar panels electricians", mode="dense").hits)
+    reader = kb.reader()
+    assert reader.vectors.ntotal == reader.counts()[1]
+
+
+def test_bad_file_is_reported_and_the_rest_ingested(tmp_path, docs, fake_embedder):
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    (docs / "empty.txt").write_bytes(b"")
+    report = _kb(tmp_path, fake_embedder).ingest([docs])
+    assert report.counts()["added"] == 3
+    reasons = {f.path.rsplit("/", 1)[-1]: f.reason for f in report.failed}
+    assert set(reasons) == {"broken.pdf", "empty.txt"}
+    assert "0 bytes" in reasons["empty.txt"]
+
+
+def test_other_model_is_a_clear_error(tmp_path, docs, fake_embedder):
+    _kb(tmp_path, fake_embedder).ingest([docs])
+    other = WordHashEmbedder(dimension=32, name="another-model")
+    with pytest.raises(IndexMismatch, match="another-model"):
+        _kb(tmp_path, other).ingest([docs])
+
+
+def test_no_index_error_says_how_to_make_one(tmp_path, fake_embedder):
+    with pytest.raises(IndexNotFound, match="Run: kb ingest corpus/"):
+        _kb(tmp_path, fake_embedder).search("anything")
+
+
+def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path, docs, fake_embedder):
+    with IndexWriter(tmp_path / "index", fake_embedder.describe(), {"x": 1}):
+        with pytest.raises(IndexLocked, match="being written"):
+            _kb(tmp_path, fake_embedder).ingest([docs])
+
+
+def test_failed_write_leaves_the_previous_snapshot_current(tmp_path, docs, fake_embedder, monkeypatch):
+    kb = _kb(tmp_path, fake_embedder)
+    kb.ingest([docs])
+    before = read_manifest(tmp_path / "index")
+    _write(docs, "new.txt", "New doc\n\nSomething entirely new about welding.")
+
+    def boom(self):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(IndexWriter, "commit", boom)
+    with pytest.raises(RuntimeError):
+        kb.ingest([docs])
+    assert read_manifest(tmp_path / "index") == before
+    snapshots = {p.name for p in (tmp_path / "index" / "snapshots").iterdir()}
+    assert snapshots == {before["snapshot"]}, "the half-built snapshot is deleted"
+    assert kb.info().documents == 3
+
+
+def test_filters_and_facets_count_documents(tmp_path, docs, fake_embedder):
+    kb = _kb(tmp_path, fake_embedder)
+    kb.ingest([docs])
+    result = kb.search("training skills honey nets solar", mode="dense", filters=Filters(where={"country": ("kenya",)}))
+    assert [h.doc_id for h in result.hits] == ["guides/bees.md"]
+    result = kb.search("training", mode="dense", filters=Filters(types=("press_release",)))
+    assert {h.type for h in result.hits} == {"press_release"}
+    everything = kb.search("training skills", mode="dense", k=10)
+    assert sum(everything.facets["type"].values()) == 3
+    assert json.dumps(everything.facets)  # JSON-ready
