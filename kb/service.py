@@ -9,7 +9,7 @@ from pathlib import Path
 from kb.config import MAX_K, MAX_QUERY_CHARS, Settings
 from kb.embed import Embedder
 from kb.errors import IndexMismatch, QueryError
-from kb.index.search import MODES, run_search
+from kb.index.search import MODES, rank_documents, run_search
 from kb.index.store import IndexReader
 from kb.records import Document, Filters, IndexInfo, IngestReport, SearchResult
 
@@ -72,6 +72,12 @@ class KnowledgeBase:
         reader = self.reader()
         encode = self._query_embedder(reader).encode if mode != "keyword" else None
         return run_search(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode)
+
+    def rank(self, query: str, k: int = 100, mode: str = "hybrid", filters: Filters | None = None) -> list[str]:
+        """Ids of the k best documents, without passages: for evaluations and batch jobs."""
+        reader = self.reader()
+        encode = self._query_embedder(reader).encode if mode != "keyword" else None
+        return rank_documents(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode)
 
     # -- writing ------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], progress=None) -> IngestReport:

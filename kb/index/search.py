@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 MODES = ("hybrid", "dense", "keyword")
 # Reciprocal rank fusion constant (Cormack et al. 2009): damps the head of each ranking.
 RRF_K = 60
+FUSION_SCORE_KIND = "rrf"
 # Chunk candidates each retriever contributes before grouping by document.
 CANDIDATE_CHUNKS = 200
 # BM25 field weights for (title, heading path, chunk text).
@@ -279,14 +280,23 @@ def _passages(candidate: _DocCandidate, chunks: Mapping[int, Chunk], stems: set[
     return tuple(passages)
 
 
-def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
-               encode: Callable[[list[str]], np.ndarray] | None) -> SearchResult:
-    """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes)."""
-    started = time.perf_counter()
+@dataclass
+class _Retrieved:
+    docs: list[_DocCandidate]
+    chunks: dict[int, Chunk]
+    cosine: dict[int, float]
+    query_vector: np.ndarray | None
+    terms: list[str]
+
+
+def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
+             encode: Callable[[list[str]], np.ndarray] | None) -> _Retrieved:
+    """Candidate documents for a query, best first, with the chunks that put them there."""
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
     terms = query_terms(query)
     allowed = allowed_documents(reader, filters)
+    limit = max(CANDIDATE_CHUNKS, 3 * k)
     query_vector = None
     rankings: list[list[tuple[int, float]]] = []
     cosine: dict[int, float] = {}
@@ -294,44 +304,57 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
         if encode is None:
             raise QueryError(f"mode {mode!r} needs the embedding model")
         query_vector = encode([query])[0]
-        dense = dense_chunks(reader, query_vector, allowed)
+        dense = dense_chunks(reader, query_vector, allowed, limit)
         cosine = dict(dense)
         rankings.append(dense)
     if mode in ("keyword", "hybrid"):
-        rankings.append(keyword_chunks(reader, terms, allowed))
-    candidate_ids = {c for ranked in rankings for c, _ in ranked}
-    chunks = reader.chunks(candidate_ids)
+        rankings.append(keyword_chunks(reader, terms, allowed, limit))
+    chunks = reader.chunks({c for ranked in rankings for c, _ in ranked})
     chunk_doc = {cid: ch.doc_id for cid, ch in chunks.items()}
     rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
-    ranked_docs = fuse(rankings, chunk_doc, mode)
-    top = ranked_docs[:k]
+    return _Retrieved(fuse(rankings, chunk_doc, mode), chunks, cosine, query_vector, terms)
+
+
+def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
+                   encode: Callable[[list[str]], np.ndarray] | None) -> list[str]:
+    """Just the ids of the k best documents (no snippets): what an evaluation needs."""
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+    return [c.doc_id for c in found.docs[:k]]
+
+
+def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
+               encode: Callable[[list[str]], np.ndarray] | None) -> SearchResult:
+    """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes)."""
+    started = time.perf_counter()
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+    top = found.docs[:k]
     documents = reader.documents(c.doc_id for c in top)
 
     scorer: Scorer | None = None
-    if query_vector is not None and encode is not None:
-        qv = query_vector
+    if found.query_vector is not None and encode is not None:
+        qv = found.query_vector
 
         def scorer(sentences: list[str]) -> np.ndarray:
             return encode(sentences) @ qv
 
-    stems = {stem(t) for t in terms}
+    stems = {stem(t) for t in found.terms}
     hits = []
     for candidate in top:
         doc: Document = documents[candidate.doc_id]
         hits.append(Hit(
             doc_id=doc.doc_id, title=doc.title, type=doc.type, date=doc.date, language=doc.language,
             source=doc.source, score=round(candidate.score, 6),
-            score_kind={"dense": "cosine", "keyword": "bm25", "hybrid": "rrf"}[mode],
-            passages=_passages(candidate, chunks, stems, cosine, scorer), metadata=doc.metadata,
+            score_kind={"dense": "cosine", "keyword": "bm25", "hybrid": FUSION_SCORE_KIND}[mode],
+            passages=_passages(candidate, found.chunks, stems, found.cosine, scorer), metadata=doc.metadata,
         ))
-    if cosine:
-        best = max((cosine.get(p.chunk_id, 0.0) for h in hits for p in h.passages), default=0.0)
+    if found.cosine:
+        best = max((found.cosine.get(p.chunk_id, 0.0) for h in hits for p in h.passages), default=0.0)
         confident = best >= CONFIDENCE_THRESHOLD
     else:
         confident = bool(hits)
     return SearchResult(
         query=query, mode=mode, k=k, hits=tuple(hits), confident=confident,
-        facets=facet_counts(reader, [c.doc_id for c in ranked_docs]),
+        facets=facet_counts(reader, [c.doc_id for c in found.docs]),
         took_ms=round((time.perf_counter() - started) * 1000, 1),
         filters=_filters_dict(filters),
     )

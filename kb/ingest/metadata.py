@@ -157,10 +157,12 @@ def _title_from_name(path: Path) -> str:
     return words[:1].upper() + words[1:] if words else path.name
 
 
-def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash: str, source: str) -> Document:
+def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash: str, source: str,
+                   sidecar: bool = True) -> Document:
     """One Document from a loaded file: metadata from the file, then its sidecar, then its folder and name."""
     merged: dict[str, Any] = dict(loaded.metadata)
-    merged.update(read_sidecar(path))
+    if sidecar:
+        merged.update(read_sidecar(path))
     sample = " ".join(s.text for s in loaded.sections[:20])[:5000]
     language = normalise_language(merged.get("language") or merged.get("lang")) or detect_language(sample)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -63,6 +64,33 @@ def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, 
     return blocks
 
 
+def _largest_text(page: Any) -> str | None:
+    """The text set in the largest type on a page: on a cover or first page, usually the title."""
+    runs: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text.strip():
+            # The rendered size is the font size scaled by the text and the graphics matrices.
+            runs.append((float(size) * math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1]), text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    if not runs:
+        return None
+    top = max(size for size, _ in runs)
+    sizes = sorted(size for size, text in runs for _ in range(len(text)))
+    if top < 1.2 * sizes[len(sizes) // 2]:
+        return None  # nothing stands out above the body text
+    title = " ".join(text for size, text in runs if size >= 0.85 * top)
+    title = re.sub(r"\b(?:\w ){3,}\w\b", lambda m: m.group(0).replace(" ", ""), title)  # "T i t l e" -> "Title"
+    title = normalise_whitespace(title)
+    return title if 3 <= len(title) <= 200 and re.search(r"[^\W\d]{3}", title) else None
+
+
+def clean_title(title: str) -> str:
+    """Whitespace collapsed and a space restored after a colon ("Labor:Afghanistan")."""
+    return re.sub(r"(?<=\w):(?=[^\W\d])", ": ", " ".join(title.split()))
+
+
 def _info_date(reader: Any) -> str | None:
     try:
         meta = reader.metadata
@@ -118,7 +146,12 @@ def load_pdf(path: Path) -> LoadedFile:
     except Exception:  # noqa: BLE001 - a broken info dictionary is not a reason to lose the text
         info_title = None
     if isinstance(info_title, str) and info_title.strip() and not _JUNK_TITLE.match(info_title.strip()):
-        title = normalise_whitespace(info_title)
+        title = clean_title(info_title)
+    if not title and reader.pages:
+        try:
+            title = _largest_text(reader.pages[0])
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
+            title = None  # an odd font or matrix: fall back to the first line below
     if not title:
         first_lines = [ln for ln in raw_pages[0] if ln and len(ln) > 3] if raw_pages else []
         title = first_lines[0][:200] if first_lines else None

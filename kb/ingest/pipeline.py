@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from kb.index.store import IndexWriter
 from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input
 from kb.ingest.loaders import is_supported, loader_for
 from kb.ingest.metadata import build_document, sidecar_path
-from kb.records import Chunk, Document, FileFailure, IngestReport
+from kb.records import Chunk, Document, FileFailure, IngestReport, LoadedFile, Section
 
 log = logging.getLogger(__name__)
 
@@ -132,50 +133,121 @@ def _embed(docs: list[tuple[Document, list[Chunk]]], embedder: Embedder, progres
     return out
 
 
-def ingest(paths: Iterable[Path | str], settings: Settings, embedder: Embedder,
-           progress: IngestProgress | None = None) -> IngestReport:
-    """Bring the index at settings.index_dir in line with the files under `paths`."""
-    started = time.perf_counter()
-    progress = progress or _Silent()
-    candidates, failures, walked_roots = discover([Path(p) for p in paths])
-    chunker = ChunkerSettings(
+@dataclass(frozen=True)
+class TextRecord:
+    """A document given as data rather than a file (a BEIR corpus line, an API payload)."""
+
+    doc_id: str
+    title: str
+    text: str
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One document to bring in, however it arrives: its id, where it came from, how to load it."""
+
+    doc_id: str
+    label: str  # what a failure names: the file path, or the record's id
+    root: str
+    digest: Callable[[], str]
+    load: Callable[[str], tuple[Document, list[Chunk]]]
+
+
+def _file_sources(candidates: list[_Candidate], settings: Settings, chunker: ChunkerSettings,
+                  embedder: Embedder) -> list[_Source]:
+    return [
+        _Source(
+            doc_id=c.rel.as_posix(), label=str(c.path), root=str(c.root),
+            digest=lambda c=c: content_hash(c.path),
+            load=lambda digest, c=c: _load(c, digest, settings, chunker, embedder),
+        )
+        for c in candidates
+    ]
+
+
+def _record_sources(records: Iterable[TextRecord], root: str, chunker: ChunkerSettings,
+                    embedder: Embedder) -> list[_Source]:
+    def load(record: TextRecord, digest: str) -> tuple[Document, list[Chunk]]:
+        if not record.text.strip():
+            raise LoadError("the record has no text")
+        loaded = LoadedFile(title=record.title or None, sections=(Section(text=record.text),), format="record",
+                            metadata=record.metadata)
+        doc = build_document(Path(record.doc_id), Path(record.doc_id), loaded, digest, source=f"{root}#{record.doc_id}",
+                             sidecar=False)
+        return doc, chunk_document(doc.doc_id, doc.title, loaded.sections, chunker, embedder.count_tokens)
+
+    def digest(record: TextRecord) -> str:
+        payload = json.dumps([record.title, record.text, record.metadata], sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    return [
+        _Source(doc_id=r.doc_id, label=r.doc_id, root=root, digest=lambda r=r: digest(r), load=lambda d, r=r: load(r, d))
+        for r in records
+    ]
+
+
+def _chunker(settings: Settings, embedder: Embedder) -> ChunkerSettings:
+    return ChunkerSettings(
         chunk_tokens=settings.chunk_tokens,
         overlap_tokens=settings.chunk_overlap,
         max_seq_length=embedder.max_seq_length,
     )
+
+
+def ingest(paths: Iterable[Path | str], settings: Settings, embedder: Embedder,
+           progress: IngestProgress | None = None) -> IngestReport:
+    """Bring the index at settings.index_dir in line with the files under `paths`."""
+    candidates, failures, walked_roots = discover([Path(p) for p in paths])
+    chunker = _chunker(settings, embedder)
+    sources = _file_sources(candidates, settings, chunker, embedder)
+    return _run(sources, walked_roots, failures, settings, chunker, embedder, progress)
+
+
+def ingest_records(records: Iterable[TextRecord], root: str, settings: Settings, embedder: Embedder,
+                   progress: IngestProgress | None = None) -> IngestReport:
+    """Bring the index in line with a collection of records; records of `root` not given are removed."""
+    chunker = _chunker(settings, embedder)
+    sources = _record_sources(records, root, chunker, embedder)
+    return _run(sources, {root}, [], settings, chunker, embedder, progress)
+
+
+def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFailure], settings: Settings,
+         chunker: ChunkerSettings, embedder: Embedder, progress: IngestProgress | None) -> IngestReport:
+    started = time.perf_counter()
+    progress = progress or _Silent()
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
-    removed: list[str] = []
     loaded: list[tuple[Document, list[Chunk], str]] = []
 
     with IndexWriter(settings.index_dir, embedder.describe(), chunker.as_dict()) as writer:
         known = writer.known_documents()
         redo_all = writer.chunker_changed
         seen: set[str] = set()
-        progress.start(len(candidates))
-        for candidate in candidates:
-            doc_id = candidate.rel.as_posix()
+        progress.start(len(sources))
+        for source in sources:
+            doc_id = source.doc_id
             if doc_id in seen:
-                failures.append(FileFailure(str(candidate.path), "duplicate_id", f"another ingested file already has the id {doc_id!r}"))
+                failures.append(FileFailure(source.label, "duplicate_id", f"another ingested file already has the id {doc_id!r}"))
                 continue
             seen.add(doc_id)
             try:
-                digest = content_hash(candidate.path)
+                digest = source.digest()
                 if doc_id in known and known[doc_id][0] == digest and not redo_all:
                     unchanged.append(doc_id)
                     progress.file_done(doc_id, 0)
                     continue
-                doc, chunks = _load(candidate, digest, settings, chunker, embedder)
+                doc, chunks = source.load(digest)
             except KBError as exc:
-                failures.append(FileFailure(str(candidate.path), exc.code, str(exc)))
+                failures.append(FileFailure(source.label, exc.code, str(exc)))
                 progress.file_done(doc_id, 0)
                 continue
             except (OSError, MemoryError, RecursionError, UnicodeError) as exc:
-                failures.append(FileFailure(str(candidate.path), "unreadable", f"{type(exc).__name__}: {exc}"))
+                failures.append(FileFailure(source.label, "unreadable", f"{type(exc).__name__}: {exc}"))
                 progress.file_done(doc_id, 0)
                 continue
-            loaded.append((doc, chunks, str(candidate.root)))
+            loaded.append((doc, chunks, source.root))
             (updated if doc_id in known else added).append(doc_id)
             progress.file_done(doc_id, len(chunks))
 

@@ -118,7 +118,11 @@ def strip_markdown_inline(text: str) -> str:
 
 
 def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
-    """Sections of a Markdown body, one per heading, and the headings that come before any text."""
+    """Sections of a Markdown body, one per heading, and the headings that come before any text.
+
+    When the first heading is the document's title (the only heading at the top level), it is left
+    out of every section's heading path: it names the document, not a place in it.
+    """
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
     leading_headings: list[str] = []  # headings before any body text: title candidates
@@ -173,7 +177,19 @@ def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
                 continue
         buffer.append(line)
     flush()
+    if leading_headings and _is_title_heading(body):
+        title = leading_headings[0]
+        sections = [
+            Section(s.text, s.page, s.page_label, s.heading_path[1:] if s.heading_path[:1] == (title,) else s.heading_path)
+            for s in sections
+        ]
     return sections, leading_headings
+
+
+def _is_title_heading(body: str) -> bool:
+    """True when the first heading is the only one at its level: a document title, not a section name."""
+    levels = [len(m.group(1)) for line in body.split("\n") if (m := _ATX.match(line))]
+    return bool(levels) and levels.count(levels[0]) == 1 and levels[0] == min(levels)
 
 
 def load_markdown(path: Path) -> LoadedFile:
@@ -187,7 +203,7 @@ def load_markdown(path: Path) -> LoadedFile:
         metadata.setdefault("_title_candidates", tuple(leading_headings))
     title = front.get("title") if isinstance(front.get("title"), str) else None
     return LoadedFile(
-        title=title or (leading_headings[0] if leading_headings else None),
+        title=title or (leading_headings[0] if leading_headings and _is_title_heading(body) else None),
         sections=tuple(sections),
         format="markdown",
         metadata=metadata,
