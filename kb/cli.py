@@ -301,5 +301,26 @@ def info(ctx: click.Context, index: str | None, as_json: bool) -> None:
     _console().print(table)
 
 
+# -- serve ------------------------------------------------------------------------------------------
+
+@main.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), help="Server processes.")
+@click.pass_context
+@handles_errors
+def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: int) -> None:
+    """Run the HTTP API and the search box (demo page at /, API docs at /docs)."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(ctx, index=index)
+    os.environ["KB_INDEX"] = str(settings.index_dir)  # the app factory reads its settings from the environment
+    click.echo(f"kb serving {settings.index_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run("kb.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
 if __name__ == "__main__":
     main()

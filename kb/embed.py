@@ -78,6 +78,8 @@ class Embedder:
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        # Fast tokenizers are not safe to call from two threads at once ("Already borrowed").
+        self._encode_lock = threading.Lock()
 
     @cached_property
     def model_hash(self) -> str:
@@ -151,13 +153,15 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dimension), dtype="float32")
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self.model
+        with self._encode_lock:
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype="float32")
 
     def describe(self) -> dict[str, object]:

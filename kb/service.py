@@ -8,9 +8,9 @@ from pathlib import Path
 
 from kb.config import MAX_K, MAX_QUERY_CHARS, Settings
 from kb.embed import Embedder
-from kb.errors import IndexMismatch, QueryError
-from kb.index.search import MODES, rank_documents, run_search
-from kb.index.store import IndexReader
+from kb.errors import DocumentNotFound, IndexMismatch, QueryError
+from kb.index.search import MODES, facet_counts, rank_documents, run_search, similar_documents
+from kb.index.store import IndexReader, IndexWriter, read_manifest
 from kb.records import Document, Filters, IndexInfo, IngestReport, SearchResult
 
 
@@ -72,6 +72,50 @@ class KnowledgeBase:
         reader = self.reader()
         encode = self._query_embedder(reader).encode if mode != "keyword" else None
         return run_search(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode)
+
+    def similar(self, doc_id: str, k: int = 10, filters: Filters | None = None) -> SearchResult:
+        """More like this: the documents whose passages are closest to this document's."""
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
+        return similar_documents(self.reader(), doc_id, k=k, filters=filters or Filters())
+
+    def facets(self) -> dict[str, dict[str, int]]:
+        """Document counts per facet value over the whole index."""
+        reader = self.reader()
+        return facet_counts(reader, [d.doc_id for d in reader.all_documents()])
+
+    def outline(self, doc_id: str) -> list[dict[str, object]]:
+        """Where the document's text lives: pages and headings in reading order, with chunk counts."""
+        outline: list[dict[str, object]] = []
+        for chunk in self.reader().chunks_of(doc_id):
+            key = {"page": chunk.page, "page_label": chunk.page_label, "heading_path": list(chunk.heading_path)}
+            if outline and all(outline[-1][f] == v for f, v in key.items()):
+                outline[-1]["chunks"] += 1  # type: ignore[operator]
+            else:
+                outline.append({**key, "chunks": 1})
+        return outline
+
+    def document_file(self, doc_id: str) -> Path:
+        """The original file of a document, only from inside the folder it was ingested from."""
+        reader = self.reader()
+        rows = reader.query("SELECT root FROM documents WHERE doc_id = ?", (doc_id,))
+        if not rows or rows[0][0].startswith("beir:"):
+            raise DocumentNotFound(f"No file for document {doc_id!r}.")
+        root = Path(rows[0][0]).resolve()
+        path = (root / doc_id).resolve()
+        # The id came from a path under the root; anything resolving elsewhere (.., symlinks) is refused.
+        if not path.is_relative_to(root) or not path.is_file():
+            raise DocumentNotFound(f"No file for document {doc_id!r}.")
+        return path
+
+    def delete(self, doc_id: str) -> None:
+        """Remove one document from the index (a file still in an ingested folder returns on the next ingest)."""
+        reader = self.reader()
+        reader.document(doc_id)  # DocumentNotFound when unknown
+        manifest = read_manifest(self.settings.index_dir)
+        with IndexWriter(self.settings.index_dir, manifest["model"], manifest["chunker"]) as writer:
+            writer.remove_documents([doc_id])
+            writer.commit()
 
     def rank(self, query: str, k: int = 100, mode: str = "hybrid", filters: Filters | None = None) -> list[str]:
         """Ids of the k best documents, without passages: for evaluations and batch jobs."""

@@ -315,6 +315,38 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     return _Retrieved(fuse(rankings, chunk_doc, mode), chunks, cosine, query_vector, terms)
 
 
+def similar_documents(reader: IndexReader, doc_id: str, *, k: int, filters: Filters) -> SearchResult:
+    """Documents closest to one document: its chunk vectors averaged into one query vector."""
+    import numpy as np
+
+    started = time.perf_counter()
+    source = reader.document(doc_id)
+    ids = reader.chunk_ids_of([doc_id])
+    if not ids:
+        return SearchResult(query=f"similar:{doc_id}", mode="dense", k=k, hits=(), confident=False, facets={}, took_ms=0.0)
+    vectors = np.vstack([reader.vectors.reconstruct(int(i)) for i in ids])
+    centroid = vectors.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    allowed = allowed_documents(reader, filters)
+    allowed = (allowed if allowed is not None else {d.doc_id for d in reader.all_documents()}) - {doc_id}
+    dense = dense_chunks(reader, centroid, allowed, max(CANDIDATE_CHUNKS, 3 * k))
+    chunks = reader.chunks(c for c, _ in dense)
+    chunk_doc = {cid: ch.doc_id for cid, ch in chunks.items()}
+    docs = fuse([[(c, s) for c, s in dense if c in chunk_doc]], chunk_doc, "dense")[:k]
+    documents = reader.documents(c.doc_id for c in docs)
+    hits = tuple(
+        Hit(doc_id=d.doc_id, title=d.title, type=d.type, date=d.date, language=d.language, source=d.source,
+            score=round(c.score, 6), score_kind="cosine", passages=_passages(c, chunks, set(), {}, None),
+            metadata=d.metadata)
+        for c in docs if (d := documents[c.doc_id])
+    )
+    return SearchResult(
+        query=f"similar:{source.doc_id}", mode="dense", k=k, hits=hits, confident=bool(hits),
+        facets=facet_counts(reader, [c.doc_id for c in docs]),
+        took_ms=round((time.perf_counter() - started) * 1000, 1), filters=_filters_dict(filters),
+    )
+
+
 def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
                    encode: Callable[[list[str]], np.ndarray] | None) -> list[str]:
     """Just the ids of the k best documents (no snippets): what an evaluation needs."""

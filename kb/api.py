@@ -1,0 +1,285 @@
+"""The HTTP API: thin routes over KnowledgeBase, one JSON error shape, CORS and keys from Settings.
+
+    uvicorn --factory kb.api:create_app      (or: kb serve)
+"""
+
+from __future__ import annotations
+
+import hmac
+from contextlib import asynccontextmanager
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kb.config import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, Settings
+from kb.errors import DocumentNotFound, IndexLocked, IndexNotFound, KBError, QueryError
+from kb.ingest.loaders import LOADERS
+from kb.ingest.metadata import normalise_date
+from kb.records import Filters, to_dict
+from kb.service import KnowledgeBase
+
+WEB = Path(__file__).parent / "web"
+# Query parameters with a meaning of their own; any other must name a facet of the index.
+SEARCH_PARAMS = {"q", "k", "mode", "type", "lang", "since", "until", "offset"}
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_STATUS = {DocumentNotFound: 404, IndexNotFound: 503, QueryError: 400, IndexLocked: 409}
+
+
+class APIError(Exception):
+    """An error with an HTTP status, rendered in the one JSON error shape."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+ERROR_SCHEMA = {
+    "description": "Error",
+    "content": {"application/json": {"example": {"error": {"code": "bad_query", "message": "The query is empty."}}}},
+}
+
+
+def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
+    """The API for one index. Reads are open unless KB_READ_KEY is set; writes need KB_API_KEY."""
+    settings = settings or Settings.from_env()
+    kb = kb or KnowledgeBase(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Load the index and the model before the first request, so the first user does not wait.
+        try:
+            kb.search("warm up", k=1)
+        except IndexNotFound:
+            pass  # /health says so; searches answer 503 until an index exists
+        yield
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="kb",
+        version="0.1.0",
+        description="Semantic and keyword search over the knowledge base: press releases, tool reports and skills guides.",
+        responses={400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 404: ERROR_SCHEMA, 422: ERROR_SCHEMA},
+    )
+    app.state.kb = kb
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"], max_age=600,
+        )
+
+    # -- errors: one shape everywhere, never a stack trace ------------------------------------------
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(KBError)
+    async def _kb_error(request: Request, exc: KBError) -> JSONResponse:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+        return _error(status, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
+            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return _error(422, "invalid_request", "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        import logging
+
+        logging.getLogger("kb.api").exception("unhandled error on %s", request.url.path)
+        return _error(500, "internal_error", "Something went wrong on the server; the error was logged.")
+
+    # -- keys -----------------------------------------------------------------------------------------
+    def _presented_key(request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip()
+        return request.headers.get("x-api-key")
+
+    def require_read(request: Request) -> None:
+        if settings.read_key is None:
+            return
+        key = _presented_key(request)
+        if key is None:
+            raise APIError(401, "unauthorized", "This index needs a read key: send 'Authorization: Bearer KEY'.",
+                           {"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(key.encode(), settings.read_key.encode()):
+            raise APIError(403, "forbidden", "The key is not valid for reading this index.")
+
+    def require_write(request: Request) -> None:
+        if settings.api_key is None:
+            raise APIError(403, "writes_disabled", "Writes are disabled: the server has no KB_API_KEY.")
+        key = _presented_key(request)
+        if key is None:
+            raise APIError(401, "unauthorized", "Writes need the API key: send 'Authorization: Bearer KEY'.",
+                           {"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(key.encode(), settings.api_key.encode()):
+            raise APIError(403, "forbidden", "The API key is not valid.")
+
+    Read = Depends(require_read)
+    Write = Depends(require_write)
+
+    def _date(value: str | None, name: str) -> str | None:
+        if value is None or value == "":
+            return None
+        date = normalise_date(value)
+        if date is None:
+            raise APIError(400, "bad_date", f"{name}={value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
+        return date
+
+    def _filters(request: Request, type_: list[str], lang: list[str], since: str | None, until: str | None) -> Filters:
+        extra = [key for key in request.query_params if key not in SEARCH_PARAMS]
+        where: dict[str, tuple[str, ...]] = {}
+        if extra:
+            known = {r[0] for r in kb.reader().query("SELECT DISTINCT field FROM facets")} | {"topic", "country"}
+            unknown = [key for key in extra if key not in known]
+            if unknown:
+                raise APIError(400, "unknown_parameter",
+                               f"Unknown parameter(s): {', '.join(sorted(unknown))}. Filters: {', '.join(sorted(known))}.")
+            where = {key: tuple(request.query_params.getlist(key)) for key in extra}
+        return Filters(types=tuple(type_), languages=tuple(lang), since=_date(since, "since"),
+                       until=_date(until, "until"), where=where)
+
+    # -- reads ----------------------------------------------------------------------------------------
+    @app.get("/search", dependencies=[Read], summary="Search the knowledge base",
+             response_description="Documents that answer the query, one hit per document, with facets")
+    def search(
+        request: Request,
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="The question or keywords",
+                                examples=["how can apprenticeships be made more inclusive?"])],
+        k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of documents")] = DEFAULT_K,
+        mode: Annotated[str, Query(pattern="^(hybrid|dense|keyword)$", description="Retrieval mode")] = "hybrid",
+        type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report")] = [],  # noqa: B006
+        lang: Annotated[list[str], Query(description="Language code(s), e.g. en")] = [],  # noqa: B006
+        since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"])] = None,
+        until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])")] = None,
+        offset: Annotated[int, Query(ge=0, le=200, description="Skip this many documents (paging)")] = 0,
+    ) -> dict[str, Any]:
+        """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=Kenya`.
+        The result is the same record that `kb search --json` prints."""
+        filters = _filters(request, type_, lang, since, until)
+        if k + offset > 250:
+            raise APIError(400, "bad_query", "k + offset must be at most 250.")
+        result = kb.search(q, k=k + offset, mode=mode, filters=filters)
+        data = to_dict(result)
+        data["hits"] = data["hits"][offset:]
+        data["k"] = k
+        data["offset"] = offset
+        return data
+
+    @app.get("/documents/{doc_id:path}/file", dependencies=[Read], summary="The original file",
+             responses={200: {"content": {"application/pdf": {}, "text/html": {}, "text/plain": {}}}})
+    def document_file(doc_id: str) -> FileResponse:
+        """The file as ingested, with its content type: a citation link `…/file#page=12` opens a PDF at page 12."""
+        path = kb.document_file(doc_id)
+        media = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
+                 ".md": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8"}.get(path.suffix.lower(),
+                                                                                             "application/octet-stream")
+        headers = {"X-Content-Type-Options": "nosniff"}
+        if media.startswith("text/html"):
+            # An ingested page is shown, never run: no scripts, no same-origin access.
+            headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+        return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline",
+                            filename=path.name)
+
+    @app.get("/documents/{doc_id:path}/similar", dependencies=[Read], summary="More like this document")
+    def similar(doc_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = DEFAULT_K) -> dict[str, Any]:
+        """The documents closest in meaning to this one."""
+        return to_dict(kb.similar(doc_id, k=k))
+
+    @app.get("/documents/{doc_id:path}", dependencies=[Read], summary="One document's metadata and outline")
+    def document(doc_id: str) -> dict[str, Any]:
+        """Title, type, date, language, source, metadata, and where its text lives (pages, headings)."""
+        return {**to_dict(kb.document(doc_id)), "outline": kb.outline(doc_id),
+                "file_url": f"/documents/{doc_id}/file"}
+
+    @app.get("/facets", dependencies=[Read], summary="Document counts per facet value")
+    def facets() -> dict[str, Any]:
+        """Counts of documents by type, topic, country, language and year over the whole index."""
+        return {"facets": kb.facets()}
+
+    @app.get("/health", summary="Is the index loaded, and how fresh is it")
+    def health() -> dict[str, Any]:
+        """Status, document and chunk counts, model and snapshot time. Open even when reads need a key."""
+        try:
+            info = kb.info()
+        except IndexNotFound as exc:
+            return JSONResponse({"status": "no_index", "message": str(exc)}, status_code=503)  # type: ignore[return-value]
+        return {"status": "ok", "documents": info.documents, "chunks": info.chunks, "model": info.model,
+                "snapshot": info.snapshot, "updated_at": info.updated_at}
+
+    # -- writes ---------------------------------------------------------------------------------------
+    @app.post("/documents", dependencies=[Write], status_code=201, summary="Upload and ingest files")
+    async def upload(files: Annotated[list[UploadFile], File(description="PDF, HTML, Markdown or text files")]) -> dict[str, Any]:
+        """Each file is stored in the index's uploads folder and ingested like `kb ingest`. Needs KB_API_KEY."""
+        uploads = Path(settings.index_dir) / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        staged: list[Path] = []
+        with tempfile.TemporaryDirectory(dir=settings.index_dir) as tmp:
+            for upload_file in files:
+                name = Path(upload_file.filename or "").name
+                if not name or name.startswith(".") or Path(name).suffix.lower() not in LOADERS:
+                    raise APIError(415, "unsupported_file",
+                                   f"{name or 'a file'}: only {', '.join(sorted(LOADERS))} files can be uploaded.")
+                target = Path(tmp) / name
+                size = 0
+                with open(target, "wb") as out:
+                    while block := await upload_file.read(1 << 20):
+                        size += len(block)
+                        if size > min(MAX_UPLOAD_BYTES, settings.max_file_bytes):
+                            raise APIError(413, "too_large", f"{name} is over the upload limit of {MAX_UPLOAD_BYTES // 2**20} MB.")
+                        out.write(block)
+                staged.append(target)
+            final = []
+            for path in staged:
+                dest = uploads / path.name
+                shutil.move(str(path), dest)
+                final.append(dest)
+        report = kb.ingest(final)
+        return to_dict(report) | {"counts": report.counts()}
+
+    @app.delete("/documents/{doc_id:path}", dependencies=[Write], status_code=204, summary="Remove a document")
+    def delete(doc_id: str) -> Response:
+        """Removes the document from the index (and its uploaded file, if it was uploaded). Needs KB_API_KEY."""
+        path = None
+        try:
+            path = kb.document_file(doc_id)
+        except DocumentNotFound:
+            pass
+        kb.delete(doc_id)
+        uploads = (Path(settings.index_dir) / "uploads").resolve()
+        if path is not None and path.is_relative_to(uploads):
+            path.unlink(missing_ok=True)
+        return Response(status_code=204)
+
+    # -- the search box and its demo page -----------------------------------------------------------
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> FileResponse:
+        # A <script src> loads across origins without CORS; the API calls it makes are what CORS governs.
+        return FileResponse(WEB / "widget.js", media_type="text/javascript; charset=utf-8",
+                            headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/", include_in_schema=False)
+    def demo_page() -> HTMLResponse:
+        return HTMLResponse((WEB / "demo.html").read_text(encoding="utf-8"))
+
+    return app

@@ -1,0 +1,202 @@
+"""The HTTP API: every route, every error path, the key rules and the CORS rule."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from kb import KnowledgeBase, Settings
+from kb.api import create_app
+from kb.cli import main as cli
+from tests.conftest import CORPUS
+
+RPL = "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf"
+
+
+def _error_shape(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert "Traceback" not in response.text
+    if code:
+        assert body["error"]["code"] == code, body
+    return body["error"]
+
+
+@pytest.fixture(scope="module")
+def client(corpus_kb) -> TestClient:
+    with TestClient(create_app(corpus_kb.settings, kb=corpus_kb)) as c:
+        yield c
+
+
+# -- writes and keys run on a small index of their own, with the word-hash test model -------------------
+
+@pytest.fixture
+def writable(tmp_path, fake_embedder):
+    settings = Settings(index_dir=tmp_path / "index", api_key="s3cret-key")
+    kb = KnowledgeBase(settings, embedder=fake_embedder)
+    kb.ingest([CORPUS / "press-releases"])
+    with TestClient(create_app(settings, kb=kb)) as c:
+        yield c, kb
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_search_equals_the_cli_json_for_the_same_query(client, corpus_kb):
+    query = "skills partnership between countries of origin and destination for migrant workers"
+    api = client.get("/search", params={"q": query, "k": 5})
+    assert api.status_code == 200, api.text
+    result = CliRunner().invoke(cli, ["search", "--index", str(corpus_kb.settings.index_dir), "--json", "-k", "5", query])
+    assert result.exit_code == 0, result.output
+    cli_data, api_data = json.loads(result.output), api.json()
+    for data in (cli_data, api_data):
+        data.pop("took_ms")
+    api_data.pop("offset")
+    assert api_data == cli_data
+
+
+def test_search_filters_facets_and_paging(client):
+    everything = client.get("/search", params={"q": "apprenticeships", "k": 6}).json()
+    assert everything["facets"]["type"]
+    guides = client.get("/search", params={"q": "apprenticeships", "type": "skills_guide"}).json()
+    assert guides["hits"] and {h["type"] for h in guides["hits"]} == {"skills_guide"}
+    page2 = client.get("/search", params={"q": "apprenticeships", "k": 3, "offset": 3}).json()
+    assert [h["doc_id"] for h in page2["hits"]] == [h["doc_id"] for h in everything["hits"][3:6]]
+    ghana = client.get("/search", params={"q": "digital skills", "country": "Ghana"}).json()
+    assert ghana["hits"] and all("Ghana" in h["metadata"].get("countries", []) for h in ghana["hits"])
+    recent = client.get("/search", params={"q": "skills", "since": "2024"}).json()
+    assert recent["hits"] and all(h["date"] >= "2024" for h in recent["hits"])
+
+
+@pytest.mark.parametrize("params, status, code", [
+    ({"q": ""}, 422, "invalid_request"),
+    ({}, 422, "invalid_request"),
+    ({"q": "x" * 1001}, 422, "invalid_request"),
+    ({"q": "skills", "k": 0}, 422, "invalid_request"),
+    ({"q": "skills", "k": 51}, 422, "invalid_request"),
+    ({"q": "skills", "mode": "magic"}, 422, "invalid_request"),
+    ({"q": "skills", "since": "last tuesday"}, 400, "bad_date"),
+    ({"q": "skills", "colour": "blue"}, 400, "unknown_parameter"),
+    ({"q": "   "}, 400, "bad_query"),
+])
+def test_search_rejects_bad_requests_in_one_shape(client, params, status, code):
+    _error_shape(client.get("/search", params=params), status, code)
+
+
+def test_document_metadata_outline_and_file(client):
+    doc = client.get(f"/documents/{RPL}").json()
+    assert doc["title"].startswith("Recognition of Prior Learning") and doc["type"] == "tool_report"
+    assert doc["outline"][0]["page"] == 1 and any(o["page_label"] == "4" for o in doc["outline"])
+    pdf = client.get(doc["file_url"])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    page = client.get("/documents/press-releases/2023-06-quality-apprenticeships-recommendation-adopted.html/file")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "sandbox" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path", [
+    "/documents/../../../etc/passwd/file",
+    "/documents/..%2F..%2F..%2Fetc%2Fpasswd/file",
+    "/documents/%2Fetc%2Fpasswd/file",
+    "/documents/press-releases/..%2F..%2Fpyproject.toml/file",
+    "/documents/no-such-doc.pdf",
+    "/documents/no-such-doc.pdf/similar",
+    "/no-such-route",
+])
+def test_unknown_documents_and_traversal_are_404(client, path):
+    _error_shape(client.get(path), 404)
+
+
+def test_similar_documents_exclude_the_document_itself(client):
+    data = client.get(f"/documents/{RPL}/similar", params={"k": 3}).json()
+    ids = [h["doc_id"] for h in data["hits"]]
+    assert len(ids) == 3 and RPL not in ids
+
+
+def test_facets_and_health(client):
+    facets = client.get("/facets").json()["facets"]
+    assert sum(facets["type"].values()) >= 24
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["documents"] >= 24 and health["model"] == "all-MiniLM-L6-v2"
+
+
+def test_openapi_documents_every_route(client):
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for route in ("/search", "/documents/{doc_id}", "/documents/{doc_id}/file", "/documents/{doc_id}/similar",
+                  "/facets", "/health", "/documents"):
+        assert route in paths, route
+    assert client.get("/docs").status_code == 200
+
+
+def test_widget_and_demo_page(client):
+    js = client.get("/widget.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert len(js.content) <= 20 * 1024
+    assert "innerHTML" not in js.text, "document text must never be injected as HTML"
+    page = client.get("/")
+    assert "<kb-search" in page.text and 'src="/widget.js"' in page.text
+
+
+def test_writes_are_disabled_without_a_server_key(client):
+    _error_shape(client.delete(f"/documents/{RPL}"), 403, "writes_disabled")
+    _error_shape(client.post("/documents", files={"files": ("a.txt", b"hello")}), 403, "writes_disabled")
+
+
+def test_write_key_rules(writable):
+    client, _ = writable
+    _error_shape(client.post("/documents", files={"files": ("a.txt", b"Title\n\nText")}), 401, "unauthorized")
+    _error_shape(client.post("/documents", files={"files": ("a.txt", b"Title\n\nText")},
+                             headers={"Authorization": "Bearer wrong"}), 403, "forbidden")
+    _error_shape(client.delete("/documents/x", headers={"X-API-Key": "wrong"}), 403, "forbidden")
+
+
+def test_upload_then_search_then_delete(writable):
+    client, kb = writable
+    auth = {"Authorization": "Bearer s3cret-key"}
+    text = b"Beekeeping for refugees\n\nA cooperative teaches refugees to keep bees and sell honey in local markets."
+    response = client.post("/documents", files=[("files", ("bees.txt", text, "text/plain"))], headers=auth)
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["added"] == 1
+    hits = client.get("/search", params={"q": "honey bees refugees", "mode": "keyword"}).json()["hits"]
+    assert hits[0]["doc_id"] == "bees.txt"
+    assert client.get("/documents/bees.txt/file").content == text
+    assert client.delete("/documents/bees.txt", headers=auth).status_code == 204
+    _error_shape(client.get("/documents/bees.txt"), 404)
+    _error_shape(client.delete("/documents/bees.txt", headers=auth), 404)
+
+
+def test_upload_refuses_unknown_types(writable):
+    client, _ = writable
+    response = client.post("/documents", files={"files": ("run.exe", b"MZ...")}, headers={"X-API-Key": "s3cret-key"})
+    _error_shape(response, 415, "unsupported_file")
+
+
+def test_read_key_when_set(corpus_kb):
+    settings = replace(corpus_kb.settings, read_key="reader-key")
+    with TestClient(create_app(settings, kb=corpus_kb)) as client:
+        _error_shape(client.get("/search", params={"q": "skills"}), 401)
+        _error_shape(client.get("/search", params={"q": "skills"}, headers={"Authorization": "Bearer nope"}), 403)
+        ok = client.get("/search", params={"q": "skills"}, headers={"Authorization": "Bearer reader-key"})
+        assert ok.status_code == 200
+        assert client.get("/health").status_code == 200
+
+
+def test_cors_allows_only_configured_origins(corpus_kb):
+    settings = replace(corpus_kb.settings, cors_origins=("http://intranet.example",))
+    with TestClient(create_app(settings, kb=corpus_kb)) as client:
+        allowed = client.get("/search", params={"q": "skills"}, headers={"Origin": "http://intranet.example"})
+        assert allowed.headers.get("access-control-allow-origin") == "http://intranet.example"
+        other = client.get("/search", params={"q": "skills"}, headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        preflight = client.options("/search", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
+        assert "access-control-allow-origin" not in preflight.headers
+    with TestClient(create_app(corpus_kb.settings, kb=corpus_kb)) as client:  # default: no origins at all
+        response = client.get("/search", params={"q": "skills"}, headers={"Origin": "http://intranet.example"})
+        assert "access-control-allow-origin" not in response.headers
