@@ -198,7 +198,7 @@
         if (topics.length) meta.append(el("span", null, topics.slice(0, 3).join(" · ")));
         li.append(title, meta, snippetNode(hit.snippet || "", hit.highlights));
         var where = [];
-        if (hit.page) where.push("page " + (hit.page_label && hit.page_label !== String(hit.page) ? hit.page_label + " (p. " + hit.page + ")" : hit.page));
+        if (hit.page) where.push("page " + (hit.page_label && hit.page_label !== String(hit.page) ? hit.page_label + " (PDF page " + hit.page + ")" : hit.page));
         if (hit.heading_path && hit.heading_path.length) where.push(hit.heading_path.join(" › "));
         if (where.length) {
           var cite = el("div", { class: "cite" });
