@@ -16,13 +16,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: set up, ingest the sample corpus into ./index, then search it
+## make run: set up, ingest the sample corpus into ./index, then serve the API and the search page
 run: $(STAMP)
 	$(BIN)/kb ingest corpus/ --index $(INDEX)
 	$(BIN)/kb search --index $(INDEX) -k 3 "how can apprenticeships be made more inclusive?"
 	@echo
-	@echo "Index ready in ./$(INDEX). Ask your own questions with:"
-	@echo "  $(BIN)/kb search \"your question\"        (add --json for JSON, --help for filters)"
+	@echo "Search page:  http://$(HOST):$(PORT)/"
+	@echo "API docs:     http://$(HOST):$(PORT)/docs"
+	@echo "From a shell: $(BIN)/kb search \"your question\"   (--json for JSON, --help for filters)"
+	@echo "Stop the server with Ctrl-C."
+	$(BIN)/kb serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
 ## make test: set up, then run every test (the slow ones too)
 test: $(STAMP)

@@ -301,6 +301,40 @@ def info(ctx: click.Context, index: str | None, as_json: bool) -> None:
     _console().print(table)
 
 
+# -- eval -------------------------------------------------------------------------------------------
+
+@main.command(name="eval")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False))
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["keyword", "dense", "hybrid"]),
+              help="Modes to score (repeatable; default all three).")
+@click.option("--split", default="test", show_default=True, help="Which qrels/SPLIT.tsv to use.")
+@json_option
+@click.pass_context
+@handles_errors
+def eval_(ctx: click.Context, dataset: str, modes: tuple[str, ...], split: str, as_json: bool) -> None:
+    """Score retrieval on a BEIR-format DATASET folder: nDCG@10, Recall@100, MRR@10 per mode.
+
+    The dataset's index is built once and cached (in $KB_CACHE or ~/.cache/kb), keyed by the data and settings.
+    """
+    from pathlib import Path
+
+    from kb.evaluate import evaluate
+
+    progress = None if as_json else (_RichProgress() if sys.stderr.isatty() else _PlainProgress())
+    results = evaluate(Path(dataset), modes or ("keyword", "dense", "hybrid"), _settings(ctx), progress=progress, split=split)
+    if as_json:
+        _print_json(results)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{Path(dataset).name} ({split}, {results[0].queries} queries)")
+    for column in ("mode", "nDCG@10", "Recall@100", "MRR@10", "seconds"):
+        table.add_column(column, justify="left" if column == "mode" else "right")
+    for r in results:
+        table.add_row(r.mode, f"{r.ndcg_at_10:.4f}", f"{r.recall_at_100:.4f}", f"{r.mrr_at_10:.4f}", f"{r.seconds:.1f}")
+    _console().print(table)
+
+
 # -- serve ------------------------------------------------------------------------------------------
 
 @main.command()
