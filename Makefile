@@ -7,7 +7,7 @@ INDEX  ?= index
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test test-fast bench bench-relevance clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_labour_docs.py
+
+## make bench-relevance: SciFact and labour-docs, keyword / dense / hybrid, beside the published numbers
+bench-relevance: $(STAMP)
+	$(BIN)/python benchmarks/relevance.py
 
 clean:
 	rm -rf $(INDEX) .pytest_cache build *.egg-info
