@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb import KnowledgeBase, Settings  # noqa: E402
-from kb.embed import Embedder  # noqa: E402
+from kb.embed import Embedder, load_embedder  # noqa: E402
 from kb.evaluate import eval_index_dir, load_beir, score_run  # noqa: E402
 from kb.index import search as S  # noqa: E402
 from kb.ingest.pipeline import ingest_records  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> int:
     import os
 
     settings = Settings.from_env()
-    embedder = Embedder(settings.model, settings.batch_size)
+    embedder = load_embedder(settings.model, settings.backend, settings.precision, settings.batch_size)
     cache = Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
     results: dict = {"date": dt.date.today().isoformat(),
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",

@@ -164,8 +164,9 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
              response_description="Documents that answer the query, one hit per document, with facets")
     def search(
         request: Request,
-        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="The question or keywords",
-                                examples=["how can apprenticeships be made more inclusive?"])],
+        q: Annotated[str | None, Query(min_length=1, max_length=MAX_QUERY_CHARS,
+                                       description="The question or keywords; leave it out to browse (newest first)",
+                                       examples=["how can apprenticeships be made more inclusive?"])] = None,
         k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of documents")] = DEFAULT_K,
         mode: Annotated[str, Query(pattern="^(hybrid|dense|keyword)$", description="Retrieval mode")] = "hybrid",
         type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report")] = [],  # noqa: B006
@@ -174,9 +175,12 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])")] = None,
         offset: Annotated[int, Query(ge=0, le=200, description="Skip this many documents (paging)")] = 0,
     ) -> dict[str, Any]:
-        """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=Kenya`.
+        """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=KE`
+        or `topic=apprenticeships`. Without `q`, browse the documents that pass the filters, newest first.
         The result is the same record that `kb search --json` prints."""
         filters = _filters(request, type_, lang, since, until)
+        if q is None:  # browse mode: no question, documents newest first
+            return to_dict(kb.browse(filters, k=k, offset=offset)) | {"offset": offset}
         if k + offset > 250:
             raise APIError(400, "bad_query", "k + offset must be at most 250.")
         result = kb.search(q, k=k + offset, mode=mode, filters=filters)
@@ -216,6 +220,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     def facets() -> dict[str, Any]:
         """Counts of documents by type, topic, country, language and year over the whole index."""
         return {"facets": kb.facets()}
+
+    @app.get("/topics", dependencies=[Read], summary="Skills topics with document counts")
+    def topics() -> dict[str, Any]:
+        """Every topic of the taxonomy (id, label, description) with the number of documents tagged with it."""
+        return {"topics": kb.topics()}
 
     @app.get("/health", summary="Is the index loaded, and how fresh is it")
     def health() -> dict[str, Any]:

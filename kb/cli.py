@@ -271,6 +271,64 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, types:
         _print_result(result)
 
 
+# -- browse and topics ------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--topic", "topics", multiple=True, help="Only documents on this topic (repeatable).")
+@click.option("--type", "types", multiple=True, help="Only this document type (repeatable).")
+@click.option("--country", "countries", multiple=True, help="Only documents about this country (name or ISO code).")
+@click.option("--region", "regions", multiple=True, help="Only documents about a country in this ILO region.")
+@click.option("--lang", "languages", multiple=True, help="Only this language code.")
+@click.option("-k", "k", type=click.IntRange(1, 500), default=50, show_default=True, help="Number of documents.")
+@index_option
+@json_option
+@click.pass_context
+@handles_errors
+def browse(ctx: click.Context, topics: tuple[str, ...], types: tuple[str, ...], countries: tuple[str, ...],
+           regions: tuple[str, ...], languages: tuple[str, ...], k: int, index: str | None, as_json: bool) -> None:
+    """List documents without a question, newest first, with their topics."""
+    from kb.service import KnowledgeBase
+
+    where = {key: values for key, values in (("topic", topics), ("country", countries), ("region", regions)) if values}
+    result = KnowledgeBase(_settings(ctx, index=index)).browse(
+        Filters(types=tuple(types), languages=tuple(languages), where=where), k=k)
+    if as_json:
+        _print_json(result)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{result.total} document(s)" + (f", showing {len(result.hits)}" if result.total and result.total > len(result.hits) else ""))
+    for column in ("date", "type", "title", "topics", "countries"):
+        table.add_column(column)
+    for hit in result.hits:
+        table.add_row(hit.date or "", hit.type.replace("_", " "), f"{hit.title}\n[dim]{hit.doc_id}[/]",
+                      ", ".join(hit.metadata.get("topics", ())), ", ".join(hit.metadata.get("countries", ())))
+    _console().print(table)
+
+
+@main.command()
+@index_option
+@json_option
+@click.pass_context
+@handles_errors
+def topics(ctx: click.Context, index: str | None, as_json: bool) -> None:
+    """The skills topics, with how many documents are tagged with each."""
+    from kb.service import KnowledgeBase
+
+    listed = KnowledgeBase(_settings(ctx, index=index)).topics()
+    if as_json:
+        _print_json(listed)
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("documents", "topic", "id"):
+        table.add_column(column, justify="right" if column == "documents" else "left")
+    for topic in listed:
+        table.add_row(str(topic["documents"]), str(topic["label"]), f"[dim]{topic['id']}[/]")
+    _console().print(table)
+
+
 # -- info -------------------------------------------------------------------------------------------
 
 @main.command()

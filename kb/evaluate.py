@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kb.config import Settings
-from kb.embed import Embedder
+from kb.embed import Embedder, load_embedder
 from kb.errors import ConfigError
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -109,7 +109,7 @@ def eval_index_dir(dataset: Path, settings: Settings, embedder: Embedder) -> Pat
     corpus = Path(dataset) / "corpus.jsonl"
     stat = corpus.stat()
     key = json.dumps([str(corpus.resolve()), stat.st_size, int(stat.st_mtime), embedder.model_hash,
-                      settings.chunk_tokens, settings.chunk_overlap], sort_keys=True)
+                      embedder.backend, embedder.precision, settings.chunk_tokens, settings.chunk_overlap])
     cache = Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
     return cache / "eval" / f"{Path(dataset).resolve().name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
@@ -122,7 +122,7 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
     from kb.ingest.pipeline import ingest_records
     from kb.service import KnowledgeBase
 
-    embedder = embedder or Embedder(settings.model, settings.batch_size)
+    embedder = embedder or load_embedder(settings.model, settings.backend, settings.precision, settings.batch_size)
     corpus, queries, qrels = load_beir(dataset, split)
     index_dir = eval_index_dir(dataset, settings, embedder)
     eval_settings = replace(settings, index_dir=index_dir)

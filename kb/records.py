@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-DOCUMENT_TYPES = ("press_release", "tool_report", "skills_guide", "other")
+DOCUMENT_TYPES = ("press_release", "tool_report", "skills_guide", "convention", "report", "other")
 
 
 def to_dict(record: Any) -> Any:
@@ -115,28 +115,28 @@ class Hit:
     _extra_fields = ("chunk_id", "page", "page_label", "heading_path", "snippet", "highlights")
 
     @property
-    def chunk_id(self) -> int:
-        return self.passages[0].chunk_id
+    def chunk_id(self) -> int | None:
+        return self.passages[0].chunk_id if self.passages else None
 
     @property
     def page(self) -> int | None:
-        return self.passages[0].page
+        return self.passages[0].page if self.passages else None
 
     @property
     def page_label(self) -> str | None:
-        return self.passages[0].page_label
+        return self.passages[0].page_label if self.passages else None
 
     @property
     def heading_path(self) -> tuple[str, ...]:
-        return self.passages[0].heading_path
+        return self.passages[0].heading_path if self.passages else ()
 
     @property
     def snippet(self) -> str:
-        return self.passages[0].snippet
+        return self.passages[0].snippet if self.passages else ""
 
     @property
     def highlights(self) -> tuple[tuple[int, int], ...]:
-        return self.passages[0].highlights
+        return self.passages[0].highlights if self.passages else ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,7 @@ class SearchResult:
     facets: Mapping[str, Mapping[str, int]]
     took_ms: float
     filters: Mapping[str, Any] = field(default_factory=dict)
+    total: int | None = None  # documents matching (browse mode), when known
 
 
 @dataclass(frozen=True)

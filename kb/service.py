@@ -7,11 +7,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kb.config import MAX_K, MAX_QUERY_CHARS, Settings
-from kb.embed import Embedder
+from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
-from kb.index.search import MODES, facet_counts, rank_documents, run_search, similar_documents
+from kb.index.search import MODES, allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 from kb.index.store import IndexReader, IndexWriter, read_manifest
-from kb.records import Document, Filters, IndexInfo, IngestReport, SearchResult
+from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, SearchResult
+
+
+def _same_model(mine: dict, recorded: dict) -> bool:
+    return all(mine.get(key) == recorded.get(key) for key in ("path", "backend", "precision"))
 
 
 class KnowledgeBase:
@@ -21,25 +25,37 @@ class KnowledgeBase:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._reader: IndexReader | None = None
+        self._query_embedders: dict[str, Embedder] = {}
         self._lock = threading.Lock()
 
     # -- the model ----------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
-        """The embedder for this index: the one it was built with, so queries match documents."""
+        """The embedder that ingest uses: the model, backend and precision of the settings."""
         if self._embedder is None:
-            self._embedder = Embedder(self.settings.model, self.settings.batch_size)
+            s = self.settings
+            self._embedder = load_embedder(s.model, s.backend, s.precision, s.batch_size)
         return self._embedder
 
     def _query_embedder(self, reader: IndexReader) -> Embedder:
+        """Queries are embedded exactly as the index's documents were: same model, backend and precision."""
         model = reader.manifest["model"]
-        embedder = self.embedder
-        if embedder.path != model.get("path") and embedder.model_hash != model.get("sha256"):
-            raise IndexMismatch(
-                f"The index at {self.settings.index_dir} was built with model {model.get('name')!r}; "
-                f"this run asks for {embedder.name!r}. Search with the same model (KB_MODEL), or re-ingest."
-            )
-        return embedder
+        if self._embedder is not None and _same_model(self._embedder.describe_light(), model):
+            return self._embedder
+        cached = self._query_embedders.get(reader.snapshot)
+        if cached is None:
+            wanted = self.settings.model
+            known = {model.get("name"), model.get("path")}
+            if wanted not in known and resolve_model(wanted) not in known:
+                raise IndexMismatch(
+                    f"The index at {self.settings.index_dir} was built with model {model.get('name')!r}; "
+                    f"this run asks for {wanted!r}. Search with the same model (KB_MODEL), or re-ingest."
+                )
+            path = model.get("path") if Path(str(model.get("path"))).is_dir() else model.get("name")
+            cached = load_embedder(path, model.get("backend", "torch"), model.get("precision", "fp32"),
+                                   self.settings.batch_size)
+            self._query_embedders = {reader.snapshot: cached}
+        return cached
 
     # -- reading ------------------------------------------------------------------------------
     def reader(self) -> IndexReader:
@@ -78,6 +94,38 @@ class KnowledgeBase:
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
         return similar_documents(self.reader(), doc_id, k=k, filters=filters or Filters())
+
+    def browse(self, filters: Filters | None = None, k: int = 20, offset: int = 0) -> SearchResult:
+        """Documents without a query, newest first, with facet counts over all that match the filters."""
+        import time
+
+        started = time.perf_counter()
+        reader = self.reader()
+        allowed = allowed_documents(reader, filters or Filters())
+        documents = [d for d in reader.all_documents() if allowed is None or d.doc_id in allowed]
+        hits = tuple(
+            Hit(doc_id=d.doc_id, title=d.title, type=d.type, date=d.date, language=d.language, source=d.source,
+                score=0.0, score_kind="none", passages=(), metadata=d.metadata)
+            for d in documents[offset:offset + k]
+        )
+        return SearchResult(
+            query="", mode="browse", k=k, hits=hits, confident=True,
+            facets=facet_counts(reader, [d.doc_id for d in documents]),
+            took_ms=round((time.perf_counter() - started) * 1000, 1), total=len(documents),
+        )
+
+    def topics(self) -> list[dict[str, object]]:
+        """The taxonomy's topics with how many documents carry each (and topics only documents name)."""
+        from kb.topics import Taxonomy
+
+        counts = self.facets().get("topic", {})
+        listed = []
+        for topic in Taxonomy.load(self.settings.topics_path).topics:
+            listed.append({"id": topic.id, "label": topic.label, "description": topic.description,
+                           "documents": counts.get(topic.id, 0)})
+        known = {t["id"] for t in listed}
+        listed += [{"id": t, "label": t, "description": "", "documents": n} for t, n in counts.items() if t not in known]
+        return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))
 
     def facets(self) -> dict[str, dict[str, int]]:
         """Document counts per facet value over the whole index."""

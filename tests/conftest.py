@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kb import KnowledgeBase, Settings
-from kb.embed import Embedder
+from kb.embed import Embedder, load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -66,6 +66,9 @@ class WordHashEmbedder:
             out[i] = out[i] / norm if norm else out[i]
         return out
 
+    def describe_light(self) -> dict:
+        return {"name": self.name, "path": self.path, "backend": self.backend, "precision": self.precision}
+
     def describe(self) -> dict:
         return {"name": self.name, "path": self.path, "sha256": self.model_hash, "dimension": self.dimension,
                 "max_seq_length": self.max_seq_length, "backend": self.backend, "precision": self.precision}
@@ -78,8 +81,9 @@ def fake_embedder() -> WordHashEmbedder:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The real packaged all-MiniLM-L6-v2, loaded once per test session."""
-    model = Embedder("all-MiniLM-L6-v2")
+    """The real packaged all-MiniLM-L6-v2 as users get it (default backend and precision), loaded once."""
+    settings = Settings()
+    model = load_embedder(settings.model, settings.backend, settings.precision)
     model.encode(["warm up"])
     return model
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import KnowledgeBase, Settings
+from kb import Filters, KnowledgeBase, Settings
 from tests.conftest import CORPUS, ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -74,11 +74,16 @@ def servers(tmp_path_factory, embedder):
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Team page</title>
 <script src="http://127.0.0.1:{api_port}/widget.js" defer></script></head>
 <body><h1>Apprenticeships team</h1><kb-search api="http://127.0.0.1:{api_port}"></kb-search></body></html>""", encoding="utf-8")
+    (site / "topic.html").write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Our tools</title>
+<script src="http://127.0.0.1:{api_port}/widget.js" defer></script></head>
+<body><h1>Our tools on apprenticeships</h1><kb-search topic="apprenticeships" api="http://127.0.0.1:{api_port}"></kb-search></body></html>""",
+                                     encoding="utf-8")
     handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(site), **kw)  # noqa: E731
     page_server = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), handler)
     threading.Thread(target=page_server.serve_forever, daemon=True).start()
     _wait_for(api_port)
-    yield {"api": f"http://127.0.0.1:{api_port}", "page": f"{page_origin}/index.html"}
+    yield {"api": f"http://127.0.0.1:{api_port}", "page": f"{page_origin}/index.html", "topic_page": f"{page_origin}/topic.html",
+           "kb": kb}
     server.should_exit = True
     page_server.shutdown()
 
@@ -214,3 +219,15 @@ def test_narrow_phone_screen(servers, browser):
         browser.save_screenshot(str(ARTIFACTS / "search-box-phone.png"))
     finally:
         browser.set_window_size(1200, 900)
+
+
+def test_a_box_opened_on_a_topic_lists_that_topics_documents(servers, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(servers["topic_page"])
+    root = _box(browser)
+    root.find_element("css selector", "input").click()
+    WebDriverWait(browser, 20).until(lambda d: root.find_elements("css selector", "li[role=option]"))
+    shown = [li.find_element("css selector", ".title").text for li in root.find_elements("css selector", "li[role=option]")]
+    tagged = servers["kb"].browse(Filters(where={"topic": ("apprenticeships",)}), k=8).hits
+    assert shown == [h.title for h in tagged] and shown

@@ -232,4 +232,4 @@ def test_sidecar_metadata_wins(tmp_path):
     (tmp_path / "note.meta.json").write_text('{"title": "Sidecar title", "type": "tool_report", "countries": ["Viet Nam"]}')
     doc = build_document(path, Path("note.txt"), load_text(path), "h", str(path))
     assert doc.title == "Sidecar title" and doc.type == "tool_report"
-    assert doc.metadata["countries"] == ("Viet Nam",)
+    assert doc.metadata["countries"] == ("VN",) and doc.metadata["regions"] == ("Asia and the Pacific",)

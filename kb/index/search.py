@@ -34,7 +34,7 @@ SNIPPET_CHARS = 280
 # ones' at least 0.42 (all-MiniLM-L6-v2); checked on the labour-docs questions in benchmarks/relevance.
 CONFIDENCE_THRESHOLD = 0.40
 # Facets counted over the documents in the candidate pool of a query.
-FACET_FIELDS = ("type", "topic", "country", "language", "year")
+FACET_FIELDS = ("type", "topic", "country", "region", "language", "year")
 
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
@@ -85,7 +85,7 @@ def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
         params.extend(filters.types)
     if filters.languages:
         clauses.append(f"d.language IN ({','.join('?' * len(filters.languages))})")
-        params.extend(l.lower() for l in filters.languages)
+        params.extend(code.lower() for code in filters.languages)
     if filters.since:
         clauses.append("d.date IS NOT NULL AND d.date >= ?")
         params.append(filters.since)
@@ -94,6 +94,10 @@ def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
         clauses.append("d.date IS NOT NULL AND substr(d.date, 1, length(?)) <= ?")
         params.extend([filters.until, filters.until])
     for key, values in filters.where.items():
+        if facet_field(key) == "country":  # 'Ghana', 'GHA' and 'GH' all mean GH
+            from kb.ingest.enrich import countries
+
+            values = tuple((c.code if (c := countries().lookup(v)) else v) for v in values)
         marks = ",".join("?" * len(values))
         clauses.append(f"EXISTS (SELECT 1 FROM facets f WHERE f.doc_id = d.doc_id AND f.field = ? AND f.value IN ({marks}))")
         params.append(facet_field(key))
@@ -289,7 +293,7 @@ def facet_counts(reader: IndexReader, doc_ids: Sequence[str]) -> dict[str, dict[
 
 
 def _passages(candidate: _DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
-              cosine: Mapping[int, float], scorer: Scorer | None) -> tuple[Passage, ...]:
+              scorer: Scorer | None) -> tuple[Passage, ...]:
     passages = []
     for chunk_id, score in candidate.chunks[:PASSAGES_PER_HIT]:
         chunk = chunks[chunk_id]
@@ -360,7 +364,7 @@ def similar_documents(reader: IndexReader, doc_id: str, *, k: int, filters: Filt
     documents = reader.documents(c.doc_id for c in docs)
     hits = tuple(
         Hit(doc_id=d.doc_id, title=d.title, type=d.type, date=d.date, language=d.language, source=d.source,
-            score=round(c.score, 6), score_kind="cosine", passages=_passages(c, chunks, set(), {}, None),
+            score=round(c.score, 6), score_kind="cosine", passages=_passages(c, chunks, set(), None),
             metadata=d.metadata)
         for c in docs if (d := documents[c.doc_id])
     )
@@ -401,7 +405,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
             doc_id=doc.doc_id, title=doc.title, type=doc.type, date=doc.date, language=doc.language,
             source=doc.source, score=round(candidate.score, 6),
             score_kind={"dense": "cosine", "keyword": "bm25", "hybrid": FUSION_SCORE_KIND}[mode],
-            passages=_passages(candidate, found.chunks, stems, found.cosine, scorer), metadata=doc.metadata,
+            passages=_passages(candidate, found.chunks, stems, scorer), metadata=doc.metadata,
         ))
     if found.cosine:
         best = max((found.cosine.get(p.chunk_id, 0.0) for h in hits for p in h.passages), default=0.0)

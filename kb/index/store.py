@@ -40,7 +40,8 @@ DB_FILE = "kb.sqlite"
 VECTORS_FILE = "vectors.faiss"
 
 # Multi-valued metadata keys are filtered and counted under a singular facet name.
-FACET_ALIASES = {"topics": "topic", "countries": "country", "keywords": "keyword", "tags": "tag", "authors": "author"}
+FACET_ALIASES = {"topics": "topic", "countries": "country", "regions": "region", "keywords": "keyword", "tags": "tag",
+                 "authors": "author"}
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -129,6 +130,8 @@ def _facet_rows(doc: Document) -> list[tuple[str, str, str]]:
     if doc.date:
         rows.append((doc.doc_id, "year", doc.date[:4]))
     for key, values in doc.metadata.items():
+        if key.endswith("_auto"):
+            continue  # provenance of a facet, not a facet of its own
         rows.extend((doc.doc_id, facet_field(key), v) for v in values if len(v) <= 200)
     return list(dict.fromkeys(rows))
 
@@ -292,10 +295,12 @@ class IndexWriter:
     snapshot is deleted and the current one stays as it was.
     """
 
-    def __init__(self, index_dir: Path, model: Mapping[str, Any], chunker: Mapping[str, Any]) -> None:
+    def __init__(self, index_dir: Path, model: Mapping[str, Any], chunker: Mapping[str, Any],
+                 topics: Mapping[str, Any] | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.model = dict(model)
         self.chunker = dict(chunker)
+        self.topics = dict(topics) if topics is not None else None
         self._lock_fh = None
         self.db: sqlite3.Connection | None = None
         self.vectors = None
@@ -379,11 +384,14 @@ class IndexWriter:
                 f"{SCHEMA_VERSION}. Ingest into a new index (--index NEW_DIR) or delete {self.index_dir}."
             )
         old = manifest["model"]
-        if old.get("sha256") != self.model.get("sha256") or int(old.get("dimension", 0)) != int(self.model["dimension"]):
+        same = all(old.get(key) == self.model.get(key) for key in ("sha256", "backend", "precision"))
+        if not same or int(old.get("dimension", 0)) != int(self.model["dimension"]):
             raise IndexMismatch(
-                f"The index at {self.index_dir} was built with model {old.get('name')!r} (sha256 {str(old.get('sha256'))[:12]}…), "
-                f"but this run uses {self.model.get('name')!r} (sha256 {str(self.model.get('sha256'))[:12]}…). "
-                f"Use the same model (KB_MODEL / --model), or ingest into a new index with --index NEW_DIR."
+                f"The index at {self.index_dir} was built with model {old.get('name')!r} "
+                f"({old.get('backend')}/{old.get('precision')}, sha256 {str(old.get('sha256'))[:12]}…), but this run uses "
+                f"{self.model.get('name')!r} ({self.model.get('backend')}/{self.model.get('precision')}, "
+                f"sha256 {str(self.model.get('sha256'))[:12]}…). Use the same settings (KB_MODEL, KB_BACKEND, "
+                f"KB_PRECISION), or ingest into a new index with --index NEW_DIR."
             )
 
     def _remove_leftovers(self) -> None:
@@ -409,6 +417,32 @@ class IndexWriter:
     def chunker_changed(self) -> bool:
         """True when the previous snapshot was chunked with other settings (every document must be redone)."""
         return self.previous is not None and self.previous.get("chunker") != self.chunker
+
+    @property
+    def topics_changed(self) -> bool:
+        """True when the previous snapshot was tagged with another taxonomy (documents must be re-tagged)."""
+        return self.previous is not None and self.topics is not None and self.previous.get("topics") != self.topics
+
+    def vectors_of(self, doc_id: str):
+        """The stored vectors of a document's chunks, in chunk order."""
+        import numpy as np
+
+        assert self.db is not None
+        ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))]
+        if not ids:
+            return np.zeros((0, int(self.model["dimension"])), dtype="float32")
+        return np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
+
+    def set_topics(self, doc_id: str, topics: Sequence[str], auto: Sequence[str]) -> None:
+        """Replace a document's topics (all, and those assigned automatically) in its metadata and facets."""
+        assert self.db is not None
+        row = self.db.execute("SELECT metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        metadata = json.loads(row[0])
+        metadata["topics"], metadata["topics_auto"] = list(topics), list(auto)
+        self.db.execute("UPDATE documents SET metadata = ? WHERE doc_id = ?", (json.dumps(metadata, ensure_ascii=False), doc_id))
+        self.db.execute("DELETE FROM facets WHERE doc_id = ? AND field = 'topic'", (doc_id,))
+        self.db.executemany("INSERT OR IGNORE INTO facets (doc_id, field, value) VALUES (?, 'topic', ?)",
+                            [(doc_id, t) for t in topics])
 
     # -- writes ---------------------------------------------------------------------------
     def remove_documents(self, doc_ids: Iterable[str]) -> None:
@@ -482,6 +516,7 @@ class IndexWriter:
             "model": self.model,
             "index": {"kind": "flat", "metric": "inner_product", "ntotal": int(self.vectors.ntotal)},
             "chunker": self.chunker,
+            "topics": self.topics if self.topics is not None else (self.previous or {}).get("topics"),
             "counts": {"documents": documents, "chunks": chunks},
             "created_at": self.previous["created_at"] if self.previous else now,
             "updated_at": now,

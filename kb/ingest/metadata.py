@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import LoadError
+from kb.ingest.enrich import normalise_countries, type_from_text
 from kb.records import Document, LoadedFile
 
 # Folder names that tell a document's type when its metadata does not.
@@ -173,7 +174,8 @@ def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash:
         title = next((c for c in candidates if detect_language(c + " " + c) == language), None)
     title = title or loaded.title or _title_from_name(path)
 
-    doc_type = normalise_type(merged.get("type")) or type_from_folders(rel_path) or "other"
+    title = " ".join(str(title).split())[:300]
+    doc_type = normalise_type(merged.get("type")) or type_from_folders(rel_path) or type_from_text(title) or "other"
     date = normalise_date(merged.get("date")) or date_from_name(path.name)
     description = merged.get("description") or merged.get("summary")
     extra = {
@@ -181,9 +183,12 @@ def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash:
         for key, value in merged.items()
         if key not in _CORE_KEYS and not key.startswith("_") and (values := _as_values(value))
     }
+    codes, regions = normalise_countries(extra.pop("countries", ()) + extra.pop("country", ()), title)
+    if codes:
+        extra["countries"], extra["regions"] = codes, regions
     return Document(
         doc_id=rel_path.as_posix(),
-        title=" ".join(str(title).split())[:300],
+        title=title,
         type=doc_type,
         date=date,
         language=language,

@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from kb.index.store import IndexWriter
 from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input
 from kb.ingest.loaders import is_supported, loader_for
 from kb.ingest.metadata import build_document, sidecar_path
+from kb.topics import Taxonomy, TopicTagger
 from kb.records import Chunk, Document, FileFailure, IngestReport, LoadedFile, Section
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,25 @@ def _record_sources(records: Iterable[TextRecord], root: str, chunker: ChunkerSe
     ]
 
 
+def _with_topics(doc: Document, auto: tuple[str, ...]) -> Document:
+    """The document with its automatic topics added to those its metadata gave."""
+    given = tuple(doc.metadata.get("topics", ()))
+    metadata = dict(doc.metadata)
+    metadata["topics"] = tuple(dict.fromkeys([*given, *auto]))
+    metadata["topics_auto"] = auto
+    if not metadata["topics"]:
+        del metadata["topics"]
+    return replace(doc, metadata=metadata)
+
+
+def writer_topics_given(writer: IndexWriter, doc_id: str) -> list[str]:
+    """The topics a stored document's own metadata gave (all topics minus the automatic ones)."""
+    row = writer.db.execute("SELECT metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+    metadata = json.loads(row[0])
+    auto = set(metadata.get("topics_auto", []))
+    return [t for t in metadata.get("topics", []) if t not in auto]
+
+
 def _chunker(settings: Settings, embedder: Embedder) -> ChunkerSettings:
     return ChunkerSettings(
         chunk_tokens=settings.chunk_tokens,
@@ -221,7 +241,8 @@ def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFail
     unchanged: list[str] = []
     loaded: list[tuple[Document, list[Chunk], str]] = []
 
-    with IndexWriter(settings.index_dir, embedder.describe(), chunker.as_dict()) as writer:
+    tagger = TopicTagger(Taxonomy.load(settings.topics_path), embedder)
+    with IndexWriter(settings.index_dir, embedder.describe(), chunker.as_dict(), tagger.taxonomy.describe()) as writer:
         known = writer.known_documents()
         redo_all = writer.chunker_changed
         seen: set[str] = set()
@@ -253,10 +274,15 @@ def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFail
 
         removed = sorted(d for d, (_, root) in known.items() if root in walked_roots and d not in seen)
         vectors = _embed([(d, c) for d, c, _ in loaded], embedder, progress) if loaded else []
-        if loaded or removed:
+        retag = unchanged if writer.topics_changed else []
+        if loaded or removed or retag:
             writer.remove_documents(updated + removed)
             for (doc, chunks, root), vecs in zip(loaded, vectors):
-                writer.add_document(doc, root, chunks, vecs)
+                writer.add_document(_with_topics(doc, tagger.assign(vecs)), root, chunks, vecs)
+            for doc_id in retag:  # a new taxonomy: re-tag from the stored vectors, no re-embedding
+                given = writer_topics_given(writer, doc_id)
+                auto = tagger.assign(writer.vectors_of(doc_id))
+                writer.set_topics(doc_id, tuple(dict.fromkeys([*given, *auto])), auto)
             writer.commit()
         progress.finish()
 

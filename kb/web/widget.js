@@ -130,7 +130,10 @@
       var self = this;
       input.addEventListener("input", function () { self._schedule(); });
       input.addEventListener("keydown", function (e) { self._key(e); });
-      input.addEventListener("focus", function () { if (self._hits.length) self._open(); });
+      input.addEventListener("focus", function () {
+        if (self._hits.length) self._open();
+        else if (self.getAttribute("topic") && !input.value.trim()) self._search();
+      });
     }
 
     _schedule() {
@@ -141,11 +144,14 @@
 
     _search() {
       var q = this._input.value.trim();
-      if (q.length < 2) { this._clear(); return; }
+      // With a topic="…" attribute and no question yet, the box lists that topic's documents (browse mode).
+      var browsing = q.length < 2 && !!this.getAttribute("topic");
+      if (q.length < 2 && !browsing) { this._clear(); return; }
       if (this._request) this._request.abort();
       var ctrl = new AbortController();
       this._request = ctrl;
-      var params = new URLSearchParams({ q: q, k: this.getAttribute("k") || "8" });
+      var params = new URLSearchParams({ k: this.getAttribute("k") || "8" });
+      if (!browsing) params.set("q", q);
       if (this._filters.type) params.append("type", this._filters.type);
       if (this._filters.topic) params.append("topic", this._filters.topic);
       this._setBusy(true);

@@ -1,0 +1,121 @@
+"""Skills topics: the taxonomy (kb/data/topics.yaml, or KB_TOPICS) and automatic tagging at ingest.
+
+A document gets the topics its metadata gives, plus those whose description its passages are close
+to: a topic's score for a document is the mean cosine similarity of the document's three passages
+closest to the topic (label, description and synonyms embedded together). Topics scoring at least
+TOPIC_THRESHOLD, and within TOPIC_MARGIN of the document's best topic, are assigned (at most
+MAX_AUTO_TOPICS). Measured against hand labels in benchmarks/topics.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kb.embed import Embedder
+
+DEFAULT_TOPICS = Path(__file__).resolve().parent / "data" / "topics.yaml"
+TOPIC_THRESHOLD = 0.45
+TOPIC_MARGIN = 0.08
+MAX_AUTO_TOPICS = 4
+TOP_PASSAGES = 3
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One entry of the taxonomy."""
+
+    id: str
+    label: str
+    description: str
+    synonyms: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """What is embedded for the topic."""
+        synonyms = f" Also: {', '.join(self.synonyms)}." if self.synonyms else ""
+        return f"{self.label}. {self.description}{synonyms}"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The topics an index tags with, and the version it records."""
+
+    version: str
+    sha256: str
+    topics: tuple[Topic, ...]
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Taxonomy:
+        """The taxonomy from a YAML file (default: KB_TOPICS, else kb/data/topics.yaml)."""
+        import yaml
+
+        file = Path(path or os.environ.get("KB_TOPICS") or DEFAULT_TOPICS)
+        try:
+            raw = file.read_bytes()
+            data = yaml.safe_load(raw)
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"Cannot read the topic taxonomy {file}: {exc}") from None
+        entries = (data or {}).get("topics") if isinstance(data, dict) else None
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError(f"{file} must hold a 'topics:' list of entries with id, label and description.")
+        topics = []
+        for entry in entries:
+            if not isinstance(entry, dict) or not entry.get("id") or not entry.get("label"):
+                raise ConfigError(f"{file}: every topic needs an id and a label (found {entry!r}).")
+            synonyms = entry.get("synonyms") or []
+            topics.append(Topic(str(entry["id"]), str(entry["label"]), " ".join(str(entry.get("description", "")).split()),
+                                tuple(str(s) for s in synonyms)))
+        ids = [t.id for t in topics]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"{file}: topic ids must be unique.")
+        return cls(str(data.get("version", "1")), hashlib.sha256(raw).hexdigest(), tuple(topics))
+
+    def get(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def describe(self) -> dict[str, object]:
+        """What the manifest records: which taxonomy tagged the index."""
+        return {"version": self.version, "sha256": self.sha256, "topics": len(self.topics)}
+
+
+class TopicTagger:
+    """Scores a document's chunk vectors against the taxonomy's topic vectors."""
+
+    def __init__(self, taxonomy: Taxonomy, embedder: Embedder) -> None:
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+
+    @cached_property
+    def topic_vectors(self) -> np.ndarray:
+        return self.embedder.encode([t.text for t in self.taxonomy.topics])
+
+    def scores(self, chunk_vectors: np.ndarray) -> dict[str, float]:
+        """{topic id: mean cosine of the document's closest passages to the topic}."""
+        import numpy as np
+
+        if len(chunk_vectors) == 0:
+            return {}
+        sims = chunk_vectors @ self.topic_vectors.T  # [chunks, topics]
+        top = min(TOP_PASSAGES, sims.shape[0])
+        best = -np.sort(-sims, axis=0)[:top].mean(axis=0)
+        return {t.id: float(s) for t, s in zip(self.taxonomy.topics, best)}
+
+    def assign(self, chunk_vectors: np.ndarray, threshold: float = TOPIC_THRESHOLD,
+               margin: float = TOPIC_MARGIN, limit: int = MAX_AUTO_TOPICS) -> tuple[str, ...]:
+        """The topics a document is about, best first."""
+        scores = self.scores(chunk_vectors)
+        if not scores:
+            return ()
+        best = max(scores.values())
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        return tuple(t for t, s in ranked if s >= threshold and s >= best - margin)[:limit]
