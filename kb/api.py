@@ -44,6 +44,25 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+def _example(data: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": data}}}}
+
+
+HIT_EXAMPLE = {
+    "doc_id": "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
+    "title": "Recognition of Prior Learning: A Toolkit for Assessment and Certification",
+    "type": "tool_report", "date": "2022-05-10", "language": "en",
+    "source": "/srv/kb/corpus/tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
+    "score": 0.93, "score_kind": "hybrid", "chunk_id": 118, "page": 6, "page_label": "4",
+    "heading_path": ["4. Assessment methods"],
+    "snippet": "…candidates show what they can do through a portfolio, direct observation and an interview…",
+    "highlights": [[41, 50]], "metadata": {"topics": ["recognition-of-prior-learning"], "countries": ["BD"]},
+    "passages": [],
+}
+SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode": "hybrid", "k": 10, "offset": 0,
+                  "hits": [HIT_EXAMPLE], "confident": True,
+                  "facets": {"type": {"tool_report": 4, "press_release": 3}, "topic": {"recognition-of-prior-learning": 3}},
+                  "took_ms": 42.0, "filters": {}, "total": None}
 ERROR_SCHEMA = {
     "description": "Error",
     "content": {"application/json": {"example": {"error": {"code": "bad_query", "message": "The query is empty."}}}},
@@ -160,7 +179,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                        until=_date(until, "until"), where=where)
 
     # -- reads ----------------------------------------------------------------------------------------
-    @app.get("/search", dependencies=[Read], summary="Search the knowledge base",
+    @app.get("/search", dependencies=[Read], summary="Search the knowledge base", responses=_example(SEARCH_EXAMPLE),
              response_description="Documents that answer the query, one hit per document, with facets")
     def search(
         request: Request,
@@ -205,28 +224,38 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline",
                             filename=path.name)
 
-    @app.get("/documents/{doc_id:path}/similar", dependencies=[Read], summary="More like this document")
+    @app.get("/documents/{doc_id:path}/similar", dependencies=[Read], summary="More like this document",
+             responses=_example({**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"}))
     def similar(doc_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = DEFAULT_K) -> dict[str, Any]:
         """The documents closest in meaning to this one."""
         return to_dict(kb.similar(doc_id, k=k))
 
-    @app.get("/documents/{doc_id:path}", dependencies=[Read], summary="One document's metadata and outline")
+    @app.get("/documents/{doc_id:path}", dependencies=[Read], summary="One document's metadata and outline",
+             responses=_example({"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
+                                 "date": "2022-05-10", "language": "en", "n_pages": 8, "metadata": HIT_EXAMPLE["metadata"],
+                                 "outline": [{"page": 1, "page_label": "i", "heading_path": [], "chunks": 1}],
+                                 "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}))
     def document(doc_id: str) -> dict[str, Any]:
         """Title, type, date, language, source, metadata, and where its text lives (pages, headings)."""
         return {**to_dict(kb.document(doc_id)), "outline": kb.outline(doc_id),
                 "file_url": f"/documents/{doc_id}/file"}
 
-    @app.get("/facets", dependencies=[Read], summary="Document counts per facet value")
+    @app.get("/facets", dependencies=[Read], summary="Document counts per facet value",
+             responses=_example({"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}}))
     def facets() -> dict[str, Any]:
         """Counts of documents by type, topic, country, language and year over the whole index."""
         return {"facets": kb.facets()}
 
-    @app.get("/topics", dependencies=[Read], summary="Skills topics with document counts")
+    @app.get("/topics", dependencies=[Read], summary="Skills topics with document counts",
+             responses=_example({"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
+                                             "description": "Work-based learning that combines…", "documents": 6}]}))
     def topics() -> dict[str, Any]:
         """Every topic of the taxonomy (id, label, description) with the number of documents tagged with it."""
         return {"topics": kb.topics()}
 
-    @app.get("/health", summary="Is the index loaded, and how fresh is it")
+    @app.get("/health", summary="Is the index loaded, and how fresh is it",
+             responses=_example({"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
+                                 "snapshot": "20261125T193316161235-20662", "updated_at": "2026-11-25T19:33:49+00:00"}))
     def health() -> dict[str, Any]:
         """Status, document and chunk counts, model and snapshot time. Open even when reads need a key."""
         try:

@@ -45,6 +45,9 @@ def handles_errors(fn: Callable) -> Callable:
         except KBError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except OSError as exc:  # the index folder cannot be read or written (permissions, disk full)
+            click.echo(f"Error: {exc.strerror or exc} ({exc.filename or 'index'}). Check the index folder (--index).", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -265,6 +268,24 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, types:
         until=_check_date(until, "--until"), where=_parse_where(where),
     )
     result = KnowledgeBase(_settings(ctx, index=index)).search(text, k=k, mode=mode, filters=filters)
+    if as_json:
+        _print_json(result)
+    else:
+        _print_result(result)
+
+
+@main.command()
+@click.argument("doc_id")
+@click.option("-k", "k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="Number of documents.")
+@index_option
+@json_option
+@click.pass_context
+@handles_errors
+def similar(ctx: click.Context, doc_id: str, k: int, index: str | None, as_json: bool) -> None:
+    """More like this: the documents closest in meaning to DOC_ID."""
+    from kb.service import KnowledgeBase
+
+    result = KnowledgeBase(_settings(ctx, index=index)).similar(doc_id, k=k)
     if as_json:
         _print_json(result)
     else:

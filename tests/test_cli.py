@@ -96,3 +96,27 @@ def test_ingest_reports_failures_and_exit_codes(runner, tmp_path):
     result = runner.invoke(main, ["ingest", str(only_bad), "--index", str(tmp_path / "other")])
     assert result.exit_code == 1
     assert "nothing could be ingested" in result.output
+
+
+@pytest.mark.slow
+def test_similar_lists_other_documents(runner, corpus_kb):
+    doc = "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf"
+    result = runner.invoke(main, ["similar", "--index", str(corpus_kb.settings.index_dir), "--json", "-k", "3", doc])
+    assert result.exit_code == 0, result.output
+    ids = [h["doc_id"] for h in json.loads(result.output)["hits"]]
+    assert len(ids) == 3 and doc not in ids
+    missing = runner.invoke(main, ["similar", "--index", str(corpus_kb.settings.index_dir), "nope.pdf"])
+    assert missing.exit_code == 1 and "No document 'nope.pdf'" in missing.output
+
+
+@pytest.mark.slow
+def test_browse_and_topics(runner, corpus_kb):
+    index = str(corpus_kb.settings.index_dir)
+    result = runner.invoke(main, ["browse", "--index", index, "--json", "--topic", "apprenticeships", "--type", "tool_report"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["hits"] and all(h["type"] == "tool_report" and "apprenticeships" in h["metadata"]["topics"] for h in data["hits"])
+    topics = json.loads(runner.invoke(main, ["topics", "--index", index, "--json"]).output)
+    assert len(topics) >= 20 and all({"id", "label", "documents"} <= set(t) for t in topics)
+    ghana = json.loads(runner.invoke(main, ["browse", "--index", index, "--json", "--country", "Ghana"]).output)
+    assert ghana["hits"] and all("GH" in h["metadata"]["countries"] for h in ghana["hits"])

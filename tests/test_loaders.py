@@ -15,10 +15,10 @@ from kb.ingest.text import load_markdown, load_text
 from tests.pdfs import add_page_labels, encrypt_pdf, make_image_only_pdf, make_pdf
 
 PAGES = [
-    "Apprenticeship toolkit\nA guide for small firms",
-    "1. Introduction\nSmall firms train apprentices when the costs are shared with the state.",
-    "2. Assessment\nApprentices are assessed by portfolio, observation at work and a final interview.",
-    "3. Wages\nApprentices receive a training wage that rises as their skills grow.",
+    "Apprenticeship toolkit\nA guide for small firms\nPrepared for employers and training providers.",
+    "1. Introduction\nSmall firms train apprentices when the costs are shared with the state.\nThis toolkit shows how.",
+    "2. Assessment\nApprentices are assessed by portfolio, observation at work and a final interview.\nAssessors are trained.",
+    "3. Wages\nApprentices receive a training wage that rises as their skills grow.\nCollective agreements set the rates.",
 ]
 
 

@@ -26,8 +26,11 @@ def _repeated_lines(pages: list[list[str]]) -> set[str]:
         return set()
     counts: Counter[str] = Counter()
     for lines in pages:
-        edge = lines[:3] + lines[-3:]
-        counts.update({re.sub(r"\d+", "#", ln) for ln in edge if ln})
+        lines = [ln for ln in lines if ln]
+        if len(lines) < 4:
+            continue  # a page this short is all content; its lines are no evidence of a running header
+        edge = lines[:2] + lines[-2:]
+        counts.update({re.sub(r"\d+", "#", ln) for ln in edge if len(ln) <= 120})
     return {line for line, n in counts.items() if n >= max(3, 0.5 * len(pages))}
 
 

@@ -77,7 +77,10 @@ def discover(paths: Sequence[Path]) -> tuple[list[_Candidate], list[FileFailure]
                 if not is_supported(file):
                     continue
                 if file.is_symlink():
-                    target = file.resolve()
+                    target = Path(os.path.realpath(file))  # realpath never raises on a loop, unlike resolve()
+                    if not os.path.exists(file):
+                        failures.append(FileFailure(str(file), "broken_link", "symlink that loops or points nowhere"))
+                        continue
                     if not target.is_relative_to(root):
                         failures.append(FileFailure(str(file), "outside_root", "symlink to a file outside the ingested folder; not followed"))
                         continue
