@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from kb.embed import Embedder
 
 DEFAULT_TOPICS = Path(__file__).resolve().parent / "data" / "topics.yaml"
-TOPIC_THRESHOLD = 0.45
-TOPIC_MARGIN = 0.08
+TOPIC_THRESHOLD = 0.40
+TOPIC_MARGIN = 0.12
 MAX_AUTO_TOPICS = 4
 TOP_PASSAGES = 3
 
