@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 from kb import KnowledgeBase, Settings  # noqa: E402
 from kb.topics import MAX_AUTO_TOPICS, TOPIC_MARGIN, TOPIC_THRESHOLD, Taxonomy, TopicTagger  # noqa: E402
 
+# The shipped settings were chosen on the corpus/ documents; labour-docs is the held-out check.
+
 SOURCES = {"corpus": ROOT / "corpus", "labour-docs": ROOT.parent / "shared" / "data" / "labour-docs"}
 
 
@@ -51,7 +53,11 @@ def main() -> int:
         kb = KnowledgeBase(replace(settings, index_dir=cache / source))
         kb.ingest([folder])
         tagger = tagger or TopicTagger(Taxonomy.load(settings.topics_path), kb.embedder)
-        scored[source] = [(tagger.scores(doc_vectors(kb, lab["doc_id"][len(source) + 1:])), set(lab["topics"])) for lab in wanted]
+        scored[source] = []
+        for lab in wanted:
+            doc_id = lab["doc_id"][len(source) + 1:]
+            text = " ".join(c.text for c in kb.reader().chunks_of(doc_id))
+            scored[source].append((tagger.scores(doc_vectors(kb, doc_id), text), set(lab["topics"])))
 
     def predict(scores: dict[str, float], threshold: float, margin: float) -> set[str]:
         best = max(scores.values())
@@ -71,8 +77,8 @@ def main() -> int:
         return " | ".join(cells)
 
     print(f"shipped: threshold {TOPIC_THRESHOLD}, margin {TOPIC_MARGIN}, at most {MAX_AUTO_TOPICS}: {report(TOPIC_THRESHOLD, TOPIC_MARGIN)}")
-    for threshold in (0.35, 0.40, 0.45, 0.50):
-        for margin in (0.04, 0.08, 0.12):
+    for threshold in (0.40, 0.45, 0.50):
+        for margin in (0.08, 0.12, 0.16):
             print(f"threshold {threshold:.2f} margin {margin:.2f}: {report(threshold, margin)}")
     return 0
 

@@ -95,7 +95,7 @@ class Settings:
         if self.precision not in ("int8", "fp32"):
             raise ConfigError(f"KB_PRECISION={self.precision!r}: use fp32 (default) or int8.")
         if self.backend == "torch" and self.precision != "fp32":
-            object.__setattr__(self, "precision", "fp32")  # torch runs the reference fp32 model only
+            raise ConfigError("KB_PRECISION=int8 needs KB_BACKEND=onnx; the torch backend runs the fp32 model only.")
         if self.batch_size < 1:
             raise ConfigError("batch_size must be at least 1.")
         if self.max_file_bytes < 1:

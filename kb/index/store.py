@@ -433,6 +433,20 @@ class IndexWriter:
             return np.zeros((0, int(self.model["dimension"])), dtype="float32")
         return np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
 
+    def text_of(self, doc_id: str) -> str:
+        """A stored document's chunk texts, joined in order."""
+        assert self.db is not None
+        rows = self.db.execute("SELECT text FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return " ".join(r[0] for r in rows)
+
+    def given_topics(self, doc_id: str) -> list[str]:
+        """The topics a stored document's own metadata gave (all its topics minus the automatic ones)."""
+        assert self.db is not None
+        row = self.db.execute("SELECT metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        metadata = json.loads(row[0])
+        auto = set(metadata.get("topics_auto", []))
+        return [t for t in metadata.get("topics", []) if t not in auto]
+
     def set_topics(self, doc_id: str, topics: Sequence[str], auto: Sequence[str]) -> None:
         """Replace a document's topics (all, and those assigned automatically) in its metadata and facets."""
         assert self.db is not None

@@ -202,14 +202,6 @@ def _with_topics(doc: Document, auto: tuple[str, ...]) -> Document:
     return replace(doc, metadata=metadata)
 
 
-def writer_topics_given(writer: IndexWriter, doc_id: str) -> list[str]:
-    """The topics a stored document's own metadata gave (all topics minus the automatic ones)."""
-    row = writer.db.execute("SELECT metadata FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-    metadata = json.loads(row[0])
-    auto = set(metadata.get("topics_auto", []))
-    return [t for t in metadata.get("topics", []) if t not in auto]
-
-
 def _chunker(settings: Settings, embedder: Embedder) -> ChunkerSettings:
     return ChunkerSettings(
         chunk_tokens=settings.chunk_tokens,
@@ -277,14 +269,17 @@ def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFail
 
         removed = sorted(d for d, (_, root) in known.items() if root in walked_roots and d not in seen)
         vectors = _embed([(d, c) for d, c, _ in loaded], embedder, progress) if loaded else []
-        retag = unchanged if writer.topics_changed else []
+        # A new taxonomy re-tags every stored document this run does not replace, whichever folder it came from.
+        replaced = set(updated) | set(removed)
+        retag = [d for d in known if d not in replaced] if writer.topics_changed else []
         if loaded or removed or retag:
             writer.remove_documents(updated + removed)
             for (doc, chunks, root), vecs in zip(loaded, vectors):
-                writer.add_document(_with_topics(doc, tagger.assign(vecs)), root, chunks, vecs)
+                text = " ".join(c.text for c in chunks)
+                writer.add_document(_with_topics(doc, tagger.assign(vecs, text)), root, chunks, vecs)
             for doc_id in retag:  # a new taxonomy: re-tag from the stored vectors, no re-embedding
-                given = writer_topics_given(writer, doc_id)
-                auto = tagger.assign(writer.vectors_of(doc_id))
+                given = writer.given_topics(doc_id)
+                auto = tagger.assign(writer.vectors_of(doc_id), writer.text_of(doc_id))
                 writer.set_topics(doc_id, tuple(dict.fromkeys([*given, *auto])), auto)
             writer.commit()
         progress.finish()
