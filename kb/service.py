@@ -110,7 +110,7 @@ class KnowledgeBase:
         )
         return SearchResult(
             query="", mode="browse", k=k, hits=hits, confident=True,
-            facets=facet_counts(reader, [d.doc_id for d in documents]),
+            facets=facet_counts(reader, None if allowed is None else [d.doc_id for d in documents]),
             took_ms=round((time.perf_counter() - started) * 1000, 1), total=len(documents),
         )
 
@@ -129,8 +129,7 @@ class KnowledgeBase:
 
     def facets(self) -> dict[str, dict[str, int]]:
         """Document counts per facet value over the whole index."""
-        reader = self.reader()
-        return facet_counts(reader, [d.doc_id for d in reader.all_documents()])
+        return facet_counts(self.reader(), None)
 
     def outline(self, doc_id: str) -> list[dict[str, object]]:
         """Where the document's text lives: pages and headings in reading order, with chunk counts."""

@@ -275,20 +275,23 @@ def _best_sentence(text: str, scorer: Scorer | None) -> tuple[int, int] | None:
 
 # -- the whole search ----------------------------------------------------------------------------------
 
-def facet_counts(reader: IndexReader, doc_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """{facet: {value: number of documents}} over the given documents."""
+def facet_counts(reader: IndexReader, doc_ids: Sequence[str] | None) -> dict[str, dict[str, int]]:
+    """{facet: {value: number of documents}} over the given documents (None: the whole index)."""
     counts: dict[str, dict[str, int]] = {f: {} for f in FACET_FIELDS}
-    ids = list(doc_ids)
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        marks = ",".join("?" * len(part))
+    fields = ",".join("?" * len(FACET_FIELDS))
+    if doc_ids is None:
+        parts: list[list[str] | None] = [None]
+    else:
+        ids = list(doc_ids)
+        parts = [ids[start:start + 500] for start in range(0, len(ids), 500)]
+    for part in parts:
+        where = "" if part is None else f"doc_id IN ({','.join('?' * len(part))}) AND "
         rows = reader.query(
-            f"SELECT field, value, count(DISTINCT doc_id) FROM facets WHERE doc_id IN ({marks}) "
-            f"AND field IN ({','.join('?' * len(FACET_FIELDS))}) GROUP BY field, value",
-            [*part, *FACET_FIELDS],
+            f"SELECT field, value, count(DISTINCT doc_id) FROM facets WHERE {where}field IN ({fields}) GROUP BY field, value",
+            [*(part or []), *FACET_FIELDS],
         )
-        for field, value, n in rows:
-            counts[field][value] = counts[field].get(value, 0) + n
+        for field_name, value, n in rows:
+            counts[field_name][value] = counts[field_name].get(value, 0) + n
     return {f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items() if v}
 
 
