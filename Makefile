@@ -7,7 +7,7 @@ INDEX  ?= index
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test test-fast bench bench-relevance clean
+.PHONY: install run test test-fast bench bench-ingest bench-relevance clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,12 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
+## make bench: kb against the naive way, side by side (ingest and a cold search); writes benchmarks/results/speed.md
 bench: $(STAMP)
+	$(BIN)/python benchmarks/speed.py
+
+## make bench-ingest: ingest all of ../shared/data/labour-docs and report documents, pages, chunks, chunks/s
+bench-ingest: $(STAMP)
 	$(BIN)/python benchmarks/ingest_labour_docs.py
 
 ## make bench-relevance: SciFact and labour-docs, keyword / dense / hybrid, beside the published numbers
