@@ -134,25 +134,23 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             return auth[7:].strip()
         return request.headers.get("x-api-key")
 
-    def require_read(request: Request) -> None:
-        if settings.read_key is None:
-            return
+    def _check_key(request: Request, expected: str, missing: str, wrong: str) -> None:
         key = _presented_key(request)
         if key is None:
-            raise APIError(401, "unauthorized", "This index needs a read key: send 'Authorization: Bearer KEY'.",
-                           {"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(key.encode(), settings.read_key.encode()):
-            raise APIError(403, "forbidden", "The key is not valid for reading this index.")
+            raise APIError(401, "unauthorized", missing, {"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(key.encode(), expected.encode()):  # constant time
+            raise APIError(403, "forbidden", wrong)
+
+    def require_read(request: Request) -> None:
+        if settings.read_key is not None:
+            _check_key(request, settings.read_key, "This index needs a read key: send 'Authorization: Bearer KEY'.",
+                       "The key is not valid for reading this index.")
 
     def require_write(request: Request) -> None:
         if settings.api_key is None:
             raise APIError(403, "writes_disabled", "Writes are disabled: the server has no KB_API_KEY.")
-        key = _presented_key(request)
-        if key is None:
-            raise APIError(401, "unauthorized", "Writes need the API key: send 'Authorization: Bearer KEY'.",
-                           {"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(key.encode(), settings.api_key.encode()):
-            raise APIError(403, "forbidden", "The API key is not valid.")
+        _check_key(request, settings.api_key, "Writes need the API key: send 'Authorization: Bearer KEY'.",
+                   "The API key is not valid.")
 
     Read = Depends(require_read)
     Write = Depends(require_write)

@@ -32,26 +32,26 @@ _CORE_KEYS = {"title", "date", "type", "language", "lang", "description", "summa
 _MULTI_SPLIT = re.compile(r"\s*[,;]\s*")
 
 
-def read_sidecar(path: Path) -> dict[str, Any]:
-    """Metadata from NAME.meta.json (or NAME.ext.meta.json) beside the file; {} when there is none."""
-    for candidate in (path.with_name(path.stem + ".meta.json"), path.with_name(path.name + ".meta.json")):
-        if candidate.is_file():
-            try:
-                data = json.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise LoadError(f"sidecar {candidate.name} is not valid JSON ({exc}); fix or remove it") from None
-            if not isinstance(data, dict):
-                raise LoadError(f"sidecar {candidate.name} must hold a JSON object")
-            return data
-    return {}
-
-
 def sidecar_path(path: Path) -> Path | None:
-    """The sidecar file that read_sidecar would use, if any."""
+    """The sidecar metadata file beside a file: NAME.meta.json, else NAME.ext.meta.json; None when absent."""
     for candidate in (path.with_name(path.stem + ".meta.json"), path.with_name(path.name + ".meta.json")):
         if candidate.is_file():
             return candidate
     return None
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """Metadata from the file's sidecar (see sidecar_path); {} when there is none."""
+    sidecar = sidecar_path(path)
+    if sidecar is None:
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LoadError(f"sidecar {sidecar.name} is not valid JSON ({exc}); fix or remove it") from None
+    if not isinstance(data, dict):
+        raise LoadError(f"sidecar {sidecar.name} must hold a JSON object")
+    return data
 
 
 def normalise_type(value: Any) -> str | None:
