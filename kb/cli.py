@@ -74,7 +74,7 @@ def main(ctx: click.Context, index: str | None) -> None:
 # -- ingest -----------------------------------------------------------------------------------------
 
 class _PlainProgress:
-    """One line per step, for logs and pipes."""
+    """One line per file and per embedded batch, for logs and pipes."""
 
     def __init__(self) -> None:
         self.files = 0
@@ -85,29 +85,27 @@ class _PlainProgress:
 
     def start(self, files: int) -> None:
         self.files = files
+        self.started = time.perf_counter()
         click.echo(f"ingest: {files} file(s) found", err=True)
 
     def file_done(self, path: str, chunks: int) -> None:
         self.done += 1
+        self.total_chunks += chunks
         if chunks:
             click.echo(f"  [{self.done}/{self.files}] {path}: {chunks} chunk(s)", err=True)
-
-    def embedding(self, total_chunks: int) -> None:
-        self.total_chunks = total_chunks
-        self.started = time.perf_counter()
-        click.echo(f"embedding {total_chunks} chunk(s)", err=True)
 
     def embedded(self, chunks: int) -> None:
         self.embedded_chunks += chunks
         rate = self.embedded_chunks / max(time.perf_counter() - self.started, 1e-9)
-        click.echo(f"  {self.embedded_chunks}/{self.total_chunks} chunks ({rate:.1f} chunks/s)", err=True)
+        click.echo(f"  embedded {self.embedded_chunks}/{self.total_chunks} chunks ({rate:.1f} chunks/s)", err=True)
 
     def finish(self) -> None:
         pass
 
 
 class _RichProgress:
-    """A live progress bar on a terminal: files read, chunks embedded, chunks per second."""
+    """A live progress display on a terminal: files read, chunks embedded (a total that grows as files
+    are read), and chunks per second."""
 
     def __init__(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -118,18 +116,19 @@ class _RichProgress:
         )
         self.files_task = None
         self.chunks_task = None
+        self.total_chunks = 0
         self.started = time.perf_counter()
 
     def start(self, files: int) -> None:
+        self.started = time.perf_counter()
         self.progress.start()
         self.files_task = self.progress.add_task("files", total=files, rate="")
+        self.chunks_task = self.progress.add_task("chunks", total=0, rate="")
 
     def file_done(self, path: str, chunks: int) -> None:
-        self.progress.advance(self.files_task)
-
-    def embedding(self, total_chunks: int) -> None:
-        self.started = time.perf_counter()
-        self.chunks_task = self.progress.add_task("chunks", total=total_chunks, rate="")
+        self.total_chunks += chunks
+        self.progress.update(self.files_task, advance=1)
+        self.progress.update(self.chunks_task, total=self.total_chunks)
 
     def embedded(self, chunks: int) -> None:
         task = self.progress.tasks[self.chunks_task]

@@ -25,6 +25,12 @@ DEFAULT_BATCH_SIZE = 32
 DEFAULT_BACKEND = "onnx"
 DEFAULT_PRECISION = "fp32"
 DEFAULT_MAX_FILE_MB = 100
+# Files are read by worker processes while the main process embeds; one per core beyond the first.
+DEFAULT_WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))
+# A file whose reading takes longer than this is stopped and reported, so one file cannot stall a run.
+DEFAULT_FILE_TIMEOUT = 300
+# What a reader process may allocate beyond what it starts with; beyond it the file fails with "too_large".
+DEFAULT_WORKER_MEMORY_MB = 2048
 DEFAULT_K = 10
 MAX_K = 50
 MAX_QUERY_CHARS = 1000
@@ -42,6 +48,16 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number. Set it to e.g. {default}.") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number. Set it to e.g. {default}.") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the index lives, which model embeds, and how documents are chunked."""
@@ -54,6 +70,9 @@ class Settings:
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
     batch_size: int = DEFAULT_BATCH_SIZE
     max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024
+    workers: int = DEFAULT_WORKERS  # 0 reads files in the ingesting process itself
+    file_timeout: float = DEFAULT_FILE_TIMEOUT
+    worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB
     api_key: str | None = field(default=None, repr=False)
     read_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
@@ -72,6 +91,9 @@ class Settings:
             chunk_overlap=_env_int("KB_CHUNK_OVERLAP", DEFAULT_CHUNK_OVERLAP),
             batch_size=_env_int("KB_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             max_file_bytes=_env_int("KB_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * 1024 * 1024,
+            workers=_env_int("KB_WORKERS", DEFAULT_WORKERS),
+            file_timeout=_env_float("KB_FILE_TIMEOUT", DEFAULT_FILE_TIMEOUT),
+            worker_memory_mb=_env_int("KB_WORKER_MEMORY_MB", DEFAULT_WORKER_MEMORY_MB),
             api_key=env.get("KB_API_KEY") or None,
             read_key=env.get("KB_READ_KEY") or None,
             cors_origins=tuple(o.strip() for o in env.get("KB_CORS_ORIGINS", "").split(",") if o.strip()),
@@ -100,3 +122,7 @@ class Settings:
             raise ConfigError("batch_size must be at least 1.")
         if self.max_file_bytes < 1:
             raise ConfigError("KB_MAX_FILE_MB must be at least 1.")
+        if self.workers < 0:
+            raise ConfigError(f"KB_WORKERS={self.workers}: use 0 (read files in the ingesting process) or more.")
+        if not self.file_timeout > 0:
+            raise ConfigError(f"KB_FILE_TIMEOUT={self.file_timeout:g}: use a number of seconds above 0 (default {DEFAULT_FILE_TIMEOUT}).")

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import threading
+import weakref
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,6 +67,21 @@ def hash_model(path: str) -> str:
     return digest.hexdigest()
 
 
+# Tokenizer threads and fork do not mix; ingest forks reader processes that count tokens.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+_LIVE: weakref.WeakSet[Embedder] = weakref.WeakSet()
+
+
+def _fresh_locks_after_fork() -> None:
+    """A forked reader process inherits locks that another thread may hold at that instant; renew them."""
+    for embedder in list(_LIVE):
+        embedder._lock = threading.Lock()
+        embedder._encode_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_after_fork)
+
+
 class Embedder:
     """Turns texts into L2-normalised float32 vectors. Subclasses differ in how the network runs."""
 
@@ -79,6 +95,7 @@ class Embedder:
         self._lock = threading.Lock()
         # Fast tokenizers are not safe to call from two threads at once ("Already borrowed").
         self._encode_lock = threading.Lock()
+        _LIVE.add(self)
 
     @cached_property
     def model_hash(self) -> str:

@@ -63,3 +63,27 @@ def make_image_only_pdf(path: Path) -> Path:
     pdf.rect(20, 20, 100, 60, style="F")
     pdf.output(str(path))
     return path
+
+
+def make_slow_pdf(path: Path, operations: int) -> Path:
+    """A one-page PDF whose content stream repeats a text operator `operations` times: valid, and slow
+    to extract (about 5 s per 100,000 on a 2-core machine) - a stand-in for a pathological real file."""
+    stream = b"BT /F1 12 Tf 10 700 Td " + b"(ab) Tj " * operations + b"ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path

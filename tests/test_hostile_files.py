@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from kb import KnowledgeBase, Settings
-from tests.pdfs import make_pdf
+from tests.pdfs import make_pdf, make_slow_pdf
 
 
 def _kb(tmp_path, embedder, **settings):
@@ -93,3 +94,28 @@ def test_a_thousand_page_pdf(tmp_path, fake_embedder):
     assert report.added == ("long.pdf",)
     pages = {c.page for c in kb.reader().chunks_of("long.pdf")}
     assert len(pages) == 1000 and max(pages) == 1000
+
+
+def test_a_file_over_the_time_limit_is_stopped_and_the_run_goes_on(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _good(docs)
+    make_slow_pdf(docs / "slow.pdf", operations=200_000)  # ~10 s to read
+    (docs / "later.md").write_text("# Later\n\nApprenticeship guide for employers.", encoding="utf-8")
+    started = time.monotonic()
+    report = _kb(tmp_path, fake_embedder, workers=1, file_timeout=1.0).ingest([docs])
+    assert time.monotonic() - started < 8  # stopped near the limit, not read to the end
+    assert sorted(report.added) == ["good.txt", "later.md"]
+    [failure] = report.failed
+    assert failure.path.endswith("slow.pdf") and failure.code == "timeout" and "KB_FILE_TIMEOUT" in failure.reason
+
+
+def test_a_file_that_needs_too_much_memory_fails_alone(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _good(docs)
+    (docs / "big.txt").write_text("Big\n\n" + "many words here " * 2_000_000, encoding="utf-8")  # 32 MB
+    report = _kb(tmp_path, fake_embedder, workers=1, worker_memory_mb=64).ingest([docs])
+    assert report.added == ("good.txt",)
+    [failure] = report.failed
+    assert failure.path.endswith("big.txt") and failure.code in ("too_large", "crashed")

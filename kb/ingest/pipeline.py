@@ -14,11 +14,12 @@ from typing import Protocol
 
 from kb.config import Settings
 from kb.embed import Embedder
-from kb.errors import KBError, LoadError
+from kb.errors import LoadError
 from kb.index.store import IndexWriter
 from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input
 from kb.ingest.loaders import is_supported, loader_for
-from kb.ingest.metadata import build_document, sidecar_path
+from kb.ingest.metadata import build_document, detect_language, sidecar_path
+from kb.ingest.workers import LoaderPool, load_inline
 from kb.topics import Taxonomy, TopicTagger
 from kb.records import Chunk, Document, FileFailure, IngestReport, LoadedFile, Section
 
@@ -26,11 +27,14 @@ log = logging.getLogger(__name__)
 
 
 class IngestProgress(Protocol):
-    """What the pipeline tells a progress display; the CLI draws it, the library ignores it."""
+    """What the pipeline tells a progress display; the CLI draws it, the library ignores it.
+
+    Files are read while earlier ones are embedded, so the number of chunks to embed grows as
+    `file_done` reports them.
+    """
 
     def start(self, files: int) -> None: ...
     def file_done(self, path: str, chunks: int) -> None: ...
-    def embedding(self, total_chunks: int) -> None: ...
     def embedded(self, chunks: int) -> None: ...
     def finish(self) -> None: ...
 
@@ -38,7 +42,6 @@ class IngestProgress(Protocol):
 class _Silent:
     def start(self, files: int) -> None: ...
     def file_done(self, path: str, chunks: int) -> None: ...
-    def embedding(self, total_chunks: int) -> None: ...
     def embedded(self, chunks: int) -> None: ...
     def finish(self) -> None: ...
 
@@ -116,22 +119,24 @@ def _load(candidate: _Candidate, digest: str, settings: Settings, chunker: Chunk
     return doc, chunks
 
 
-def _embed(docs: list[tuple[Document, list[Chunk]]], embedder: Embedder, progress: IngestProgress):
-    """Vectors for every chunk, embedded in length-sorted batches to cut padding."""
+def _embed(docs: Sequence[tuple[Document, list[Chunk], str]], embedder: Embedder, progress: IngestProgress) -> list:
+    """Vectors for every chunk of `docs`, one array per document, embedded in length-sorted batches.
+
+    Sorting by length puts texts of similar length in one batch, so little of each batch is padding.
+    """
     import numpy as np
 
-    inputs = [embedding_input(c.context, c.text) for _, chunks in docs for c in chunks]
-    progress.embedding(len(inputs))
+    inputs = [embedding_input(c.context, c.text) for _, chunks, _ in docs for c in chunks]
     order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
     vectors = np.zeros((len(inputs), embedder.dimension), dtype="float32")
-    step = max(embedder.batch_size * 4, 64)
+    step = max(embedder.batch_size * 2, 32)
     for start in range(0, len(order), step):
         batch = order[start:start + step]
         vectors[batch] = embedder.encode([inputs[i] for i in batch])
         progress.embedded(len(batch))
     out = []
     offset = 0
-    for _, chunks in docs:
+    for _, chunks, _ in docs:
         out.append(vectors[offset:offset + len(chunks)])
         offset += len(chunks)
     return out
@@ -191,6 +196,16 @@ def _record_sources(records: Iterable[TextRecord], root: str, chunker: ChunkerSe
     ]
 
 
+def _prepare_readers() -> None:
+    """Import the parsers and load the language model (~160 MB) before forking reader processes: they
+    share those pages, start at once, and their memory limit then counts only what a file needs."""
+    import lxml.html  # noqa: F401
+    import pypdf  # noqa: F401
+    import trafilatura  # noqa: F401
+
+    detect_language("A sample sentence, long enough for the language model to load.")
+
+
 def _with_topics(doc: Document, auto: tuple[str, ...]) -> Document:
     """The document with its automatic topics added to those its metadata gave."""
     given = tuple(doc.metadata.get("topics", ()))
@@ -216,7 +231,7 @@ def ingest(paths: Iterable[Path | str], settings: Settings, embedder: Embedder,
     candidates, failures, walked_roots = discover([Path(p) for p in paths])
     chunker = _chunker(settings, embedder)
     sources = _file_sources(candidates, settings, chunker, embedder)
-    return _run(sources, walked_roots, failures, settings, chunker, embedder, progress)
+    return _run(sources, walked_roots, failures, settings, chunker, embedder, progress, parallel=settings.workers > 0)
 
 
 def ingest_records(records: Iterable[TextRecord], root: str, settings: Settings, embedder: Embedder,
@@ -224,73 +239,104 @@ def ingest_records(records: Iterable[TextRecord], root: str, settings: Settings,
     """Bring the index in line with a collection of records; records of `root` not given are removed."""
     chunker = _chunker(settings, embedder)
     sources = _record_sources(records, root, chunker, embedder)
-    return _run(sources, {root}, [], settings, chunker, embedder, progress)
+    return _run(sources, {root}, [], settings, chunker, embedder, progress, parallel=False)
+
+
+# Chunks gathered before they are embedded and written: enough for length sorting to pay, few enough to
+# keep memory flat and the progress bar moving.
+EMBED_BLOCK = 256
 
 
 def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFailure], settings: Settings,
-         chunker: ChunkerSettings, embedder: Embedder, progress: IngestProgress | None) -> IngestReport:
+         chunker: ChunkerSettings, embedder: Embedder, progress: IngestProgress | None, parallel: bool) -> IngestReport:
     started = time.perf_counter()
     progress = progress or _Silent()
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
-    loaded: list[tuple[Document, list[Chunk], str]] = []
+    embedded = 0
 
     tagger = TopicTagger(Taxonomy.load(settings.topics_path), embedder)
     with IndexWriter(settings.index_dir, embedder.describe(), chunker.as_dict(), tagger.taxonomy.describe()) as writer:
         known = writer.known_documents()
         redo_all = writer.chunker_changed
         seen: set[str] = set()
+        to_load: list[tuple[_Source, str]] = []
         progress.start(len(sources))
         for source in sources:
-            doc_id = source.doc_id
-            if doc_id in seen:
-                failures.append(FileFailure(source.label, "duplicate_id", f"another ingested file already has the id {doc_id!r}"))
+            if source.doc_id in seen:
+                failures.append(FileFailure(source.label, "duplicate_id", f"another ingested file already has the id {source.doc_id!r}"))
                 continue
-            seen.add(doc_id)
+            seen.add(source.doc_id)
             try:
                 digest = source.digest()
-                if doc_id in known and known[doc_id][0] == digest and not redo_all:
-                    unchanged.append(doc_id)
-                    progress.file_done(doc_id, 0)
-                    continue
-                doc, chunks = source.load(digest)
-            except KBError as exc:
-                failures.append(FileFailure(source.label, exc.code, str(exc)))
-                progress.file_done(doc_id, 0)
-                continue
-            except (OSError, MemoryError, RecursionError, UnicodeError) as exc:
+            except OSError as exc:
                 failures.append(FileFailure(source.label, "unreadable", f"{type(exc).__name__}: {exc}"))
-                progress.file_done(doc_id, 0)
+                progress.file_done(source.doc_id, 0)
                 continue
-            loaded.append((doc, chunks, source.root))
-            (updated if doc_id in known else added).append(doc_id)
-            progress.file_done(doc_id, len(chunks))
+            if source.doc_id in known and known[source.doc_id][0] == digest and not redo_all:
+                unchanged.append(source.doc_id)
+                progress.file_done(source.doc_id, 0)
+                continue
+            to_load.append((source, digest))
 
         removed = sorted(d for d, (_, root) in known.items() if root in walked_roots and d not in seen)
-        vectors = _embed([(d, c) for d, c, _ in loaded], embedder, progress) if loaded else []
+        writer.remove_documents(removed)
+
+        def write(block: list[tuple[Document, list[Chunk], str]]) -> None:
+            for (doc, chunks, root), vectors in zip(block, _embed(block, embedder, progress)):
+                if doc.doc_id in known:
+                    writer.remove_documents([doc.doc_id])
+                text = " ".join(c.text for c in chunks)
+                writer.add_document(_with_topics(doc, tagger.assign(vectors, text)), root, chunks, vectors)
+
+        def load(i: int) -> tuple[Document, list[Chunk]]:
+            source, digest = to_load[i]
+            return source.load(digest)
+
+        # Workers are forked after to_load exists: only its indices travel to them.
+        if parallel and len(to_load) > 1:
+            _prepare_readers()
+            pool = LoaderPool(load, settings.workers, settings.file_timeout, settings.worker_memory_mb)
+            outcomes = pool.run(range(len(to_load)))
+        else:
+            outcomes = load_inline(load, range(len(to_load)))
+        block: list[tuple[Document, list[Chunk], str]] = []
+        for outcome in outcomes:
+            source, _ = to_load[outcome.item]
+            if not outcome.ok:
+                failures.append(FileFailure(source.label, outcome.code, outcome.reason))
+                progress.file_done(source.doc_id, 0)
+                continue
+            doc, chunks = outcome.value
+            (updated if doc.doc_id in known else added).append(doc.doc_id)
+            progress.file_done(doc.doc_id, len(chunks))
+            block.append((doc, chunks, source.root))
+            embedded += len(chunks)
+            if sum(len(c) for _, c, _ in block) >= EMBED_BLOCK:
+                write(block)
+                block = []
+        if block:
+            write(block)
+
         # A new taxonomy re-tags every stored document this run does not replace, whichever folder it came from.
         replaced = set(updated) | set(removed)
         retag = [d for d in known if d not in replaced] if writer.topics_changed else []
-        if loaded or removed or retag:
-            writer.remove_documents(updated + removed)
-            for (doc, chunks, root), vecs in zip(loaded, vectors):
-                text = " ".join(c.text for c in chunks)
-                writer.add_document(_with_topics(doc, tagger.assign(vecs, text)), root, chunks, vecs)
-            for doc_id in retag:  # a new taxonomy: re-tag from the stored vectors, no re-embedding
-                given = writer.given_topics(doc_id)
-                auto = tagger.assign(writer.vectors_of(doc_id), writer.text_of(doc_id))
-                writer.set_topics(doc_id, tuple(dict.fromkeys([*given, *auto])), auto)
+        for doc_id in retag:  # re-tag from the stored vectors: no re-embedding
+            given = writer.given_topics(doc_id)
+            auto = tagger.assign(writer.vectors_of(doc_id), writer.text_of(doc_id))
+            writer.set_topics(doc_id, tuple(dict.fromkeys([*given, *auto])), auto)
+        if added or updated or removed or retag:
             writer.commit()
         progress.finish()
 
     return IngestReport(
         index_dir=str(settings.index_dir),
-        added=tuple(added),
-        updated=tuple(updated),
+        added=tuple(sorted(added)),
+        updated=tuple(sorted(updated)),
         unchanged=tuple(unchanged),
         removed=tuple(removed),
         failed=tuple(failures),
-        chunks_embedded=sum(len(c) for _, c, _ in loaded),
+        chunks_embedded=embedded,
         seconds=round(time.perf_counter() - started, 3),
     )
