@@ -31,6 +31,8 @@ DEFAULT_WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))
 DEFAULT_FILE_TIMEOUT = 300
 # What a reader process may allocate beyond what it starts with; beyond it the file fails with "too_large".
 DEFAULT_WORKER_MEMORY_MB = 2048
+# Search results kept in memory per process (the same question asked again, a page reloaded); 0 = none.
+DEFAULT_RESULT_CACHE = 1024
 DEFAULT_K = 10
 MAX_K = 50
 MAX_QUERY_CHARS = 1000
@@ -73,6 +75,7 @@ class Settings:
     workers: int = DEFAULT_WORKERS  # 0 reads files in the ingesting process itself
     file_timeout: float = DEFAULT_FILE_TIMEOUT
     worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB
+    result_cache: int = DEFAULT_RESULT_CACHE
     api_key: str | None = field(default=None, repr=False)
     read_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
@@ -94,6 +97,7 @@ class Settings:
             workers=_env_int("KB_WORKERS", DEFAULT_WORKERS),
             file_timeout=_env_float("KB_FILE_TIMEOUT", DEFAULT_FILE_TIMEOUT),
             worker_memory_mb=_env_int("KB_WORKER_MEMORY_MB", DEFAULT_WORKER_MEMORY_MB),
+            result_cache=_env_int("KB_RESULT_CACHE", DEFAULT_RESULT_CACHE),
             api_key=env.get("KB_API_KEY") or None,
             read_key=env.get("KB_READ_KEY") or None,
             cors_origins=tuple(o.strip() for o in env.get("KB_CORS_ORIGINS", "").split(",") if o.strip()),

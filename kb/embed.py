@@ -226,8 +226,10 @@ class OnnxEmbedder(Embedder):
 
     backend = "onnxruntime"
 
-    def __init__(self, model: str, batch_size: int = 32, precision: str = "int8") -> None:
+    def __init__(self, model: str, batch_size: int = 32, precision: str = "int8", threads: int | None = None) -> None:
         super().__init__(model, batch_size)
+        # Ingest uses every core for one big batch; a server embeds many short queries at once, one core each.
+        self.threads = threads or int(os.environ.get("KB_THREADS") or os.cpu_count() or 1)
         if precision not in ("fp32", "int8"):
             raise ConfigError(f"precision must be fp32 or int8, not {precision!r}")
         self.precision = precision
@@ -248,8 +250,10 @@ class OnnxEmbedder(Embedder):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = int(os.environ.get("KB_THREADS") or os.cpu_count() or 1)
+        options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        if self.threads == 1:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         self._input_names = {i.name for i in session.get_inputs()}
@@ -338,10 +342,14 @@ def export_onnx(embedder: Embedder, folder: Path) -> None:
 BACKENDS = ("onnx", "torch")
 
 
-def load_embedder(model: str, backend: str = "onnx", precision: str = "int8", batch_size: int = 32) -> Embedder:
-    """The embedder for a model, backend ('onnx' or 'torch') and precision ('int8' or 'fp32', onnx only)."""
+def load_embedder(model: str, backend: str = "onnx", precision: str = "int8", batch_size: int = 32,
+                  threads: int | None = None) -> Embedder:
+    """The embedder for a model, backend ('onnx' or 'torch') and precision ('int8' or 'fp32', onnx only).
+
+    `threads` (onnx only) is how many cores one encode call may use; None = KB_THREADS or all.
+    """
     if backend in ("torch", "sentence-transformers"):
         return TorchEmbedder(model, batch_size)
     if backend in ("onnx", "onnxruntime"):
-        return OnnxEmbedder(model, batch_size, precision)
+        return OnnxEmbedder(model, batch_size, precision, threads)
     raise ConfigError(f"Unknown embedding backend {backend!r}; use one of: {', '.join(BACKENDS)}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +19,35 @@ def _same_model(mine: dict, recorded: dict) -> bool:
     return all(mine.get(key) == recorded.get(key) for key in ("path", "backend", "precision"))
 
 
+class _LRU:
+    """A small thread-safe least-recently-used map; size 0 keeps nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+# Cores one query's embedding may use: a query is a few tokens, and a server runs many at once.
+QUERY_THREADS = 1
+
+
 class KnowledgeBase:
     """Ingest files into an index and search it. Thread-safe for searching."""
 
@@ -27,6 +57,8 @@ class KnowledgeBase:
         self._reader: IndexReader | None = None
         self._query_embedders: dict[str, Embedder] = {}
         self._lock = threading.Lock()
+        # Recent results, keyed by snapshot: a new snapshot is never answered from an old one's results.
+        self._results = _LRU(self.settings.result_cache)
 
     # -- the model ----------------------------------------------------------------------------
     @property
@@ -42,7 +74,8 @@ class KnowledgeBase:
         model = reader.manifest["model"]
         if self._embedder is not None and _same_model(self._embedder.describe_light(), model):
             return self._embedder
-        cached = self._query_embedders.get(reader.snapshot)
+        key = f"{model.get('sha256')}/{model.get('backend')}/{model.get('precision')}"
+        cached = self._query_embedders.get(key)
         if cached is None:
             wanted = self.settings.model
             known = {model.get("name"), model.get("path")}
@@ -53,8 +86,8 @@ class KnowledgeBase:
                 )
             path = model.get("path") if Path(str(model.get("path"))).is_dir() else model.get("name")
             cached = load_embedder(path, model.get("backend", "torch"), model.get("precision", "fp32"),
-                                   self.settings.batch_size)
-            self._query_embedders = {reader.snapshot: cached}
+                                   self.settings.batch_size, threads=QUERY_THREADS)
+            self._query_embedders = {key: cached}  # a new snapshot by the same model keeps the loaded one
         return cached
 
     # -- reading ------------------------------------------------------------------------------
@@ -86,8 +119,15 @@ class KnowledgeBase:
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
         reader = self.reader()
+        filters = filters or Filters()
+        key = (reader.snapshot, query, k, mode, repr(filters))
+        cached = self._results.get(key)
+        if cached is not None:
+            return cached
         encode = self._query_embedder(reader).encode if mode != "keyword" else None
-        return run_search(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode)
+        result = run_search(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+        self._results.put(key, result)
+        return result
 
     def similar(self, doc_id: str, k: int = 10, filters: Filters | None = None) -> SearchResult:
         """More like this: the documents whose passages are closest to this document's."""

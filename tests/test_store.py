@@ -137,3 +137,20 @@ def test_filters_and_facets_count_documents(tmp_path, docs, fake_embedder):
     everything = kb.search("training skills", mode="dense", k=10)
     assert sum(everything.facets["type"].values()) == 3
     assert json.dumps(everything.facets)  # JSON-ready
+
+
+def test_repeated_search_is_answered_from_the_cache_until_a_new_snapshot(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Apprenticeships\n\nQuality apprenticeships for young people.", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    first = kb.search("apprenticeships")
+    assert kb.search("apprenticeships") is first
+    assert kb.search("apprenticeships", k=3) is not first  # another question, another answer
+    (docs / "b.md").write_text("# Apprenticeships in Ghana\n\nApprenticeships and apprenticeships again.", encoding="utf-8")
+    kb.ingest([docs])
+    fresh = kb.search("apprenticeships")
+    assert fresh is not first and {h.doc_id for h in fresh.hits} == {"a.md", "b.md"}
+    uncached = KnowledgeBase(Settings(index_dir=tmp_path / "index", result_cache=0), embedder=fake_embedder)
+    assert uncached.search("apprenticeships") is not uncached.search("apprenticeships")

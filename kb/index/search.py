@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import QueryError
 from kb.index.store import IndexReader, facet_field
-from kb.ingest.chunking import split_sentences
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ _STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-Scorer = Callable[[list[str]], "np.ndarray"]
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +61,7 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(kept or words))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer().stemWord(word.lower())
 
@@ -231,19 +230,10 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
     return best_start, min(len(text), best_start + size)
 
 
-def make_snippet(text: str, stems: set[str], focus: tuple[int, int] | None = None,
-                 size: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A short excerpt of text around the query's words (or around `focus`), with highlight offsets."""
+def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short excerpt of text around the query's words, with highlight offsets."""
     spans = highlight_spans(text, stems)
-    if focus is not None and not spans:
-        start, end = focus
-        if end - start > size:
-            end = start + size
-        else:  # centre the sentence in the window
-            pad = (size - (end - start)) // 2
-            start, end = max(0, start - pad), min(len(text), end + pad)
-    else:
-        start, end = _window(text, spans, size)
+    start, end = _window(text, spans, size)
     # Snap to word boundaries so a snippet never starts or ends inside a word.
     if start > 0:
         space = text.find(" ", start)
@@ -258,19 +248,6 @@ def make_snippet(text: str, stems: set[str], focus: tuple[int, int] | None = Non
     shift = len(prefix) - start - lead
     marks = tuple((s + shift, e + shift) for s, e in spans if s >= start + lead and e <= start + lead + len(body))
     return prefix + body + suffix, marks
-
-
-def _best_sentence(text: str, scorer: Scorer | None) -> tuple[int, int] | None:
-    """Offsets of the sentence of text most similar to the query, by the embedding scorer."""
-    if scorer is None:
-        return None
-    sentences = split_sentences(text)
-    if len(sentences) < 2:
-        return None
-    scores = scorer(sentences[:24])
-    best = sentences[int(scores.argmax())]
-    start = text.find(best)
-    return (start, start + len(best)) if start >= 0 else None
 
 
 # -- the whole search ----------------------------------------------------------------------------------
@@ -295,26 +272,28 @@ def facet_counts(reader: IndexReader, doc_ids: Sequence[str] | None) -> dict[str
     return {f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items() if v}
 
 
-def _passages(candidate: _DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
-              scorer: Scorer | None) -> tuple[Passage, ...]:
-    passages = []
-    for chunk_id, score in candidate.chunks[:PASSAGES_PER_HIT]:
-        chunk = chunks[chunk_id]
-        focus = None
-        if not highlight_spans(chunk.text, stems):
-            focus = _best_sentence(chunk.text, scorer)  # a purely semantic match: show the closest sentence
-        snippet, marks = make_snippet(chunk.text, stems, focus)
-        passages.append(Passage(
-            chunk_id=chunk_id, snippet=snippet, highlights=marks, score=round(score, 6),
-            page=chunk.page, page_label=chunk.page_label, heading_path=chunk.heading_path,
-        ))
-    return tuple(passages)
+def _passages(reader: IndexReader, top: Sequence[_DocCandidate], stems: set[str]) -> list[tuple[Passage, ...]]:
+    """The passages shown for each hit, each cut around the query's words (or from its start when the
+    match is by meaning alone: embedding its sentences to find the closest would cost more than the
+    whole rest of the search)."""
+    chunks = reader.chunks(chunk_id for c in top for chunk_id, _ in c.chunks[:PASSAGES_PER_HIT])
+    out = []
+    for candidate in top:
+        passages = []
+        for chunk_id, score in candidate.chunks[:PASSAGES_PER_HIT]:
+            chunk = chunks[chunk_id]
+            snippet, marks = make_snippet(chunk.text, stems)
+            passages.append(Passage(
+                chunk_id=chunk_id, snippet=snippet, highlights=marks, score=round(score, 6),
+                page=chunk.page, page_label=chunk.page_label, heading_path=chunk.heading_path,
+            ))
+        out.append(tuple(passages))
+    return out
 
 
 @dataclass
 class _Retrieved:
     docs: list[_DocCandidate]
-    chunks: dict[int, Chunk]
     cosine: dict[int, float]
     query_vector: np.ndarray | None
     terms: list[str]
@@ -340,10 +319,9 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         rankings.append(dense)
     if mode in ("keyword", "hybrid"):
         rankings.append(keyword_chunks(reader, terms, allowed, limit))
-    chunks = reader.chunks({c for ranked in rankings for c, _ in ranked})
-    chunk_doc = {cid: ch.doc_id for cid, ch in chunks.items()}
+    chunk_doc = reader.chunk_documents({c for ranked in rankings for c, _ in ranked})
     rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
-    return _Retrieved(fuse(rankings, chunk_doc, mode), chunks, cosine, query_vector, terms)
+    return _Retrieved(fuse(rankings, chunk_doc, mode), cosine, query_vector, terms)
 
 
 def similar_documents(reader: IndexReader, doc_id: str, *, k: int, filters: Filters) -> SearchResult:
@@ -361,15 +339,13 @@ def similar_documents(reader: IndexReader, doc_id: str, *, k: int, filters: Filt
     allowed = allowed_documents(reader, filters)
     allowed = (allowed if allowed is not None else {d.doc_id for d in reader.all_documents()}) - {doc_id}
     dense = dense_chunks(reader, centroid, allowed, max(CANDIDATE_CHUNKS, 3 * k))
-    chunks = reader.chunks(c for c, _ in dense)
-    chunk_doc = {cid: ch.doc_id for cid, ch in chunks.items()}
+    chunk_doc = reader.chunk_documents(c for c, _ in dense)
     docs = fuse([[(c, s) for c, s in dense if c in chunk_doc]], chunk_doc, "dense")[:k]
     documents = reader.documents(c.doc_id for c in docs)
     hits = tuple(
         Hit(doc_id=d.doc_id, title=d.title, type=d.type, date=d.date, language=d.language, source=d.source,
-            score=round(c.score, 6), score_kind="cosine", passages=_passages(c, chunks, set(), None),
-            metadata=d.metadata)
-        for c in docs if (d := documents[c.doc_id])
+            score=round(c.score, 6), score_kind="cosine", passages=passages, metadata=d.metadata)
+        for c, passages in zip(docs, _passages(reader, docs, set())) if (d := documents[c.doc_id])
     )
     return SearchResult(
         query=f"similar:{source.doc_id}", mode="dense", k=k, hits=hits, confident=bool(hits),
@@ -393,22 +369,15 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     top = found.docs[:k]
     documents = reader.documents(c.doc_id for c in top)
 
-    scorer: Scorer | None = None
-    if found.query_vector is not None and encode is not None:
-        qv = found.query_vector
-
-        def scorer(sentences: list[str]) -> np.ndarray:
-            return encode(sentences) @ qv
-
     stems = {stem(t) for t in found.terms}
     hits = []
-    for candidate in top:
+    for candidate, passages in zip(top, _passages(reader, top, stems)):
         doc: Document = documents[candidate.doc_id]
         hits.append(Hit(
             doc_id=doc.doc_id, title=doc.title, type=doc.type, date=doc.date, language=doc.language,
             source=doc.source, score=round(candidate.score, 6),
             score_kind={"dense": "cosine", "keyword": "bm25", "hybrid": FUSION_SCORE_KIND}[mode],
-            passages=_passages(candidate, found.chunks, stems, scorer), metadata=doc.metadata,
+            passages=passages, metadata=doc.metadata,
         ))
     if found.cosine:
         best = max((found.cosine.get(p.chunk_id, 0.0) for h in hits for p in h.passages), default=0.0)

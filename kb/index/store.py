@@ -204,6 +204,8 @@ class IndexReader:
                 if self._vectors is None:
                     import faiss
 
+                    # One query is too small to share among threads; a server runs queries side by side.
+                    faiss.omp_set_num_threads(1)
                     self._vectors = faiss.read_index(str(self.snapshot_dir / VECTORS_FILE))
         return self._vectors
 
@@ -248,6 +250,16 @@ class IndexReader:
             marks = ",".join("?" * len(part))
             for row in self.query(f"SELECT * FROM chunks WHERE chunk_id IN ({marks})", part):
                 found[row["chunk_id"]] = _chunk_from_row(row)
+        return found
+
+    def chunk_documents(self, chunk_ids: Iterable[int]) -> dict[int, str]:
+        """{chunk_id: doc_id} for the given chunks that exist."""
+        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(self.query(f"SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({marks})", part))
         return found
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
