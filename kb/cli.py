@@ -192,10 +192,10 @@ def _parse_where(values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 def _check_date(value: str | None, name: str) -> str | None:
-    from kb.ingest.metadata import normalise_date
-
     if value is None:
         return None
+    from kb.ingest.metadata import normalise_date  # the ingest side's parser; not imported by a plain search
+
     date = normalise_date(value)
     if date is None:
         raise click.BadParameter(f"{value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD", param_hint=name)

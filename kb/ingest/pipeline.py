@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -302,20 +303,21 @@ def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFail
         else:
             outcomes = load_inline(load, range(len(to_load)))
         block: list[tuple[Document, list[Chunk], str]] = []
-        for outcome in outcomes:
-            source, _ = to_load[outcome.item]
-            if not outcome.ok:
-                failures.append(FileFailure(source.label, outcome.code, outcome.reason))
-                progress.file_done(source.doc_id, 0)
-                continue
-            doc, chunks = outcome.value
-            (updated if doc.doc_id in known else added).append(doc.doc_id)
-            progress.file_done(doc.doc_id, len(chunks))
-            block.append((doc, chunks, source.root))
-            embedded += len(chunks)
-            if sum(len(c) for _, c, _ in block) >= EMBED_BLOCK:
-                write(block)
-                block = []
+        with contextlib.closing(outcomes):  # an error below stops the reader processes at once
+            for outcome in outcomes:
+                source, _ = to_load[outcome.item]
+                if not outcome.ok:
+                    failures.append(FileFailure(source.label, outcome.code, outcome.reason))
+                    progress.file_done(source.doc_id, 0)
+                    continue
+                doc, chunks = outcome.value
+                (updated if doc.doc_id in known else added).append(doc.doc_id)
+                progress.file_done(doc.doc_id, len(chunks))
+                block.append((doc, chunks, source.root))
+                embedded += len(chunks)
+                if sum(len(c) for _, c, _ in block) >= EMBED_BLOCK:
+                    write(block)
+                    block = []
         if block:
             write(block)
 

@@ -86,9 +86,20 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the ingesting process dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere a worker ends when its pipe closes, after the file in hand
+
+
 def _serve(conn: Connection, load: Callable[[Any], Any], memory_mb: int) -> None:
     """A worker's life: receive an item, load it, send back the outcome; stop when the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
     _limit_memory(memory_mb)
     while True:
         try:
