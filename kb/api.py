@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import hmac
-from contextlib import asynccontextmanager
+import re
 import shutil
 import tempfile
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,12 +17,13 @@ from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.config import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, Settings
+from kb.config import DEFAULT_K, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
 from kb.errors import DocumentNotFound, IndexLocked, IndexNotFound, KBError, QueryError
 from kb.ingest.loaders import LOADERS
-from kb.ingest.metadata import normalise_date
 from kb.records import Filters, to_dict
 from kb.service import KnowledgeBase
 
@@ -30,6 +32,23 @@ WEB = Path(__file__).parent / "web"
 SEARCH_PARAMS = {"q", "k", "mode", "type", "lang", "since", "until", "offset"}
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _STATUS = {DocumentNotFound: 404, IndexNotFound: 503, QueryError: 400, IndexLocked: 409}
+# A query must hold a character that is not whitespace as Python's str.split() sees it (the service splits
+# on exactly these); spelled out so that the OpenAPI pattern means the same in every regex dialect.
+QUERY_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# since/until: YYYY, YYYY-MM or a calendar date (29 February in leap years only), or empty for no bound.
+# One pattern, published in the OpenAPI and applied by the server, so the two cannot disagree.
+_YEAR = "[1-9][0-9]{3}"
+_MONTH = "(0[1-9]|1[0-2])"
+_MONTH_DAY = "(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31"
+_LEAP_YEAR = "[1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00"
+DATE_PATTERN = f"^({_YEAR}|{_YEAR}-{_MONTH}|{_YEAR}-({_MONTH_DAY})|({_LEAP_YEAR})-02-29)?$"
+# The media type each ingestible suffix is served with (nosniff: browsers believe it).
+MEDIA_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
+               ".xhtml": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+               ".markdown": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+               ".text": "text/plain; charset=utf-8"}
+# Longest upload name a filesystem stores (bytes, as UTF-8).
+MAX_NAME_BYTES = 255
 
 
 class APIError(Exception):
@@ -44,8 +63,52 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
-def _example(data: dict[str, Any]) -> dict[int, dict[str, Any]]:
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(description="Stable and machine-readable, e.g. bad_query, not_found, unauthorized")
+    message: str = Field(description="For a person: what went wrong and how to fix it")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every route: {"error": {"code": …, "message": …}}."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "example": {"error": {"code": "bad_query", "message": "The query is empty."}}})
+    error: ErrorDetail
+
+
+class NoIndex(BaseModel):
+    """What /health says while there is no index yet."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(pattern="^no_index$")
+    message: str
+
+
+_ERROR_TEXT = {
+    400: "The request is not valid (the code says why)",
+    401: "A key is needed: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+    403: "The key is not valid, or writes are disabled on this server",
+    404: "No such document (or no file for it)",
+    409: "Another process is writing the index; try again",
+    413: "A file is over the upload limit",
+    415: "A file is not of a kind that can be ingested",
+    422: "A parameter has the wrong type or is out of range",
+    503: "There is no index yet",
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses in the one error shape."""
+    return {s: {"model": ErrorResponse, "description": _ERROR_TEXT[s]} for s in statuses}
+
+
+def _example(data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"application/json": {"example": data}}}}
+
+
+READ_ERRORS = (401, 403, 503)  # a read key may be set; there may be no index yet
+WRITE_ERRORS = (401, 403, 409, 503)
 
 
 HIT_EXAMPLE = {
@@ -63,10 +126,27 @@ SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode
                   "hits": [HIT_EXAMPLE], "confident": True,
                   "facets": {"type": {"tool_report": 4, "press_release": 3}, "topic": {"recognition-of-prior-learning": 3}},
                   "took_ms": 42.0, "filters": {}, "total": None}
-ERROR_SCHEMA = {
-    "description": "Error",
-    "content": {"application/json": {"example": {"error": {"code": "bad_query", "message": "The query is empty."}}}},
-}
+
+
+def _presented_key(headers: Headers) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return headers.get("x-api-key")
+
+
+def _same_key(presented: str, expected: str) -> bool:
+    return hmac.compare_digest(presented.encode(), expected.encode())  # constant time
+
+
+def _upload_name(upload_file: UploadFile) -> str:
+    """The name an upload is stored under; APIError when no file can have it."""
+    name = Path(upload_file.filename or "").name
+    if not name or name.startswith(".") or Path(name).suffix.lower() not in LOADERS:
+        raise APIError(415, "unsupported_file", f"{name or 'a file'}: only {', '.join(sorted(LOADERS))} files can be uploaded.")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise APIError(400, "bad_file_name", f"{name[:80]!r}: a file name has at most {MAX_NAME_BYTES} bytes and no control characters.")
+    return name
 
 
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
@@ -88,7 +168,6 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         title="kb",
         version="0.1.0",
         description="Semantic and keyword search over the knowledge base: press releases, tool reports and skills guides.",
-        responses={400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 404: ERROR_SCHEMA, 422: ERROR_SCHEMA},
     )
     app.state.kb = kb
     if settings.cors_origins:
@@ -128,17 +207,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         return _error(500, "internal_error", "Something went wrong on the server; the error was logged.")
 
     # -- keys -----------------------------------------------------------------------------------------
-    def _presented_key(request: Request) -> str | None:
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            return auth[7:].strip()
-        return request.headers.get("x-api-key")
-
     def _check_key(request: Request, expected: str, missing: str, wrong: str) -> None:
-        key = _presented_key(request)
+        key = _presented_key(request.headers)
         if key is None:
             raise APIError(401, "unauthorized", missing, {"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(key.encode(), expected.encode()):  # constant time
+        if not _same_key(key, expected):
             raise APIError(403, "forbidden", wrong)
 
     def require_read(request: Request) -> None:
@@ -158,10 +231,9 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     def _date(value: str | None, name: str) -> str | None:
         if value is None or value == "":
             return None
-        date = normalise_date(value)
-        if date is None:
+        if not re.fullmatch(DATE_PATTERN, value):
             raise APIError(400, "bad_date", f"{name}={value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
-        return date
+        return value
 
     def _filters(request: Request, type_: list[str], lang: list[str], since: str | None, until: str | None) -> Filters:
         extra = [key for key in request.query_params if key not in SEARCH_PARAMS]
@@ -177,20 +249,24 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                        until=_date(until, "until"), where=where)
 
     # -- reads ----------------------------------------------------------------------------------------
-    @app.get("/search", dependencies=[Read], summary="Search the knowledge base", responses=_example(SEARCH_EXAMPLE),
+    @app.get("/search", dependencies=[Read], summary="Search the knowledge base",
+             responses=_example(SEARCH_EXAMPLE) | _errors(400, 422, *READ_ERRORS),
              response_description="Documents that answer the query, one hit per document, with facets")
     def search(
         request: Request,
         q: Annotated[str | None, Query(min_length=1, max_length=MAX_QUERY_CHARS,
                                        description="The question or keywords; leave it out to browse (newest first)",
-                                       examples=["how can apprenticeships be made more inclusive?"])] = None,
+                                       examples=["how can apprenticeships be made more inclusive?"],
+                                       json_schema_extra={"pattern": QUERY_PATTERN})] = None,
         k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of documents")] = DEFAULT_K,
         mode: Annotated[str, Query(pattern="^(hybrid|dense|keyword)$", description="Retrieval mode")] = "hybrid",
         type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report")] = [],  # noqa: B006
         lang: Annotated[list[str], Query(description="Language code(s), e.g. en")] = [],  # noqa: B006
-        since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"])] = None,
-        until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])")] = None,
-        offset: Annotated[int, Query(ge=0, le=200, description="Skip this many documents (paging)")] = 0,
+        since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"],
+                                           json_schema_extra={"pattern": DATE_PATTERN})] = None,
+        until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])",
+                                           json_schema_extra={"pattern": DATE_PATTERN})] = None,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many documents (paging)")] = 0,
     ) -> dict[str, Any]:
         """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=KE`
         or `topic=apprenticeships`. Without `q`, browse the documents that pass the filters, newest first.
@@ -198,23 +274,17 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         filters = _filters(request, type_, lang, since, until)
         if q is None:  # browse mode: no question, documents newest first
             return to_dict(kb.browse(filters, k=k, offset=offset)) | {"offset": offset}
-        if k + offset > 250:
-            raise APIError(400, "bad_query", "k + offset must be at most 250.")
-        result = kb.search(q, k=k + offset, mode=mode, filters=filters)
-        data = to_dict(result)
-        data["hits"] = data["hits"][offset:]
-        data["k"] = k
-        data["offset"] = offset
-        return data
+        return to_dict(kb.search(q, k=k, mode=mode, filters=filters, offset=offset)) | {"offset": offset}
 
-    @app.get("/documents/{doc_id:path}/file", dependencies=[Read], summary="The original file",
-             responses={200: {"content": {"application/pdf": {}, "text/html": {}, "text/plain": {}}}})
+    @app.get("/documents/{doc_id:path}/file", dependencies=[Read], summary="The original file", response_class=Response,
+             responses={200: {"description": "The file, as ingested",
+                              "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in
+                                          sorted({t.split(";")[0] for t in MEDIA_TYPES.values()} | {"application/octet-stream"})}},
+                        **_errors(404, 422, *READ_ERRORS)})
     def document_file(doc_id: str) -> FileResponse:
         """The file as ingested, with its content type: a citation link `…/file#page=12` opens a PDF at page 12."""
         path = kb.document_file(doc_id)
-        media = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
-                 ".md": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8"}.get(path.suffix.lower(),
-                                                                                             "application/octet-stream")
+        media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
         headers = {"X-Content-Type-Options": "nosniff"}
         if media.startswith("text/html"):
             # An ingested page is shown, never run: no scripts, no same-origin access.
@@ -223,7 +293,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                             filename=path.name)
 
     @app.get("/documents/{doc_id:path}/similar", dependencies=[Read], summary="More like this document",
-             responses=_example({**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"}))
+             responses=_example({**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"})
+             | _errors(404, 422, *READ_ERRORS))
     def similar(doc_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = DEFAULT_K) -> dict[str, Any]:
         """The documents closest in meaning to this one."""
         return to_dict(kb.similar(doc_id, k=k))
@@ -232,28 +303,31 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
              responses=_example({"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
                                  "date": "2022-05-10", "language": "en", "n_pages": 8, "metadata": HIT_EXAMPLE["metadata"],
                                  "outline": [{"page": 1, "page_label": "i", "heading_path": [], "chunks": 1}],
-                                 "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}))
+                                 "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}) | _errors(404, 422, *READ_ERRORS))
     def document(doc_id: str) -> dict[str, Any]:
         """Title, type, date, language, source, metadata, and where its text lives (pages, headings)."""
         return {**to_dict(kb.document(doc_id)), "outline": kb.outline(doc_id),
                 "file_url": f"/documents/{doc_id}/file"}
 
     @app.get("/facets", dependencies=[Read], summary="Document counts per facet value",
-             responses=_example({"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}}))
+             responses=_example({"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}})
+             | _errors(*READ_ERRORS))
     def facets() -> dict[str, Any]:
         """Counts of documents by type, topic, country, language and year over the whole index."""
         return {"facets": kb.facets()}
 
     @app.get("/topics", dependencies=[Read], summary="Skills topics with document counts",
              responses=_example({"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
-                                             "description": "Work-based learning that combines…", "documents": 6}]}))
+                                             "description": "Work-based learning that combines…", "documents": 6}]})
+             | _errors(*READ_ERRORS))
     def topics() -> dict[str, Any]:
         """Every topic of the taxonomy (id, label, description) with the number of documents tagged with it."""
         return {"topics": kb.topics()}
 
     @app.get("/health", summary="Is the index loaded, and how fresh is it",
              responses=_example({"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
-                                 "snapshot": "20261125T193316161235-20662", "updated_at": "2026-11-25T19:33:49+00:00"}))
+                                 "snapshot": "20261125T193316161235-20662", "updated_at": "2026-11-25T19:33:49+00:00"})
+             | {503: {"model": NoIndex, "description": "There is no index yet"}})
     def health() -> dict[str, Any]:
         """Status, document and chunk counts, model and snapshot time. Open even when reads need a key."""
         try:
@@ -264,25 +338,28 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                 "snapshot": info.snapshot, "updated_at": info.updated_at}
 
     # -- writes ---------------------------------------------------------------------------------------
-    @app.post("/documents", dependencies=[Write], status_code=201, summary="Upload and ingest files")
+    @app.post("/documents", dependencies=[Write], status_code=201, summary="Upload and ingest files",
+              responses=_errors(400, 413, 415, 422, *WRITE_ERRORS))
     async def upload(files: Annotated[list[UploadFile], File(description="PDF, HTML, Markdown or text files")]) -> dict[str, Any]:
-        """Each file is stored in the index's uploads folder and ingested like `kb ingest`. Needs KB_API_KEY."""
+        """Each file is stored in the index's uploads folder and ingested like `kb ingest`. Needs KB_API_KEY.
+        The file name (its suffix says the kind: .pdf, .html, .md, .txt) becomes the document id."""
+        names = [_upload_name(upload_file) for upload_file in files]
+        if len(set(names)) < len(names):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            raise APIError(400, "duplicate_file", f"{', '.join(twice)}: each file name may be sent once per upload.")
+        limit = min(MAX_UPLOAD_BYTES, settings.max_file_bytes)
         uploads = Path(settings.index_dir) / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         staged: list[Path] = []
         with tempfile.TemporaryDirectory(dir=settings.index_dir) as tmp:
-            for upload_file in files:
-                name = Path(upload_file.filename or "").name
-                if not name or name.startswith(".") or Path(name).suffix.lower() not in LOADERS:
-                    raise APIError(415, "unsupported_file",
-                                   f"{name or 'a file'}: only {', '.join(sorted(LOADERS))} files can be uploaded.")
+            for upload_file, name in zip(files, names):
                 target = Path(tmp) / name
                 size = 0
                 with open(target, "wb") as out:
                     while block := await upload_file.read(1 << 20):
                         size += len(block)
-                        if size > min(MAX_UPLOAD_BYTES, settings.max_file_bytes):
-                            raise APIError(413, "too_large", f"{name} is over the upload limit of {MAX_UPLOAD_BYTES // 2**20} MB.")
+                        if size > limit:
+                            raise APIError(413, "too_large", f"{name} is over the upload limit of {limit / 2**20:g} MB.")
                         out.write(block)
                 staged.append(target)
             final = []
@@ -293,7 +370,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         report = kb.ingest(final)
         return to_dict(report) | {"counts": report.counts()}
 
-    @app.delete("/documents/{doc_id:path}", dependencies=[Write], status_code=204, summary="Remove a document")
+    @app.delete("/documents/{doc_id:path}", dependencies=[Write], status_code=204, summary="Remove a document",
+                responses=_errors(404, 422, *WRITE_ERRORS))
     def delete(doc_id: str) -> Response:
         """Removes the document from the index (and its uploaded file, if it was uploaded). Needs KB_API_KEY."""
         path = None

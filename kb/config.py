@@ -27,6 +27,7 @@ DEFAULT_PRECISION = "fp32"
 DEFAULT_MAX_FILE_MB = 100
 DEFAULT_K = 10
 MAX_K = 50
+MAX_OFFSET = 200  # how deep paging goes: the documents ranked after the first MAX_OFFSET are not shown
 MAX_QUERY_CHARS = 1000
 # Number of snapshots kept on disk: the current one and the one readers may still hold open.
 SNAPSHOTS_KEPT = 2

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from kb.config import MAX_K, MAX_QUERY_CHARS, Settings
+from kb.config import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.search import MODES, allowed_documents, facet_counts, rank_documents, run_search, similar_documents
@@ -74,8 +75,9 @@ class KnowledgeBase:
         """One document's metadata; DocumentNotFound when the id is unknown."""
         return self.reader().document(doc_id)
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> SearchResult:
-        """The k best documents for a question, each with its best passages."""
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
+               offset: int = 0) -> SearchResult:
+        """The k best documents for a question after the first `offset` (paging), each with its best passages."""
         query = " ".join((query or "").split())
         if not query:
             raise QueryError("The query is empty. Ask a question, e.g. kb search \"apprenticeships for women\"")
@@ -85,9 +87,12 @@ class KnowledgeBase:
             raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise QueryError(f"offset must be between 0 and {MAX_OFFSET} (got {offset}).")
         reader = self.reader()
         encode = self._query_embedder(reader).encode if mode != "keyword" else None
-        return run_search(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode)
+        result = run_search(reader, query, k=k + offset, mode=mode, filters=filters or Filters(), encode=encode)
+        return dataclasses.replace(result, k=k, hits=result.hits[offset:]) if offset else result
 
     def similar(self, doc_id: str, k: int = 10, filters: Filters | None = None) -> SearchResult:
         """More like this: the documents whose passages are closest to this document's."""
