@@ -227,3 +227,55 @@ def test_the_server_picks_up_a_snapshot_written_by_another_process(writable, tmp
     assert after["snapshot"] != before["snapshot"] and after["documents"] == before["documents"] + 1
     hits = client.get("/search", params={"q": "kite making workshops", "mode": "keyword"}).json()["hits"]
     assert hits[0]["doc_id"] == "kites.txt"
+
+
+# -- what the fuzzer found (tests/test_fuzz.py), kept as plain regression tests --------------------------
+
+def test_search_pages_past_the_first_fifty_documents(writable):
+    client, _ = writable
+    deep = client.get("/search", params={"q": "skills", "k": 10, "offset": 45, "mode": "keyword"})
+    assert deep.status_code == 200, deep.text
+    assert deep.json()["hits"] == [] and deep.json()["k"] == 10 and deep.json()["offset"] == 45
+    first, second = (client.get("/search", params={"q": "skills", "k": 2, "offset": o, "mode": "keyword"}).json()
+                     for o in (0, 2))
+    assert second["hits"] and {h["doc_id"] for h in first["hits"]}.isdisjoint(h["doc_id"] for h in second["hits"])
+
+
+@pytest.mark.parametrize("since, status", [
+    ("2024", 200), ("2024-02", 200), ("2024-02-29", 200), ("", 200),
+    ("2023-02-29", 400), ("2022-13", 400), ("2022-05-10junk", 400), ("٢٠٢٢", 400), ("10 May 2022", 400),
+])
+def test_dates_are_exactly_what_the_openapi_pattern_says(writable, since, status):
+    client, _ = writable
+    response = client.get("/search", params={"q": "skills", "since": since, "mode": "keyword"})
+    assert response.status_code == status, response.text
+    if status == 400:
+        _error_shape(response, 400, "bad_date")
+
+
+@pytest.mark.parametrize("files, code", [
+    ([("a.txt", b"One\n\nfirst"), ("a.txt", b"Two\n\nsecond")], "duplicate_file"),  # was a 500
+    ([("x" * 300 + ".txt", b"Long\n\nname")], "bad_file_name"),  # was a 500: File name too long
+])
+def test_uploads_with_names_no_file_can_have_are_refused_before_anything_is_stored(writable, files, code):
+    client, kb = writable
+    before = client.get("/health").json()["documents"]
+    response = client.post("/documents", files=[("files", f) for f in files], headers={"X-API-Key": "s3cret-key"})
+    _error_shape(response, 400, code)
+    assert client.get("/health").json()["documents"] == before
+    assert not list((kb.settings.index_dir / "uploads").glob("*"))
+
+
+def test_openapi_documents_one_error_shape_for_every_error_status(writable):
+    client, _ = writable
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(spec), "422 answers are in the one error shape too"
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if path == "/health":
+                continue
+            errors = {status: r for status, r in operation["responses"].items() if status >= "400"}
+            assert {"401", "403"} <= set(errors), (method, path)
+            for status, response in errors.items():
+                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+
