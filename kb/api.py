@@ -5,10 +5,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import ipaddress
+import math
 import re
 import shutil
 import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +27,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kb.config import DEFAULT_K, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
 from kb.errors import DocumentNotFound, IndexLocked, IndexNotFound, KBError, QueryError
@@ -49,6 +57,10 @@ MEDIA_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", "
                ".text": "text/plain; charset=utf-8"}
 # Longest upload name a filesystem stores (bytes, as UTF-8).
 MAX_NAME_BYTES = 255
+# Requests the rate limit never counts: load balancers and monitors poll /health.
+UNLIMITED_PATHS = {"/health"}
+# Clients the rate limiter remembers at most; past that the one seen longest ago is forgotten.
+MAX_TRACKED_CLIENTS = 10_000
 
 
 class APIError(Exception):
@@ -65,7 +77,7 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 
 class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(description="Stable and machine-readable, e.g. bad_query, not_found, unauthorized")
+    code: str = Field(description="Stable and machine-readable, e.g. bad_query, not_found, rate_limited")
     message: str = Field(description="For a person: what went wrong and how to fix it")
 
 
@@ -96,11 +108,14 @@ _ERROR_TEXT = {
     422: "A parameter has the wrong type or is out of range",
     503: "There is no index yet",
 }
+RETRY_AFTER = {"Retry-After": {"description": "Whole seconds to wait before the next request", "schema": {"type": "integer", "minimum": 1}}}
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses in the one error shape."""
-    return {s: {"model": ErrorResponse, "description": _ERROR_TEXT[s]} for s in statuses}
+    """OpenAPI responses in the one error shape; every limited route may also answer 429."""
+    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": _ERROR_TEXT[s]} for s in statuses}
+    out[429] = {"model": ErrorResponse, "description": "Too many requests from this client", "headers": RETRY_AFTER}
+    return out
 
 
 def _example(data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
@@ -128,6 +143,60 @@ SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode
                   "took_ms": 42.0, "filters": {}, "total": None}
 
 
+class RateLimiter:
+    """Token buckets per client: `rate` requests a second, `burst` at once. Thread-safe; memory stays bounded.
+
+    A bucket idle long enough to have filled up again is the same as no bucket, so it is dropped; past
+    `max_clients` the client seen longest ago is forgotten too (it starts again with a full bucket).
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
+                 max_clients: int = MAX_TRACKED_CLIENTS) -> None:
+        self.rate, self.burst, self.clock, self.max_clients = rate, burst, clock, max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, last seen), oldest first
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def acquire(self, client: str) -> float:
+        """Take a token for one request: 0 when it may go ahead, else the seconds until it may."""
+        now = self.clock()
+        with self._lock:
+            tokens, seen = self._buckets.pop(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + max(0.0, now - seen) * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
+            self._forget_idle(now)
+        return wait
+
+    def _forget_idle(self, now: float) -> None:
+        full_after = self.burst / self.rate
+        while self._buckets:
+            client, (_, seen) = next(iter(self._buckets.items()))
+            if now - seen < full_after and len(self._buckets) <= self.max_clients:
+                break
+            del self._buckets[client]
+
+
+class RateLimitMiddleware:
+    """Answers 429 with Retry-After, in the one error shape, to a client over its rate; /health is never limited."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, client_of: Callable[[Scope], str]) -> None:
+        self.app, self.limiter, self.client_of = app, limiter, client_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in UNLIMITED_PATHS:
+            wait = self.limiter.acquire(self.client_of(scope))
+            if wait:
+                seconds = str(max(1, math.ceil(wait)))
+                response = _error(429, "rate_limited", f"Too many requests from this client; try again in {seconds} s.",
+                                  {"Retry-After": seconds})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _presented_key(headers: Headers) -> str | None:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -137,6 +206,40 @@ def _presented_key(headers: Headers) -> str | None:
 
 def _same_key(presented: str, expected: str) -> bool:
     return hmac.compare_digest(presented.encode(), expected.encode())  # constant time
+
+
+def _client_identity(settings: Settings) -> Callable[[Scope], str]:
+    """Who a request is from, for the rate limit: the API key's holder, else the client's address.
+
+    Only the right API key names a client: a made-up key would otherwise buy a fresh bucket per request.
+    X-Forwarded-For is believed only from KB_TRUSTED_PROXIES; the client is then the nearest address in it
+    that is not itself a trusted proxy (the ones further left are whatever the client chose to send).
+    """
+    proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+    key_id = "key:" + hashlib.sha256(settings.api_key.encode()).hexdigest()[:16] if settings.api_key else None
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in proxies)
+
+    def client_of(scope: Scope) -> str:
+        headers = Headers(scope=scope)
+        key = _presented_key(headers)
+        if key_id and key and _same_key(key, settings.api_key or ""):
+            return key_id
+        address = scope["client"][0] if scope.get("client") else "unknown"
+        if proxies and trusted(address):
+            hops = [h.strip() for h in ",".join(headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+            for hop in reversed(hops):
+                address = hop
+                if not trusted(hop):
+                    break
+        return "ip:" + address
+
+    return client_of
 
 
 def _upload_name(upload_file: UploadFile) -> str:
@@ -149,8 +252,12 @@ def _upload_name(upload_file: UploadFile) -> str:
     return name
 
 
-def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
-    """The API for one index. Reads are open unless KB_READ_KEY is set; writes need KB_API_KEY."""
+def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None,
+               clock: Callable[[], float] = time.monotonic) -> FastAPI:
+    """The API for one index. Reads are open unless KB_READ_KEY is set; writes need KB_API_KEY.
+
+    `clock` is the rate limiter's (seconds, monotonic); tests pass one they can move.
+    """
     settings = settings or Settings.from_env()
     kb = kb or KnowledgeBase(settings)
 
@@ -170,7 +277,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         description="Semantic and keyword search over the knowledge base: press releases, tool reports and skills guides.",
     )
     app.state.kb = kb
-    if settings.cors_origins:
+    app.state.rate_limiter = None
+    if settings.rate_limit:
+        app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst, clock)
+        app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter, client_of=_client_identity(settings))
+    if settings.cors_origins:  # added last, so it wraps the rate limit: a browser can read a 429 too
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"], max_age=600,
