@@ -118,8 +118,118 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
-def _example(data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {"application/json": {"example": data}}}}
+# -- the JSON each route answers, for the OpenAPI only: routes return to_dict() of the records in kb.records,
+# and tests/test_fuzz.py checks every response against these. A field that may be null has a default, because
+# FastAPI drops nulls from the published examples.
+class Passage(BaseModel):
+    chunk_id: int
+    snippet: str
+    highlights: list[tuple[int, int]] = Field(description="[start, end) offsets of matched words in the snippet")
+    score: float
+    page: int | None = Field(None, description="Physical page, 1-based (PDFs)")
+    page_label: str | None = Field(None, description="The page number printed on the page, where the PDF defines one")
+    heading_path: list[str]
+
+
+class Hit(BaseModel):
+    doc_id: str
+    title: str
+    type: str
+    date: str | None = None
+    language: str | None = None
+    source: str
+    score: float = Field(description="Higher is better; score_kind says which score")
+    score_kind: str
+    passages: list[Passage]
+    metadata: dict[str, list[str]]
+    chunk_id: int | None = Field(None, description="The best passage's fields, flattened")
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: list[str]
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+
+class SearchResult(BaseModel):
+    query: str
+    mode: str = Field(pattern="^(hybrid|dense|keyword|browse)$")
+    k: int
+    hits: list[Hit]
+    confident: bool
+    facets: dict[str, dict[str, int]]
+    took_ms: float
+    filters: dict[str, Any]
+    total: int | None = Field(None, description="Documents that pass the filters (browse mode)")
+    offset: int = 0
+
+
+class OutlineEntry(BaseModel):
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: list[str]
+    chunks: int
+
+
+class Document(BaseModel):
+    doc_id: str
+    title: str
+    type: str
+    date: str | None = None
+    language: str | None = None
+    source: str
+    format: str
+    content_hash: str
+    description: str | None = None
+    n_pages: int | None = None
+    metadata: dict[str, list[str]]
+    outline: list[OutlineEntry]
+    file_url: str
+
+
+class Facets(BaseModel):
+    facets: dict[str, dict[str, int]]
+
+
+class Topic(BaseModel):
+    id: str
+    label: str
+    description: str
+    documents: int
+
+
+class Topics(BaseModel):
+    topics: list[Topic]
+
+
+class Health(BaseModel):
+    status: str = Field(pattern="^ok$")
+    documents: int
+    chunks: int
+    model: str
+    snapshot: str
+    updated_at: str
+
+
+class FileFailure(BaseModel):
+    path: str
+    code: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    index_dir: str
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    failed: list[FileFailure]
+    chunks_embedded: int
+    seconds: float
+    counts: dict[str, int]
+
+
+def _example(model: type[BaseModel], data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "content": {"application/json": {"example": data}}}}
 
 
 READ_ERRORS = (401, 403, 503)  # a read key may be set; there may be no index yet
@@ -360,8 +470,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                        until=_date(until, "until"), where=where)
 
     # -- reads ----------------------------------------------------------------------------------------
-    @app.get("/search", dependencies=[Read], summary="Search the knowledge base",
-             responses=_example(SEARCH_EXAMPLE) | _errors(400, 422, *READ_ERRORS),
+    @app.get("/search", response_model=None, dependencies=[Read], summary="Search the knowledge base",
+             responses=_example(SearchResult, SEARCH_EXAMPLE) | _errors(400, 422, *READ_ERRORS),
              response_description="Documents that answer the query, one hit per document, with facets")
     def search(
         request: Request,
@@ -403,16 +513,17 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline",
                             filename=path.name)
 
-    @app.get("/documents/{doc_id:path}/similar", dependencies=[Read], summary="More like this document",
-             responses=_example({**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"})
+    @app.get("/documents/{doc_id:path}/similar", response_model=None, dependencies=[Read], summary="More like this document",
+             responses=_example(SearchResult, {**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"})
              | _errors(404, 422, *READ_ERRORS))
     def similar(doc_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = DEFAULT_K) -> dict[str, Any]:
         """The documents closest in meaning to this one."""
         return to_dict(kb.similar(doc_id, k=k))
 
-    @app.get("/documents/{doc_id:path}", dependencies=[Read], summary="One document's metadata and outline",
-             responses=_example({"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
-                                 "date": "2022-05-10", "language": "en", "n_pages": 8, "metadata": HIT_EXAMPLE["metadata"],
+    @app.get("/documents/{doc_id:path}", response_model=None, dependencies=[Read], summary="One document's metadata and outline",
+             responses=_example(Document, {"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
+                                 "date": "2022-05-10", "language": "en", "source": HIT_EXAMPLE["source"], "format": "pdf",
+                                 "content_hash": "27004f20…", "description": None, "n_pages": 8, "metadata": HIT_EXAMPLE["metadata"],
                                  "outline": [{"page": 1, "page_label": "i", "heading_path": [], "chunks": 1}],
                                  "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}) | _errors(404, 422, *READ_ERRORS))
     def document(doc_id: str) -> dict[str, Any]:
@@ -420,23 +531,23 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         return {**to_dict(kb.document(doc_id)), "outline": kb.outline(doc_id),
                 "file_url": f"/documents/{doc_id}/file"}
 
-    @app.get("/facets", dependencies=[Read], summary="Document counts per facet value",
-             responses=_example({"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}})
+    @app.get("/facets", response_model=None, dependencies=[Read], summary="Document counts per facet value",
+             responses=_example(Facets, {"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}})
              | _errors(*READ_ERRORS))
     def facets() -> dict[str, Any]:
         """Counts of documents by type, topic, country, language and year over the whole index."""
         return {"facets": kb.facets()}
 
-    @app.get("/topics", dependencies=[Read], summary="Skills topics with document counts",
-             responses=_example({"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
+    @app.get("/topics", response_model=None, dependencies=[Read], summary="Skills topics with document counts",
+             responses=_example(Topics, {"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
                                              "description": "Work-based learning that combines…", "documents": 6}]})
              | _errors(*READ_ERRORS))
     def topics() -> dict[str, Any]:
         """Every topic of the taxonomy (id, label, description) with the number of documents tagged with it."""
         return {"topics": kb.topics()}
 
-    @app.get("/health", summary="Is the index loaded, and how fresh is it",
-             responses=_example({"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
+    @app.get("/health", response_model=None, summary="Is the index loaded, and how fresh is it",
+             responses=_example(Health, {"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
                                  "snapshot": "20261125T193316161235-20662", "updated_at": "2026-11-25T19:33:49+00:00"})
              | {503: {"model": NoIndex, "description": "There is no index yet"}})
     def health() -> dict[str, Any]:
@@ -449,9 +560,9 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                 "snapshot": info.snapshot, "updated_at": info.updated_at}
 
     # -- writes ---------------------------------------------------------------------------------------
-    @app.post("/documents", dependencies=[Write], status_code=201, summary="Upload and ingest files",
-              responses=_errors(400, 413, 415, 422, *WRITE_ERRORS))
-    async def upload(files: Annotated[list[UploadFile], File(description="PDF, HTML, Markdown or text files")]) -> dict[str, Any]:
+    @app.post("/documents", response_model=None, dependencies=[Write], status_code=201, summary="Upload and ingest files",
+              responses={201: {"model": IngestReport}, **_errors(400, 413, 415, 422, *WRITE_ERRORS)})
+    async def upload(files: Annotated[list[UploadFile], File(min_length=1, description="PDF, HTML, Markdown or text files")]) -> dict[str, Any]:
         """Each file is stored in the index's uploads folder and ingested like `kb ingest`. Needs KB_API_KEY.
         The file name (its suffix says the kind: .pdf, .html, .md, .txt) becomes the document id."""
         names = [_upload_name(upload_file) for upload_file in files]

@@ -283,6 +283,23 @@ def test_openapi_documents_one_error_shape_for_every_error_status(writable):
             assert errors["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
 
 
+
+def test_openapi_examples_are_valid_against_their_own_schemas(writable):
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    client, _ = writable
+    spec = client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                for content in response.get("content", {}).values():
+                    if "example" in content and "schema" in content:
+                        schema = {**content["schema"], "components": spec["components"]}
+                        errors = [str(e)[:200] for e in jsonschema_rs.validator_for(schema).iter_errors(content["example"])]
+                        assert not errors, (path, status, errors)
+                        checked += 1
+    assert checked >= 6  # search, similar, document, facets, topics, health
+
 # -- the rate limit: a token bucket per client, on a clock the test moves -------------------------------
 
 class FakeClock:
