@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed-stamp
 INDEX  ?= index
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+FUZZ_CASES ?= 2000
 
-.PHONY: install run test test-fast bench bench-ingest bench-relevance clean
+.PHONY: install run test test-fast check bench bench-ingest bench-relevance clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+## make check: every test, with the API fuzzed by $(FUZZ_CASES) schemathesis requests instead of the suite's 800
+check: $(STAMP)
+	KB_FUZZ_CASES=$(FUZZ_CASES) $(BIN)/python -m pytest
 
 ## make bench: kb against the naive way, side by side (ingest and a cold search); writes benchmarks/results/speed.md
 bench: $(STAMP)

@@ -5,10 +5,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from contextlib import asynccontextmanager
+import ipaddress
+import math
+import re
 import shutil
 import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,12 +24,14 @@ from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kb.config import DEFAULT_K, MAX_K, MAX_QUERY_CHARS, Settings
+from kb.config import DEFAULT_K, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
 from kb.errors import DocumentNotFound, IndexLocked, IndexNotFound, KBError, QueryError
 from kb.ingest.loaders import LOADERS
-from kb.ingest.metadata import normalise_date
 from kb.records import Filters, to_dict
 from kb.service import KnowledgeBase
 
@@ -30,6 +40,27 @@ WEB = Path(__file__).parent / "web"
 SEARCH_PARAMS = {"q", "k", "mode", "type", "lang", "since", "until", "offset"}
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _STATUS = {DocumentNotFound: 404, IndexNotFound: 503, QueryError: 400, IndexLocked: 409}
+# A query must hold a character that is not whitespace as Python's str.split() sees it (the service splits
+# on exactly these); spelled out so that the OpenAPI pattern means the same in every regex dialect.
+QUERY_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# since/until: YYYY, YYYY-MM or a calendar date (29 February in leap years only), or empty for no bound.
+# One pattern, published in the OpenAPI and applied by the server, so the two cannot disagree.
+_YEAR = "[1-9][0-9]{3}"
+_MONTH = "(0[1-9]|1[0-2])"
+_MONTH_DAY = "(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31"
+_LEAP_YEAR = "[1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00"
+DATE_PATTERN = f"^({_YEAR}|{_YEAR}-{_MONTH}|{_YEAR}-({_MONTH_DAY})|({_LEAP_YEAR})-02-29)?$"
+# The media type each ingestible suffix is served with (nosniff: browsers believe it).
+MEDIA_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
+               ".xhtml": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+               ".markdown": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+               ".text": "text/plain; charset=utf-8"}
+# Longest upload name a filesystem stores (bytes, as UTF-8).
+MAX_NAME_BYTES = 255
+# Requests the rate limit never counts: load balancers and monitors poll /health.
+UNLIMITED_PATHS = {"/health"}
+# Clients the rate limiter remembers at most; past that the one seen longest ago is forgotten.
+MAX_TRACKED_CLIENTS = 10_000
 
 
 class APIError(Exception):
@@ -44,8 +75,165 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
-def _example(data: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    return {200: {"content": {"application/json": {"example": data}}}}
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(description="Stable and machine-readable, e.g. bad_query, not_found, rate_limited")
+    message: str = Field(description="For a person: what went wrong and how to fix it")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every route: {"error": {"code": …, "message": …}}."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "example": {"error": {"code": "bad_query", "message": "The query is empty."}}})
+    error: ErrorDetail
+
+
+class NoIndex(BaseModel):
+    """What /health says while there is no index yet."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(pattern="^no_index$")
+    message: str
+
+
+_ERROR_TEXT = {
+    400: "The request is not valid (the code says why)",
+    401: "A key is needed: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+    403: "The key is not valid, or writes are disabled on this server",
+    404: "No such document (or no file for it)",
+    409: "Another process is writing the index; try again",
+    413: "A file is over the upload limit",
+    415: "A file is not of a kind that can be ingested",
+    422: "A parameter has the wrong type or is out of range",
+    503: "There is no index yet",
+}
+RETRY_AFTER = {"Retry-After": {"description": "Whole seconds to wait before the next request", "schema": {"type": "integer", "minimum": 1}}}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses in the one error shape; every limited route may also answer 429."""
+    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": _ERROR_TEXT[s]} for s in statuses}
+    out[429] = {"model": ErrorResponse, "description": "Too many requests from this client", "headers": RETRY_AFTER}
+    return out
+
+
+# -- the JSON each route answers, for the OpenAPI only: routes return to_dict() of the records in kb.records,
+# and tests/test_fuzz.py checks every response against these. A field that may be null has a default, because
+# FastAPI drops nulls from the published examples.
+class Passage(BaseModel):
+    chunk_id: int
+    snippet: str
+    highlights: list[tuple[int, int]] = Field(description="[start, end) offsets of matched words in the snippet")
+    score: float
+    page: int | None = Field(None, description="Physical page, 1-based (PDFs)")
+    page_label: str | None = Field(None, description="The page number printed on the page, where the PDF defines one")
+    heading_path: list[str]
+
+
+class Hit(BaseModel):
+    doc_id: str
+    title: str
+    type: str
+    date: str | None = None
+    language: str | None = None
+    source: str
+    score: float = Field(description="Higher is better; score_kind says which score")
+    score_kind: str
+    passages: list[Passage]
+    metadata: dict[str, list[str]]
+    chunk_id: int | None = Field(None, description="The best passage's fields, flattened")
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: list[str]
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+
+class SearchResult(BaseModel):
+    query: str
+    mode: str = Field(pattern="^(hybrid|dense|keyword|browse)$")
+    k: int
+    hits: list[Hit]
+    confident: bool
+    facets: dict[str, dict[str, int]]
+    took_ms: float
+    filters: dict[str, Any]
+    total: int | None = Field(None, description="Documents that pass the filters (browse mode)")
+    offset: int = 0
+
+
+class OutlineEntry(BaseModel):
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: list[str]
+    chunks: int
+
+
+class Document(BaseModel):
+    doc_id: str
+    title: str
+    type: str
+    date: str | None = None
+    language: str | None = None
+    source: str
+    format: str
+    content_hash: str
+    description: str | None = None
+    n_pages: int | None = None
+    metadata: dict[str, list[str]]
+    outline: list[OutlineEntry]
+    file_url: str
+
+
+class Facets(BaseModel):
+    facets: dict[str, dict[str, int]]
+
+
+class Topic(BaseModel):
+    id: str
+    label: str
+    description: str
+    documents: int
+
+
+class Topics(BaseModel):
+    topics: list[Topic]
+
+
+class Health(BaseModel):
+    status: str = Field(pattern="^ok$")
+    documents: int
+    chunks: int
+    model: str
+    snapshot: str
+    updated_at: str
+
+
+class FileFailure(BaseModel):
+    path: str
+    code: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    index_dir: str
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    failed: list[FileFailure]
+    chunks_embedded: int
+    seconds: float
+    counts: dict[str, int]
+
+
+def _example(model: type[BaseModel], data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "content": {"application/json": {"example": data}}}}
+
+
+READ_ERRORS = (401, 403, 503)  # a read key may be set; there may be no index yet
+WRITE_ERRORS = (401, 403, 409, 503)
 
 
 HIT_EXAMPLE = {
@@ -63,14 +251,123 @@ SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode
                   "hits": [HIT_EXAMPLE], "confident": True,
                   "facets": {"type": {"tool_report": 4, "press_release": 3}, "topic": {"recognition-of-prior-learning": 3}},
                   "took_ms": 42.0, "filters": {}, "total": None}
-ERROR_SCHEMA = {
-    "description": "Error",
-    "content": {"application/json": {"example": {"error": {"code": "bad_query", "message": "The query is empty."}}}},
-}
 
 
-def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
-    """The API for one index. Reads are open unless KB_READ_KEY is set; writes need KB_API_KEY."""
+class RateLimiter:
+    """Token buckets per client: `rate` requests a second, `burst` at once. Thread-safe; memory stays bounded.
+
+    A bucket idle long enough to have filled up again is the same as no bucket, so it is dropped; past
+    `max_clients` the client seen longest ago is forgotten too (it starts again with a full bucket).
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
+                 max_clients: int = MAX_TRACKED_CLIENTS) -> None:
+        self.rate, self.burst, self.clock, self.max_clients = rate, burst, clock, max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, last seen), oldest first
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def acquire(self, client: str) -> float:
+        """Take a token for one request: 0 when it may go ahead, else the seconds until it may."""
+        now = self.clock()
+        with self._lock:
+            tokens, seen = self._buckets.pop(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + max(0.0, now - seen) * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
+            self._forget_idle(now)
+        return wait
+
+    def _forget_idle(self, now: float) -> None:
+        full_after = self.burst / self.rate
+        while self._buckets:
+            client, (_, seen) = next(iter(self._buckets.items()))
+            if now - seen < full_after and len(self._buckets) <= self.max_clients:
+                break
+            del self._buckets[client]
+
+
+class RateLimitMiddleware:
+    """Answers 429 with Retry-After, in the one error shape, to a client over its rate; /health is never limited."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, client_of: Callable[[Scope], str]) -> None:
+        self.app, self.limiter, self.client_of = app, limiter, client_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in UNLIMITED_PATHS:
+            wait = self.limiter.acquire(self.client_of(scope))
+            if wait:
+                seconds = str(max(1, math.ceil(wait)))
+                response = _error(429, "rate_limited", f"Too many requests from this client; try again in {seconds} s.",
+                                  {"Retry-After": seconds})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _presented_key(headers: Headers) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return headers.get("x-api-key")
+
+
+def _same_key(presented: str, expected: str) -> bool:
+    return hmac.compare_digest(presented.encode(), expected.encode())  # constant time
+
+
+def _client_identity(settings: Settings) -> Callable[[Scope], str]:
+    """Who a request is from, for the rate limit: the API key's holder, else the client's address.
+
+    Only the right API key names a client: a made-up key would otherwise buy a fresh bucket per request.
+    X-Forwarded-For is believed only from KB_TRUSTED_PROXIES; the client is then the nearest address in it
+    that is not itself a trusted proxy (the ones further left are whatever the client chose to send).
+    """
+    proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+    key_id = "key:" + hashlib.sha256(settings.api_key.encode()).hexdigest()[:16] if settings.api_key else None
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in proxies)
+
+    def client_of(scope: Scope) -> str:
+        headers = Headers(scope=scope)
+        key = _presented_key(headers)
+        if key_id and key and _same_key(key, settings.api_key or ""):
+            return key_id
+        address = scope["client"][0] if scope.get("client") else "unknown"
+        if proxies and trusted(address):
+            hops = [h.strip() for h in ",".join(headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+            for hop in reversed(hops):
+                address = hop
+                if not trusted(hop):
+                    break
+        return "ip:" + address
+
+    return client_of
+
+
+def _upload_name(upload_file: UploadFile) -> str:
+    """The name an upload is stored under; APIError when no file can have it."""
+    name = Path(upload_file.filename or "").name
+    if not name or name.startswith(".") or Path(name).suffix.lower() not in LOADERS:
+        raise APIError(415, "unsupported_file", f"{name or 'a file'}: only {', '.join(sorted(LOADERS))} files can be uploaded.")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise APIError(400, "bad_file_name", f"{name[:80]!r}: a file name has at most {MAX_NAME_BYTES} bytes and no control characters.")
+    return name
+
+
+def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None,
+               clock: Callable[[], float] = time.monotonic) -> FastAPI:
+    """The API for one index. Reads are open unless KB_READ_KEY is set; writes need KB_API_KEY.
+
+    `clock` is the rate limiter's (seconds, monotonic); tests pass one they can move.
+    """
     settings = settings or Settings.from_env()
     kb = kb or KnowledgeBase(settings)
 
@@ -88,10 +385,13 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         title="kb",
         version="0.1.0",
         description="Semantic and keyword search over the knowledge base: press releases, tool reports and skills guides.",
-        responses={400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 404: ERROR_SCHEMA, 422: ERROR_SCHEMA},
     )
     app.state.kb = kb
-    if settings.cors_origins:
+    app.state.rate_limiter = None
+    if settings.rate_limit:
+        app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst, clock)
+        app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter, client_of=_client_identity(settings))
+    if settings.cors_origins:  # added last, so it wraps the rate limit: a browser can read a 429 too
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"], max_age=600,
@@ -128,17 +428,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         return _error(500, "internal_error", "Something went wrong on the server; the error was logged.")
 
     # -- keys -----------------------------------------------------------------------------------------
-    def _presented_key(request: Request) -> str | None:
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            return auth[7:].strip()
-        return request.headers.get("x-api-key")
-
     def _check_key(request: Request, expected: str, missing: str, wrong: str) -> None:
-        key = _presented_key(request)
+        key = _presented_key(request.headers)
         if key is None:
             raise APIError(401, "unauthorized", missing, {"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(key.encode(), expected.encode()):  # constant time
+        if not _same_key(key, expected):
             raise APIError(403, "forbidden", wrong)
 
     def require_read(request: Request) -> None:
@@ -158,10 +452,9 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     def _date(value: str | None, name: str) -> str | None:
         if value is None or value == "":
             return None
-        date = normalise_date(value)
-        if date is None:
+        if not re.fullmatch(DATE_PATTERN, value):
             raise APIError(400, "bad_date", f"{name}={value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
-        return date
+        return value
 
     def _filters(request: Request, type_: list[str], lang: list[str], since: str | None, until: str | None) -> Filters:
         extra = [key for key in request.query_params if key not in SEARCH_PARAMS]
@@ -177,20 +470,24 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                        until=_date(until, "until"), where=where)
 
     # -- reads ----------------------------------------------------------------------------------------
-    @app.get("/search", dependencies=[Read], summary="Search the knowledge base", responses=_example(SEARCH_EXAMPLE),
+    @app.get("/search", response_model=None, dependencies=[Read], summary="Search the knowledge base",
+             responses=_example(SearchResult, SEARCH_EXAMPLE) | _errors(400, 422, *READ_ERRORS),
              response_description="Documents that answer the query, one hit per document, with facets")
     def search(
         request: Request,
         q: Annotated[str | None, Query(min_length=1, max_length=MAX_QUERY_CHARS,
                                        description="The question or keywords; leave it out to browse (newest first)",
-                                       examples=["how can apprenticeships be made more inclusive?"])] = None,
+                                       examples=["how can apprenticeships be made more inclusive?"],
+                                       json_schema_extra={"pattern": QUERY_PATTERN})] = None,
         k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of documents")] = DEFAULT_K,
         mode: Annotated[str, Query(pattern="^(hybrid|dense|keyword)$", description="Retrieval mode")] = "hybrid",
         type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report")] = [],  # noqa: B006
         lang: Annotated[list[str], Query(description="Language code(s), e.g. en")] = [],  # noqa: B006
-        since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"])] = None,
-        until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])")] = None,
-        offset: Annotated[int, Query(ge=0, le=200, description="Skip this many documents (paging)")] = 0,
+        since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"],
+                                           json_schema_extra={"pattern": DATE_PATTERN})] = None,
+        until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])",
+                                           json_schema_extra={"pattern": DATE_PATTERN})] = None,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many documents (paging)")] = 0,
     ) -> dict[str, Any]:
         """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=KE`
         or `topic=apprenticeships`. Without `q`, browse the documents that pass the filters, newest first.
@@ -198,23 +495,17 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         filters = _filters(request, type_, lang, since, until)
         if q is None:  # browse mode: no question, documents newest first
             return to_dict(kb.browse(filters, k=k, offset=offset)) | {"offset": offset}
-        if k + offset > 250:
-            raise APIError(400, "bad_query", "k + offset must be at most 250.")
-        result = kb.search(q, k=k + offset, mode=mode, filters=filters)
-        data = to_dict(result)
-        data["hits"] = data["hits"][offset:]
-        data["k"] = k
-        data["offset"] = offset
-        return data
+        return to_dict(kb.search(q, k=k, mode=mode, filters=filters, offset=offset)) | {"offset": offset}
 
-    @app.get("/documents/{doc_id:path}/file", dependencies=[Read], summary="The original file",
-             responses={200: {"content": {"application/pdf": {}, "text/html": {}, "text/plain": {}}}})
+    @app.get("/documents/{doc_id:path}/file", dependencies=[Read], summary="The original file", response_class=Response,
+             responses={200: {"description": "The file, as ingested",
+                              "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in
+                                          sorted({t.split(";")[0] for t in MEDIA_TYPES.values()} | {"application/octet-stream"})}},
+                        **_errors(404, 422, *READ_ERRORS)})
     def document_file(doc_id: str) -> FileResponse:
         """The file as ingested, with its content type: a citation link `…/file#page=12` opens a PDF at page 12."""
         path = kb.document_file(doc_id)
-        media = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
-                 ".md": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8"}.get(path.suffix.lower(),
-                                                                                             "application/octet-stream")
+        media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
         headers = {"X-Content-Type-Options": "nosniff"}
         if media.startswith("text/html"):
             # An ingested page is shown, never run: no scripts, no same-origin access.
@@ -222,38 +513,43 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline",
                             filename=path.name)
 
-    @app.get("/documents/{doc_id:path}/similar", dependencies=[Read], summary="More like this document",
-             responses=_example({**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"}))
+    @app.get("/documents/{doc_id:path}/similar", response_model=None, dependencies=[Read], summary="More like this document",
+             responses=_example(SearchResult, {**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"})
+             | _errors(404, 422, *READ_ERRORS))
     def similar(doc_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = DEFAULT_K) -> dict[str, Any]:
         """The documents closest in meaning to this one."""
         return to_dict(kb.similar(doc_id, k=k))
 
-    @app.get("/documents/{doc_id:path}", dependencies=[Read], summary="One document's metadata and outline",
-             responses=_example({"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
-                                 "date": "2022-05-10", "language": "en", "n_pages": 8, "metadata": HIT_EXAMPLE["metadata"],
+    @app.get("/documents/{doc_id:path}", response_model=None, dependencies=[Read], summary="One document's metadata and outline",
+             responses=_example(Document, {"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
+                                 "date": "2022-05-10", "language": "en", "source": HIT_EXAMPLE["source"], "format": "pdf",
+                                 "content_hash": "27004f20…", "description": None, "n_pages": 8, "metadata": HIT_EXAMPLE["metadata"],
                                  "outline": [{"page": 1, "page_label": "i", "heading_path": [], "chunks": 1}],
-                                 "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}))
+                                 "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}) | _errors(404, 422, *READ_ERRORS))
     def document(doc_id: str) -> dict[str, Any]:
         """Title, type, date, language, source, metadata, and where its text lives (pages, headings)."""
         return {**to_dict(kb.document(doc_id)), "outline": kb.outline(doc_id),
                 "file_url": f"/documents/{doc_id}/file"}
 
-    @app.get("/facets", dependencies=[Read], summary="Document counts per facet value",
-             responses=_example({"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}}))
+    @app.get("/facets", response_model=None, dependencies=[Read], summary="Document counts per facet value",
+             responses=_example(Facets, {"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}})
+             | _errors(*READ_ERRORS))
     def facets() -> dict[str, Any]:
         """Counts of documents by type, topic, country, language and year over the whole index."""
         return {"facets": kb.facets()}
 
-    @app.get("/topics", dependencies=[Read], summary="Skills topics with document counts",
-             responses=_example({"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
-                                             "description": "Work-based learning that combines…", "documents": 6}]}))
+    @app.get("/topics", response_model=None, dependencies=[Read], summary="Skills topics with document counts",
+             responses=_example(Topics, {"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
+                                             "description": "Work-based learning that combines…", "documents": 6}]})
+             | _errors(*READ_ERRORS))
     def topics() -> dict[str, Any]:
         """Every topic of the taxonomy (id, label, description) with the number of documents tagged with it."""
         return {"topics": kb.topics()}
 
-    @app.get("/health", summary="Is the index loaded, and how fresh is it",
-             responses=_example({"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
-                                 "snapshot": "20261125T193316161235-20662", "updated_at": "2026-11-25T19:33:49+00:00"}))
+    @app.get("/health", response_model=None, summary="Is the index loaded, and how fresh is it",
+             responses=_example(Health, {"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
+                                 "snapshot": "20261125T193316161235-20662", "updated_at": "2026-11-25T19:33:49+00:00"})
+             | {503: {"model": NoIndex, "description": "There is no index yet"}})
     def health() -> dict[str, Any]:
         """Status, document and chunk counts, model and snapshot time. Open even when reads need a key."""
         try:
@@ -264,25 +560,28 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                 "snapshot": info.snapshot, "updated_at": info.updated_at}
 
     # -- writes ---------------------------------------------------------------------------------------
-    @app.post("/documents", dependencies=[Write], status_code=201, summary="Upload and ingest files")
-    async def upload(files: Annotated[list[UploadFile], File(description="PDF, HTML, Markdown or text files")]) -> dict[str, Any]:
-        """Each file is stored in the index's uploads folder and ingested like `kb ingest`. Needs KB_API_KEY."""
+    @app.post("/documents", response_model=None, dependencies=[Write], status_code=201, summary="Upload and ingest files",
+              responses={201: {"model": IngestReport}, **_errors(400, 413, 415, 422, *WRITE_ERRORS)})
+    async def upload(files: Annotated[list[UploadFile], File(min_length=1, description="PDF, HTML, Markdown or text files")]) -> dict[str, Any]:
+        """Each file is stored in the index's uploads folder and ingested like `kb ingest`. Needs KB_API_KEY.
+        The file name (its suffix says the kind: .pdf, .html, .md, .txt) becomes the document id."""
+        names = [_upload_name(upload_file) for upload_file in files]
+        if len(set(names)) < len(names):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            raise APIError(400, "duplicate_file", f"{', '.join(twice)}: each file name may be sent once per upload.")
+        limit = min(MAX_UPLOAD_BYTES, settings.max_file_bytes)
         uploads = Path(settings.index_dir) / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         staged: list[Path] = []
         with tempfile.TemporaryDirectory(dir=settings.index_dir) as tmp:
-            for upload_file in files:
-                name = Path(upload_file.filename or "").name
-                if not name or name.startswith(".") or Path(name).suffix.lower() not in LOADERS:
-                    raise APIError(415, "unsupported_file",
-                                   f"{name or 'a file'}: only {', '.join(sorted(LOADERS))} files can be uploaded.")
+            for upload_file, name in zip(files, names):
                 target = Path(tmp) / name
                 size = 0
                 with open(target, "wb") as out:
                     while block := await upload_file.read(1 << 20):
                         size += len(block)
-                        if size > min(MAX_UPLOAD_BYTES, settings.max_file_bytes):
-                            raise APIError(413, "too_large", f"{name} is over the upload limit of {MAX_UPLOAD_BYTES // 2**20} MB.")
+                        if size > limit:
+                            raise APIError(413, "too_large", f"{name} is over the upload limit of {limit / 2**20:g} MB.")
                         out.write(block)
                 staged.append(target)
             final = []
@@ -293,7 +592,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         report = kb.ingest(final)
         return to_dict(report) | {"counts": report.counts()}
 
-    @app.delete("/documents/{doc_id:path}", dependencies=[Write], status_code=204, summary="Remove a document")
+    @app.delete("/documents/{doc_id:path}", dependencies=[Write], status_code=204, summary="Remove a document",
+                responses=_errors(404, 422, *WRITE_ERRORS))
     def delete(doc_id: str) -> Response:
         """Removes the document from the index (and its uploaded file, if it was uploaded). Needs KB_API_KEY."""
         path = None

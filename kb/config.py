@@ -6,6 +6,7 @@ the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,9 +36,25 @@ DEFAULT_WORKER_MEMORY_MB = 2048
 DEFAULT_RESULT_CACHE = 1024
 DEFAULT_K = 10
 MAX_K = 50
+MAX_OFFSET = 200  # how deep paging goes: the documents ranked after the first MAX_OFFSET are not shown
 MAX_QUERY_CHARS = 1000
+# Requests per second each API client may make, with bursts of up to DEFAULT_RATE_BURST (a token bucket).
+# A person typing into the search box makes at most a few a second; 20 leaves room for several people behind
+# one address and still stops a script hammering the index. 0 turns the limit off.
+DEFAULT_RATE_LIMIT = 20.0
+DEFAULT_RATE_BURST = 60
 # Number of snapshots kept on disk: the current one and the one readers may still hold open.
 SNAPSHOTS_KEPT = 2
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number. Set it to e.g. {default:g}.") from None
 
 
 def _env_int(name: str, default: int) -> int:
@@ -80,6 +97,10 @@ class Settings:
     read_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
     topics_path: Path | None = None  # the topic taxonomy; None = KB_TOPICS or the packaged kb/data/topics.yaml
+    rate_limit: float = DEFAULT_RATE_LIMIT  # API requests per second per client; 0 = no limit
+    rate_burst: int = DEFAULT_RATE_BURST  # requests a client may make at once before the rate applies
+    # Proxies (addresses or networks) whose X-Forwarded-For names the client; by default no one is believed.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -102,6 +123,9 @@ class Settings:
             read_key=env.get("KB_READ_KEY") or None,
             cors_origins=tuple(o.strip() for o in env.get("KB_CORS_ORIGINS", "").split(",") if o.strip()),
             topics_path=Path(env["KB_TOPICS"]) if env.get("KB_TOPICS") else None,
+            rate_limit=_env_float("KB_RATE_LIMIT", DEFAULT_RATE_LIMIT),
+            rate_burst=_env_int("KB_RATE_BURST", DEFAULT_RATE_BURST),
+            trusted_proxies=tuple(p.strip() for p in env.get("KB_TRUSTED_PROXIES", "").split(",") if p.strip()),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "index_dir" in given:
@@ -130,3 +154,12 @@ class Settings:
             raise ConfigError(f"KB_WORKERS={self.workers}: use 0 (read files in the ingesting process) or more.")
         if not self.file_timeout > 0:
             raise ConfigError(f"KB_FILE_TIMEOUT={self.file_timeout:g}: use a number of seconds above 0 (default {DEFAULT_FILE_TIMEOUT}).")
+        if not 0 <= self.rate_limit < float("inf"):
+            raise ConfigError(f"KB_RATE_LIMIT={self.rate_limit:g}: use requests per second, e.g. {DEFAULT_RATE_LIMIT:g}, or 0 for no limit.")
+        if self.rate_limit and self.rate_burst < 1:
+            raise ConfigError(f"KB_RATE_BURST={self.rate_burst} must be at least 1 (default {DEFAULT_RATE_BURST}).")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"KB_TRUSTED_PROXIES: {proxy!r} is not an address or network, e.g. 10.0.0.5 or 10.0.0.0/24.") from None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
-from kb.config import MAX_K, MAX_QUERY_CHARS, Settings
+from kb.config import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.search import MODES, allowed_documents, facet_counts, rank_documents, run_search, similar_documents
@@ -107,8 +108,9 @@ class KnowledgeBase:
         """One document's metadata; DocumentNotFound when the id is unknown."""
         return self.reader().document(doc_id)
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> SearchResult:
-        """The k best documents for a question, each with its best passages."""
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
+               offset: int = 0) -> SearchResult:
+        """The k best documents for a question after the first `offset` (paging), each with its best passages."""
         query = " ".join((query or "").split())
         if not query:
             raise QueryError("The query is empty. Ask a question, e.g. kb search \"apprenticeships for women\"")
@@ -118,14 +120,18 @@ class KnowledgeBase:
             raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
         if mode not in MODES:
             raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise QueryError(f"offset must be between 0 and {MAX_OFFSET} (got {offset}).")
         reader = self.reader()
         filters = filters or Filters()
-        key = (reader.snapshot, query, k, mode, repr(filters))
+        key = (reader.snapshot, query, k, offset, mode, repr(filters))
         cached = self._results.get(key)
         if cached is not None:
             return cached
         encode = self._query_embedder(reader).encode if mode != "keyword" else None
-        result = run_search(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+        result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode)
+        if offset:
+            result = dataclasses.replace(result, k=k, hits=result.hits[offset:])
         self._results.put(key, result)
         return result
 

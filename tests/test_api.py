@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from kb import KnowledgeBase, Settings
-from kb.api import create_app
+from kb.errors import ConfigError
+from kb.api import RateLimiter, create_app
 from kb.cli import main as cli
 from tests.conftest import CORPUS
 
@@ -227,3 +228,184 @@ def test_the_server_picks_up_a_snapshot_written_by_another_process(writable, tmp
     assert after["snapshot"] != before["snapshot"] and after["documents"] == before["documents"] + 1
     hits = client.get("/search", params={"q": "kite making workshops", "mode": "keyword"}).json()["hits"]
     assert hits[0]["doc_id"] == "kites.txt"
+
+
+# -- what the fuzzer found (tests/test_fuzz.py), kept as plain regression tests --------------------------
+
+def test_search_pages_past_the_first_fifty_documents(writable):
+    client, _ = writable
+    deep = client.get("/search", params={"q": "skills", "k": 10, "offset": 45, "mode": "keyword"})
+    assert deep.status_code == 200, deep.text
+    assert deep.json()["hits"] == [] and deep.json()["k"] == 10 and deep.json()["offset"] == 45
+    first, second = (client.get("/search", params={"q": "skills", "k": 2, "offset": o, "mode": "keyword"}).json()
+                     for o in (0, 2))
+    assert second["hits"] and {h["doc_id"] for h in first["hits"]}.isdisjoint(h["doc_id"] for h in second["hits"])
+
+
+@pytest.mark.parametrize("since, status", [
+    ("2024", 200), ("2024-02", 200), ("2024-02-29", 200), ("", 200),
+    ("2023-02-29", 400), ("2022-13", 400), ("2022-05-10junk", 400), ("٢٠٢٢", 400), ("10 May 2022", 400),
+])
+def test_dates_are_exactly_what_the_openapi_pattern_says(writable, since, status):
+    client, _ = writable
+    response = client.get("/search", params={"q": "skills", "since": since, "mode": "keyword"})
+    assert response.status_code == status, response.text
+    if status == 400:
+        _error_shape(response, 400, "bad_date")
+
+
+@pytest.mark.parametrize("files, code", [
+    ([("a.txt", b"One\n\nfirst"), ("a.txt", b"Two\n\nsecond")], "duplicate_file"),  # was a 500
+    ([("x" * 300 + ".txt", b"Long\n\nname")], "bad_file_name"),  # was a 500: File name too long
+])
+def test_uploads_with_names_no_file_can_have_are_refused_before_anything_is_stored(writable, files, code):
+    client, kb = writable
+    before = client.get("/health").json()["documents"]
+    response = client.post("/documents", files=[("files", f) for f in files], headers={"X-API-Key": "s3cret-key"})
+    _error_shape(response, 400, code)
+    assert client.get("/health").json()["documents"] == before
+    assert not list((kb.settings.index_dir / "uploads").glob("*"))
+
+
+def test_openapi_documents_one_error_shape_for_every_error_status(writable):
+    client, _ = writable
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(spec), "422 answers are in the one error shape too"
+    assert "429" not in spec["paths"]["/health"]["get"]["responses"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if path == "/health":
+                continue
+            errors = {status: r for status, r in operation["responses"].items() if status >= "400"}
+            assert {"401", "403", "429"} <= set(errors), (method, path)
+            for status, response in errors.items():
+                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+            assert errors["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+
+
+
+def test_openapi_examples_are_valid_against_their_own_schemas(writable):
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    client, _ = writable
+    spec = client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                for content in response.get("content", {}).values():
+                    if "example" in content and "schema" in content:
+                        schema = {**content["schema"], "components": spec["components"]}
+                        errors = [str(e)[:200] for e in jsonschema_rs.validator_for(schema).iter_errors(content["example"])]
+                        assert not errors, (path, status, errors)
+                        checked += 1
+    assert checked >= 6  # search, similar, document, facets, topics, health
+
+# -- the rate limit: a token bucket per client, on a clock the test moves -------------------------------
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limited(tmp_path, fake_embedder):
+    """Build apps on one small index with a rate of one request every 2 s and bursts of 3."""
+    settings = Settings(index_dir=tmp_path / "index", api_key="s3cret-key", rate_limit=0.5, rate_burst=3)
+    kb = KnowledgeBase(settings, embedder=fake_embedder)
+    kb.ingest([CORPUS / "press-releases"])
+    clock = FakeClock()
+
+    def make(**overrides):
+        return create_app(replace(settings, **overrides), kb=kb, clock=clock)
+
+    return make, clock
+
+
+def _from(app, address: str = "10.0.0.7") -> TestClient:
+    return TestClient(app, client=(address, 50000))
+
+
+def test_over_the_burst_answers_429_with_retry_after_then_lets_the_client_back(limited):
+    make, clock = limited
+    client = _from(make())
+    assert [client.get("/facets").status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get("/search", params={"q": "skills"})
+    _error_shape(refused, 429, "rate_limited")
+    assert refused.headers["Retry-After"] == "2"  # one token a 2 s, whole seconds
+    clock.now += 1.0
+    assert client.get("/facets").headers["Retry-After"] == "1"
+    clock.now += 1.0
+    assert client.get("/facets").status_code == 200
+    assert client.get("/facets").status_code == 429
+    clock.now += 3600  # a long wait fills the bucket to the burst, no further
+    assert [client.get("/facets").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_each_client_has_its_own_bucket_and_only_the_right_key_names_a_client(limited):
+    make, _ = limited
+    app = make()
+    first, second = _from(app, "10.0.0.7"), _from(app, "10.0.0.8")
+    for _ in range(3):
+        first.get("/facets")
+    assert first.get("/facets").status_code == 429
+    assert second.get("/facets").status_code == 200
+    assert first.get("/facets", headers={"Authorization": "Bearer made-up"}).status_code == 429
+    keyed = first.get("/facets", headers={"Authorization": "Bearer s3cret-key"})
+    assert keyed.status_code == 200, "the API key's holder has a bucket of its own"
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy(limited):
+    make, _ = limited
+    direct = _from(make(), "10.0.0.7")
+    for n in range(3):
+        direct.get("/facets", headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    assert direct.get("/facets", headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429, "spoofable: ignored"
+
+    proxied = _from(make(trusted_proxies=("10.0.0.0/24",)), "10.0.0.2")
+    for _ in range(3):
+        proxied.get("/facets", headers={"X-Forwarded-For": "203.0.113.5"})
+    assert proxied.get("/facets", headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 429
+    assert proxied.get("/facets", headers={"X-Forwarded-For": "203.0.113.6"}).status_code == 200
+    # Only the address the proxy saw counts; what the client wrote in front of it is ignored.
+    spoofed = proxied.get("/facets", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.5"})
+    assert spoofed.status_code == 429
+
+
+def test_health_is_never_limited_and_zero_turns_the_limit_off(limited):
+    make, _ = limited
+    client = _from(make())
+    assert all(client.get("/health").status_code == 200 for _ in range(10))
+    unlimited = _from(make(rate_limit=0))
+    assert unlimited.app.state.rate_limiter is None
+    assert all(unlimited.get("/facets").status_code == 200 for _ in range(10))
+
+
+def test_the_rate_limiter_forgets_idle_clients_and_caps_how_many_it_tracks():
+    clock = FakeClock()
+    limiter = RateLimiter(rate=1.0, burst=5, clock=clock, max_clients=100)
+    for n in range(1000):
+        assert limiter.acquire(f"ip:{n}") == 0
+    assert len(limiter) == 100
+    clock.now += 5  # long enough for every bucket to be full again: the same as no bucket
+    limiter.acquire("ip:new")
+    assert len(limiter) == 1
+
+
+def test_rate_limit_settings_are_checked(monkeypatch):
+    monkeypatch.setenv("KB_RATE_LIMIT", "fast")
+    with pytest.raises(ConfigError, match="KB_RATE_LIMIT"):
+        Settings.from_env()
+    monkeypatch.setenv("KB_RATE_LIMIT", "5")
+    monkeypatch.setenv("KB_RATE_BURST", "0")
+    with pytest.raises(ConfigError, match="KB_RATE_BURST"):
+        Settings.from_env()
+    monkeypatch.setenv("KB_RATE_BURST", "10")
+    monkeypatch.setenv("KB_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example")
+    with pytest.raises(ConfigError, match="proxy.example"):
+        Settings.from_env()
+    monkeypatch.setenv("KB_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.4")
+    settings = Settings.from_env()
+    assert (settings.rate_limit, settings.rate_burst, settings.trusted_proxies) == (5.0, 10, ("10.0.0.0/8", "192.168.1.4"))

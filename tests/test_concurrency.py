@@ -15,7 +15,7 @@ def test_api_answers_without_error_while_snapshots_are_replaced(tmp_path, fake_e
     docs.mkdir()
     for i in range(20):
         (docs / f"doc{i}.txt").write_text(f"Document {i}\n\nApprentices in trade {i} learn welding and safety.", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index")
+    settings = Settings(index_dir=tmp_path / "index", rate_limit=0)  # readers loop flat out; not a rate-limit test
     KnowledgeBase(settings, embedder=fake_embedder).ingest([docs])
     app_kb = KnowledgeBase(settings, embedder=fake_embedder)
     errors: list[str] = []
