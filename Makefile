@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 FUZZ_CASES ?= 2000
 
-.PHONY: install run test test-fast check bench bench-ingest bench-relevance clean
+.PHONY: install run test test-fast check bench bench-ingest bench-relevance bench-crash clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-ingest: $(STAMP)
 ## make bench-relevance: SciFact and labour-docs, keyword / dense / hybrid, beside the published numbers
 bench-relevance: $(STAMP)
 	$(BIN)/python benchmarks/relevance.py
+
+## make bench-crash: SIGKILL `kb ingest` at 20 random moments, check the index after each; one summary line
+bench-crash: $(STAMP)
+	$(BIN)/python benchmarks/crash.py
 
 clean:
 	rm -rf $(INDEX) .pytest_cache build *.egg-info

@@ -67,16 +67,6 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number. Set it to e.g. {default}.") from None
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number. Set it to e.g. {default}.") from None
-
-
 @dataclass(frozen=True)
 class Settings:
     """Where the index lives, which model embeds, and how documents are chunked."""

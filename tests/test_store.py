@@ -154,3 +154,27 @@ def test_repeated_search_is_answered_from_the_cache_until_a_new_snapshot(tmp_pat
     assert fresh is not first and {h.doc_id for h in fresh.hits} == {"a.md", "b.md"}
     uncached = KnowledgeBase(Settings(index_dir=tmp_path / "index", result_cache=0), embedder=fake_embedder)
     assert uncached.search("apprenticeships") is not uncached.search("apprenticeships")
+
+
+def test_commit_puts_the_new_snapshot_on_disk_before_the_manifest_names_it(tmp_path, docs, fake_embedder, monkeypatch):
+    from kb.index import store
+
+    events: list[tuple[str, str]] = []
+    fsync_dir, atomic_write = store._fsync_dir, store._atomic_write
+
+    def recording_fsync_dir(path):
+        events.append(("fsync", str(path)))
+        fsync_dir(path)
+
+    def recording_atomic_write(path, text):
+        events.append(("replace", str(path)))
+        atomic_write(path, text)
+
+    monkeypatch.setattr(store, "_fsync_dir", recording_fsync_dir)
+    monkeypatch.setattr(store, "_atomic_write", recording_atomic_write)
+    _kb(tmp_path, fake_embedder).ingest([docs])
+    index = tmp_path / "index"
+    snapshot = index / "snapshots" / read_manifest(index)["snapshot"]
+    swap = events.index(("replace", str(index / "manifest.json")))
+    synced_before = {path for kind, path in events[:swap] if kind == "fsync"}
+    assert {str(snapshot), str(snapshot.parent), str(index)} <= synced_before, events

@@ -531,7 +531,10 @@ class IndexWriter:
         for file in self.snapshot_dir.iterdir():
             with open(file, "rb") as fh:
                 os.fsync(fh.fileno())
-        _fsync_dir(self.snapshot_dir)
+        # The files' entries, the snapshot's entry in snapshots/ and, on the first run, snapshots/ itself: all on
+        # disk before the manifest names the snapshot, or a power cut could leave a manifest pointing at nothing.
+        for folder in (self.snapshot_dir, self.snapshot_dir.parent, self.index_dir):
+            _fsync_dir(folder)
         now = _now()
         history = [self.previous["snapshot"]] + self.previous.get("previous_snapshots", []) if self.previous else []
         kept = history[: SNAPSHOTS_KEPT - 1]
