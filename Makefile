@@ -39,7 +39,7 @@ test-fast: $(STAMP)
 check: $(STAMP)
 	KB_FUZZ_CASES=$(FUZZ_CASES) $(BIN)/python -m pytest
 
-## make bench: kb against the naive way, side by side (ingest and a cold search); writes benchmarks/results/speed.md
+## make bench: every speed figure beside its baseline in one run (ingest, relevance cost, cold search, API load, 1M vectors); writes benchmarks/results/bench.md
 bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py
 
