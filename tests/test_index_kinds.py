@@ -105,6 +105,16 @@ def test_auto_is_flat_up_to_the_threshold_and_ivf_above(tmp_path, embedder, monk
     assert hits[0].doc_id == "doc-0012"
 
 
+def test_too_few_chunks_for_one_list_stay_flat_until_they_grow(tmp_path, embedder):
+    first = _write(tmp_path / "index", embedder, range(10), kind="ivf")["index"]  # 20 chunks
+    assert first["kind"] == "flat" and first["requested"] == "ivf"
+    grown = _write(tmp_path / "index", embedder, range(10, 40))["index"]
+    assert grown["kind"] == "ivf" and grown["nlist"] == ann.ivf_lists(80)
+    removed = _write(tmp_path / "index", embedder, [], remove=range(40))["index"]
+    assert removed["kind"] == "flat" and removed["ntotal"] == 0
+    assert _kb(tmp_path / "index", embedder).search("w1 w2", mode="dense").hits == ()
+
+
 def test_small_filtered_set_is_searched_exactly_like_flat(ivf_dir, flat_dir, embedder):
     query = _chunk_text(5) + " " + _chunk_text(99)
     speech = Filters(types=("speech",))

@@ -26,36 +26,41 @@ if TYPE_CHECKING:
 
 KINDS = ("auto", "flat", "ivf")
 DEFAULT_KIND = "auto"
-# Above this many chunks `auto` builds an ivf index. One flat query at 100k chunks took ~XX ms on the
-# 2-core benchmark machine (it grows linearly), and the flat index held 150 MB of RAM.
-AUTO_FLAT_MAX_CHUNKS = 100_000
+# Above this many chunks `auto` builds an ivf index. A flat query grows linearly with the chunks: on
+# the 2-core benchmark machine (shared, one thread) ~8-10 ms at 50k chunks, 16 ms at 100k, 33 ms at 200k,
+# 200 ms at 1M; ivf answers in ~1-2 ms at recall@10 >= 0.95. So flat stays while it is within ~10 ms.
+AUTO_FLAT_MAX_CHUNKS = 50_000
 IVF_FILE = "ann.faiss"
 QUANTIZER = "SQ8"
-# nlist = LISTS_PER_SQRT_N * sqrt(chunks): the usual rule, balancing the centroid scan against the list scan.
-LISTS_PER_SQRT_N = 4
+# nlist = LISTS_PER_SQRT_N * sqrt(chunks). faiss suggests 4-16 x sqrt(n); on 2 cores k-means then
+# dominates the build (4 x sqrt(n) trains ~4x longer), while queries at 2 x sqrt(n) already take ~1 ms.
+LISTS_PER_SQRT_N = 2
 # faiss's k-means warns below 39 training points per centroid; small indexes get fewer lists instead.
 MIN_POINTS_PER_LIST = 39
 # k-means trains on a sample of this many points per list (all points when there are fewer).
 TRAIN_POINTS_PER_LIST = 64
 KMEANS_ITERATIONS = 10
-# Lists scanned per query: the smallest that reached recall@10 >= 0.95 on benchmarks/ann.py's tuning
-# queries at 1M chunks (chosen on queries apart from the reported ones).
-NPROBE = 32
+# Lists scanned per query: the smallest that reached recall@10 >= 0.95 at 1M chunks on benchmarks/ann.py's
+# tuning queries (synthetic ones and half of the real questions; the reported queries are others).
+NPROBE = 24
 # The trained centroids are kept while the index has grown less than this factor since training,
 # so a small update of a large index adds and removes vectors without re-running k-means.
 RETRAIN_GROWTH = 2.0
-# A filter that allows at most this many chunks is searched exactly over just their vectors: an
-# approximate search may find fewer than k allowed chunks in the lists it probes.
-EXACT_FILTER_MAX_CHUNKS = 20_000
+# A filter that allows at most this many chunks is searched exactly over just their vectors (rows read
+# from vectors.npy, ~5 us each): cheaper than probing most of the lists for a few allowed chunks.
+EXACT_FILTER_MAX_CHUNKS = 1_000
 
 
 def resolve_kind(requested: str, chunks: int) -> str:
-    """The kind to build: `flat` or `ivf` (`auto` decides by the number of chunks)."""
+    """The kind to build: `flat` or `ivf` (`auto` decides by the number of chunks).
+
+    Too few chunks to train even one list (MIN_POINTS_PER_LIST) get a flat index whatever was asked.
+    """
     if requested not in KINDS:
         raise ValueError(f"unknown index kind {requested!r}; use one of: {', '.join(KINDS)}")
     if requested == "auto":
         return "flat" if chunks <= AUTO_FLAT_MAX_CHUNKS else "ivf"
-    return requested
+    return "flat" if chunks < MIN_POINTS_PER_LIST else requested
 
 
 def ivf_lists(chunks: int) -> int:
@@ -142,30 +147,42 @@ def exact_search(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int
     return scores[top], np.asarray(ids)[top]
 
 
+def allowed_bitmap(allowed: np.ndarray):
+    """A faiss selector of these chunk ids: one bit per id up to the largest. Built in about a
+    millisecond for 100k ids, where a hash set (IDSelectorBatch) takes tens."""
+    import faiss
+    import numpy as np
+
+    bits = np.zeros(int(allowed.max()) + 1, dtype=bool)
+    bits[allowed] = True
+    return faiss.IDSelectorBitmap(np.packbits(bits, bitorder="little"))  # faiss reads bit (id & 7) of byte id >> 3
+
+
 def search_ivf(index, spec: Mapping[str, Any], query: np.ndarray, k: int, allowed: np.ndarray | None = None,
                vectors_of: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, chunk ids) from an ivf index; with `allowed`, among those chunk ids only.
 
     A small allowed set is searched exactly over its own vectors (`vectors_of` reads them). A larger
-    one probes more lists, so that about as many allowed vectors are scanned as an unfiltered query
-    scans; and if the probed lists still held fewer than k allowed chunks, every list is scanned.
+    one probes nprobe * sqrt(chunks / allowed) lists: the k best allowed chunks are about the k / share
+    best of all, which sit in more lists. (Measured at 300k chunks: with 1% allowed this keeps recall@10
+    at the unfiltered level; scaling by chunks / allowed instead scanned every list for no gain.) If the
+    probed lists still held fewer than k allowed chunks, every list is scanned.
     """
     import faiss
     import numpy as np
 
     query = np.ascontiguousarray(query.reshape(1, -1), dtype="float32")
     nlist, nprobe = int(spec["nlist"]), int(spec["nprobe"])
-    selector = None
-    wanted = min(k, index.ntotal)
-    if allowed is not None:
-        allowed = np.asarray(allowed, dtype="int64")
-        wanted = min(wanted, len(allowed))
-        if vectors_of is not None and len(allowed) <= EXACT_FILTER_MAX_CHUNKS:
-            return exact_search(vectors_of(allowed), allowed, query, wanted)
-        selector = faiss.IDSelectorBatch(allowed)
-        nprobe = min(nlist, math.ceil(nprobe * index.ntotal / max(len(allowed), 1)))
+    wanted = min(k, index.ntotal, index.ntotal if allowed is None else len(allowed))
     if wanted <= 0:
         return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
+    selector = None
+    if allowed is not None:
+        allowed = np.asarray(allowed, dtype="int64")
+        if vectors_of is not None and len(allowed) <= EXACT_FILTER_MAX_CHUNKS:
+            return exact_search(vectors_of(allowed), allowed, query, wanted)
+        selector = allowed_bitmap(allowed)
+        nprobe = min(nlist, math.ceil(nprobe * math.sqrt(index.ntotal / len(allowed))))
     scores, ids = index.search(query, wanted, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))
     if (ids[0] >= 0).sum() < wanted and nprobe < nlist:
         scores, ids = index.search(query, wanted, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist))

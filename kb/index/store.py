@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.config import SNAPSHOTS_KEPT
 from kb.index import ann
-from kb.index.vectors import FLAT_FILE, VectorTable, open_arrays, rows_of, write_arrays, write_flat
+from kb.index.vectors import FLAT_FILE, StoredVectors, VectorTable, write_arrays, write_flat
 from kb.errors import DocumentNotFound, IndexLocked, IndexMismatch, IndexNotFound
 from kb.records import Chunk, Document, IndexInfo
 
@@ -202,7 +202,7 @@ class IndexReader:
         # Indexes written before kinds existed are flat and say only that.
         self.index_spec: dict[str, Any] = {"kind": "flat", **self.manifest.get("index", {})}
         self._vectors = None
-        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._stored: StoredVectors | None = None
         self._lock = threading.Lock()
 
     @property
@@ -233,11 +233,11 @@ class IndexReader:
             if not len(chunk_ids):
                 return np.zeros((0, index.d), dtype="float32")
             return np.vstack([index.reconstruct(int(i)) for i in chunk_ids])
-        if self._arrays is None:
+        if self._stored is None:
             with self._lock:
-                if self._arrays is None:
-                    self._arrays = open_arrays(self.snapshot_dir)
-        return rows_of(*self._arrays, np.asarray(chunk_ids, dtype="int64"))
+                if self._stored is None:
+                    self._stored = StoredVectors(self.snapshot_dir)
+        return self._stored.get(np.asarray(chunk_ids, dtype="int64"))
 
     def is_current(self) -> bool:
         """False once a newer snapshot has replaced this one."""
@@ -248,6 +248,8 @@ class IndexReader:
 
     def close(self) -> None:
         self.db.close()
+        if self._stored is not None:
+            self._stored.close()
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

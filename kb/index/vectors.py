@@ -7,12 +7,14 @@ vectors live beside it as two plain arrays that readers memory-map instead of lo
     chunk_ids.npy   int64 [n], ascending
     vectors.npy     float32 [n, dimension], row i is the vector of chunk_ids[i]
 
-They serve "more like this", small filtered searches and the next snapshot's rebuild, and cost no
-RAM until a row is read.
+They serve "more like this", small filtered searches and the next snapshot's rebuild. Readers
+read single rows with pread (`StoredVectors`) rather than through a memory map, so the rows they
+read stay in the page cache and never count towards the search process's memory.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,20 +60,49 @@ def write_arrays(folder: Path, ids: np.ndarray, vectors: np.ndarray) -> None:
     np.save(folder / ARRAY_FILE, vectors)
 
 
-def rows_of(ids: np.ndarray, vectors: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """The vectors of the `wanted` chunk ids, looked up in sorted `ids`; KeyError when one is missing."""
+def row_numbers(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The rows of the `wanted` chunk ids in sorted `ids`; KeyError when one is missing."""
     import numpy as np
 
     wanted = np.asarray(wanted, dtype="int64")
     if not len(wanted):
-        return _empty(vectors.shape[1])
+        return np.zeros(0, dtype="int64")
     rows = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
     if not len(ids) or not np.array_equal(ids[rows], wanted):
         raise KeyError(f"no stored vector for some of the chunk ids {wanted[:5].tolist()}")
-    order = np.argsort(rows)  # read a memory-mapped file front to back, then restore the asked order
-    out = np.empty((len(wanted), vectors.shape[1]), dtype="float32")
-    out[order] = vectors[rows[order]]
-    return out
+    return rows
+
+
+class StoredVectors:
+    """The exact vectors of a snapshot's .npy pair, for readers: rows are read from disk on demand."""
+
+    def __init__(self, folder: Path) -> None:
+        import numpy as np
+
+        self.ids = np.load(folder / IDS_FILE, mmap_mode="r")  # 8 B per chunk, binary-searched
+        self._file = open(folder / ARRAY_FILE, "rb")
+        version = np.lib.format.read_magic(self._file)
+        shape, _, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)(self._file)
+        if dtype != np.dtype("float32") or len(shape) != 2:
+            raise ValueError(f"{folder / ARRAY_FILE} holds {dtype} {shape}, not float32 rows")
+        self.dimension = int(shape[1])
+        self._start = self._file.tell()
+        self._row_bytes = 4 * self.dimension
+
+    def get(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """The vectors of these chunk ids, in the order asked."""
+        import numpy as np
+
+        rows = row_numbers(self.ids, chunk_ids)
+        out = np.empty((len(rows), self.dimension), dtype="float32")
+        fd = self._file.fileno()
+        for i, row in enumerate(rows.tolist()):
+            out[i] = np.frombuffer(os.pread(fd, self._row_bytes, self._start + row * self._row_bytes), dtype="float32")
+        return out
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _empty(dimension: int) -> np.ndarray:
