@@ -6,10 +6,10 @@
       snapshots/NAME/
         kb.sqlite            documents, chunks (with provenance), facets, FTS5 keyword index
         vectors.faiss        flat index: one exact vector per chunk, keyed by chunk_id
-      or, for an approximate index (see kb/index/ann.py):
+      or, for an approximate index (kb/index/ann.py), instead of vectors.faiss:
         ann.faiss            the IVF-SQ8 index that queries search, keyed by chunk_id
-        chunk_ids.npy        the exact vectors, memory-mapped by readers (see kb/index/vectors.py)
-        vectors.npy
+        chunk_ids.npy        the exact vectors, sorted by chunk_id, that readers read row by row
+        vectors.npy          (kb/index/vectors.py)
 
 A write builds a new snapshot beside the current one and then replaces manifest.json with an
 atomic rename: readers see the old snapshot or the new one, never a mix.
@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.config import SNAPSHOTS_KEPT
+from kb.errors import DocumentNotFound, IndexLocked, IndexMismatch, IndexNotFound
 from kb.index import ann
 from kb.index.vectors import FLAT_FILE, StoredVectors, VectorTable, write_arrays, write_flat
-from kb.errors import DocumentNotFound, IndexLocked, IndexMismatch, IndexNotFound
 from kb.records import Chunk, Document, IndexInfo
 
 if TYPE_CHECKING:

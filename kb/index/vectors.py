@@ -2,14 +2,14 @@
 
 A flat index keeps them in its own file (vectors.faiss, an IndexIDMap2 over IndexFlatIP), which is
 also what it searches. An approximate index searches compressed codes (ann.faiss), so the exact
-vectors live beside it as two plain arrays that readers memory-map instead of loading:
+vectors live beside it as two plain arrays:
 
     chunk_ids.npy   int64 [n], ascending
     vectors.npy     float32 [n, dimension], row i is the vector of chunk_ids[i]
 
-They serve "more like this", small filtered searches and the next snapshot's rebuild. Readers
-read single rows with pread (`StoredVectors`) rather than through a memory map, so the rows they
-read stay in the page cache and never count towards the search process's memory.
+They serve "more like this", small filtered searches and the next snapshot's rebuild. Readers do
+not load them: `StoredVectors` reads single rows with pread (not through a memory map), so what it
+reads stays in the page cache and never counts towards the search process's memory.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class VectorTable:
     """The writer's working copy: the previous snapshot's vectors plus this run's adds and removals.
 
     The previous vectors stay as they were read (possibly a memory map); removals are marks and adds
-    are appended, so `changes()` can tell an approximate index exactly what to update.
+    are kept apart, so `removed()` and `added()` tell an approximate index exactly what to update.
     """
 
     def __init__(self, ids: np.ndarray, vectors: np.ndarray) -> None:
