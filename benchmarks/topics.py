@@ -30,7 +30,7 @@ SOURCES = {"corpus": ROOT / "corpus", "labour-docs": ROOT.parent / "shared" / "d
 
 def doc_vectors(kb: KnowledgeBase, doc_id: str) -> np.ndarray:
     reader = kb.reader()
-    return np.vstack([reader.vectors.reconstruct(int(i)) for i in reader.chunk_ids_of([doc_id])])
+    return reader.vectors_by_id(reader.chunk_ids_of([doc_id]))
 
 
 def prf(pairs: list[tuple[set[str], set[str]]]) -> tuple[float, float, int]:

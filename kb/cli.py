@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
 import click
 
-from kb.config import DEFAULT_K, MAX_K, Settings
+from kb.config import AUTO_FLAT_MAX_CHUNKS, DEFAULT_K, INDEX_KINDS, MAX_K, Settings
 from kb.errors import KBError, QueryError
 from kb.records import Filters, IngestReport, SearchResult, to_dict
 
@@ -155,15 +155,20 @@ def _print_report(report: IngestReport) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @index_option
 @click.option("--model", help="Embedding model: a sentence-transformers folder or name (default all-MiniLM-L6-v2).")
+@click.option("--index-kind", "index_kind", type=click.Choice(INDEX_KINDS),
+              help=f"Vector index: auto (a new index's default) = flat up to {AUTO_FLAT_MAX_CHUNKS:,} chunks, ivf "
+                   "above; flat = exact search; ivf = approximate (IVF, 8-bit codes), for large indexes. "
+                   "An index keeps its kind until told another ($KB_INDEX_KIND).")
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.pass_context
 @handles_errors
-def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model: str | None, as_json: bool, quiet: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model: str | None, index_kind: str | None,
+           as_json: bool, quiet: bool) -> None:
     """Add, update and remove documents so the index matches PATHS (files or folders)."""
     from kb.service import KnowledgeBase
 
-    settings = _settings(ctx, index=index, model=model)
+    settings = _settings(ctx, index=index, model=model, index_kind=index_kind)
     progress = None
     if not quiet:
         progress = _RichProgress() if sys.stderr.isatty() else _PlainProgress()
@@ -351,6 +356,17 @@ def topics(ctx: click.Context, index: str | None, as_json: bool) -> None:
 
 # -- info -------------------------------------------------------------------------------------------
 
+def _index_kind(index: Mapping[str, Any]) -> str:
+    """'ivf (nlist 4000, nprobe 32, SQ8, chosen by auto)' from manifest["index"]."""
+    kind = index.get("kind", "flat")
+    details = [f"{name} {index[name]}" for name in ("nlist", "nprobe") if name in index]
+    if "quantizer" in index:
+        details.append(index["quantizer"])
+    if index.get("requested") == "auto":
+        details.append("chosen by auto")
+    return f"{kind} ({', '.join(details)})" if details else kind
+
+
 @main.command()
 @index_option
 @json_option
@@ -373,6 +389,7 @@ def info(ctx: click.Context, index: str | None, as_json: bool) -> None:
     table.add_row("documents", f"{data.documents}  ({', '.join(f'{n} {t}' for t, n in data.types.items())})")
     table.add_row("chunks", str(data.chunks))
     table.add_row("model", f"{data.model}  (dimension {data.dimension}, sha256 {data.model_hash[:12]})")
+    table.add_row("index kind", _index_kind(data.index))
     table.add_row("size on disk", f"{data.size_bytes / 2**20:.1f} MB")
     table.add_row("last update", data.updated_at)
     table.add_row("created", data.created_at)

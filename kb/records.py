@@ -208,6 +208,7 @@ class IndexInfo:
     snapshot: str
     chunker: Mapping[str, Any] = field(default_factory=dict)
     types: Mapping[str, int] = field(default_factory=dict)
+    index: Mapping[str, Any] = field(default_factory=dict)  # manifest["index"]: kind and parameters
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import QueryError
+from kb.index import ann
 from kb.index.store import IndexReader, facet_field
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 
@@ -109,21 +110,28 @@ def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
 
 def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str] | None,
                  limit: int = CANDIDATE_CHUNKS) -> list[tuple[int, float]]:
-    """[(chunk_id, cosine)] best first; inner product on normalised vectors = cosine."""
+    """[(chunk_id, cosine)] best first; inner product on normalised vectors = cosine.
+
+    On an approximate (ivf) index the cosines are those of the 8-bit codes, within about 0.01.
+    """
     import faiss
     import numpy as np
 
     index = reader.vectors
     if index.ntotal == 0:
         return []
-    params = None
+    allowed_ids = None
     if allowed is not None:
-        ids = reader.chunk_ids_of(allowed)
-        if not ids:
+        allowed_ids = np.asarray(reader.chunk_ids_of(allowed), dtype="int64")
+        if not len(allowed_ids):
             return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(ids, dtype="int64")))
-        limit = min(limit, len(ids))
-    scores, ids = index.search(query_vector.reshape(1, -1).astype("float32"), min(limit, index.ntotal), params=params)
+        limit = min(limit, len(allowed_ids))
+    query = query_vector.reshape(1, -1).astype("float32")
+    if not reader.exact:
+        scores, ids = ann.search_ivf(index, reader.index_spec, query, limit, allowed_ids, reader.vectors_by_id)
+        return [(int(i), float(s)) for i, s in zip(ids, scores)]
+    params = None if allowed_ids is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))
+    scores, ids = index.search(query, min(limit, index.ntotal), params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
 
@@ -333,7 +341,7 @@ def similar_documents(reader: IndexReader, doc_id: str, *, k: int, filters: Filt
     ids = reader.chunk_ids_of([doc_id])
     if not ids:
         return SearchResult(query=f"similar:{doc_id}", mode="dense", k=k, hits=(), confident=False, facets={}, took_ms=0.0)
-    vectors = np.vstack([reader.vectors.reconstruct(int(i)) for i in ids])
+    vectors = reader.vectors_by_id(ids)
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     allowed = allowed_documents(reader, filters)

@@ -5,7 +5,11 @@
       .lock                  held by the one process writing
       snapshots/NAME/
         kb.sqlite            documents, chunks (with provenance), facets, FTS5 keyword index
-        vectors.faiss        one vector per chunk, keyed by chunk_id
+        vectors.faiss        flat index: one exact vector per chunk, keyed by chunk_id
+      or, for an approximate index (kb/index/ann.py), instead of vectors.faiss:
+        ann.faiss            the IVF-SQ8 index that queries search, keyed by chunk_id
+        chunk_ids.npy        the exact vectors, sorted by chunk_id, that readers read row by row
+        vectors.npy          (kb/index/vectors.py)
 
 A write builds a new snapshot beside the current one and then replaces manifest.json with an
 atomic rename: readers see the old snapshot or the new one, never a mix.
@@ -27,6 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from kb.config import SNAPSHOTS_KEPT
 from kb.errors import DocumentNotFound, IndexLocked, IndexMismatch, IndexNotFound
+from kb.index import ann
+from kb.index.vectors import (
+    FLAT_FILE,
+    StoredVectors,
+    VectorTable,
+    write_arrays,
+    write_flat,
+)
 from kb.records import Chunk, Document, IndexInfo
 
 if TYPE_CHECKING:
@@ -37,7 +49,7 @@ MANIFEST = "manifest.json"
 LOCK = ".lock"
 SNAPSHOTS = "snapshots"
 DB_FILE = "kb.sqlite"
-VECTORS_FILE = "vectors.faiss"
+VECTORS_FILE = FLAT_FILE
 
 # Multi-valued metadata keys are filtered and counted under a singular facet name.
 FACET_ALIASES = {"topics": "topic", "countries": "country", "regions": "region", "keywords": "keyword", "tags": "tag",
@@ -193,12 +205,20 @@ class IndexReader:
             self.db.execute("SELECT 1 FROM documents LIMIT 1")
         except sqlite3.Error as exc:
             raise IndexNotFound(f"The index at {index_dir} is damaged ({exc}). Rebuild: kb ingest PATH --index {index_dir}") from None
+        # Indexes written before kinds existed are flat and say only that.
+        self.index_spec: dict[str, Any] = {"kind": "flat", **self.manifest.get("index", {})}
         self._vectors = None
+        self._stored: StoredVectors | None = None
         self._lock = threading.Lock()
 
     @property
+    def exact(self) -> bool:
+        """True when `vectors` is a flat index: exact scores for every chunk."""
+        return self.index_spec["kind"] == "flat"
+
+    @property
     def vectors(self):
-        """The FAISS index (loaded on first use)."""
+        """The FAISS index queries search, flat or approximate (loaded on first use)."""
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
@@ -206,8 +226,26 @@ class IndexReader:
 
                     # One query is too small to share among threads; a server runs queries side by side.
                     faiss.omp_set_num_threads(1)
-                    self._vectors = faiss.read_index(str(self.snapshot_dir / VECTORS_FILE))
+                    if self.exact:
+                        self._vectors = faiss.read_index(str(self.snapshot_dir / VECTORS_FILE))
+                    else:
+                        self._vectors = ann.read_ivf(self.snapshot_dir / ann.IVF_FILE, self.index_spec)
         return self._vectors
+
+    def vectors_by_id(self, chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The exact stored vectors of these chunks, in the order asked."""
+        import numpy as np
+
+        if self.exact:
+            index = self.vectors
+            if not len(chunk_ids):
+                return np.zeros((0, index.d), dtype="float32")
+            return np.vstack([index.reconstruct(int(i)) for i in chunk_ids])
+        if self._stored is None:
+            with self._lock:
+                if self._stored is None:
+                    self._stored = StoredVectors(self.snapshot_dir)
+        return self._stored.get(np.asarray(chunk_ids, dtype="int64"))
 
     def is_current(self) -> bool:
         """False once a newer snapshot has replaced this one."""
@@ -218,6 +256,8 @@ class IndexReader:
 
     def close(self) -> None:
         self.db.close()
+        if self._stored is not None:
+            self._stored.close()
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -297,6 +337,7 @@ class IndexReader:
             snapshot=self.snapshot,
             chunker=self.manifest.get("chunker", {}),
             types=types,
+            index=self.index_spec,
         )
 
 
@@ -308,14 +349,18 @@ class IndexWriter:
     """
 
     def __init__(self, index_dir: Path, model: Mapping[str, Any], chunker: Mapping[str, Any],
-                 topics: Mapping[str, Any] | None = None) -> None:
+                 topics: Mapping[str, Any] | None = None, index_kind: str | None = None) -> None:
+        """`index_kind` is one of ann.KINDS; None keeps the kind the index was asked for before (auto when new)."""
+        if index_kind is not None and index_kind not in ann.KINDS:
+            raise ValueError(f"unknown index kind {index_kind!r}; use one of: {', '.join(ann.KINDS)}")
         self.index_dir = Path(index_dir)
         self.model = dict(model)
         self.chunker = dict(chunker)
         self.topics = dict(topics) if topics is not None else None
+        self.index_kind = index_kind
         self._lock_fh = None
         self.db: sqlite3.Connection | None = None
-        self.vectors = None
+        self.vectors: VectorTable | None = None
         self.previous: dict[str, Any] | None = None
         self.snapshot = ""
         self.snapshot_dir = Path()
@@ -365,8 +410,6 @@ class IndexWriter:
             self._lock_fh = None
 
     def _open(self) -> None:
-        import faiss
-
         manifest_path = self.index_dir / MANIFEST
         self.previous = read_manifest(self.index_dir) if manifest_path.exists() else None
         if self.previous is not None:
@@ -380,14 +423,14 @@ class IndexWriter:
         if self.previous is None:
             self.db = _connect(db_path, read_only=False)
             self.db.executescript(_SCHEMA)
-            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(int(self.model["dimension"])))
+            self.vectors = VectorTable.empty(int(self.model["dimension"]))
         else:
             old_dir = self.index_dir / SNAPSHOTS / self.previous["snapshot"]
             source = _connect(old_dir / DB_FILE, read_only=True)
             self.db = _connect(db_path, read_only=False)
             source.backup(self.db)
             source.close()
-            self.vectors = faiss.read_index(str(old_dir / VECTORS_FILE))
+            self.vectors = VectorTable.load(old_dir)
 
     def _check_compatible(self, manifest: Mapping[str, Any]) -> None:
         if manifest.get("schema_version") != SCHEMA_VERSION:
@@ -439,11 +482,9 @@ class IndexWriter:
         """The stored vectors of a document's chunks, in chunk order."""
         import numpy as np
 
-        assert self.db is not None
+        assert self.db is not None and self.vectors is not None
         ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))]
-        if not ids:
-            return np.zeros((0, int(self.model["dimension"])), dtype="float32")
-        return np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
+        return self.vectors.get(np.asarray(ids, dtype="int64"))
 
     def text_of(self, doc_id: str) -> str:
         """A stored document's chunk texts, joined in order."""
@@ -475,19 +516,21 @@ class IndexWriter:
         """Delete documents with their chunks, vectors, facets and keyword rows."""
         import numpy as np
 
-        assert self.db is not None
+        assert self.db is not None and self.vectors is not None
+        removed: list[int] = []
         for doc_id in doc_ids:
             ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
             if ids:
-                self.vectors.remove_ids(np.asarray(ids, dtype="int64"))
+                removed.extend(ids)
                 self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
             self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))  # cascades to chunks, facets
+        self.vectors.remove(np.asarray(removed, dtype="int64"))
 
     def add_document(self, doc: Document, root: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Insert one document, its chunks and their vectors (rows of `vectors` match `chunks`)."""
         import numpy as np
 
-        assert self.db is not None
+        assert self.db is not None and self.vectors is not None
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors for {doc.doc_id}")
         self.db.execute(
@@ -513,21 +556,38 @@ class IndexWriter:
                 (cur.lastrowid, doc.title, " ".join(chunk.heading_path), chunk.text),
             )
         if ids:
-            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype="float32"), np.asarray(ids, dtype="int64"))
+            self.vectors.add(np.asarray(ids, dtype="int64"), np.asarray(vectors, dtype="float32"))
+
+    def _write_vectors(self) -> dict[str, Any]:
+        """Write the snapshot's vectors in the form of the index kind; returns manifest["index"]."""
+        import faiss
+
+        assert self.vectors is not None
+        previous = (self.previous or {}).get("index") or {"kind": "flat"}
+        requested = self.index_kind or previous.get("requested", ann.DEFAULT_KIND)
+        kind = ann.resolve_kind(requested, len(self.vectors))
+        ids, vectors = self.vectors.arrays()
+        if kind == "flat":
+            write_flat(self.snapshot_dir / VECTORS_FILE, ids, vectors)
+            spec = {"kind": "flat", "metric": "inner_product", "ntotal": len(ids)}
+        else:
+            old_file = self.index_dir / SNAPSHOTS / self.previous["snapshot"] / ann.IVF_FILE if self.previous else None
+            index, spec = ann.ivf_for(ids, vectors, self.vectors, previous, old_file)
+            write_arrays(self.snapshot_dir, ids, vectors)
+            faiss.write_index(index, str(self.snapshot_dir / ann.IVF_FILE))
+        return {**spec, "requested": requested}
 
     def commit(self) -> dict[str, Any]:
         """Make the new snapshot current: flush SQLite and FAISS, then swap the manifest atomically."""
-        import faiss
-
-        assert self.db is not None
+        assert self.db is not None and self.vectors is not None
         documents, chunks = self.db.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
-        if self.vectors.ntotal != chunks:
-            raise RuntimeError(f"index out of step: {self.vectors.ntotal} vectors for {chunks} chunks; nothing was written")
+        if len(self.vectors) != chunks:
+            raise RuntimeError(f"index out of step: {len(self.vectors)} vectors for {chunks} chunks; nothing was written")
         self.db.commit()
         self.db.execute("PRAGMA optimize")
         self.db.close()
         self.db = None
-        faiss.write_index(self.vectors, str(self.snapshot_dir / VECTORS_FILE))
+        index = self._write_vectors()
         for file in self.snapshot_dir.iterdir():
             with open(file, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -543,7 +603,7 @@ class IndexWriter:
             "snapshot": self.snapshot,
             "previous_snapshots": kept,
             "model": self.model,
-            "index": {"kind": "flat", "metric": "inner_product", "ntotal": int(self.vectors.ntotal)},
+            "index": index,
             "chunker": self.chunker,
             "topics": self.topics if self.topics is not None else (self.previous or {}).get("topics"),
             "counts": {"documents": documents, "chunks": chunks},

@@ -258,7 +258,8 @@ def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFail
     embedded = 0
 
     tagger = TopicTagger(Taxonomy.load(settings.topics_path), embedder)
-    with IndexWriter(settings.index_dir, embedder.describe(), chunker.as_dict(), tagger.taxonomy.describe()) as writer:
+    with IndexWriter(settings.index_dir, embedder.describe(), chunker.as_dict(), tagger.taxonomy.describe(),
+                     index_kind=settings.index_kind) as writer:
         known = writer.known_documents()
         redo_all = writer.chunker_changed
         seen: set[str] = set()
