@@ -178,3 +178,25 @@ def test_commit_puts_the_new_snapshot_on_disk_before_the_manifest_names_it(tmp_p
     swap = events.index(("replace", str(index / "manifest.json")))
     synced_before = {path for kind, path in events[:swap] if kind == "fsync"}
     assert {str(snapshot), str(snapshot.parent), str(index)} <= synced_before, events
+
+
+def test_a_forked_child_does_not_keep_the_write_lock(tmp_path, fake_embedder):
+    import os
+    import signal
+
+    index = tmp_path / "index"
+    writer = IndexWriter(index, fake_embedder.describe(), {"chunk_tokens": 200})
+    writer.__enter__()
+    child = os.fork()
+    if child == 0:  # a file reader of the ingest: it must not hold the lock after its parent is gone
+        signal.pause()
+        os._exit(0)
+    try:
+        with pytest.raises(IndexLocked):
+            IndexWriter(index, fake_embedder.describe(), {"chunk_tokens": 200}).__enter__()
+        writer.__exit__(None, None, None)  # the writer is done; its child lives on
+        with IndexWriter(index, fake_embedder.describe(), {"chunk_tokens": 200}):
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)

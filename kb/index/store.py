@@ -25,6 +25,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -341,6 +342,22 @@ class IndexReader:
         )
 
 
+_WRITERS: weakref.WeakSet[IndexWriter] = weakref.WeakSet()
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (an ingest's file reader), close the inherited lock file without unlocking it:
+    the lock then dies with the writing process alone, not with the last of its children."""
+    for writer in list(_WRITERS):
+        if writer._lock_fh is not None:
+            with contextlib.suppress(OSError):
+                writer._lock_fh.close()  # closing one of two descriptors of a flock leaves it held
+            writer._lock_fh = None
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 class IndexWriter:
     """Builds the next snapshot from the current one; `commit()` makes it current atomically.
 
@@ -400,6 +417,7 @@ class IndexWriter:
         fh.write(f"kb ingest (pid {os.getpid()})")
         fh.flush()
         self._lock_fh = fh
+        _WRITERS.add(self)
 
     def _release_lock(self) -> None:
         if self._lock_fh is not None:
