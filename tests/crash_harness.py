@@ -11,7 +11,7 @@ How kills are timed (seeded RNG):
   uniform    at U(0, T) seconds after start, T = the wall time of an uninterrupted ingest measured first in a
              scratch index: a cold build of the starting set before the first commit, one edit on top after it
   manifest   the moment manifest.json names the new snapshot (old snapshots not yet removed)
-  commit     U(0, 6 ms) after the new snapshot's vectors.faiss appears (fsyncs, manifest swap: ~3-6 ms)
+  commit     U(0, 2 ms) after the new snapshot's vectors.faiss appears (fsyncs, manifest swap: 0-30 ms)
   writing    U(0, 0.3 s) after the progress log says every chunk is embedded (topics, rows, commit)
 Every third kill is a targeted one, rotating manifest -> commit -> writing.
 
@@ -90,7 +90,7 @@ CORPUS_QUERY = "how can apprenticeships be made more inclusive?"
 TARGETED = ("manifest", "commit", "writing")
 CHANGES = ("add", "edit", "add", "delete", "edit")  # one per round, in this order
 PHASES = ("startup", "loading", "embedding", "writing", "committing", "committed", "finished")
-COMMIT_SECONDS = 0.006  # vectors.faiss appearing -> manifest swapped, as measured on ext4 here (3-6 ms)
+COMMIT_SECONDS = 0.002  # vectors.faiss appearing -> manifest swapped took 0-30 ms here (fsyncs), often 2-5 ms
 KILL_TIMEOUT = 300.0  # a targeted kill that never sees its moment kills anyway after this long
 VECTOR_TOLERANCE = 1e-4  # max abs difference per component between the crash-survivor and a clean build
 
@@ -484,7 +484,10 @@ class CrashHarness:
         strays = [str(p.relative_to(self.index)) for p in self.index.rglob("*")
                   if p.name.endswith((".tmp", "-journal", "-wal"))]
         self.check("no temporary files remain", not strays, str(strays))
-        self.compare_with_clean_build(clean)
+        try:
+            self.compare_with_clean_build(clean)
+        except Exception as exc:  # noqa: BLE001 -- a store that cannot be read is the finding: a failed check
+            self.check("the index can be compared with a clean build", False, f"{type(exc).__name__}: {exc}")
 
     def compare_with_clean_build(self, clean: Path) -> None:
         import numpy as np
