@@ -227,10 +227,16 @@ class IndexReader:
 
                     # One query is too small to share among threads; a server runs queries side by side.
                     faiss.omp_set_num_threads(1)
-                    if self.exact:
-                        self._vectors = faiss.read_index(str(self.snapshot_dir / VECTORS_FILE))
-                    else:
-                        self._vectors = ann.read_ivf(self.snapshot_dir / ann.IVF_FILE, self.index_spec)
+                    try:
+                        if self.exact:
+                            self._vectors = faiss.read_index(str(self.snapshot_dir / VECTORS_FILE))
+                        else:
+                            self._vectors = ann.read_ivf(self.snapshot_dir / ann.IVF_FILE, self.index_spec)
+                    except RuntimeError as exc:  # faiss reports a missing or damaged file this way
+                        raise IndexNotFound(
+                            f"The vectors of the index at {self.index_dir} are missing or damaged ({str(exc).splitlines()[0]}). "
+                            f"Rebuild: kb ingest PATH --index NEW_DIR"
+                        ) from None
         return self._vectors
 
     def vectors_by_id(self, chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:
