@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -73,15 +72,17 @@ print(index.search(model.encode([sys.argv[1]], normalize_embeddings=True), 10)[1
 '''
 
 
+RSS_WRAPPER = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(done.returncode)")
+
+
 def run_timed(cmd: list[str], env: dict) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in bytes of the child, and its stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, peak RSS in bytes of the command's process, and its stdout (a small wrapper process
+    reports the peak, so each command's own figure is measured)."""
     started = time.perf_counter()
-    done = subprocess.run(cmd, check=True, capture_output=True, env=env, text=True)
+    done = subprocess.run([PY, "-c", RSS_WRAPPER, *cmd], check=True, capture_output=True, env=env, text=True)
     took = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest of any child so far: only trust it when it grew.
-    return took, peak * 1024 if peak > before else 0, done.stdout
+    return took, int(done.stderr.strip().splitlines()[-1]) * 1024, done.stdout
 
 
 def pick_files(n: int) -> list[Path]:
@@ -113,7 +114,7 @@ def bench_relevance(n_docs: int) -> dict:
     from kb.evaluate import load_beir, ndcg_at
 
     corpus, queries, qrels = load_beir(SCIFACT, "test")
-    docs = {d["_id"]: (d.get("title", "") + ". " + d.get("text", "")).strip() for d in corpus}
+    docs = {d.doc_id: f"{d.title}. {d.text}".strip(". ") for d in corpus}
     relevant = {d for rel in qrels.values() for d in rel}
     others = sorted(set(docs) - relevant)
     sample = sorted(relevant) + random.Random(11).sample(others, max(0, n_docs - len(relevant)))
