@@ -237,7 +237,13 @@ def main() -> int:
         if "load" not in skip:
             print("API load ...", flush=True)
             results["load"] = bench_load(index, args.load_seconds)
-        ann = bench_ann(args.ann_n, env) if "ann" not in skip else ""
+        if "ann" not in skip:
+            print("1M vectors ...", flush=True)
+            ann = bench_ann(args.ann_n, env)
+        elif (RESULTS / "ann.md").is_file():
+            ann = "(not re-run: the last benchmarks/ann.py results)\n" + (RESULTS / "ann.md").read_text(encoding="utf-8")
+        else:
+            ann = ""
     finally:
         shutil.rmtree(work, ignore_errors=True)
     took = time.perf_counter() - started
