@@ -201,8 +201,8 @@ class LoaderPool:
                     try:
                         message = conn.recv()
                     except (EOFError, OSError):
-                        code = worker.process.exitcode
                         worker.stop(kill=True)
+                        code = worker.process.exitcode
                         self._put(Outcome(worker.item, code="crashed",
                                           reason=f"the reader process died on this file (exit code {code})"))
                         idle.append(_Worker(self._context, self.load, self.memory_mb))
@@ -211,7 +211,8 @@ class LoaderPool:
                         self._put(Outcome(worker.item, value=message[1]))
                     else:
                         self._put(Outcome(worker.item, code=message[1], reason=message[2]))
-                    if worker.process.is_alive() and message[1] != "too_large":
+                    retired = message[0] == "failed" and message[1] == "too_large"
+                    if worker.process.is_alive() and not retired:
                         idle.append(worker)
                     else:  # it retired after running out of memory
                         worker.stop()
