@@ -187,10 +187,13 @@ def test_a_forked_child_does_not_keep_the_write_lock(tmp_path, fake_embedder):
     index = tmp_path / "index"
     writer = IndexWriter(index, fake_embedder.describe(), {"chunk_tokens": 200})
     writer.__enter__()
+    ready_r, ready_w = os.pipe()
     child = os.fork()
     if child == 0:  # a file reader of the ingest: it must not hold the lock after its parent is gone
+        os.write(ready_w, b"x")  # fork handlers have run by the time the child's own code runs
         signal.pause()
         os._exit(0)
+    os.read(ready_r, 1)
     try:
         with pytest.raises(IndexLocked):
             IndexWriter(index, fake_embedder.describe(), {"chunk_tokens": 200}).__enter__()
