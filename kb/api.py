@@ -131,13 +131,18 @@ class Passage(BaseModel):
     heading_path: list[str]
 
 
-class Hit(BaseModel):
+class _DocumentFields(BaseModel):
+    """What a hit and a document record both say about the document."""
+
     doc_id: str
     title: str
     type: str
     date: str | None = None
     language: str | None = None
     source: str
+
+
+class Hit(_DocumentFields):
     score: float = Field(description="Higher is better; score_kind says which score")
     score_kind: str
     passages: list[Passage]
@@ -170,13 +175,7 @@ class OutlineEntry(BaseModel):
     chunks: int
 
 
-class Document(BaseModel):
-    doc_id: str
-    title: str
-    type: str
-    date: str | None = None
-    language: str | None = None
-    source: str
+class Document(_DocumentFields):
     format: str
     content_hash: str
     description: str | None = None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kb.errors import QueryError
 from kb.index import ann
 from kb.index.store import IndexReader, facet_field
-from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
+from kb.records import Document, Filters, Hit, Passage, SearchResult
 
 if TYPE_CHECKING:
     import numpy as np

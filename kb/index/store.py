@@ -276,50 +276,34 @@ class IndexReader:
             raise DocumentNotFound(f"No document {doc_id!r} in the index. List them with: kb browse")
         return _document_from_row(rows[0])
 
-    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
-        ids = list(dict.fromkeys(doc_ids))
-        found: dict[str, Document] = {}
+    def query_in(self, sql: str, values: Iterable[Any]) -> Iterator[sqlite3.Row]:
+        """Rows of `sql` whose one `IN ({marks})` is filled with the distinct values, 500 at a time
+        (SQLite limits the number of parameters in one statement)."""
+        ids = list(dict.fromkeys(values))
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            for row in self.query(f"SELECT * FROM documents WHERE doc_id IN ({marks})", part):
-                found[row["doc_id"]] = _document_from_row(row)
-        return found
+            yield from self.query(sql.format(marks=",".join("?" * len(part))), part)
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        rows = self.query_in("SELECT * FROM documents WHERE doc_id IN ({marks})", doc_ids)
+        return {row["doc_id"]: _document_from_row(row) for row in rows}
 
     def all_documents(self) -> list[Document]:
         return [_document_from_row(r) for r in self.query("SELECT * FROM documents ORDER BY date DESC, doc_id")]
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
-        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
-        found: dict[int, Chunk] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            for row in self.query(f"SELECT * FROM chunks WHERE chunk_id IN ({marks})", part):
-                found[row["chunk_id"]] = _chunk_from_row(row)
-        return found
+        rows = self.query_in("SELECT * FROM chunks WHERE chunk_id IN ({marks})", (int(c) for c in chunk_ids))
+        return {row["chunk_id"]: _chunk_from_row(row) for row in rows}
 
     def chunk_documents(self, chunk_ids: Iterable[int]) -> dict[int, str]:
         """{chunk_id: doc_id} for the given chunks that exist."""
-        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
-        found: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            found.update(self.query(f"SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({marks})", part))
-        return found
+        return dict(self.query_in("SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({marks})", (int(c) for c in chunk_ids)))
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return [_chunk_from_row(r) for r in self.query("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))]
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
-        ids = list(doc_ids)
-        out: list[int] = []
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            out.extend(r[0] for r in self.query(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", part))
-        return out
+        return [r[0] for r in self.query_in("SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids)]
 
     def counts(self) -> tuple[int, int]:
         row = self.query("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")[0]
