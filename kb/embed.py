@@ -49,22 +49,48 @@ def resolve_model(name: str) -> str:
 
 
 def hash_model(path: str) -> str:
-    """sha256 over the model's weight files: the identity recorded in the index manifest."""
+    """sha256 over the model's weight files: the identity recorded in the index manifest.
+
+    Hashing 90 MB of weights takes ~80 ms, a sixth of a cold `kb search`, so the digest is remembered
+    per weight file by (size, mtime, inode), as make and git trust a file's stat.
+    """
     folder = Path(path)
     if not folder.is_dir():
         return hashlib.sha256(path.encode()).hexdigest()  # a hub name: its name is all we know here
-    digest = hashlib.sha256()
-    found = False
-    for name in _WEIGHT_FILES:
-        file = folder / name
-        if file.is_file():
-            found = True
-            with file.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-    if not found:
+    files = [folder / name for name in _WEIGHT_FILES if (folder / name).is_file()]
+    if not files:
         raise ConfigError(f"No model weights ({', '.join(_WEIGHT_FILES)}) in {folder}.")
-    return digest.hexdigest()
+    stamps = []
+    for file in files:
+        stat = file.stat()
+        stamps.append([str(file.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino])
+    key = hashlib.sha256(json.dumps(stamps).encode()).hexdigest()
+    remembered = cache_root() / "model-hashes" / key
+    try:
+        digest_hex = remembered.read_text(encoding="ascii").strip()
+        if len(digest_hex) == 64:
+            return digest_hex
+    except OSError:
+        pass
+    digest = hashlib.sha256()
+    for file in files:
+        with file.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    digest_hex = digest.hexdigest()
+    try:
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        staging = remembered.with_name(f".{key}.{os.getpid()}.tmp")
+        staging.write_text(digest_hex, encoding="ascii")
+        os.replace(staging, remembered)
+    except OSError:
+        pass  # a read-only home: hash every time
+    return digest_hex
+
+
+def cache_root() -> Path:
+    """kb's cache folder: KB_CACHE, else ~/.cache/kb."""
+    return Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
 
 
 # Tokenizer threads and fork do not mix; ingest forks reader processes that count tokens.
@@ -208,8 +234,7 @@ class TorchEmbedder(Embedder):
 
 def onnx_cache_dir(model_hash: str) -> Path:
     """Where ONNX exports of a model are kept, keyed by the hash of its weights."""
-    base = Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
-    return base / "onnx" / model_hash[:16]
+    return cache_root() / "onnx" / model_hash[:16]
 
 
 ONNX_BATCH = 8
@@ -247,8 +272,11 @@ class OnnxEmbedder(Embedder):
 
     @cached_property
     def _session(self):
-        """An ONNX Runtime session. The graph is optimised once and the result cached beside the export,
-        so later processes (every `kb search`) skip the optimisation: ~40 % faster to start."""
+        """An ONNX Runtime session on the optimised graph, made once per model and cached beside the export.
+
+        The cached graph keeps its weights in a separate file, which ONNX Runtime maps instead of
+        parsing out of the protobuf: a session starts in ~0.06 s instead of ~0.26 s (every `kb search`).
+        """
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -256,20 +284,11 @@ class OnnxEmbedder(Embedder):
         options.inter_op_num_threads = 1
         if self.threads == 1:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        optimised = self.onnx_path.with_suffix(".opt.onnx")
-        if optimised.is_file():
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-            source = optimised
-        else:
-            # Extended, not "all": the "all" level adds layout changes for this very CPU that ORT warns
-            # must not be saved; for this model they made no measurable difference.
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-            staging = optimised.with_name(f".{optimised.name}.{os.getpid()}.tmp")
-            options.optimized_model_filepath = str(staging)
-            source = self.onnx_path
-        session = ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
-        if source == self.onnx_path and Path(options.optimized_model_filepath).is_file():
-            os.replace(options.optimized_model_filepath, optimised)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        optimised = self.onnx_path.with_name(f"model-{self.precision}.optimised.onnx")
+        if not optimised.is_file():
+            _optimise(self.onnx_path, optimised)
+        session = ort.InferenceSession(str(optimised), options, providers=["CPUExecutionProvider"])
         self._input_names = {i.name for i in session.get_inputs()}
         return session
 
@@ -307,6 +326,37 @@ class OnnxEmbedder(Embedder):
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
             out[start:start + len(batch)] = pooled
         return out
+
+
+def _optimise(source: Path, target: Path) -> None:
+    """Save ONNX Runtime's optimised graph of `source` as `target`, its weights in `target`.weights.
+
+    Extended, not "all": the "all" level adds layout changes for this very CPU that ORT warns must not be
+    saved; for this model they made no measurable difference. One process optimises while others wait
+    (a lock file), and the graph file appears last, by rename, so a reader never sees half of it.
+    """
+    import fcntl
+
+    import onnxruntime as ort
+
+    weights = target.with_suffix(".weights")
+    with open(target.with_name(f".{target.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_file():
+            return
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        options.optimized_model_filepath = str(staging)
+        # Written next to the graph under this name, which the graph records.
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", weights.name)
+        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+        ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+        for path in (weights, staging):
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(staging, target)
+        source.with_suffix(".opt.onnx").unlink(missing_ok=True)  # the embedded-weights form earlier releases cached
 
 
 def export_onnx(embedder: Embedder, folder: Path) -> None:

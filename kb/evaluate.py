@@ -10,13 +10,12 @@ import csv
 import hashlib
 import json
 import math
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kb.config import Settings
-from kb.embed import Embedder, load_embedder
+from kb.embed import Embedder, cache_root, load_embedder
 from kb.errors import ConfigError
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -110,8 +109,7 @@ def eval_index_dir(dataset: Path, settings: Settings, embedder: Embedder) -> Pat
     stat = corpus.stat()
     key = json.dumps([str(corpus.resolve()), stat.st_size, int(stat.st_mtime), embedder.model_hash,
                       embedder.backend, embedder.precision, settings.chunk_tokens, settings.chunk_overlap])
-    cache = Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
-    return cache / "eval" / f"{Path(dataset).resolve().name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    return cache_root() / "eval" / f"{Path(dataset).resolve().name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
 def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: Embedder | None = None,

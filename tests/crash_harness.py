@@ -11,7 +11,7 @@ How kills are timed (seeded RNG):
   uniform    at U(0, T) seconds after start, T = the wall time of an uninterrupted ingest measured first in a
              scratch index: a cold build of the starting set before the first commit, one edit on top after it
   manifest   the moment manifest.json names the new snapshot (old snapshots not yet removed)
-  commit     U(0, 2 ms) after the new snapshot's vectors.faiss appears (fsyncs, manifest swap: 0-30 ms)
+  commit     U(0, 2 ms) after the new snapshot's vectors.npy appears (fsyncs, manifest swap: 0-30 ms)
   writing    U(0, 0.3 s) after the progress log says every chunk is embedded (topics, rows, commit)
 Every third kill is a targeted one, rotating manifest -> commit -> writing.
 
@@ -90,7 +90,7 @@ CORPUS_QUERY = "how can apprenticeships be made more inclusive?"
 TARGETED = ("manifest", "commit", "writing")
 CHANGES = ("add", "edit", "add", "delete", "edit")  # one per round, in this order
 PHASES = ("startup", "loading", "embedding", "writing", "committing", "committed", "finished")
-COMMIT_SECONDS = 0.002  # vectors.faiss appearing -> manifest swapped took 0-30 ms here (fsyncs), often 2-5 ms
+COMMIT_SECONDS = 0.002  # vectors.npy appearing -> manifest swapped took 0-30 ms here (fsyncs), often 2-5 ms
 KILL_TIMEOUT = 300.0  # a targeted kill that never sees its moment kills anyway after this long
 VECTOR_TOLERANCE = 1e-4  # max abs difference per component between the crash-survivor and a clean build
 
@@ -382,14 +382,13 @@ class CrashHarness:
         return committed
 
     def check_stores(self, manifest: dict) -> dict[str, str] | None:
-        """SQLite, FTS5, FAISS and the manifest agree; {doc_id: content_hash} of the snapshot."""
-        import faiss
+        """SQLite, FTS5, the vectors and the manifest agree; {doc_id: content_hash} of the snapshot."""
         import numpy as np
 
         reader = None
         try:
             reader = IndexReader(self.index)
-            vectors = reader.vectors  # reads the FAISS file
+            vectors = reader.vectors  # opens the vector arrays
         except Exception as exc:  # noqa: BLE001 -- whatever reopening raises is the finding: a failed check
             self.check("the index reopens with kb's reader", False, f"{type(exc).__name__}: {exc}")
             if reader is not None:
@@ -399,19 +398,19 @@ class CrashHarness:
             documents, chunks = reader.counts()
             chunk_ids = {r[0] for r in reader.query("SELECT chunk_id FROM chunks")}
             fts_ids = {r[0] for r in reader.query("SELECT rowid FROM chunks_fts")}
-            faiss_ids = set(faiss.vector_to_array(vectors.id_map).tolist()) if hasattr(vectors, "id_map") else set()
-            self.check("FAISS vector count = SQLite chunk count", vectors.ntotal == chunks, f"{vectors.ntotal} vs {chunks}")
+            vector_ids = set(vectors.ids.tolist())
+            self.check("vector count = SQLite chunk count", vectors.ntotal == chunks, f"{vectors.ntotal} vs {chunks}")
             self.check("manifest counts = SQLite counts", manifest["counts"] == {"documents": documents, "chunks": chunks},
                        f"{manifest['counts']} vs {documents}/{chunks}")
-            self.check("manifest ntotal = FAISS ntotal", manifest["index"]["ntotal"] == vectors.ntotal)
+            self.check("manifest ntotal = vector count", manifest["index"]["ntotal"] == vectors.ntotal)
             self.check("every chunk has one keyword row, keyed by its id", fts_ids == chunk_ids,
                        f"{len(fts_ids)} FTS rows for {len(chunk_ids)} chunks")
-            self.check("every chunk has one vector, keyed by its id", faiss_ids == chunk_ids,
-                       f"{len(faiss_ids)} vector ids for {len(chunk_ids)} chunks")
+            self.check("every chunk has one vector, keyed by its id", vector_ids == chunk_ids,
+                       f"{len(vector_ids)} vector ids for {len(chunk_ids)} chunks")
             orphans = reader.query("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)")[0][0]
             self.check("every chunk's document exists", orphans == 0, f"{orphans} orphan chunks")
             self.check("SQLite integrity_check is ok", reader.query("PRAGMA integrity_check")[0][0] == "ok")
-            stored = np.vstack([vectors.reconstruct(i) for i in sorted(faiss_ids)]) if faiss_ids else np.zeros((0, 1))
+            stored = np.vstack([vectors.reconstruct(i) for i in sorted(vector_ids)]) if vector_ids else np.zeros((0, 1))
             self.check("the vectors are whole: finite and of unit length", chunks > 0 and np.isfinite(stored).all()
                        and np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-3))
             return {r["doc_id"]: r["content_hash"] for r in reader.query("SELECT doc_id, content_hash FROM documents")}

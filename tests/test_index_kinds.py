@@ -201,3 +201,52 @@ def test_ingest_builds_the_kind_the_settings_ask_for(tmp_path, embedder):
         (docs / f"{number}.txt").write_text(f"Title {number}\n\n{_chunk_text(number)}", encoding="utf-8")
     KnowledgeBase(Settings(index_dir=tmp_path / "index", index_kind="ivf"), embedder=embedder).ingest([docs])
     assert read_manifest(tmp_path / "index")["index"]["kind"] == "ivf"
+
+
+def test_flat_search_with_numpy_matches_faiss_exact_search():
+    """FlatVectors (numpy over the stored arrays) ranks as FAISS's IndexFlatIP does, with and without a filter."""
+    import faiss
+
+    from kb.index.vectors import FlatVectors
+
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((2000, 32)).astype("float32")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.sort(rng.choice(10**6, 2000, replace=False)).astype("int64")
+    reference = faiss.IndexIDMap2(faiss.IndexFlatIP(32))
+    reference.add_with_ids(vectors, ids)
+    flat = FlatVectors(ids, vectors)
+    allowed = np.concatenate([rng.choice(ids, 300, replace=False), [7, 10**7]])  # two ids with no vector
+    for query in rng.standard_normal((20, 32)).astype("float32"):
+        want_scores, want_ids = reference.search(query[None], 50)
+        scores, found = flat.search(query, 50)
+        assert found.tolist() == want_ids[0].tolist()
+        assert np.allclose(scores, want_scores[0], atol=1e-5)
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        want_scores, want_ids = reference.search(query[None], 50, params=params)
+        scores, found = flat.search(query, 50, allowed)
+        assert found.tolist() == want_ids[0].tolist() and set(found) <= set(allowed)
+    assert flat.search(rng.standard_normal(32), 10, np.array([3], dtype="int64"))[1].tolist() == []
+    assert np.array_equal(flat.get(ids[[5, 1]]), vectors[[5, 1]])
+    with pytest.raises(KeyError):
+        flat.get(np.array([7]))
+
+
+def test_a_flat_snapshot_of_an_earlier_release_is_still_read(flat_dir, embedder):
+    """Before vectors.npy, a flat snapshot kept its vectors in vectors.faiss; such an index still answers."""
+    import faiss
+
+    snapshot = flat_dir / "snapshots" / read_manifest(flat_dir)["snapshot"]
+    ids, vectors = np.load(snapshot / "chunk_ids.npy"), np.load(snapshot / "vectors.npy")
+    legacy = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+    legacy.add_with_ids(vectors, ids)
+    faiss.write_index(legacy, str(snapshot / "vectors.faiss"))
+    (snapshot / "chunk_ids.npy").unlink()
+    (snapshot / "vectors.npy").unlink()
+    assert _kb(flat_dir, embedder).search(_chunk_text(123, 1), mode="dense", k=3).hits[0].doc_id == "doc-0123"
+    _write(flat_dir, embedder, [300], kind="flat")  # the next snapshot is built from the old file, in the new form
+    snapshot = flat_dir / "snapshots" / read_manifest(flat_dir)["snapshot"]
+    assert (snapshot / "vectors.npy").exists() and not (snapshot / "vectors.faiss").exists()
+    kb = _kb(flat_dir, embedder)
+    assert kb.search(_chunk_text(300), mode="dense", k=3).hits[0].doc_id == "doc-0300"
+    assert kb.search(_chunk_text(123, 1), mode="dense", k=3).hits[0].doc_id == "doc-0123"

@@ -209,6 +209,6 @@ def test_a_forked_child_does_not_keep_the_write_lock(tmp_path, fake_embedder):
 def test_damaged_vectors_file_is_a_clear_error_not_a_traceback(tmp_path, docs, fake_embedder):
     _kb(tmp_path, fake_embedder).ingest([docs])
     index = tmp_path / "index"
-    (index / "snapshots" / read_manifest(index)["snapshot"] / "vectors.faiss").write_bytes(b"not a faiss index")
+    (index / "snapshots" / read_manifest(index)["snapshot"] / "vectors.npy").write_bytes(b"not an array")
     with pytest.raises(IndexNotFound, match="missing or damaged"):
         KnowledgeBase(Settings(index_dir=index), embedder=fake_embedder).search("apprenticeships", mode="dense")

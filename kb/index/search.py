@@ -114,7 +114,6 @@ def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str
 
     On an approximate (ivf) index the cosines are those of the 8-bit codes, within about 0.01.
     """
-    import faiss
     import numpy as np
 
     index = reader.vectors
@@ -130,9 +129,8 @@ def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str
     if not reader.exact:
         scores, ids = ann.search_ivf(index, reader.index_spec, query, limit, allowed_ids, reader.vectors_by_id)
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
-    params = None if allowed_ids is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))
-    scores, ids = index.search(query, min(limit, index.ntotal), params=params)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    scores, ids = index.search(query, limit, allowed_ids)
+    return [(int(i), float(s)) for i, s in zip(ids.tolist(), scores.tolist())]
 
 
 def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,

@@ -5,11 +5,9 @@
       .lock                  held by the one process writing
       snapshots/NAME/
         kb.sqlite            documents, chunks (with provenance), facets, FTS5 keyword index
-        vectors.faiss        flat index: one exact vector per chunk, keyed by chunk_id
-      or, for an approximate index (kb/index/ann.py), instead of vectors.faiss:
-        ann.faiss            the IVF-SQ8 index that queries search, keyed by chunk_id
-        chunk_ids.npy        the exact vectors, sorted by chunk_id, that readers read row by row
-        vectors.npy          (kb/index/vectors.py)
+        chunk_ids.npy        the exact vectors, one per chunk, sorted by chunk_id (kb/index/vectors.py):
+        vectors.npy          what a flat index searches
+        ann.faiss            only for an approximate index (kb/index/ann.py): the IVF-SQ8 index queries search
 
 A write builds a new snapshot beside the current one and then replaces manifest.json with an
 atomic rename: readers see the old snapshot or the new one, never a mix.
@@ -34,11 +32,11 @@ from kb.config import SNAPSHOTS_KEPT
 from kb.errors import DocumentNotFound, IndexLocked, IndexMismatch, IndexNotFound
 from kb.index import ann
 from kb.index.vectors import (
-    FLAT_FILE,
+    ARRAY_FILE,
+    FlatVectors,
     StoredVectors,
     VectorTable,
     write_arrays,
-    write_flat,
 )
 from kb.records import Chunk, Document, IndexInfo
 
@@ -50,7 +48,7 @@ MANIFEST = "manifest.json"
 LOCK = ".lock"
 SNAPSHOTS = "snapshots"
 DB_FILE = "kb.sqlite"
-VECTORS_FILE = FLAT_FILE
+VECTORS_FILE = ARRAY_FILE  # written by every index kind as the snapshot is committed
 
 # Multi-valued metadata keys are filtered and counted under a singular facet name.
 FACET_ALIASES = {"topics": "topic", "countries": "country", "regions": "region", "keywords": "keyword", "tags": "tag",
@@ -219,20 +217,21 @@ class IndexReader:
 
     @property
     def vectors(self):
-        """The FAISS index queries search, flat or approximate (loaded on first use)."""
+        """What queries search: `FlatVectors` for a flat index, else the FAISS ivf index (loaded on first use)."""
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    import faiss
-
-                    # One query is too small to share among threads; a server runs queries side by side.
-                    faiss.omp_set_num_threads(1)
                     try:
                         if self.exact:
-                            self._vectors = faiss.read_index(str(self.snapshot_dir / VECTORS_FILE))
+                            self._vectors = FlatVectors.open(self.snapshot_dir)
                         else:
+                            import faiss
+
+                            # One query is too small to share among threads; a server runs queries side by side.
+                            faiss.omp_set_num_threads(1)
                             self._vectors = ann.read_ivf(self.snapshot_dir / ann.IVF_FILE, self.index_spec)
-                    except RuntimeError as exc:  # faiss reports a missing or damaged file this way
+                    # numpy and faiss report a missing or damaged file as one of these
+                    except (OSError, ValueError, EOFError, RuntimeError) as exc:
                         raise IndexNotFound(
                             f"The vectors of the index at {self.index_dir} are missing or damaged ({str(exc).splitlines()[0]}). "
                             f"Rebuild: kb ingest PATH --index NEW_DIR"
@@ -244,10 +243,7 @@ class IndexReader:
         import numpy as np
 
         if self.exact:
-            index = self.vectors
-            if not len(chunk_ids):
-                return np.zeros((0, index.d), dtype="float32")
-            return np.vstack([index.reconstruct(int(i)) for i in chunk_ids])
+            return self.vectors.get(np.asarray(chunk_ids, dtype="int64"))
         if self._stored is None:
             with self._lock:
                 if self._stored is None:
@@ -568,21 +564,20 @@ class IndexWriter:
 
     def _write_vectors(self) -> dict[str, Any]:
         """Write the snapshot's vectors in the form of the index kind; returns manifest["index"]."""
-        import faiss
-
         assert self.vectors is not None
         previous = (self.previous or {}).get("index") or {"kind": "flat"}
         requested = self.index_kind or previous.get("requested", ann.DEFAULT_KIND)
         kind = ann.resolve_kind(requested, len(self.vectors))
         ids, vectors = self.vectors.arrays()
         if kind == "flat":
-            write_flat(self.snapshot_dir / VECTORS_FILE, ids, vectors)
             spec = {"kind": "flat", "metric": "inner_product", "ntotal": len(ids)}
         else:
+            import faiss
+
             old_file = self.index_dir / SNAPSHOTS / self.previous["snapshot"] / ann.IVF_FILE if self.previous else None
             index, spec = ann.ivf_for(ids, vectors, self.vectors, previous, old_file)
-            write_arrays(self.snapshot_dir, ids, vectors)
             faiss.write_index(index, str(self.snapshot_dir / ann.IVF_FILE))
+        write_arrays(self.snapshot_dir, ids, vectors)
         return {**spec, "requested": requested}
 
     def commit(self) -> dict[str, Any]:
