@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import ipaddress
 import math
 import re
@@ -33,7 +34,7 @@ from kb.config import DEFAULT_K, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
 from kb.errors import DocumentNotFound, IndexLocked, IndexNotFound, KBError, QueryError
 from kb.ingest.loaders import LOADERS
 from kb.records import Filters, to_dict
-from kb.service import KnowledgeBase
+from kb.service import LRU, KnowledgeBase
 
 WEB = Path(__file__).parent / "web"
 # Query parameters with a meaning of their own; any other must name a facet of the index.
@@ -469,6 +470,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                        until=_date(until, "until"), where=where)
 
     # -- reads ----------------------------------------------------------------------------------------
+    rendered = LRU(kb.settings.result_cache)
+
     @app.get("/search", response_model=None, dependencies=[Read], summary="Search the knowledge base",
              responses=_example(SearchResult, SEARCH_EXAMPLE) | _errors(400, 422, *READ_ERRORS),
              response_description="Documents that answer the query, one hit per document, with facets")
@@ -496,9 +499,17 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             result = kb.browse(filters, k=k, offset=offset)
         else:
             result = kb.search(q, k=k, mode=mode, filters=filters, offset=offset)
-        # to_dict already gives JSON types: answering directly skips FastAPI's re-encoding of every field,
-        # which cost more than a cached search itself.
-        return JSONResponse(to_dict(result) | {"offset": offset})
+        # A result the knowledge base answered from its cache is the same object: its JSON is reused
+        # (converting and encoding it took most of a cached request). Keeping the result in the entry
+        # keeps its id from being reused by another object while the entry lives.
+        entry = rendered.get((id(result), offset))
+        if entry is None or entry[0] is not result:
+            # to_dict already gives JSON types: encoding directly skips FastAPI's re-encoding of every field.
+            body = json.dumps(to_dict(result) | {"offset": offset}, ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":")).encode("utf-8")
+            entry = (result, body)
+            rendered.put((id(result), offset), entry)
+        return Response(entry[1], media_type="application/json")
 
     @app.get("/documents/{doc_id:path}/file", dependencies=[Read], summary="The original file", response_class=Response,
              responses={200: {"description": "The file, as ingested",

@@ -20,7 +20,7 @@ def _same_model(mine: dict, recorded: dict) -> bool:
     return all(mine.get(key) == recorded.get(key) for key in ("path", "backend", "precision"))
 
 
-class _LRU:
+class LRU:
     """A small thread-safe least-recently-used map; size 0 keeps nothing."""
 
     def __init__(self, size: int) -> None:
@@ -59,7 +59,7 @@ class KnowledgeBase:
         self._query_embedders: dict[str, Embedder] = {}
         self._lock = threading.Lock()
         # Recent results, keyed by snapshot: a new snapshot is never answered from an old one's results.
-        self._results = _LRU(self.settings.result_cache)
+        self._results = LRU(self.settings.result_cache)
 
     # -- the model ----------------------------------------------------------------------------
     @property
@@ -94,6 +94,9 @@ class KnowledgeBase:
     # -- reading ------------------------------------------------------------------------------
     def reader(self) -> IndexReader:
         """The current snapshot, reopened when an ingest has replaced it since the last call."""
+        reader = self._reader
+        if reader is not None and reader.is_current():  # every request asks: no lock on this path
+            return reader
         with self._lock:
             if self._reader is None or not self._reader.is_current():
                 fresh = IndexReader(self.settings.index_dir)

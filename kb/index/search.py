@@ -139,10 +139,13 @@ def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] 
     if not terms:
         return []
     w_title, w_heading, w_text = BM25_WEIGHTS
+    # The best rows first, then their documents: joining inside would look up every matching row's
+    # document (thousands for common words), not just the ones kept (~1.5 of ~6.5 ms on labour-docs).
     sql = (
-        f"SELECT f.rowid, -bm25(chunks_fts, {w_title}, {w_heading}, {w_text}) AS score, c.doc_id "
-        "FROM chunks_fts f JOIN chunks c ON c.chunk_id = f.rowid "
+        "SELECT t.rowid, t.score, c.doc_id FROM ("
+        f"SELECT rowid, -bm25(chunks_fts, {w_title}, {w_heading}, {w_text}) AS score FROM chunks_fts "
         "WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?) LIMIT ?"
+        ") t JOIN chunks c ON c.chunk_id = t.rowid ORDER BY t.score DESC, t.rowid"
     )
     # Without filters, fetch just enough; with them, fetch more and filter (documents rarely number millions).
     fetch = limit if allowed is None else limit * 10

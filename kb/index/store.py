@@ -20,6 +20,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import queue
 import shutil
 import sqlite3
 import threading
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 SCHEMA_VERSION = 1
+# Page cache of each reader connection (SQLite's default is 2 MB); the OS caches the file for all of them.
+READER_CACHE_KB = 1024
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 SNAPSHOTS = "snapshots"
@@ -199,15 +202,20 @@ class IndexReader:
             )
         self.snapshot = self.manifest["snapshot"]
         self.snapshot_dir = self.index_dir / SNAPSHOTS / self.snapshot
+        # Connections to the snapshot's database, one per query at a time: SQLite runs queries without the
+        # GIL, so threads serving requests side by side read in parallel. Idle ones wait here for reuse.
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._connections: list[sqlite3.Connection] = []
         try:
-            self.db = _connect(self.snapshot_dir / DB_FILE, read_only=True)
-            self.db.execute("SELECT 1 FROM documents LIMIT 1")
+            with self._connection() as db:
+                db.execute("SELECT 1 FROM documents LIMIT 1")
         except sqlite3.Error as exc:
             raise IndexNotFound(f"The index at {index_dir} is damaged ({exc}). Rebuild: kb ingest PATH --index {index_dir}") from None
         # Indexes written before kinds existed are flat and say only that.
         self.index_spec: dict[str, Any] = {"kind": "flat", **self.manifest.get("index", {})}
         self._vectors = None
         self._stored: StoredVectors | None = None
+        self._manifest_stamp: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -251,20 +259,48 @@ class IndexReader:
         return self._stored.get(np.asarray(chunk_ids, dtype="int64"))
 
     def is_current(self) -> bool:
-        """False once a newer snapshot has replaced this one."""
+        """False once a newer snapshot has replaced this one.
+
+        Asked on every request, so the manifest is read only when its stat changed: a commit renames a
+        new file over it, which changes the inode and the modification time.
+        """
         try:
-            return read_manifest(self.index_dir).get("snapshot") == self.snapshot
+            st = os.stat(self.index_dir / MANIFEST)
+        except OSError:
+            return False
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp == self._manifest_stamp:
+            return True
+        try:
+            current = read_manifest(self.index_dir).get("snapshot") == self.snapshot
         except IndexNotFound:
             return False
+        if current:  # the file read may be newer than the stat; then the next call reads it again
+            self._manifest_stamp = stamp
+        return current
 
     def close(self) -> None:
-        self.db.close()
+        for db in self._connections:
+            db.close()
         if self._stored is not None:
             self._stored.close()
 
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = self._idle.get_nowait()
+        except queue.Empty:
+            db = _connect(self.snapshot_dir / DB_FILE, read_only=True)
+            db.execute(f"PRAGMA cache_size = -{READER_CACHE_KB}")
+            self._connections.append(db)
+        try:
+            yield db
+        finally:
+            self._idle.put(db)
+
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self.db.execute(sql, params).fetchall()
+        with self._connection() as db:
+            return db.execute(sql, params).fetchall()
 
     def document(self, doc_id: str) -> Document:
         rows = self.query("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
