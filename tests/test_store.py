@@ -9,6 +9,7 @@ import pytest
 from kb import Filters, KnowledgeBase, Settings
 from kb.errors import IndexLocked, IndexMismatch, IndexNotFound
 from kb.index.store import IndexWriter, read_manifest
+from kb.topics import Taxonomy
 from tests.conftest import WordHashEmbedder
 
 
@@ -212,3 +213,62 @@ def test_damaged_vectors_file_is_a_clear_error_not_a_traceback(tmp_path, docs, f
     (index / "snapshots" / read_manifest(index)["snapshot"] / "vectors.npy").write_bytes(b"not an array")
     with pytest.raises(IndexNotFound, match="missing or damaged"):
         KnowledgeBase(Settings(index_dir=index), embedder=fake_embedder).search("apprenticeships", mode="dense")
+
+
+def _long_guide(section_two: str = "Mentors meet apprentices every week to review progress and plan tasks.",
+                title: str = "Apprenticeship guide") -> str:
+    sections = {
+        "Planning": "Employers and unions agree on the occupations, the wages and the length of training. " * 12,
+        "Mentoring": section_two + " " + "Workplace mentors are trained and given time for the role. " * 12,
+        "Assessment": "Final assessments test practical skills at the workplace and knowledge in a written exam. " * 12,
+    }
+    body = "\n\n".join(f"## {heading}\n\n{text}" for heading, text in sections.items())
+    return f"---\ntitle: {title}\n---\n# {title}\n\n{body}\n"
+
+
+def _vectors_by_chunk(kb):
+    reader = kb.reader()
+    rows = reader.query("SELECT chunk_id, doc_id, heading_path, text FROM chunks")
+    vectors = reader.vectors_by_id([r[0] for r in rows])
+    return {(r[1], r[2], r[3]): v for r, v in zip(rows, vectors)}
+
+
+def test_an_edited_file_re_embeds_only_its_changed_chunks(tmp_path, fake_embedder):
+    import numpy as np
+
+    root = tmp_path / "docs"
+    _write(root, "guide.md", _long_guide())
+    kb = _kb(tmp_path, fake_embedder)
+    first = kb.ingest([root])
+    assert first.chunks_embedded >= 6
+    _write(root, "guide.md", _long_guide("Mentors now meet apprentices twice a month and keep a shared logbook."))
+    fake_embedder.encoded = 0
+    report = kb.ingest([root])
+    assert report.updated == ("guide.md",)
+    assert 0 < report.chunks_embedded < first.chunks_embedded / 2
+    topics = len(Taxonomy.load(None).topics)  # the topic descriptions are embedded on every run
+    assert fake_embedder.encoded == report.chunks_embedded + topics
+    # Every stored vector is the one a clean build of the edited file computes.
+    clean = KnowledgeBase(Settings(index_dir=tmp_path / "clean"), embedder=WordHashEmbedder())
+    clean.ingest([root])
+    incremental, fresh = _vectors_by_chunk(kb), _vectors_by_chunk(clean)
+    assert incremental.keys() == fresh.keys()
+    assert all(np.array_equal(incremental[key], fresh[key]) for key in fresh)
+    assert kb.search("shared logbook", mode="keyword").hits[0].doc_id == "guide.md"
+
+
+def test_a_new_title_re_embeds_every_chunk_and_a_moved_file_none(tmp_path, fake_embedder):
+    root = tmp_path / "docs"
+    _write(root, "guide.md", _long_guide())
+    kb = _kb(tmp_path, fake_embedder)
+    first = kb.ingest([root])
+    _write(root, "guide.md", _long_guide(title="Apprenticeships, a guide for employers"))
+    retitled = kb.ingest([root])
+    assert retitled.chunks_embedded == kb.info().chunks >= first.chunks_embedded  # the title goes with every chunk
+    (root / "guide.md").rename(root / "apprenticeship-guide.md")
+    fake_embedder.encoded = 0
+    moved = kb.ingest([root])
+    assert moved.added == ("apprenticeship-guide.md",) and moved.removed == ("guide.md",)
+    assert moved.chunks_embedded == 0 and fake_embedder.encoded == len(Taxonomy.load(None).topics)
+    assert kb.info().documents == 1
+    assert kb.search("workplace mentors", mode="dense").hits[0].doc_id == "apprenticeship-guide.md"

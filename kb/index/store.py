@@ -526,6 +526,21 @@ class IndexWriter:
         ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))]
         return self.vectors.get(np.asarray(ids, dtype="int64"))
 
+    def vectors_by_input(self, doc_id: str) -> dict[tuple[str, tuple[str, ...], str], np.ndarray]:
+        """A stored document's chunk vectors, keyed by what each was embedded from: (title, heading path, text).
+
+        The chunker builds a chunk's context line from the title and heading path alone, so a new chunk
+        with the same key (under the same chunker and model) would get the same vector.
+        """
+        assert self.db is not None and self.vectors is not None
+        rows = self.db.execute(
+            "SELECT c.chunk_id, d.title, c.heading_path, c.text FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+            "WHERE c.doc_id = ?", (doc_id,)).fetchall()
+        if not rows:
+            return {}
+        vectors = self.vectors.get([r[0] for r in rows])
+        return {(r[1], tuple(json.loads(r[2])), r[3]): vector for r, vector in zip(rows, vectors)}
+
     def text_of(self, doc_id: str) -> str:
         """A stored document's chunk texts, joined in order."""
         assert self.db is not None

@@ -8,10 +8,10 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from kb.config import Settings
 from kb.embed import Embedder
@@ -120,16 +120,32 @@ def _load(candidate: _Candidate, digest: str, settings: Settings, chunker: Chunk
     return doc, chunks
 
 
-def _embed(docs: Sequence[tuple[Document, list[Chunk], str]], embedder: Embedder, progress: IngestProgress) -> list:
-    """Vectors for every chunk of `docs`, one array per document, embedded in length-sorted batches.
+def _embed(docs: Sequence[tuple[Document, list[Chunk], str]], embedder: Embedder, progress: IngestProgress,
+           known: Mapping[str, Mapping[tuple[str, tuple[str, ...], str], Any]]) -> tuple[list, int]:
+    """Vectors for every chunk of `docs`, one array per document, and how many were computed.
 
-    Sorting by length puts texts of similar length in one batch, so little of each batch is padding.
+    A chunk whose document already had one made from the same title, heading path and text (`known`,
+    by doc id) keeps that vector: an edited file re-embeds only its changed chunks, a moved one none.
+    The rest are embedded in length-sorted batches, so little of each batch is padding.
     """
     import numpy as np
 
-    inputs = [embedding_input(c.context, c.text) for _, chunks, _ in docs for c in chunks]
-    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-    vectors = np.zeros((len(inputs), embedder.dimension), dtype="float32")
+    total = sum(len(chunks) for _, chunks, _ in docs)
+    vectors = np.zeros((total, embedder.dimension), dtype="float32")
+    inputs: dict[int, str] = {}
+    row = 0
+    for doc, chunks, _ in docs:
+        stored = known.get(doc.doc_id, {})
+        for chunk in chunks:
+            vector = stored.get((doc.title, tuple(chunk.heading_path), chunk.text))
+            if vector is None:
+                inputs[row] = embedding_input(chunk.context, chunk.text)
+            else:
+                vectors[row] = vector
+            row += 1
+    if total > len(inputs):
+        progress.embedded(total - len(inputs))
+    order = sorted(inputs, key=lambda i: len(inputs[i]))
     step = max(embedder.batch_size * 2, 32)
     for start in range(0, len(order), step):
         batch = order[start:start + step]
@@ -140,7 +156,7 @@ def _embed(docs: Sequence[tuple[Document, list[Chunk], str]], embedder: Embedder
     for _, chunks, _ in docs:
         out.append(vectors[offset:offset + len(chunks)])
         offset += len(chunks)
-    return out
+    return out, len(inputs)
 
 
 @dataclass(frozen=True)
@@ -283,14 +299,24 @@ def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFail
             to_load.append((source, digest))
 
         removed = sorted(d for d, (_, root) in known.items() if root in walked_roots and d not in seen)
-        writer.remove_documents(removed)
+        # Where a file's earlier chunk vectors may be reused: its own id when it changed, or the id of a
+        # removed file with the same content when it was moved or renamed (removed only after the writing).
+        # A new chunker may cut or label chunks differently: then everything is embedded afresh.
+        removed_by_digest = {known[d][0]: d for d in removed}
+        reuse = {} if redo_all else {
+            source.doc_id: source.doc_id if source.doc_id in known else removed_by_digest[digest]
+            for source, digest in to_load if source.doc_id in known or digest in removed_by_digest
+        }
 
-        def write(block: list[tuple[Document, list[Chunk], str]]) -> None:
-            for (doc, chunks, root), vectors in zip(block, _embed(block, embedder, progress)):
+        def write(block: list[tuple[Document, list[Chunk], str]]) -> int:
+            stored = {doc.doc_id: writer.vectors_by_input(reuse[doc.doc_id]) for doc, _, _ in block if doc.doc_id in reuse}
+            vectors_of_block, computed = _embed(block, embedder, progress, stored)
+            for (doc, chunks, root), vectors in zip(block, vectors_of_block):
                 if doc.doc_id in known:
                     writer.remove_documents([doc.doc_id])
                 text = " ".join(c.text for c in chunks)
                 writer.add_document(_with_topics(doc, tagger.assign(vectors, text)), root, chunks, vectors)
+            return computed
 
         def load(i: int) -> tuple[Document, list[Chunk]]:
             source, digest = to_load[i]
@@ -315,12 +341,12 @@ def _run(sources: list[_Source], walked_roots: set[str], failures: list[FileFail
                 (updated if doc.doc_id in known else added).append(doc.doc_id)
                 progress.file_done(doc.doc_id, len(chunks))
                 block.append((doc, chunks, source.root))
-                embedded += len(chunks)
                 if sum(len(c) for _, c, _ in block) >= EMBED_BLOCK:
-                    write(block)
+                    embedded += write(block)
                     block = []
         if block:
-            write(block)
+            embedded += write(block)
+        writer.remove_documents(removed)
 
         # A new taxonomy re-tags every stored document this run does not replace, whichever folder it came from.
         replaced = set(updated) | set(removed)
