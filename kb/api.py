@@ -5,17 +5,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import ipaddress
-import math
 import re
 import shutil
 import tempfile
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,14 +19,28 @@ from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kb.api_schema import (
+    HIT_EXAMPLE,
+    READ_ERRORS,
+    SEARCH_EXAMPLE,
+    WRITE_ERRORS,
+    Document,
+    Facets,
+    Health,
+    IngestReport,
+    NoIndex,
+    SearchResult,
+    Topics,
+    error_response,
+    errors_for,
+    example,
+)
 from kb.config import DEFAULT_K, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
 from kb.errors import DocumentNotFound, IndexLocked, IndexNotFound, KBError, QueryError
 from kb.ingest.loaders import LOADERS
+from kb.ratelimit import RateLimiter, RateLimitMiddleware, client_identity, presented_key, same_key
 from kb.records import Filters, to_dict
 from kb.service import LRU, KnowledgeBase
 
@@ -58,10 +66,6 @@ MEDIA_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8", "
                ".text": "text/plain; charset=utf-8"}
 # Longest upload name a filesystem stores (bytes, as UTF-8).
 MAX_NAME_BYTES = 255
-# Requests the rate limit never counts: load balancers and monitors poll /health.
-UNLIMITED_PATHS = {"/health"}
-# Clients the rate limiter remembers at most; past that the one seen longest ago is forgotten.
-MAX_TRACKED_CLIENTS = 10_000
 
 
 class APIError(Exception):
@@ -70,286 +74,6 @@ class APIError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
-
-
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
-
-
-class ErrorDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(description="Stable and machine-readable, e.g. bad_query, not_found, rate_limited")
-    message: str = Field(description="For a person: what went wrong and how to fix it")
-
-
-class ErrorResponse(BaseModel):
-    """The one error shape of every route: {"error": {"code": …, "message": …}}."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "example": {"error": {"code": "bad_query", "message": "The query is empty."}}})
-    error: ErrorDetail
-
-
-class NoIndex(BaseModel):
-    """What /health says while there is no index yet."""
-
-    model_config = ConfigDict(extra="forbid")
-    status: str = Field(pattern="^no_index$")
-    message: str
-
-
-_ERROR_TEXT = {
-    400: "The request is not valid (the code says why)",
-    401: "A key is needed: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
-    403: "The key is not valid, or writes are disabled on this server",
-    404: "No such document (or no file for it)",
-    409: "Another process is writing the index; try again",
-    413: "A file is over the upload limit",
-    415: "A file is not of a kind that can be ingested",
-    422: "A parameter has the wrong type or is out of range",
-    503: "There is no index yet",
-}
-RETRY_AFTER = {"Retry-After": {"description": "Whole seconds to wait before the next request", "schema": {"type": "integer", "minimum": 1}}}
-
-
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses in the one error shape; every limited route may also answer 429."""
-    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": _ERROR_TEXT[s]} for s in statuses}
-    out[429] = {"model": ErrorResponse, "description": "Too many requests from this client", "headers": RETRY_AFTER}
-    return out
-
-
-# -- the JSON each route answers, for the OpenAPI only: routes return to_dict() of the records in kb.records,
-# and tests/test_fuzz.py checks every response against these. A field that may be null has a default, because
-# FastAPI drops nulls from the published examples.
-class Passage(BaseModel):
-    chunk_id: int
-    snippet: str
-    highlights: list[tuple[int, int]] = Field(description="[start, end) offsets of matched words in the snippet")
-    score: float
-    page: int | None = Field(None, description="Physical page, 1-based (PDFs)")
-    page_label: str | None = Field(None, description="The page number printed on the page, where the PDF defines one")
-    heading_path: list[str]
-
-
-class _DocumentFields(BaseModel):
-    """What a hit and a document record both say about the document."""
-
-    doc_id: str
-    title: str
-    type: str
-    date: str | None = None
-    language: str | None = None
-    source: str
-
-
-class Hit(_DocumentFields):
-    score: float = Field(description="Higher is better; score_kind says which score")
-    score_kind: str
-    passages: list[Passage]
-    metadata: dict[str, list[str]]
-    chunk_id: int | None = Field(None, description="The best passage's fields, flattened")
-    page: int | None = None
-    page_label: str | None = None
-    heading_path: list[str]
-    snippet: str
-    highlights: list[tuple[int, int]]
-
-
-class SearchResult(BaseModel):
-    query: str
-    mode: str = Field(pattern="^(hybrid|dense|keyword|browse)$")
-    k: int
-    hits: list[Hit]
-    confident: bool
-    facets: dict[str, dict[str, int]]
-    took_ms: float
-    filters: dict[str, Any]
-    total: int | None = Field(None, description="Documents that pass the filters (browse mode)")
-    offset: int = 0
-
-
-class OutlineEntry(BaseModel):
-    page: int | None = None
-    page_label: str | None = None
-    heading_path: list[str]
-    chunks: int
-
-
-class Document(_DocumentFields):
-    format: str
-    content_hash: str
-    description: str | None = None
-    n_pages: int | None = None
-    metadata: dict[str, list[str]]
-    outline: list[OutlineEntry]
-    file_url: str
-
-
-class Facets(BaseModel):
-    facets: dict[str, dict[str, int]]
-
-
-class Topic(BaseModel):
-    id: str
-    label: str
-    description: str
-    documents: int
-
-
-class Topics(BaseModel):
-    topics: list[Topic]
-
-
-class Health(BaseModel):
-    status: str = Field(pattern="^ok$")
-    documents: int
-    chunks: int
-    model: str
-    snapshot: str
-    updated_at: str
-
-
-class FileFailure(BaseModel):
-    path: str
-    code: str
-    reason: str
-
-
-class IngestReport(BaseModel):
-    index_dir: str
-    added: list[str]
-    updated: list[str]
-    unchanged: list[str]
-    removed: list[str]
-    failed: list[FileFailure]
-    chunks_embedded: int
-    seconds: float
-    counts: dict[str, int]
-
-
-def _example(model: type[BaseModel], data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
-    return {200: {"model": model, "content": {"application/json": {"example": data}}}}
-
-
-READ_ERRORS = (401, 403, 503)  # a read key may be set; there may be no index yet
-WRITE_ERRORS = (401, 403, 409, 503)
-
-
-HIT_EXAMPLE = {
-    "doc_id": "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
-    "title": "Recognition of Prior Learning: A Toolkit for Assessment and Certification",
-    "type": "tool_report", "date": "2022-05-10", "language": "en",
-    "source": "/srv/kb/corpus/tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
-    "score": 0.93, "score_kind": "hybrid", "chunk_id": 118, "page": 6, "page_label": "4",
-    "heading_path": ["4. Assessment methods"],
-    "snippet": "…candidates show what they can do through a portfolio, direct observation and an interview…",
-    "highlights": [[41, 50]], "metadata": {"topics": ["recognition-of-prior-learning"], "countries": ["BD"]},
-    "passages": [],
-}
-SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode": "hybrid", "k": 10, "offset": 0,
-                  "hits": [HIT_EXAMPLE], "confident": True,
-                  "facets": {"type": {"tool_report": 4, "press_release": 3}, "topic": {"recognition-of-prior-learning": 3}},
-                  "took_ms": 42.0, "filters": {}, "total": None}
-
-
-class RateLimiter:
-    """Token buckets per client: `rate` requests a second, `burst` at once. Thread-safe; memory stays bounded.
-
-    A bucket idle long enough to have filled up again is the same as no bucket, so it is dropped; past
-    `max_clients` the client seen longest ago is forgotten too (it starts again with a full bucket).
-    """
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_clients: int = MAX_TRACKED_CLIENTS) -> None:
-        self.rate, self.burst, self.clock, self.max_clients = rate, burst, clock, max_clients
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, last seen), oldest first
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._buckets)
-
-    def acquire(self, client: str) -> float:
-        """Take a token for one request: 0 when it may go ahead, else the seconds until it may."""
-        now = self.clock()
-        with self._lock:
-            tokens, seen = self._buckets.pop(client, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + max(0.0, now - seen) * self.rate)
-            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-            self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
-            self._forget_idle(now)
-        return wait
-
-    def _forget_idle(self, now: float) -> None:
-        full_after = self.burst / self.rate
-        while self._buckets:
-            client, (_, seen) = next(iter(self._buckets.items()))
-            if now - seen < full_after and len(self._buckets) <= self.max_clients:
-                break
-            del self._buckets[client]
-
-
-class RateLimitMiddleware:
-    """Answers 429 with Retry-After, in the one error shape, to a client over its rate; /health is never limited."""
-
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, client_of: Callable[[Scope], str]) -> None:
-        self.app, self.limiter, self.client_of = app, limiter, client_of
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in UNLIMITED_PATHS:
-            wait = self.limiter.acquire(self.client_of(scope))
-            if wait:
-                seconds = str(max(1, math.ceil(wait)))
-                response = _error(429, "rate_limited", f"Too many requests from this client; try again in {seconds} s.",
-                                  {"Retry-After": seconds})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def _presented_key(headers: Headers) -> str | None:
-    auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return headers.get("x-api-key")
-
-
-def _same_key(presented: str, expected: str) -> bool:
-    return hmac.compare_digest(presented.encode(), expected.encode())  # constant time
-
-
-def _client_identity(settings: Settings) -> Callable[[Scope], str]:
-    """Who a request is from, for the rate limit: the API key's holder, else the client's address.
-
-    Only the right API key names a client: a made-up key would otherwise buy a fresh bucket per request.
-    X-Forwarded-For is believed only from KB_TRUSTED_PROXIES; the client is then the nearest address in it
-    that is not itself a trusted proxy (the ones further left are whatever the client chose to send).
-    """
-    proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
-    key_id = "key:" + hashlib.sha256(settings.api_key.encode()).hexdigest()[:16] if settings.api_key else None
-
-    def trusted(address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in proxies)
-
-    def client_of(scope: Scope) -> str:
-        headers = Headers(scope=scope)
-        key = _presented_key(headers)
-        if key_id and key and _same_key(key, settings.api_key or ""):
-            return key_id
-        address = scope["client"][0] if scope.get("client") else "unknown"
-        if proxies and trusted(address):
-            hops = [h.strip() for h in ",".join(headers.getlist("x-forwarded-for")).split(",") if h.strip()]
-            for hop in reversed(hops):
-                address = hop
-                if not trusted(hop):
-                    break
-        return "ip:" + address
-
-    return client_of
 
 
 def _upload_name(upload_file: UploadFile) -> str:
@@ -390,7 +114,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.state.rate_limiter = None
     if settings.rate_limit:
         app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst, clock)
-        app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter, client_of=_client_identity(settings))
+        app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter, client_of=client_identity(settings))
     if settings.cors_origins:  # added last, so it wraps the rate limit: a browser can read a 429 too
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST", "DELETE"],
@@ -400,12 +124,12 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     # -- errors: one shape everywhere, never a stack trace ------------------------------------------
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(KBError)
     async def _kb_error(request: Request, exc: KBError) -> JSONResponse:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
-        return _error(status, exc.code, str(exc))
+        return error_response(status, exc.code, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -413,26 +137,26 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return _error(422, "invalid_request", "; ".join(parts) or "invalid request")
+        return error_response(422, "invalid_request", "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         import logging
 
         logging.getLogger("kb.api").exception("unhandled error on %s", request.url.path)
-        return _error(500, "internal_error", "Something went wrong on the server; the error was logged.")
+        return error_response(500, "internal_error", "Something went wrong on the server; the error was logged.")
 
     # -- keys -----------------------------------------------------------------------------------------
     def _check_key(request: Request, expected: str, missing: str, wrong: str) -> None:
-        key = _presented_key(request.headers)
+        key = presented_key(request.headers)
         if key is None:
             raise APIError(401, "unauthorized", missing, {"WWW-Authenticate": "Bearer"})
-        if not _same_key(key, expected):
+        if not same_key(key, expected):
             raise APIError(403, "forbidden", wrong)
 
     def require_read(request: Request) -> None:
@@ -473,7 +197,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     rendered = LRU(kb.settings.result_cache)
 
     @app.get("/search", response_model=None, dependencies=[Read], summary="Search the knowledge base",
-             responses=_example(SearchResult, SEARCH_EXAMPLE) | _errors(400, 422, *READ_ERRORS),
+             responses=example(SearchResult, SEARCH_EXAMPLE) | errors_for(400, 422, *READ_ERRORS),
              response_description="Documents that answer the query, one hit per document, with facets")
     def search(
         request: Request,
@@ -515,7 +239,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
              responses={200: {"description": "The file, as ingested",
                               "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in
                                           sorted({t.split(";")[0] for t in MEDIA_TYPES.values()} | {"application/octet-stream"})}},
-                        **_errors(404, 422, *READ_ERRORS)})
+                        **errors_for(404, 422, *READ_ERRORS)})
     def document_file(doc_id: str) -> FileResponse:
         """The file as ingested, with its content type: a citation link `…/file#page=12` opens a PDF at page 12."""
         path = kb.document_file(doc_id)
@@ -528,40 +252,40 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                             filename=path.name)
 
     @app.get("/documents/{doc_id:path}/similar", response_model=None, dependencies=[Read], summary="More like this document",
-             responses=_example(SearchResult, {**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"})
-             | _errors(404, 422, *READ_ERRORS))
+             responses=example(SearchResult, {**SEARCH_EXAMPLE, "query": f"similar:{HIT_EXAMPLE['doc_id']}", "mode": "dense"})
+             | errors_for(404, 422, *READ_ERRORS))
     def similar(doc_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = DEFAULT_K) -> dict[str, Any]:
         """The documents closest in meaning to this one."""
         return to_dict(kb.similar(doc_id, k=k))
 
     @app.get("/documents/{doc_id:path}", response_model=None, dependencies=[Read], summary="One document's metadata and outline",
-             responses=_example(Document, {"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
+             responses=example(Document, {"doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report",
                                  "date": "2022-05-10", "language": "en", "source": HIT_EXAMPLE["source"], "format": "pdf",
                                  "content_hash": "27004f20…", "description": None, "n_pages": 8, "metadata": HIT_EXAMPLE["metadata"],
                                  "outline": [{"page": 1, "page_label": "i", "heading_path": [], "chunks": 1}],
-                                 "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}) | _errors(404, 422, *READ_ERRORS))
+                                 "file_url": f"/documents/{HIT_EXAMPLE['doc_id']}/file"}) | errors_for(404, 422, *READ_ERRORS))
     def document(doc_id: str) -> dict[str, Any]:
         """Title, type, date, language, source, metadata, and where its text lives (pages, headings)."""
         return {**to_dict(kb.document(doc_id)), "outline": kb.outline(doc_id),
                 "file_url": f"/documents/{doc_id}/file"}
 
     @app.get("/facets", response_model=None, dependencies=[Read], summary="Document counts per facet value",
-             responses=_example(Facets, {"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}})
-             | _errors(*READ_ERRORS))
+             responses=example(Facets, {"facets": {"type": {"press_release": 8, "tool_report": 8}, "region": {"Africa": 9}}})
+             | errors_for(*READ_ERRORS))
     def facets() -> dict[str, Any]:
         """Counts of documents by type, topic, country, language and year over the whole index."""
         return {"facets": kb.facets()}
 
     @app.get("/topics", response_model=None, dependencies=[Read], summary="Skills topics with document counts",
-             responses=_example(Topics, {"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
+             responses=example(Topics, {"topics": [{"id": "apprenticeships", "label": "Apprenticeships",
                                              "description": "Work-based learning that combines…", "documents": 6}]})
-             | _errors(*READ_ERRORS))
+             | errors_for(*READ_ERRORS))
     def topics() -> dict[str, Any]:
         """Every topic of the taxonomy (id, label, description) with the number of documents tagged with it."""
         return {"topics": kb.topics()}
 
     @app.get("/health", response_model=None, summary="Is the index loaded, and how fresh is it",
-             responses=_example(Health, {"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
+             responses=example(Health, {"status": "ok", "documents": 24, "chunks": 284, "model": "all-MiniLM-L6-v2",
                                  "snapshot": "20261125T193316161235-20662", "updated_at": "2026-11-25T19:33:49+00:00"})
              | {503: {"model": NoIndex, "description": "There is no index yet"}})
     def health() -> dict[str, Any]:
@@ -575,7 +299,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     # -- writes ---------------------------------------------------------------------------------------
     @app.post("/documents", response_model=None, dependencies=[Write], status_code=201, summary="Upload and ingest files",
-              responses={201: {"model": IngestReport}, **_errors(400, 413, 415, 422, *WRITE_ERRORS)})
+              responses={201: {"model": IngestReport}, **errors_for(400, 413, 415, 422, *WRITE_ERRORS)})
     async def upload(files: Annotated[list[UploadFile], File(min_length=1, description="PDF, HTML, Markdown or text files")]) -> dict[str, Any]:
         """Each file is stored in the index's uploads folder and ingested like `kb ingest`. Needs KB_API_KEY.
         The file name (its suffix says the kind: .pdf, .html, .md, .txt) becomes the document id."""
@@ -607,7 +331,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         return to_dict(report) | {"counts": report.counts()}
 
     @app.delete("/documents/{doc_id:path}", dependencies=[Write], status_code=204, summary="Remove a document",
-                responses=_errors(404, 422, *WRITE_ERRORS))
+                responses=errors_for(404, 422, *WRITE_ERRORS))
     def delete(doc_id: str) -> Response:
         """Removes the document from the index (and its uploaded file, if it was uploaded). Needs KB_API_KEY."""
         path = None

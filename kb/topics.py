@@ -12,6 +12,7 @@ labour-docs half is the held-out check (benchmarks/topics.py).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -102,7 +103,32 @@ class TopicTagger:
 
     @cached_property
     def topic_vectors(self) -> np.ndarray:
-        return self.embedder.encode([t.text for t in self.taxonomy.topics])
+        """The topics' vectors, embedded once per taxonomy and model and then kept in kb's cache folder
+        (embedding them took 2-4 s of every ingest, however small)."""
+        import numpy as np
+
+        from kb.embed import cache_root
+
+        texts = [t.text for t in self.taxonomy.topics]
+        model = [self.embedder.model_hash, self.embedder.backend, self.embedder.precision, self.embedder.dimension]
+        key = hashlib.sha256(json.dumps([model, texts]).encode()).hexdigest()[:32]
+        file = cache_root() / "topics" / f"{key}.npy"
+        try:
+            vectors = np.load(file)
+            if vectors.shape == (len(texts), self.embedder.dimension) and vectors.dtype == np.float32:
+                return vectors
+        except (OSError, ValueError):
+            pass
+        vectors = np.asarray(self.embedder.encode(texts), dtype="float32")
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            staging = file.with_name(f".{key}.{os.getpid()}.tmp")
+            with open(staging, "wb") as fh:
+                np.save(fh, vectors)
+            os.replace(staging, file)
+        except OSError:
+            pass  # a read-only cache: embed them every run
+        return vectors
 
     @cached_property
     def _synonym_patterns(self) -> dict[str, list[re.Pattern[str]]]:

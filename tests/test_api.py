@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from kb import KnowledgeBase, Settings
 from kb.errors import ConfigError
-from kb.api import RateLimiter, create_app
+from kb.api import create_app
+from kb.ratelimit import RateLimiter
 from kb.cli import main as cli
 from tests.conftest import CORPUS
 

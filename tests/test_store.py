@@ -9,7 +9,6 @@ import pytest
 from kb import Filters, KnowledgeBase, Settings
 from kb.errors import IndexLocked, IndexMismatch, IndexNotFound
 from kb.index.store import IndexWriter, read_manifest
-from kb.topics import Taxonomy
 from tests.conftest import WordHashEmbedder
 
 
@@ -246,8 +245,7 @@ def test_an_edited_file_re_embeds_only_its_changed_chunks(tmp_path, fake_embedde
     report = kb.ingest([root])
     assert report.updated == ("guide.md",)
     assert 0 < report.chunks_embedded < first.chunks_embedded / 2
-    topics = len(Taxonomy.load(None).topics)  # the topic descriptions are embedded on every run
-    assert fake_embedder.encoded == report.chunks_embedded + topics
+    assert fake_embedder.encoded == report.chunks_embedded  # topic vectors come from the cache
     # Every stored vector is the one a clean build of the edited file computes.
     clean = KnowledgeBase(Settings(index_dir=tmp_path / "clean"), embedder=WordHashEmbedder())
     clean.ingest([root])
@@ -269,6 +267,28 @@ def test_a_new_title_re_embeds_every_chunk_and_a_moved_file_none(tmp_path, fake_
     fake_embedder.encoded = 0
     moved = kb.ingest([root])
     assert moved.added == ("apprenticeship-guide.md",) and moved.removed == ("guide.md",)
-    assert moved.chunks_embedded == 0 and fake_embedder.encoded == len(Taxonomy.load(None).topics)
+    assert moved.chunks_embedded == 0 and fake_embedder.encoded == 0
     assert kb.info().documents == 1
     assert kb.search("workplace mentors", mode="dense").hits[0].doc_id == "apprenticeship-guide.md"
+
+
+def test_topic_vectors_are_embedded_once_per_taxonomy_and_model(tmp_path, monkeypatch):
+    import dataclasses
+
+    import numpy as np
+
+    from kb.topics import Taxonomy, TopicTagger
+
+    monkeypatch.setenv("KB_CACHE", str(tmp_path / "cache"))
+    taxonomy = Taxonomy.load()
+    first, second = WordHashEmbedder(), WordHashEmbedder()
+    vectors = TopicTagger(taxonomy, first).topic_vectors
+    assert first.encoded == len(taxonomy.topics)
+    assert np.array_equal(TopicTagger(taxonomy, second).topic_vectors, vectors) and second.encoded == 0
+    edited = dataclasses.replace(taxonomy, topics=(dataclasses.replace(taxonomy.topics[0], label="Something else"),
+                                                   *taxonomy.topics[1:]))
+    TopicTagger(edited, second).topic_vectors
+    assert second.encoded == len(taxonomy.topics)
+    other_model = WordHashEmbedder(name="another-model")
+    TopicTagger(taxonomy, other_model).topic_vectors
+    assert other_model.encoded == len(taxonomy.topics)

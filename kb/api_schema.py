@@ -1,0 +1,192 @@
+"""The API's published shapes: the one error shape, the JSON each route answers, and the OpenAPI examples.
+
+Routes return to_dict() of the records in kb.records; these models exist for the OpenAPI only, and
+tests/test_fuzz.py checks every response against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(description="Stable and machine-readable, e.g. bad_query, not_found, rate_limited")
+    message: str = Field(description="For a person: what went wrong and how to fix it")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every route: {"error": {"code": …, "message": …}}."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "example": {"error": {"code": "bad_query", "message": "The query is empty."}}})
+    error: ErrorDetail
+
+
+class NoIndex(BaseModel):
+    """What /health says while there is no index yet."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(pattern="^no_index$")
+    message: str
+
+
+ERROR_TEXT = {
+    400: "The request is not valid (the code says why)",
+    401: "A key is needed: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+    403: "The key is not valid, or writes are disabled on this server",
+    404: "No such document (or no file for it)",
+    409: "Another process is writing the index; try again",
+    413: "A file is over the upload limit",
+    415: "A file is not of a kind that can be ingested",
+    422: "A parameter has the wrong type or is out of range",
+    503: "There is no index yet",
+}
+RETRY_AFTER = {"Retry-After": {"description": "Whole seconds to wait before the next request", "schema": {"type": "integer", "minimum": 1}}}
+
+
+def errors_for(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses in the one error shape; every limited route may also answer 429."""
+    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorResponse, "description": ERROR_TEXT[s]} for s in statuses}
+    out[429] = {"model": ErrorResponse, "description": "Too many requests from this client", "headers": RETRY_AFTER}
+    return out
+
+
+# -- the JSON each route answers. A field that may be null has a default, because FastAPI drops nulls from
+# the published examples.
+class Passage(BaseModel):
+    chunk_id: int
+    snippet: str
+    highlights: list[tuple[int, int]] = Field(description="[start, end) offsets of matched words in the snippet")
+    score: float
+    page: int | None = Field(None, description="Physical page, 1-based (PDFs)")
+    page_label: str | None = Field(None, description="The page number printed on the page, where the PDF defines one")
+    heading_path: list[str]
+
+
+class _DocumentFields(BaseModel):
+    """What a hit and a document record both say about the document."""
+
+    doc_id: str
+    title: str
+    type: str
+    date: str | None = None
+    language: str | None = None
+    source: str
+
+
+class Hit(_DocumentFields):
+    score: float = Field(description="Higher is better; score_kind says which score")
+    score_kind: str
+    passages: list[Passage]
+    metadata: dict[str, list[str]]
+    chunk_id: int | None = Field(None, description="The best passage's fields, flattened")
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: list[str]
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+
+class SearchResult(BaseModel):
+    query: str
+    mode: str = Field(pattern="^(hybrid|dense|keyword|browse)$")
+    k: int
+    hits: list[Hit]
+    confident: bool
+    facets: dict[str, dict[str, int]]
+    took_ms: float
+    filters: dict[str, Any]
+    total: int | None = Field(None, description="Documents that pass the filters (browse mode)")
+    offset: int = 0
+
+
+class OutlineEntry(BaseModel):
+    page: int | None = None
+    page_label: str | None = None
+    heading_path: list[str]
+    chunks: int
+
+
+class Document(_DocumentFields):
+    format: str
+    content_hash: str
+    description: str | None = None
+    n_pages: int | None = None
+    metadata: dict[str, list[str]]
+    outline: list[OutlineEntry]
+    file_url: str
+
+
+class Facets(BaseModel):
+    facets: dict[str, dict[str, int]]
+
+
+class Topic(BaseModel):
+    id: str
+    label: str
+    description: str
+    documents: int
+
+
+class Topics(BaseModel):
+    topics: list[Topic]
+
+
+class Health(BaseModel):
+    status: str = Field(pattern="^ok$")
+    documents: int
+    chunks: int
+    model: str
+    snapshot: str
+    updated_at: str
+
+
+class FileFailure(BaseModel):
+    path: str
+    code: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    index_dir: str
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    failed: list[FileFailure]
+    chunks_embedded: int
+    seconds: float
+    counts: dict[str, int]
+
+
+def example(model: type[BaseModel], data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "content": {"application/json": {"example": data}}}}
+
+
+READ_ERRORS = (401, 403, 503)  # a read key may be set; there may be no index yet
+WRITE_ERRORS = (401, 403, 409, 503)
+
+
+HIT_EXAMPLE = {
+    "doc_id": "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
+    "title": "Recognition of Prior Learning: A Toolkit for Assessment and Certification",
+    "type": "tool_report", "date": "2022-05-10", "language": "en",
+    "source": "/srv/kb/corpus/tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
+    "score": 0.93, "score_kind": "hybrid", "chunk_id": 118, "page": 6, "page_label": "4",
+    "heading_path": ["4. Assessment methods"],
+    "snippet": "…candidates show what they can do through a portfolio, direct observation and an interview…",
+    "highlights": [[41, 50]], "metadata": {"topics": ["recognition-of-prior-learning"], "countries": ["BD"]},
+    "passages": [],
+}
+SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode": "hybrid", "k": 10, "offset": 0,
+                  "hits": [HIT_EXAMPLE], "confident": True,
+                  "facets": {"type": {"tool_report": 4, "press_release": 3}, "topic": {"recognition-of-prior-learning": 3}},
+                  "took_ms": 42.0, "filters": {}, "total": None}
