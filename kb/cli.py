@@ -271,7 +271,7 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, types:
         types=tuple(types), languages=tuple(languages), since=_check_date(since, "--since"),
         until=_check_date(until, "--until"), where=_parse_where(where),
     )
-    result = KnowledgeBase(_settings(ctx, index=index)).search(text, k=k, mode=mode, filters=filters)
+    result = KnowledgeBase(_settings(ctx, index=index), one_shot=True).search(text, k=k, mode=mode, filters=filters)
     if as_json:
         _print_json(result)
     else:
@@ -289,7 +289,7 @@ def similar(ctx: click.Context, doc_id: str, k: int, index: str | None, as_json:
     """More like this: the documents closest in meaning to DOC_ID."""
     from kb.service import KnowledgeBase
 
-    result = KnowledgeBase(_settings(ctx, index=index)).similar(doc_id, k=k)
+    result = KnowledgeBase(_settings(ctx, index=index), one_shot=True).similar(doc_id, k=k)
     if as_json:
         _print_json(result)
     else:

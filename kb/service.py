@@ -52,9 +52,12 @@ QUERY_THREADS = 1
 class KnowledgeBase:
     """Ingest files into an index and search it. Thread-safe for searching."""
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, one_shot: bool = False) -> None:
+        """`one_shot`: this process asks a question or two and exits (a `kb search`), so the query model is
+        opened the quickest way rather than the way that answers many questions fastest."""
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
+        self._one_shot = one_shot
         self._reader: IndexReader | None = None
         self._query_embedders: dict[str, Embedder] = {}
         self._lock = threading.Lock()
@@ -87,7 +90,7 @@ class KnowledgeBase:
                 )
             path = model.get("path") if Path(str(model.get("path"))).is_dir() else model.get("name")
             cached = load_embedder(path, model.get("backend", "torch"), model.get("precision", "fp32"),
-                                   self.settings.batch_size, threads=QUERY_THREADS)
+                                   self.settings.batch_size, threads=QUERY_THREADS, one_shot=self._one_shot)
             self._query_embedders = {key: cached}  # a new snapshot by the same model keeps the loaded one
         return cached
 

@@ -32,6 +32,13 @@ def test_onnx_fp32_agrees_with_torch():
     assert cosines.min() >= 0.9999, cosines.min()
 
 
+def test_the_one_shot_session_of_a_search_gives_the_same_vectors():
+    texts = _texts()[-3:]
+    usual = load_embedder("all-MiniLM-L6-v2", "onnx", "fp32", threads=1)
+    one_shot = load_embedder("all-MiniLM-L6-v2", "onnx", "fp32", threads=1, one_shot=True)
+    assert np.allclose(usual.encode(texts), one_shot.encode(texts), atol=1e-5)
+
+
 def test_onnx_int8_stays_close_to_torch():
     texts = _texts()
     torch_vectors = load_embedder("all-MiniLM-L6-v2", "torch").encode(texts)
