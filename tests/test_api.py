@@ -59,7 +59,20 @@ def test_search_equals_the_cli_json_for_the_same_query(client, corpus_kb):
     for data in (cli_data, api_data):
         data.pop("took_ms")
     api_data.pop("offset")
-    assert api_data == cli_data
+    # The one-shot CLI opens the model without repacking its weights: the same sums in another order, so
+    # scores may differ in the last printed digit. Hits, order, passages and facets must not.
+    assert _rounded(api_data) == _rounded(cli_data)
+
+
+def _rounded(data, digits: int = 4):
+    """A JSON value with every float rounded."""
+    if isinstance(data, float):
+        return round(data, digits)
+    if isinstance(data, dict):
+        return {k: _rounded(v, digits) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_rounded(v, digits) for v in data]
+    return data
 
 
 def test_search_filters_facets_and_paging(client):
