@@ -232,7 +232,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             body = json.dumps(to_dict(result) | {"offset": offset}, ensure_ascii=False, allow_nan=False,
                               separators=(",", ":")).encode("utf-8")
             entry = (result, body)
-            rendered.put((id(result), offset), entry)
+            if q is not None:  # browse results are made afresh each time: never asked for again
+                rendered.put((id(result), offset), entry)
         return Response(entry[1], media_type="application/json")
 
     @app.get("/documents/{doc_id:path}/file", dependencies=[Read], summary="The original file", response_class=Response,
