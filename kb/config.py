@@ -50,23 +50,22 @@ SNAPSHOTS_KEPT = 2
 
 
 def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number. Set it to e.g. {default:g}.") from None
+    return _env_number(name, default, float, "a number")
 
 
 def _env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
+
+
+def _env_number(name: str, default, parse, kind: str):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number. Set it to e.g. {default}.") from None
+        example = f"{default:g}" if isinstance(default, float) else str(default)
+        raise ConfigError(f"{name}={raw!r} is not {kind}. Set it to e.g. {example}.") from None
 
 
 @dataclass(frozen=True)

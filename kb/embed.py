@@ -78,19 +78,25 @@ def hash_model(path: str) -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     digest_hex = digest.hexdigest()
-    try:
-        remembered.parent.mkdir(parents=True, exist_ok=True)
-        staging = remembered.with_name(f".{key}.{os.getpid()}.tmp")
-        staging.write_text(digest_hex, encoding="ascii")
-        os.replace(staging, remembered)
-    except OSError:
-        pass  # a read-only home: hash every time
+    write_cache_file(remembered, digest_hex.encode("ascii"))
     return digest_hex
 
 
 def cache_root() -> Path:
     """kb's cache folder: KB_CACHE, else ~/.cache/kb."""
     return Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Put a file in kb's cache whole (written aside, then renamed); a cache that cannot be written is skipped:
+    the value is then computed again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        staging.write_bytes(data)
+        os.replace(staging, path)
+    except OSError:
+        pass
 
 
 # Tokenizer threads and fork do not mix; ingest forks reader processes that count tokens.

@@ -12,6 +12,7 @@ labour-docs half is the held-out check (benchmarks/topics.py).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -107,7 +108,7 @@ class TopicTagger:
         (embedding them took 2-4 s of every ingest, however small)."""
         import numpy as np
 
-        from kb.embed import cache_root
+        from kb.embed import cache_root, write_cache_file
 
         texts = [t.text for t in self.taxonomy.topics]
         model = [self.embedder.model_hash, self.embedder.backend, self.embedder.precision, self.embedder.dimension]
@@ -120,14 +121,9 @@ class TopicTagger:
         except (OSError, ValueError):
             pass
         vectors = np.asarray(self.embedder.encode(texts), dtype="float32")
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            staging = file.with_name(f".{key}.{os.getpid()}.tmp")
-            with open(staging, "wb") as fh:
-                np.save(fh, vectors)
-            os.replace(staging, file)
-        except OSError:
-            pass  # a read-only cache: embed them every run
+        buffer = io.BytesIO()
+        np.save(buffer, vectors)
+        write_cache_file(file, buffer.getvalue())
         return vectors
 
     @cached_property
