@@ -141,9 +141,10 @@ def main() -> int:
     cache = Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
     results: dict = {"date": dt.date.today().isoformat(),
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
-                     "model": settings.model, "dense_weight": S.DENSE_WEIGHT,
+                     "model": settings.model, "dense_weight": S.DENSE_WEIGHT, "keyword_ceiling": S.KEYWORD_CEILING,
                      "confidence_threshold": S.CONFIDENCE_THRESHOLD}
-    md = [f"# Relevance — measured {results['date']} on {results['machine']}", ""]
+    md = [f"# Relevance — measured {results['date']} on {results['machine']}", "",
+          f"hybrid = {S.DENSE_WEIGHT} x cosine + {1 - S.DENSE_WEIGHT:g} x bm25 / ({S.KEYWORD_CEILING} x the query terms' summed IDF)", ""]
     if not args.skip_scifact and (SHARED / "beir" / "scifact").is_dir():
         results["scifact"] = scifact(settings, embedder, args.mteb_protocol)
         md += [f"## SciFact test ({results['scifact']['queries']} queries)", "", table(results["scifact"]["rows"], PUBLISHED_SCIFACT), ""]

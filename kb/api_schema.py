@@ -65,7 +65,8 @@ class Passage(BaseModel):
     chunk_id: int
     snippet: str
     highlights: list[tuple[int, int]] = Field(description="[start, end) offsets of matched words in the snippet")
-    score: float
+    score: float = Field(description="Orders a hit's passages. Hybrid: each retriever's score rescaled over this "
+                                     "query's candidates (0-1), then weighted; otherwise the cosine or bm25")
     page: int | None = Field(None, description="Physical page, 1-based (PDFs)")
     page_label: str | None = Field(None, description="The page number printed on the page, where the PDF defines one")
     heading_path: list[str]

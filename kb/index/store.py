@@ -26,6 +26,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,6 +207,7 @@ class IndexReader:
         # GIL, so threads serving requests side by side read in parallel. Idle ones wait here for reuse.
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._connections: list[sqlite3.Connection] = []
+        self._match_counts: dict[str, int] = {}
         try:
             with self._connection() as db:
                 db.execute("SELECT 1 FROM documents LIMIT 1")
@@ -336,6 +338,20 @@ class IndexReader:
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
         return [r[0] for r in self.query_in("SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids)]
+
+    def rows_matching(self, match: str) -> int:
+        """How many chunks an FTS5 MATCH expression finds (remembered: this snapshot never changes)."""
+        count = self._match_counts.get(match)
+        if count is None:
+            count = int(self.query("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,))[0][0])
+            if len(self._match_counts) >= 50_000:
+                self._match_counts.clear()
+            self._match_counts[match] = count
+        return count
+
+    @cached_property
+    def chunk_count(self) -> int:
+        return self.counts()[1]
 
     def counts(self) -> tuple[int, int]:
         row = self.query("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")[0]

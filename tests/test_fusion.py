@@ -1,0 +1,57 @@
+"""Hybrid fusion: scores on a scale that means the same for every query, so weak keyword evidence stays weak."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kb import KnowledgeBase, Settings
+from kb.index import search as S
+
+
+def _order(dense, keyword, ceiling):
+    chunk_doc = {c: f"doc{c}" for c, _ in [*dense, *keyword]}
+    return [d.doc_id for d in S.fuse([dense, keyword], chunk_doc, "hybrid", ceiling)]
+
+
+def test_a_weak_keyword_match_does_not_outrank_a_clearly_closer_meaning():
+    dense = [(1, 0.80), (2, 0.60), (3, 0.20)]
+    # Chunk 2 is the only keyword hit, scoring a tenth of the divisor: min-max would have given it full marks
+    # (0.5 x 0.67 + 0.5 x 1 = 0.83 against chunk 1's 0.5) and put it first.
+    assert _order(dense, [(2, 1.0)], ceiling=10.0)[0] == "doc1"
+    # A strong keyword hit wins.
+    assert _order(dense, [(2, 6.0)], ceiling=10.0)[0] == "doc2"
+
+
+def test_fused_scores_are_the_weighted_sum():
+    dense, keyword = [(1, 0.5)], [(1, 6.0), (2, 5.0)]
+    docs = {d.doc_id: d.score for d in S.fuse([dense, keyword], {1: "a", 2: "b"}, "hybrid", 10.0)}
+    assert docs["a"] == pytest.approx(S.DENSE_WEIGHT * 0.5 + (1 - S.DENSE_WEIGHT) * 0.6)
+    assert docs["b"] == pytest.approx((1 - S.DENSE_WEIGHT) * 0.5)  # no dense candidate: 0 there
+
+
+def test_keyword_ceiling_is_the_summed_idf_fts5_uses(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(6):
+        extra = " Beekeepers harvest honey." if n == 0 else ""
+        (docs / f"note{n}.txt").write_text(f"Note {n}\n\nTraining for workers in sector {n}.{extra}", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    reader = kb.reader()
+    chunks = reader.chunk_count
+    assert chunks == 6
+
+    def idf(found):
+        return max(1e-6, math.log((chunks - found + 0.5) / (found + 0.5)))
+
+    assert S.keyword_ceiling(reader, ["honey"]) == pytest.approx(S.KEYWORD_CEILING * idf(1))
+    assert S.keyword_ceiling(reader, ["honey", "training"]) == pytest.approx(S.KEYWORD_CEILING * (idf(1) + idf(6)))
+    assert S.keyword_ceiling(reader, ["training"]) < S.keyword_ceiling(reader, ["honey"])  # a word in every chunk says little
+    assert S.keyword_ceiling(reader, ["absent"]) == pytest.approx(S.KEYWORD_CEILING * idf(0))
+    assert kb.search("honey", mode="hybrid").hits[0].doc_id == "note0.txt"  # the one note with the word
+    # bm25 never exceeds 2.2 x the summed IDF, so the keyword side of the hybrid stays below 2/3.
+    for terms in (["honey"], ["honey", "beekeepers", "harvest"], ["training", "workers"]):
+        best = max(score for _, score in S.keyword_chunks(reader, terms, None))
+        assert 0 < best <= 2.2 / S.KEYWORD_CEILING * S.keyword_ceiling(reader, terms)
