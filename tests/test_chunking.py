@@ -49,3 +49,23 @@ def test_chunks_stay_on_their_page_and_heading(fake_embedder):
         assert ("wages" in chunk.text) == (chunk.page == 1)
         assert chunk.heading_path == (("1. Wages",) if chunk.page == 1 else ("2. Safety",))
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+
+
+def test_a_long_sentence_is_cut_into_full_runs_and_an_absurd_word_by_characters(embedder):
+    from itertools import pairwise
+
+    from kb.ingest.chunking import _split_long
+
+    url = "https://example.org/" + "x7q" * 400  # one "word" of hundreds of tokens, mid-sentence
+    words = [f"worker{i} learns" for i in range(150)]
+    sentence = " ".join(words[:75] + [url] + words[75:])
+    limit = 60
+    pieces = _split_long(sentence, limit, embedder.count_tokens)
+    sizes = [n - 2 for n in embedder.count_tokens(pieces)]
+    assert max(sizes) <= limit
+    assert "".join(pieces).replace(" ", "") == sentence.replace(" ", "")  # nothing lost, order kept
+    word_runs = [p for p in pieces if "x7q" not in p]
+    # Greedy: a run stops only because the next word would not fit.
+    for run, nxt in pairwise(pieces):
+        if run in word_runs and nxt in word_runs:
+            assert embedder.count_tokens([run + " " + nxt.split()[0]])[0] - 2 > limit

@@ -249,10 +249,22 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], chunk_doc: Mapping[int
 # -- snippets ----------------------------------------------------------------------------------------
 
 def highlight_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
-    """[start, end) offsets of words in text whose stem is one of the query's stems."""
+    """[start, end) offsets of words in text whose stem is one of the query's stems.
+
+    Only words that begin like a stem are stemmed (a stem keeps its word's first letters), so a
+    passage of a hundred words costs a regex scan and a few stemmer calls, not a hundred.
+    """
+    stems = {s for s in stems if s}  # "s" (of "people's") stems to nothing: not a word to mark
     if not stems:
         return []
-    return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group(0)) in stems]
+    return [(m.start(), m.end()) for m in _candidates(frozenset(stems)).finditer(text) if stem(m.group(0)) in stems]
+
+
+@lru_cache(maxsize=1024)
+def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
+    """Words that start with a stem's first letters: two of a short stem ("toys" -> "toi"), three of a longer one."""
+    prefixes = sorted({s[:2] if len(s) <= 3 else s[:3] for s in stems})
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
 
 
 def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:

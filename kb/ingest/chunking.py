@@ -76,25 +76,30 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _split_long(sentence: str, limit: int, count: TokenCounter) -> list[str]:
-    """Cut one over-long sentence into word runs of at most `limit` tokens."""
+    """Cut one over-long sentence into word runs of at most `limit` tokens.
+
+    Each word's tokens are counted once; a run is then checked whole, and shortened while it is over
+    the limit (word pieces can merge across spaces differently), so the bound stays exact without
+    counting every growing prefix of the sentence.
+    """
     words = sentence.split()
+    sizes = [n - 2 for n in count(words)]
     pieces: list[str] = []
-    current: list[str] = []
-    for word in words:
-        trial = current + [word]
-        # Counting the whole run keeps the bound exact (word pieces merge across spaces differently).
-        if current and count([" ".join(trial)])[0] - 2 > limit:
-            pieces.append(" ".join(current))
-            current = [word]
+    start = 0
+    while start < len(words):
+        end, total = start + 1, sizes[start]
+        while end < len(words) and total + sizes[end] <= limit:
+            total += sizes[end]
+            end += 1
+        while end - start > 1 and count([" ".join(words[start:end])])[0] - 2 > limit:
+            end -= 1
+        run = " ".join(words[start:end])
+        if end - start == 1 and sizes[start] > limit:  # a single absurd "word" (a URL, a hash): cut by characters
+            step = max(1, len(run) // (sizes[start] // limit + 1))
+            pieces.extend(run[i:i + step] for i in range(0, len(run), step))
         else:
-            current = trial
-    if current:
-        last = " ".join(current)
-        if count([last])[0] - 2 > limit:  # a single absurd "word" (a URL, a hash): cut by characters
-            step = max(1, len(last) // (count([last])[0] // limit + 1))
-            pieces.extend(last[i:i + step] for i in range(0, len(last), step))
-        else:
-            pieces.append(last)
+            pieces.append(run)
+        start = end
     return pieces
 
 
