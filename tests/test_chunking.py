@@ -69,3 +69,33 @@ def test_a_long_sentence_is_cut_into_full_runs_and_an_absurd_word_by_characters(
     for run, nxt in pairwise(pieces):
         if run in word_runs and nxt in word_runs:
             assert embedder.count_tokens([run + " " + nxt.split()[0]])[0] - 2 > limit
+
+
+def test_a_list_marker_stays_with_the_sentence_it_numbers():
+    text = "1. De Leden verbinden zich de verdragen toe te passen. 2. Ieder Lid doet een verklaring. (3) Next item."
+    assert split_sentences(text) == [
+        "1. De Leden verbinden zich de verdragen toe te passen.",
+        "2. Ieder Lid doet een verklaring.",
+        "(3) Next item.",
+    ]
+
+
+def test_no_chunk_is_a_scrap_where_its_section_has_more_to_say(embedder):
+    from kb.ingest.chunking import MIN_CHUNK_TOKENS
+
+    settings = ChunkerSettings(chunk_tokens=200, overlap_tokens=40, max_seq_length=embedder.max_seq_length)
+    long_item = " ".join(f"the member undertakes obligation {i} for territories" for i in range(45))  # ~300 tokens
+    tail = "as the Conference decides."
+    sections = [
+        Section(text=f"1.\n{long_item}, {tail}", heading_path=("Article 35",)),  # a marker, then one over-long sentence
+        Section(text=" ".join(f"quality apprenticeship rule {i}" for i in range(50)) + ". End.", heading_path=("Article 36",)),
+    ]
+    chunks = chunk_document("d", "Statute", sections, settings, embedder.count_tokens)
+    own = [c.text for c in chunks]
+    assert not any(text in ("1.", tail, "End.") for text in own), own
+    assert chunks[0].text.startswith("1. the member")
+    assert chunks[-1].text.startswith("quality apprenticeship rule 0") and chunks[-1].text.endswith("49. End.")  # its scrap joined it
+    for chunk in chunks:
+        assert chunk.n_tokens <= embedder.max_seq_length
+        assert embedder.count_tokens([embedding_input(chunk.context, chunk.text)])[0] == chunk.n_tokens
+    assert sum(n - 2 < MIN_CHUNK_TOKENS for n in embedder.count_tokens(own)) == 0

@@ -16,6 +16,10 @@ TokenCounter = Callable[[list[str]], list[int]]
 
 # The context line is cut to this many tokens so long titles cannot crowd out the text.
 MAX_CONTEXT_TOKENS = 48
+# A chunk's own text is at least this many tokens where its section has more (see _pack).
+MIN_CHUNK_TOKENS = 24
+# "1.", "(a)", "iv)": a list marker the sentence splitter would otherwise leave on its own.
+_LIST_MARKER = re.compile(r"^\(?(?:\d{1,3}|[a-z]|[ivxlc]{1,6})[.)]$", re.IGNORECASE)
 _ABBREVIATIONS = {
     "e.g", "i.e", "etc", "no", "nos", "art", "arts", "mr", "mrs", "ms", "dr", "prof", "st", "vs", "cf", "fig",
     "figs", "vol", "pp", "p", "para", "paras", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun",
@@ -40,7 +44,8 @@ class ChunkerSettings:
             "overlap_tokens": self.overlap_tokens,
             "max_seq_length": self.max_seq_length,
             "max_context_tokens": MAX_CONTEXT_TOKENS,
-            "version": 1,
+            "min_chunk_tokens": MIN_CHUNK_TOKENS,
+            "version": 2,
         }
 
 
@@ -72,7 +77,14 @@ def split_sentences(text: str) -> list[str]:
     tail = text[start:].strip()
     if tail:
         sentences.append(tail)
-    return sentences
+    # A list marker ("1.", "(a)") belongs to the sentence it numbers.
+    joined: list[str] = []
+    for sentence in sentences:
+        if joined and _LIST_MARKER.match(joined[-1]):
+            joined[-1] = f"{joined[-1]} {sentence}"
+        else:
+            joined.append(sentence)
+    return joined
 
 
 def _split_long(sentence: str, limit: int, count: TokenCounter) -> list[str]:
@@ -139,7 +151,8 @@ def chunk_document(
                 units.extend((piece, count([piece])[0] - 2) for piece in _split_long(sentence, budget, count))
             else:
                 units.append((sentence, n))
-        for text in _pack(units, budget, settings.overlap_tokens):
+        room = settings.max_seq_length - 2 - context_tokens - 2
+        for text in _pack(units, budget, settings.overlap_tokens, room):
             full = embedding_input(context, text)
             n_tokens = count([full])[0]
             while n_tokens > settings.max_seq_length:  # rare: joining changed the word pieces; trim words
@@ -161,14 +174,26 @@ def chunk_document(
     return chunks
 
 
-def _pack(units: list[tuple[str, int]], budget: int, overlap: int) -> list[str]:
-    """Greedy packing of sentences up to the budget, repeating trailing sentences as overlap."""
+def _pack(units: list[tuple[str, int]], budget: int, overlap: int, limit: int | None = None) -> list[str]:
+    """Greedy packing of sentences up to the budget, repeating trailing sentences as overlap.
+
+    A chunk whose own text (beyond the overlap) would be only a scrap, under MIN_CHUNK_TOKENS, is not
+    cut there: it takes the next sentence, or the section's last scrap joins the chunk before, as long
+    as the whole stays within `limit` (the model's room). A scrap alone ("1.", the end of a long
+    sentence) would be embedded as little more than its title and heading.
+    """
+    limit = max(budget, limit or budget)
     texts: list[str] = []
+    sizes: list[int] = []
     current: list[tuple[str, int]] = []
     size = 0
+    carried_n = 0  # how many of current's units repeat the previous chunk
     for unit in units:
-        if current and size + unit[1] + 1 > budget:
+        grown = size + unit[1] + 1
+        own = size - sum(n + 1 for _, n in current[:carried_n])
+        if current and grown > budget and not (own < MIN_CHUNK_TOKENS and grown <= limit):
             texts.append(" ".join(s for s, _ in current))
+            sizes.append(size)
             carried: list[tuple[str, int]] = []
             carried_size = 0
             for sentence in reversed(current):
@@ -178,9 +203,14 @@ def _pack(units: list[tuple[str, int]], budget: int, overlap: int) -> list[str]:
                 carried_size += sentence[1] + 1
             if carried_size + unit[1] + 1 > budget:
                 carried, carried_size = [], 0
-            current, size = carried, carried_size
+            current, size, carried_n = carried, carried_size, len(carried)
         current.append(unit)
         size += unit[1] + 1
     if current:
-        texts.append(" ".join(s for s, _ in current))
+        own_units = current[carried_n:]
+        own = sum(n + 1 for _, n in own_units)
+        if texts and own < MIN_CHUNK_TOKENS and sizes[-1] + own <= limit:
+            texts[-1] += " " + " ".join(s for s, _ in own_units)
+        else:
+            texts.append(" ".join(s for s, _ in current))
     return texts
