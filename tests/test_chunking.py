@@ -99,3 +99,11 @@ def test_no_chunk_is_a_scrap_where_its_section_has_more_to_say(embedder):
         assert chunk.n_tokens <= embedder.max_seq_length
         assert embedder.count_tokens([embedding_input(chunk.context, chunk.text)])[0] == chunk.n_tokens
     assert sum(n - 2 < MIN_CHUNK_TOKENS for n in embedder.count_tokens(own)) == 0
+
+
+def test_a_long_run_without_spaces_of_uneven_density_still_fits(embedder):
+    settings = ChunkerSettings(chunk_tokens=200, overlap_tokens=40, max_seq_length=embedder.max_seq_length)
+    blob = "a" * 3000 + "€漢字ü" * 400  # cheap characters, then ones that cost a token each: cut by characters
+    chunks = chunk_document("d", "Blob", [Section(text=f"Start here. {blob} and the end.")], settings, embedder.count_tokens)
+    assert chunks and all(c.n_tokens <= embedder.max_seq_length for c in chunks)
+    assert chunks[-1].text.endswith("and the end.")

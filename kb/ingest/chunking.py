@@ -156,7 +156,7 @@ def chunk_document(
             full = embedding_input(context, text)
             n_tokens = count([full])[0]
             while n_tokens > settings.max_seq_length:  # rare: joining changed the word pieces; trim words
-                text = text.rsplit(" ", 1)[0]
+                text = text.rsplit(" ", 1)[0] if " " in text else text[:len(text) * 9 // 10]  # or characters
                 full = embedding_input(context, text)
                 n_tokens = count([full])[0]
             chunks.append(
