@@ -93,6 +93,13 @@ def test_snippets_highlight_the_query_words(corpus_kb):
     assert marked and all(m.startswith(("recogn", "prior", "learn", "assess", "portfolio")) for m in marked)
 
 
+def test_a_hit_shows_passages_that_say_something_not_its_contents_page(corpus_kb):
+    # The RPL toolkit's contents page is a chunk of one word, "Contents", carried by the title in both retrievers.
+    hit = corpus_kb.search("recognition of prior learning", k=3).hits[0]
+    assert hit.doc_id == "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf"
+    assert hit.passages and all(len(p.snippet.split()) >= 8 for p in hit.passages), [p.snippet for p in hit.passages]
+
+
 def test_no_answer_questions_are_flagged_more_often_than_answerable_ones(corpus_kb):
     questions = load_questions()
     unanswerable = [q for q in questions if not q["relevant"]]

@@ -34,6 +34,10 @@ CANDIDATE_CHUNKS = 200
 # BM25 field weights for (title, heading path, chunk text).
 BM25_WEIGHTS = (2.0, 1.0, 1.0)
 PASSAGES_PER_HIT = 2
+# A hit shows its best passages of at least MIN_PASSAGE_WORDS words among its PASSAGE_POOL best chunks
+# (a shorter one only when it has nothing else).
+MIN_PASSAGE_WORDS = 8
+PASSAGE_POOL = 6
 SNIPPET_CHARS = 280
 # A best passage below this cosine similarity to the query is "no confident match". Calibrated on the
 # corpus/ question set: the no-answer questions' best passages reached at most 0.39, the answerable
@@ -328,11 +332,14 @@ def _passages(reader: IndexReader, top: Sequence[_DocCandidate], stems: set[str]
     """The passages shown for each hit, each cut around the query's words (or from its start when the
     match is by meaning alone: embedding its sentences to find the closest would cost more than the
     whole rest of the search)."""
-    chunks = reader.chunks(chunk_id for c in top for chunk_id, _ in c.chunks[:PASSAGES_PER_HIT])
+    chunks = reader.chunks(chunk_id for c in top for chunk_id, _ in c.chunks[:PASSAGE_POOL])
     out = []
     for candidate in top:
+        ranked = [(chunk_id, score) for chunk_id, score in candidate.chunks[:PASSAGE_POOL] if chunk_id in chunks]
+        # A "Contents" line or a running footer can score high on its title alone and says nothing.
+        telling = [(c, s) for c, s in ranked if len(chunks[c].text.split()) >= MIN_PASSAGE_WORDS]
         passages = []
-        for chunk_id, score in candidate.chunks[:PASSAGES_PER_HIT]:
+        for chunk_id, score in telling[:PASSAGES_PER_HIT] or ranked[:1]:
             chunk = chunks[chunk_id]
             snippet, marks = make_snippet(chunk.text, stems)
             passages.append(Passage(
