@@ -148,7 +148,8 @@ def chunk_document(
         units: list[tuple[str, int]] = []
         for sentence, n in zip(sentences, lengths):
             if n > budget:
-                units.extend((piece, count([piece])[0] - 2) for piece in _split_long(sentence, budget, count))
+                pieces = _split_long(sentence, budget, count)
+                units.extend(zip(pieces, (m - 2 for m in count(pieces))))
             else:
                 units.append((sentence, n))
         room = settings.max_seq_length - 2 - context_tokens - 2
@@ -187,10 +188,10 @@ def _pack(units: list[tuple[str, int]], budget: int, overlap: int, limit: int | 
     sizes: list[int] = []
     current: list[tuple[str, int]] = []
     size = 0
-    carried_n = 0  # how many of current's units repeat the previous chunk
+    carried_n, carried_size = 0, 0  # current's first units, which repeat the previous chunk, and their size
     for unit in units:
         grown = size + unit[1] + 1
-        own = size - sum(n + 1 for _, n in current[:carried_n])
+        own = size - carried_size
         if current and grown > budget and not (own < MIN_CHUNK_TOKENS and grown <= limit):
             texts.append(" ".join(s for s, _ in current))
             sizes.append(size)
@@ -208,7 +209,7 @@ def _pack(units: list[tuple[str, int]], budget: int, overlap: int, limit: int | 
         size += unit[1] + 1
     if current:
         own_units = current[carried_n:]
-        own = sum(n + 1 for _, n in own_units)
+        own = size - carried_size
         if texts and own < MIN_CHUNK_TOKENS and sizes[-1] + own <= limit:
             texts[-1] += " " + " ".join(s for s, _ in own_units)
         else:
