@@ -104,11 +104,12 @@ def token_counts(naive_pieces: list[str], index: Path) -> dict:
     kb's inputs (context line + chunk text) as its index records them; special tokens included on both."""
     from kb.embed import Embedder, packaged_model_path
 
-    lengths = Embedder(str(packaged_model_path())).count_tokens(naive_pieces)
+    model = Embedder(str(packaged_model_path()))
+    lengths, most = model.count_tokens(naive_pieces), model.max_seq_length
     with open_reader(index) as reader:
         kb_tokens = int(reader.query("SELECT sum(n_tokens) FROM chunks")[0][0])
-    return {"naive_tokens": sum(min(n, 256) for n in lengths), "naive_tokens_cut": sum(max(0, n - 256) for n in lengths),
-            "naive_pieces_cut": sum(n > 256 for n in lengths), "kb_tokens": kb_tokens}
+    return {"naive_tokens": sum(min(n, most) for n in lengths), "naive_tokens_cut": sum(max(0, n - most) for n in lengths),
+            "naive_pieces_cut": sum(n > most for n in lengths), "kb_tokens": kb_tokens}
 
 
 def bench_ingest(work: Path, n: int, env: dict) -> dict:
