@@ -184,7 +184,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         extra = [key for key in request.query_params if key not in SEARCH_PARAMS]
         where: dict[str, tuple[str, ...]] = {}
         if extra:
-            known = {r[0] for r in kb.reader().query("SELECT DISTINCT field FROM facets")} | {"topic", "country"}
+            known = kb.facet_fields()
             unknown = [key for key in extra if key not in known]
             if unknown:
                 raise APIError(400, "unknown_parameter",

@@ -179,6 +179,10 @@ class KnowledgeBase:
         listed += [{"id": t, "label": t, "description": "", "documents": n} for t, n in counts.items() if t not in known]
         return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))
 
+    def facet_fields(self) -> set[str]:
+        """The facet names documents of the index carry; each can filter a search (topic and country always can)."""
+        return self.reader().facet_fields() | {"topic", "country"}
+
     def facets(self) -> dict[str, dict[str, int]]:
         """Document counts per facet value over the whole index."""
         return facet_counts(self.reader(), None)
@@ -196,11 +200,13 @@ class KnowledgeBase:
 
     def document_file(self, doc_id: str) -> Path:
         """The original file of a document, only from inside the folder it was ingested from."""
-        reader = self.reader()
-        rows = reader.query("SELECT root FROM documents WHERE doc_id = ?", (doc_id,))
-        if not rows or rows[0][0].startswith("beir:"):
+        try:
+            root_name = self.reader().document_root(doc_id)
+        except DocumentNotFound:
+            raise DocumentNotFound(f"No file for document {doc_id!r}.") from None
+        if root_name.startswith("beir:"):
             raise DocumentNotFound(f"No file for document {doc_id!r}.")
-        root = Path(rows[0][0]).resolve()
+        root = Path(root_name).resolve()
         path = (root / doc_id).resolve()
         # The id came from a path under the root; anything resolving elsewhere (.., symlinks) is refused.
         if not path.is_relative_to(root) or not path.is_file():

@@ -349,6 +349,17 @@ class IndexReader:
             self._match_counts[match] = count
         return count
 
+    def facet_fields(self) -> set[str]:
+        """The names of the facets the index's documents carry (type, language, topic, country, ...)."""
+        return {r[0] for r in self.query("SELECT DISTINCT field FROM facets")}
+
+    def document_root(self, doc_id: str) -> str:
+        """The folder (or record collection) a document was ingested from; DocumentNotFound when unknown."""
+        rows = self.query("SELECT root FROM documents WHERE doc_id = ?", (doc_id,))
+        if not rows:
+            raise DocumentNotFound(f"No document {doc_id!r} in the index. List them with: kb browse")
+        return str(rows[0][0])
+
     @cached_property
     def chunk_count(self) -> int:
         return self.counts()[1]
