@@ -36,7 +36,13 @@ DEFAULT_FILE_TIMEOUT = 300
 DEFAULT_WORKER_MEMORY_MB = 2048
 # Search results kept in memory per process (the same question asked again, a page reloaded); 0 = none.
 DEFAULT_RESULT_CACHE = 1024
+# Retrieval modes, the default first: meaning and words fused, meaning alone, words alone.
+MODES = ("hybrid", "dense", "keyword")
+DEFAULT_MODE = MODES[0]
 DEFAULT_K = 10
+# Documents a browse (no question) lists per page, in the CLI and the API alike.
+DEFAULT_BROWSE_K = 50
+MAX_BROWSE_K = 500
 MAX_K = 50
 MAX_OFFSET = 200  # how deep paging goes: the documents ranked after the first MAX_OFFSET are not shown
 MAX_QUERY_CHARS = 1000
