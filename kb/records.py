@@ -212,6 +212,31 @@ class IndexInfo:
 
 
 @dataclass(frozen=True)
+class ModelSpec:
+    """How chunk vectors are made: enough to open the same model in any process (the driver, a worker, a
+    cluster node) and to check that it is the same model. Recorded in the index manifest."""
+
+    name: str  # as the user gave it: a folder, the packaged short name, or a hub name
+    path: str  # where it was loaded from
+    backend: str  # "onnxruntime" or "sentence-transformers"
+    precision: str  # "fp32" or "int8" (onnxruntime only)
+    sha256: str = ""  # of the weight files: the model's identity
+    dimension: int = 0
+    max_seq_length: int = 0
+
+    def same_vectors(self, other: ModelSpec) -> bool:
+        """True when both make the same vectors (same weights, backend, precision and dimension)."""
+        return (self.sha256, self.backend, self.precision, self.dimension) == (
+            other.sha256, other.backend, other.precision, other.dimension)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
+        """A spec from its manifest entry (unknown keys are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
 class Filters:
     """Which documents a search may return. Values within one field are OR-ed; fields are AND-ed."""
 
