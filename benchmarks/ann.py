@@ -42,10 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb import KnowledgeBase, Settings  # noqa: E402
-from kb.index import ann  # noqa: E402
-from kb.index.search import CANDIDATE_CHUNKS  # noqa: E402
+from kb.index.vectors import ivf as ann  # noqa: E402
 from kb.index.store import open_reader  # noqa: E402
-from kb.index.vectors import StoredVectors, write_arrays  # noqa: E402
+from kb.index.vectors.arrays import StoredVectors, write_arrays  # noqa: E402
+from kb.search import CANDIDATE_CHUNKS  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "labour-docs"
 SEED_FOLDERS = ("ilo_conventions_md", "unstats_gender_metadata_md")
@@ -70,7 +70,7 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray]:
         print(f"embedding the seed chunks once (cached in {cache}) ...", flush=True)
         kb.ingest([DATA / folder for folder in SEED_FOLDERS])
     with open_reader(cache) as reader:
-        ids = [r[0] for r in reader.query("SELECT chunk_id FROM chunks ORDER BY chunk_id")]
+        ids = [chunk.chunk_id for chunk in reader.all_chunks()]
         chunks = reader.vectors_by_id(ids)
     questions = [json.loads(line)["query"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     return chunks, kb.embedder.encode(questions)
@@ -167,10 +167,10 @@ def measure_memory(folder: Path) -> None:
         def search(query, allowed=None):
             return index.search(query.reshape(1, -1), CANDIDATE_CHUNKS)
     else:
-        index, stored = ann.read_ivf(folder / ann.IVF_FILE, spec), StoredVectors(folder)
+        index, stored = ann.read_ivf(folder / ann.IVF_FILE, spec["nprobe"]), StoredVectors(folder)
 
         def search(query, allowed=None):
-            return ann.search_ivf(index, spec, query, CANDIDATE_CHUNKS, allowed, stored.get)
+            return ann.search_ivf(index, spec["nprobe"], query, CANDIDATE_CHUNKS, allowed, stored.get)
     loaded = rss_bytes()
     for query in queries:
         search(query)
@@ -307,7 +307,8 @@ def main() -> int:
     # ivf: built by the function the writer uses, stored and loaded as the writer and reader do
     faiss.omp_set_num_threads(default_threads)
     t = time.perf_counter()
-    index, spec = ann.build_ivf(ids, vectors)
+    index, params = ann.build_ivf(ids, vectors)
+    spec = {"kind": "ivf", "ntotal": int(index.ntotal), **params}
     ivf_build = time.perf_counter() - t
     phase("ivf build")
     faiss.write_index(index, str(work / ann.IVF_FILE))
@@ -316,7 +317,7 @@ def main() -> int:
     (work / "vectors.faiss").unlink()
     gc.collect()
     ivf_memory = memory_of(work, spec, queries[:100], small_filter)
-    index = ann.read_ivf(work / ann.IVF_FILE, spec)
+    index = ann.read_ivf(work / ann.IVF_FILE, spec["nprobe"])
     ivf_file = (work / ann.IVF_FILE).stat().st_size
 
     faiss.omp_set_num_threads(1)
@@ -325,7 +326,7 @@ def main() -> int:
         trial_spec = {**spec, "nprobe": nprobe}
 
         def trial(query, trial_spec=trial_spec):
-            return ann.search_ivf(index, trial_spec, query, CANDIDATE_CHUNKS)[1]
+            return ann.search_ivf(index, trial_spec["nprobe"], query, CANDIDATE_CHUNKS)[1]
         median, _, found = timed_queries(trial, tune, 1)
         _, _, found_questions = timed_queries(trial, tune_questions, 1)
         tuning.append((nprobe, recall(found, truth_tune), recall(found_questions, truth_tune_questions), median))
@@ -333,20 +334,20 @@ def main() -> int:
     phase("ivf: memory, nprobe tuning")
 
     def ivf_search(query):
-        return ann.search_ivf(index, spec, query, CANDIDATE_CHUNKS)[1]
+        return ann.search_ivf(index, spec["nprobe"], query, CANDIDATE_CHUNKS)[1]
 
     timing = {threads: timed_queries(ivf_search, queries, threads) for threads in (1, default_threads)}
     _, _, found_questions = timed_queries(ivf_search, questions, 1)
     rows.append((f"ivf (nlist {spec['nlist']}, nprobe {spec['nprobe']}, SQ8)", ivf_build, ivf_file, ivf_memory, timing,
                  recall(timing[1][2], truth_queries), recall(found_questions, truth_questions)))
-    scores, found = ann.search_ivf(index, spec, queries[0], K)
+    scores, found = ann.search_ivf(index, spec["nprobe"], queries[0], K)
     score_error = float(np.abs(scores - vectors[np.searchsorted(ids, found)] @ queries[0]).max())
 
     stored = StoredVectors(work)
     ivf_filtered = {}
     for share, (allowed, truth_allowed) in filters.items():
         def search_allowed(query, allowed=allowed):
-            return ann.search_ivf(index, spec, query, CANDIDATE_CHUNKS, allowed, stored.get)[1]
+            return ann.search_ivf(index, spec["nprobe"], query, CANDIDATE_CHUNKS, allowed, stored.get)[1]
         median, p99, found = timed_queries(search_allowed, queries[:100], 1)
         ivf_filtered[share] = (median, p99, recall(found, truth_allowed))
     stored.close()

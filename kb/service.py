@@ -7,17 +7,39 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
-from kb.config import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, Settings
+from kb.config import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
-from kb.index.search import MODES, allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 from kb.index.store import IndexReader, IndexWriter, read_manifest
-from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, SearchResult
+from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpec, SearchResult
+from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 
 
-def _same_model(mine: dict, recorded: dict) -> bool:
-    return all(mine.get(key) == recorded.get(key) for key in ("path", "backend", "precision"))
+def _same_model(mine: dict, recorded: ModelSpec) -> bool:
+    return (mine.get("path"), mine.get("backend"), mine.get("precision")) == (recorded.path, recorded.backend, recorded.precision)
+
+
+def _checked_query(query: str, k: int, mode: str, offset: int) -> str:
+    """The query with its whitespace normalised; QueryError when it, k, mode or offset cannot be searched."""
+    query = " ".join((query or "").split())
+    if not query:
+        raise QueryError("The query is empty. Ask a question, e.g. kb search \"apprenticeships for women\"")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"The query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}.")
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
+    if mode not in MODES:
+        raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise QueryError(f"offset must be between 0 and {MAX_OFFSET} (got {offset}).")
+    return query
+
+
+def _result_key(reader: IndexReader, query: str, k: int, mode: str, filters: Filters, offset: int) -> tuple[object, ...]:
+    # Keyed by snapshot: a new snapshot is never answered from an old one's results.
+    return (reader.snapshot, query, k, offset, mode, repr(filters))
 
 
 class LRU:
@@ -70,26 +92,26 @@ class KnowledgeBase:
         """The embedder that ingest uses: the model, backend and precision of the settings."""
         if self._embedder is None:
             s = self.settings
-            self._embedder = load_embedder(s.model, s.backend, s.precision, s.batch_size)
+            self._embedder = load_embedder(s.model, s.backend, s.precision, s.batch_size, threads=s.threads or None)
         return self._embedder
 
     def _query_embedder(self, reader: IndexReader) -> Embedder:
         """Queries are embedded exactly as the index's documents were: same model, backend and precision."""
-        model = reader.manifest["model"]
+        model = reader.manifest.model
         if self._embedder is not None and _same_model(self._embedder.describe_light(), model):
             return self._embedder
-        key = f"{model.get('sha256')}/{model.get('backend')}/{model.get('precision')}"
+        key = f"{model.sha256}/{model.backend}/{model.precision}"
         cached = self._query_embedders.get(key)
         if cached is None:
             wanted = self.settings.model
-            known = {model.get("name"), model.get("path")}
+            known = {model.name, model.path}
             if wanted not in known and resolve_model(wanted) not in known:
                 raise IndexMismatch(
-                    f"The index at {self.settings.index_dir} was built with model {model.get('name')!r}; "
+                    f"The index at {self.settings.index_dir} was built with model {model.name!r}; "
                     f"this run asks for {wanted!r}. Search with the same model (KB_MODEL), or re-ingest."
                 )
-            path = model.get("path") if Path(str(model.get("path"))).is_dir() else model.get("name")
-            cached = load_embedder(path, model.get("backend", "torch"), model.get("precision", "fp32"),
+            path = model.path if Path(model.path).is_dir() else model.name
+            cached = load_embedder(path, model.backend or "torch", model.precision or "fp32",
                                    self.settings.batch_size, threads=QUERY_THREADS, one_shot=self._one_shot)
             self._query_embedders = {key: cached}  # a new snapshot by the same model keeps the loaded one
         return cached
@@ -114,23 +136,21 @@ class KnowledgeBase:
         """One document's metadata; DocumentNotFound when the id is unknown."""
         return self.reader().document(doc_id)
 
+    def search_key(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
+                   offset: int = 0) -> tuple[object, ...]:
+        """What names a search's answer: the snapshot and the request, normalised; QueryError when it is not valid.
+
+        Searches with equal keys have equal answers, so a caller may keep its own rendering of one under it."""
+        query = _checked_query(query, k, mode, offset)
+        return _result_key(self.reader(), query, k, mode, filters or Filters(), offset)
+
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
                offset: int = 0) -> SearchResult:
         """The k best documents for a question after the first `offset` (paging), each with its best passages."""
-        query = " ".join((query or "").split())
-        if not query:
-            raise QueryError("The query is empty. Ask a question, e.g. kb search \"apprenticeships for women\"")
-        if len(query) > MAX_QUERY_CHARS:
-            raise QueryError(f"The query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}.")
-        if not 1 <= k <= MAX_K:
-            raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
-        if mode not in MODES:
-            raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise QueryError(f"offset must be between 0 and {MAX_OFFSET} (got {offset}).")
+        query = _checked_query(query, k, mode, offset)
         reader = self.reader()
         filters = filters or Filters()
-        key = (reader.snapshot, query, k, offset, mode, repr(filters))
+        key = _result_key(reader, query, k, mode, filters, offset)
         cached = self._results.get(key)
         if cached is not None:
             return cached
@@ -214,13 +234,22 @@ class KnowledgeBase:
         return path
 
     def delete(self, doc_id: str) -> None:
-        """Remove one document from the index (a file still in an ingested folder returns on the next ingest)."""
+        """Remove one document from the index, and its file if it was uploaded (add_files); a file still in an
+        ingested folder returns on the next ingest."""
         reader = self.reader()
         reader.document(doc_id)  # DocumentNotFound when unknown
+        try:
+            source: Path | None = self.document_file(doc_id)
+        except DocumentNotFound:  # a record without a file of its own (a BEIR corpus, a moved folder)
+            source = None
         manifest = read_manifest(self.settings.index_dir)
-        with IndexWriter(self.settings.index_dir, manifest["model"], manifest["chunker"]) as writer:
+        with IndexWriter(self.settings.index_dir, manifest.model, manifest.chunker) as writer:
             writer.remove_documents([doc_id])
             writer.commit()
+        if source is not None:
+            from kb.uploads import discard  # the loader registry: not for a `kb search`
+
+            discard(source, self.settings.uploads_folder)
 
     def rank(self, query: str, k: int = 100, mode: str = "hybrid", filters: Filters | None = None) -> list[str]:
         """Ids of the k best documents, without passages: for evaluations and batch jobs."""
@@ -235,6 +264,16 @@ class KnowledgeBase:
 
         report = ingest(paths, self.settings, self.embedder, progress)
         return report
+
+    def add_files(self, files: Iterable[tuple[str, BinaryIO]], max_bytes: int | None = None) -> IngestReport:
+        """Keep uploaded (name, stream) files in the uploads folder and ingest them; each name becomes a doc_id.
+
+        Names and sizes (at most `max_bytes`, never over max_file_bytes) are checked first: UploadRefused,
+        and nothing stored, when one file cannot be kept."""
+        from kb.uploads import store
+
+        limit = min(max_bytes or self.settings.max_file_bytes, self.settings.max_file_bytes)
+        return self.ingest(store(files, self.settings.uploads_folder, limit))
 
 
 

@@ -396,24 +396,20 @@ class CrashHarness:
             return None
         try:
             documents, chunks = reader.counts()
-            chunk_ids = {r[0] for r in reader.query("SELECT chunk_id FROM chunks")}
-            fts_ids = {r[0] for r in reader.query("SELECT rowid FROM chunks_fts")}
+            chunk_ids = {c.chunk_id for c in reader.all_chunks()}
             vector_ids = set(vectors.ids.tolist())
-            self.check("vector count = SQLite chunk count", vectors.ntotal == chunks, f"{vectors.ntotal} vs {chunks}")
+            self.check("vector count = SQLite chunk count", len(vectors) == chunks, f"{len(vectors)} vs {chunks}")
             self.check("manifest counts = SQLite counts", manifest["counts"] == {"documents": documents, "chunks": chunks},
                        f"{manifest['counts']} vs {documents}/{chunks}")
-            self.check("manifest ntotal = vector count", manifest["index"]["ntotal"] == vectors.ntotal)
-            self.check("every chunk has one keyword row, keyed by its id", fts_ids == chunk_ids,
-                       f"{len(fts_ids)} FTS rows for {len(chunk_ids)} chunks")
+            self.check("manifest ntotal = vector count", manifest["index"]["ntotal"] == len(vectors))
+            problems = reader.check_integrity()  # SQLite's check, orphan chunks, keyword rows and vectors per chunk
+            self.check("the snapshot is consistent (kb's integrity check)", not problems, "; ".join(problems))
             self.check("every chunk has one vector, keyed by its id", vector_ids == chunk_ids,
                        f"{len(vector_ids)} vector ids for {len(chunk_ids)} chunks")
-            orphans = reader.query("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)")[0][0]
-            self.check("every chunk's document exists", orphans == 0, f"{orphans} orphan chunks")
-            self.check("SQLite integrity_check is ok", reader.query("PRAGMA integrity_check")[0][0] == "ok")
-            stored = np.vstack([vectors.reconstruct(i) for i in sorted(vector_ids)]) if vector_ids else np.zeros((0, 1))
+            stored = reader.vectors_by_id(sorted(vector_ids)) if vector_ids else np.zeros((0, 1))
             self.check("the vectors are whole: finite and of unit length", chunks > 0 and np.isfinite(stored).all()
                        and np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-3))
-            return {r["doc_id"]: r["content_hash"] for r in reader.query("SELECT doc_id, content_hash FROM documents")}
+            return reader.content_hashes()
         finally:
             reader.close()
 
@@ -507,8 +503,8 @@ class CrashHarness:
                     differ.append(f"{doc_id}: chunks")
                     continue
                 if chunks_a:
-                    va = np.vstack([crashed.vectors.reconstruct(c.chunk_id) for c in chunks_a])
-                    vb = np.vstack([fresh.vectors.reconstruct(c.chunk_id) for c in chunks_b])
+                    va = crashed.vectors_by_id([c.chunk_id for c in chunks_a])
+                    vb = fresh.vectors_by_id([c.chunk_id for c in chunks_b])
                     worst = max(worst, float(np.abs(va - vb).max()))
             self.check("same documents (hashes, titles, metadata) and chunk texts as a clean build", not differ, str(differ[:5]))
             self.check(f"same vectors as a clean build (within {VECTOR_TOLERANCE})", worst <= VECTOR_TOLERANCE, f"{worst:.2e}")

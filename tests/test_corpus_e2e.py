@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kb import KnowledgeBase, Settings
-from kb.index.search import CONFIDENCE_THRESHOLD
+from kb.search import CONFIDENCE_THRESHOLD
 from tests.conftest import CORPUS, load_questions
 
 pytestmark = pytest.mark.slow
@@ -78,13 +78,13 @@ def test_markdown_chunks_carry_their_heading_path(corpus_kb):
 
 def test_no_navigation_or_script_text_in_any_chunk(corpus_kb):
     clutter = re.compile(r"cookie|Share this|All rights reserved|gtag\(|function\s*\(|window\.|Privacy (policy|notice)|Skip to", re.I)
-    for (text,) in corpus_kb.reader().query("SELECT text FROM chunks"):
-        assert not clutter.search(text), text[:200]
+    for chunk in corpus_kb.reader().all_chunks():
+        assert not clutter.search(chunk.text), chunk.text[:200]
 
 
 def test_every_chunk_fits_the_model(corpus_kb, embedder):
-    rows = corpus_kb.reader().query("SELECT n_tokens FROM chunks")
-    assert rows and max(r[0] for r in rows) <= embedder.max_seq_length
+    counts = [chunk.n_tokens for chunk in corpus_kb.reader().all_chunks()]
+    assert counts and max(counts) <= embedder.max_seq_length
 
 
 def test_snippets_highlight_the_query_words(corpus_kb):

@@ -137,7 +137,7 @@ def exercise(case, auth: dict[str, str], drawn: dict):
 def test_fuzz_every_operation_against_its_schema(app):
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    known = [row[0] for row in app.state.kb.reader().query("SELECT doc_id FROM documents")]
+    known = [doc.doc_id for doc in app.state.kb.reader().all_documents()]
     # Only query parameters and bodies can be made invalid (a path parameter is any string). Operations
     # without parameters have a handful of distinct requests: the budget goes to the others.
     runs = [(op, GenerationMode.POSITIVE) for op in operations]

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from kb import Filters, KnowledgeBase, Settings
 from kb.cli import main
 from kb.errors import ConfigError
-from kb.index import ann
+from kb.index import vectors as kinds
 from kb.index.store import IndexWriter, read_manifest
+from kb.index.vectors import ivf as ann
 from kb.records import Chunk, Document
 from tests.conftest import WordHashEmbedder
 
@@ -44,7 +45,7 @@ def _write(index_dir, embedder, numbers, *, kind=None, remove=(), speeches=()):
         for number in numbers:
             doc, chunks = _document(number, "speech" if number in speeches else None)
             writer.add_document(doc, "root", chunks, _vectors(number))
-        return writer.commit()
+        return writer.commit().to_dict()
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def _kb(index_dir, embedder) -> KnowledgeBase:
 def _probing(index_dir, embedder, nprobe: int) -> KnowledgeBase:
     """A KnowledgeBase whose ivf reader scans only `nprobe` lists per query."""
     kb = _kb(index_dir, embedder)
-    kb.reader().index_spec["nprobe"] = nprobe
+    kb.reader().vectors.nprobe = nprobe
     return kb
 
 
@@ -82,11 +83,11 @@ def _chunk_text(number: int, ordinal: int = 0) -> str:
 
 
 def test_ivf_is_recorded_in_the_manifest_and_finds_a_known_vector(ivf_dir, embedder):
-    index = read_manifest(ivf_dir)["index"]
+    index = read_manifest(ivf_dir).to_dict()["index"]
     assert index["kind"] == "ivf" and index["requested"] == "ivf"
     assert index["quantizer"] == "SQ8" and index["ntotal"] == 500 and index["trained_on"] == 500
     assert index["nlist"] == ann.ivf_lists(500) > 1 and index["nprobe"] == min(ann.NPROBE, index["nlist"])
-    snapshot = ivf_dir / "snapshots" / read_manifest(ivf_dir)["snapshot"]
+    snapshot = ivf_dir / "snapshots" / read_manifest(ivf_dir).to_dict()["snapshot"]
     assert {p.name for p in snapshot.iterdir()} >= {"ann.faiss", "vectors.npy", "chunk_ids.npy"}
     assert not (snapshot / "vectors.faiss").exists(), "an ivf index keeps no flat copy for readers to load"
     hits = _kb(ivf_dir, embedder).search(_chunk_text(123, 1), mode="dense", k=3).hits
@@ -95,7 +96,7 @@ def test_ivf_is_recorded_in_the_manifest_and_finds_a_known_vector(ivf_dir, embed
 
 
 def test_auto_is_flat_up_to_the_threshold_and_ivf_above(tmp_path, embedder, monkeypatch):
-    monkeypatch.setattr(ann, "AUTO_FLAT_MAX_CHUNKS", 100)
+    monkeypatch.setattr(kinds, "AUTO_FLAT_MAX_CHUNKS", 100)
     assert _write(tmp_path / "index", embedder, range(50))["index"]["kind"] == "flat"  # 100 chunks
     grown = _write(tmp_path / "index", embedder, range(50, 100))
     assert grown["index"]["kind"] == "ivf" and grown["index"]["requested"] == "auto"
@@ -142,7 +143,7 @@ def test_large_filtered_set_probes_the_index_and_returns_only_allowed_documents(
 
 
 def test_updates_reach_the_ivf_index_without_retraining(ivf_dir, embedder):
-    before = read_manifest(ivf_dir)["index"]
+    before = read_manifest(ivf_dir).to_dict()["index"]
     after = _write(ivf_dir, embedder, range(250, 300), remove=range(20))["index"]
     assert after["kind"] == "ivf" and after["requested"] == "ivf", "the index keeps the kind it was asked for"
     assert after["trained_on"] == before["trained_on"] == 500 and after["nlist"] == before["nlist"]
@@ -175,7 +176,7 @@ def test_similar_documents_and_a_switch_back_to_flat(ivf_dir, flat_dir, embedder
 def test_kb_info_shows_the_kind(ivf_dir):
     result = CliRunner().invoke(main, ["info", "--index", str(ivf_dir)])
     assert result.exit_code == 0, result.output
-    nlist = read_manifest(ivf_dir)["index"]["nlist"]
+    nlist = read_manifest(ivf_dir).to_dict()["index"]["nlist"]
     assert f"ivf (nlist {nlist}, nprobe {min(ann.NPROBE, nlist)}, SQ8)" in result.output
     as_json = CliRunner().invoke(main, ["info", "--index", str(ivf_dir), "--json"])
     assert '"kind": "ivf"' in as_json.output
@@ -191,7 +192,7 @@ def test_the_setting_and_the_option(monkeypatch):
     monkeypatch.delenv("KB_INDEX_KIND")
     assert Settings.from_env().index_kind is None  # an existing index keeps its kind
     result = CliRunner().invoke(main, ["ingest", "--help"])
-    assert "--index-kind [auto|flat|ivf]" in result.output and f"{ann.AUTO_FLAT_MAX_CHUNKS:,}" in result.output
+    assert "--index-kind [auto|flat|ivf]" in result.output and f"{kinds.AUTO_FLAT_MAX_CHUNKS:,}" in result.output
 
 
 def test_ingest_builds_the_kind_the_settings_ask_for(tmp_path, embedder):
@@ -200,14 +201,14 @@ def test_ingest_builds_the_kind_the_settings_ask_for(tmp_path, embedder):
     for number in range(60):
         (docs / f"{number}.txt").write_text(f"Title {number}\n\n{_chunk_text(number)}", encoding="utf-8")
     KnowledgeBase(Settings(index_dir=tmp_path / "index", index_kind="ivf"), embedder=embedder).ingest([docs])
-    assert read_manifest(tmp_path / "index")["index"]["kind"] == "ivf"
+    assert read_manifest(tmp_path / "index").to_dict()["index"]["kind"] == "ivf"
 
 
 def test_flat_search_with_numpy_matches_faiss_exact_search():
     """FlatVectors (numpy over the stored arrays) ranks as FAISS's IndexFlatIP does, with and without a filter."""
     import faiss
 
-    from kb.index.vectors import FlatVectors
+    from kb.index.vectors.flat import FlatVectors
 
     rng = np.random.default_rng(5)
     vectors = rng.standard_normal((2000, 32)).astype("float32")
@@ -236,7 +237,7 @@ def test_a_flat_snapshot_of_an_earlier_release_is_still_read(flat_dir, embedder)
     """Before vectors.npy, a flat snapshot kept its vectors in vectors.faiss; such an index still answers."""
     import faiss
 
-    snapshot = flat_dir / "snapshots" / read_manifest(flat_dir)["snapshot"]
+    snapshot = flat_dir / "snapshots" / read_manifest(flat_dir).to_dict()["snapshot"]
     ids, vectors = np.load(snapshot / "chunk_ids.npy"), np.load(snapshot / "vectors.npy")
     legacy = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
     legacy.add_with_ids(vectors, ids)
@@ -245,7 +246,7 @@ def test_a_flat_snapshot_of_an_earlier_release_is_still_read(flat_dir, embedder)
     (snapshot / "vectors.npy").unlink()
     assert _kb(flat_dir, embedder).search(_chunk_text(123, 1), mode="dense", k=3).hits[0].doc_id == "doc-0123"
     _write(flat_dir, embedder, [300], kind="flat")  # the next snapshot is built from the old file, in the new form
-    snapshot = flat_dir / "snapshots" / read_manifest(flat_dir)["snapshot"]
+    snapshot = flat_dir / "snapshots" / read_manifest(flat_dir).to_dict()["snapshot"]
     assert (snapshot / "vectors.npy").exists() and not (snapshot / "vectors.faiss").exists()
     kb = _kb(flat_dir, embedder)
     assert kb.search(_chunk_text(300), mode="dense", k=3).hits[0].doc_id == "doc-0300"

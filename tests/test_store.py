@@ -35,7 +35,7 @@ def _kb(tmp_path, embedder):
 def test_ingest_writes_manifest_with_model_and_counts(tmp_path, docs, fake_embedder):
     report = _kb(tmp_path, fake_embedder).ingest([docs])
     assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0}
-    manifest = read_manifest(tmp_path / "index")
+    manifest = read_manifest(tmp_path / "index").to_dict()
     assert manifest["model"]["sha256"] == fake_embedder.model_hash
     assert manifest["model"]["dimension"] == 32
     assert manifest["counts"] == {"documents": 3, "chunks": report.chunks_embedded}
@@ -47,12 +47,12 @@ def test_ingest_writes_manifest_with_model_and_counts(tmp_path, docs, fake_embed
 def test_unchanged_folder_embeds_nothing_and_writes_no_snapshot(tmp_path, docs, fake_embedder):
     kb = _kb(tmp_path, fake_embedder)
     kb.ingest([docs])
-    snapshot = read_manifest(tmp_path / "index")["snapshot"]
+    snapshot = read_manifest(tmp_path / "index").to_dict()["snapshot"]
     fake_embedder.encoded = 0
     report = kb.ingest([docs])
     assert report.counts()["unchanged"] == 3 and report.chunks_embedded == 0
     assert fake_embedder.encoded == 0
-    assert read_manifest(tmp_path / "index")["snapshot"] == snapshot
+    assert read_manifest(tmp_path / "index").to_dict()["snapshot"] == snapshot
 
 
 def test_changed_file_replaces_its_chunks_and_keyword_rows(tmp_path, docs, fake_embedder):
@@ -123,7 +123,7 @@ def test_failed_write_leaves_the_previous_snapshot_current(tmp_path, docs, fake_
         kb.ingest([docs])
     assert read_manifest(tmp_path / "index") == before
     snapshots = {p.name for p in (tmp_path / "index" / "snapshots").iterdir()}
-    assert snapshots == {before["snapshot"]}, "the half-built snapshot is deleted"
+    assert snapshots == {before.snapshot}, "the half-built snapshot is deleted"
     assert kb.info().documents == 3
 
 
@@ -157,10 +157,10 @@ def test_repeated_search_is_answered_from_the_cache_until_a_new_snapshot(tmp_pat
 
 
 def test_commit_puts_the_new_snapshot_on_disk_before_the_manifest_names_it(tmp_path, docs, fake_embedder, monkeypatch):
-    from kb.index import store
+    from kb.index import layout
 
     events: list[tuple[str, str]] = []
-    fsync_dir, atomic_write = store._fsync_dir, store._atomic_write
+    fsync_dir, atomic_write = layout.fsync_dir, layout.atomic_write
 
     def recording_fsync_dir(path):
         events.append(("fsync", str(path)))
@@ -170,11 +170,11 @@ def test_commit_puts_the_new_snapshot_on_disk_before_the_manifest_names_it(tmp_p
         events.append(("replace", str(path)))
         atomic_write(path, text)
 
-    monkeypatch.setattr(store, "_fsync_dir", recording_fsync_dir)
-    monkeypatch.setattr(store, "_atomic_write", recording_atomic_write)
+    monkeypatch.setattr(layout, "fsync_dir", recording_fsync_dir)
+    monkeypatch.setattr(layout, "atomic_write", recording_atomic_write)
     _kb(tmp_path, fake_embedder).ingest([docs])
     index = tmp_path / "index"
-    snapshot = index / "snapshots" / read_manifest(index)["snapshot"]
+    snapshot = index / "snapshots" / read_manifest(index).to_dict()["snapshot"]
     swap = events.index(("replace", str(index / "manifest.json")))
     synced_before = {path for kind, path in events[:swap] if kind == "fsync"}
     assert {str(snapshot), str(snapshot.parent), str(index)} <= synced_before, events
@@ -209,7 +209,7 @@ def test_a_forked_child_does_not_keep_the_write_lock(tmp_path, fake_embedder):
 def test_damaged_vectors_file_is_a_clear_error_not_a_traceback(tmp_path, docs, fake_embedder):
     _kb(tmp_path, fake_embedder).ingest([docs])
     index = tmp_path / "index"
-    (index / "snapshots" / read_manifest(index)["snapshot"] / "vectors.npy").write_bytes(b"not an array")
+    (index / "snapshots" / read_manifest(index).to_dict()["snapshot"] / "vectors.npy").write_bytes(b"not an array")
     with pytest.raises(IndexNotFound, match="missing or damaged"):
         KnowledgeBase(Settings(index_dir=index), embedder=fake_embedder).search("apprenticeships", mode="dense")
 
@@ -227,9 +227,9 @@ def _long_guide(section_two: str = "Mentors meet apprentices every week to revie
 
 def _vectors_by_chunk(kb):
     reader = kb.reader()
-    rows = reader.query("SELECT chunk_id, doc_id, heading_path, text FROM chunks")
-    vectors = reader.vectors_by_id([r[0] for r in rows])
-    return {(r[1], r[2], r[3]): v for r, v in zip(rows, vectors)}
+    chunks = list(reader.all_chunks())
+    vectors = reader.vectors_by_id([c.chunk_id for c in chunks])
+    return {(c.doc_id, c.heading_path, c.text): v for c, v in zip(chunks, vectors)}
 
 
 def test_an_edited_file_re_embeds_only_its_changed_chunks(tmp_path, fake_embedder):

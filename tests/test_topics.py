@@ -31,7 +31,7 @@ def test_documents_with_known_subjects_are_tagged_with_them(corpus_kb):
         doc = corpus_kb.document(doc_id)
         assert topic in doc.metadata["topics_auto"], (doc_id, doc.metadata["topics_auto"])
         assert topic in doc.metadata["topics"]
-    assert corpus_kb.reader().manifest["topics"]["sha256"] == Taxonomy.load().sha256
+    assert corpus_kb.reader().manifest.topics["sha256"] == Taxonomy.load().sha256
 
 
 def test_a_new_taxonomy_retags_without_reembedding(tmp_path, corpus_copy, embedder):
@@ -53,7 +53,7 @@ def test_a_new_taxonomy_retags_without_reembedding(tmp_path, corpus_copy, embedd
     osh = retagged.document("osh-basics-for-apprentices-and-young-workers.pdf")
     assert "workplace-safety" in osh.metadata["topics_auto"]
     assert "womens-participation" in retagged.document("gender-responsive-tvet-guide.pdf").metadata["topics_auto"]
-    assert retagged.reader().manifest["topics"]["version"] == "2"
+    assert retagged.reader().manifest.topics["version"] == "2"
 
 
 def test_a_broken_taxonomy_is_a_clear_error(tmp_path):

@@ -1,15 +1,9 @@
-"""Index kinds: exact flat search for small indexes, an approximate inverted file for large ones.
+"""The ivf kind: an approximate inverted file over 8-bit scalar-quantized residuals.
 
-    flat  every vector in RAM (1.5 KB per chunk at 384 dimensions) and every query compares them
-          all: exact, and fast enough while the index is small.
-    ivf   an inverted file over 8-bit scalar-quantized residuals (faiss IndexIVFScalarQuantizer):
-          k-means splits the vectors into `nlist` lists and a query scans the `nprobe` lists whose
-          centroids are closest to it. One byte per dimension plus the 8-byte chunk id per chunk.
-    auto  flat up to AUTO_FLAT_MAX_CHUNKS chunks, ivf above.
-
-The numbers below were chosen with benchmarks/ann.py; its last results are in
-benchmarks/results/ann.md. The kind an index was asked for, the kind it got and the parameters
-it was built with are recorded in manifest["index"].
+faiss IndexIVFScalarQuantizer: k-means splits the vectors into `nlist` lists and a query scans the
+`nprobe` lists whose centroids are closest to it. One byte per dimension plus the 8-byte chunk id per
+chunk. The numbers below were chosen with benchmarks/ann.py; its last results are in
+benchmarks/results/ann.md. The parameters an index was built with are recorded in manifest["index"].
 """
 
 from __future__ import annotations
@@ -22,15 +16,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from kb.index.vectors import VectorTable
+    from kb.index.manifest import VectorIndexSpec
+    from kb.index.vectors.arrays import StoredVectors, VectorTable
 
-KINDS = ("auto", "flat", "ivf")
-DEFAULT_KIND = "auto"
-# Above this many chunks `auto` builds an ivf index. A flat query grows linearly with the chunks; on the
-# 2-core benchmark machine with faiss's default threads it took 7 ms at 50k chunks, 16 ms at 100k and
-# 150 ms at 1M (one thread: 5, 10, 90 ms), where ivf answers in 1.5 ms at recall@10 0.98. So flat, exact,
-# is kept while a query stays under ~10 ms.
-AUTO_FLAT_MAX_CHUNKS = 50_000
+NAME = "ivf"
 IVF_FILE = "ann.faiss"
 QUANTIZER = "SQ8"
 # nlist = LISTS_PER_SQRT_N * sqrt(chunks). faiss suggests 4-16 x sqrt(n); on 2 cores k-means then
@@ -52,28 +41,16 @@ RETRAIN_GROWTH = 2.0
 EXACT_FILTER_MAX_CHUNKS = 1_000
 
 
-def resolve_kind(requested: str, chunks: int) -> str:
-    """The kind to build: `flat` or `ivf` (`auto` decides by the number of chunks).
-
-    Too few chunks to train even one list (MIN_POINTS_PER_LIST) get a flat index whatever was asked.
-    """
-    if requested not in KINDS:
-        raise ValueError(f"unknown index kind {requested!r}; use one of: {', '.join(KINDS)}")
-    if requested == "auto":
-        return "flat" if chunks <= AUTO_FLAT_MAX_CHUNKS else "ivf"
-    return "flat" if chunks < MIN_POINTS_PER_LIST else requested
-
-
 def ivf_lists(chunks: int) -> int:
     """nlist for an index of this many chunks."""
     return max(1, min(round(LISTS_PER_SQRT_N * math.sqrt(chunks)), chunks // MIN_POINTS_PER_LIST))
 
 
-def needs_training(previous: Mapping[str, Any] | None, chunks: int) -> bool:
+def needs_training(previous: VectorIndexSpec | None, chunks: int) -> bool:
     """True when the previous snapshot's ivf centroids cannot be reused for this many chunks."""
-    if not previous or previous.get("kind") != "ivf":
+    if previous is None or previous.kind != NAME:
         return True
-    return chunks > RETRAIN_GROWTH * int(previous["trained_on"])
+    return chunks > RETRAIN_GROWTH * int(previous.params["trained_on"])
 
 
 def train_ivf(vectors: np.ndarray, nlist: int, seed: int = 0):
@@ -108,13 +85,12 @@ def build_ivf(ids: np.ndarray, vectors: np.ndarray) -> tuple[Any, dict[str, Any]
 
 
 def describe_ivf(index, trained_on: int) -> dict[str, Any]:
-    """The manifest entry of an ivf index."""
-    return {"kind": "ivf", "metric": "inner_product", "ntotal": int(index.ntotal), "nlist": int(index.nlist),
-            "nprobe": min(NPROBE, int(index.nlist)), "quantizer": QUANTIZER, "trained_on": int(trained_on),
-            "file": IVF_FILE}
+    """The parameters of an ivf index, as the manifest records them."""
+    return {"nlist": int(index.nlist), "nprobe": min(NPROBE, int(index.nlist)), "quantizer": QUANTIZER,
+            "trained_on": int(trained_on), "file": IVF_FILE}
 
 
-def ivf_for(ids: np.ndarray, vectors: np.ndarray, table: VectorTable, previous: Mapping[str, Any] | None,
+def ivf_for(ids: np.ndarray, vectors: np.ndarray, table: VectorTable, previous: VectorIndexSpec | None,
             previous_file: Path | None) -> tuple[Any, dict[str, Any]]:
     """The ivf index of `vectors` (all of the table, sorted by chunk id): the previous snapshot's index
     updated with the table's adds and removals while its training still fits, else a new one."""
@@ -127,15 +103,16 @@ def ivf_for(ids: np.ndarray, vectors: np.ndarray, table: VectorTable, previous: 
     if len(removed):
         index.remove_ids(removed)
     add_vectors(index, *table.added())
-    return index, describe_ivf(index, trained_on=int(previous["trained_on"]))
+    assert previous is not None  # needs_training is True without one
+    return index, describe_ivf(index, trained_on=int(previous.params["trained_on"]))
 
 
-def read_ivf(path: Path, spec: Mapping[str, Any]):
-    """An ivf index as readers search it (nprobe as the manifest says)."""
+def read_ivf(path: Path, nprobe: int):
+    """An ivf index as readers search it."""
     import faiss
 
     index = faiss.read_index(str(path))
-    index.nprobe = int(spec["nprobe"])
+    index.nprobe = int(nprobe)
     return index
 
 
@@ -159,7 +136,7 @@ def allowed_bitmap(allowed: np.ndarray):
     return faiss.IDSelectorBitmap(np.packbits(bits, bitorder="little"))  # faiss reads bit (id & 7) of byte id >> 3
 
 
-def search_ivf(index, spec: Mapping[str, Any], query: np.ndarray, k: int, allowed: np.ndarray | None = None,
+def search_ivf(index, nprobe: int, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
                vectors_of: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, chunk ids) from an ivf index; with `allowed`, among those chunk ids only.
 
@@ -173,7 +150,7 @@ def search_ivf(index, spec: Mapping[str, Any], query: np.ndarray, k: int, allowe
     import numpy as np
 
     query = np.ascontiguousarray(query.reshape(1, -1), dtype="float32")
-    nlist, nprobe = int(spec["nlist"]), int(spec["nprobe"])
+    nlist = int(index.nlist)
     wanted = min(k, index.ntotal, index.ntotal if allowed is None else len(allowed))
     if wanted <= 0:
         return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
@@ -189,3 +166,52 @@ def search_ivf(index, spec: Mapping[str, Any], query: np.ndarray, k: int, allowe
         scores, ids = index.search(query, wanted, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist))
     found = ids[0] >= 0
     return scores[0][found], ids[0][found]
+
+
+class IvfIndex:
+    """A snapshot's ivf index as a reader searches it, with its exact vectors read from disk on demand."""
+
+    exact = False
+
+    def __init__(self, index, nprobe: int, stored: StoredVectors) -> None:
+        self.index = index
+        self.nprobe = nprobe  # lists scanned per query; a test or a benchmark may change it
+        self.stored = stored
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(cosines of the 8-bit codes, within about 0.01; chunk ids), best first."""
+        return search_ivf(self.index, self.nprobe, query, k, allowed, self.stored.get)
+
+    def get(self, chunk_ids: np.ndarray) -> np.ndarray:
+        return self.stored.get(chunk_ids)
+
+    def close(self) -> None:
+        self.stored.close()
+
+
+def build(folder: Path, ids: np.ndarray, vectors: np.ndarray, table: VectorTable,
+          previous: VectorIndexSpec | None, previous_folder: Path | None) -> Mapping[str, Any]:
+    """Write ann.faiss: the previous snapshot's index updated while its training fits, else a new one."""
+    import faiss
+
+    old_file = previous_folder / IVF_FILE if previous_folder is not None else None
+    index, params = ivf_for(ids, vectors, table, previous, old_file)
+    faiss.write_index(index, str(folder / IVF_FILE))
+    return params
+
+
+def open_index(folder: Path, spec: VectorIndexSpec) -> IvfIndex:
+    """The snapshot's ivf index, searched one thread per query (a server runs queries side by side)."""
+    import faiss
+
+    from kb.index.vectors.arrays import StoredVectors
+
+    faiss.omp_set_num_threads(1)
+    return IvfIndex(read_ivf(folder / IVF_FILE, int(spec.params["nprobe"])), int(spec.params["nprobe"]), StoredVectors(folder))

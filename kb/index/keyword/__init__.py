@@ -1,0 +1,74 @@
+"""Keyword engines behind one protocol, one module per engine, one registry.
+
+    fts5  SQLite's FTS5 with BM25, inside the snapshot's kb.sqlite (kb/index/keyword/fts5.py)
+
+The manifest names the engine a snapshot was written with. A new engine is a module offering
+`create`, `writer` and `open_index` (the `KeywordEngine` protocol) plus one line in ENGINES.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from kb.index.keyword import fts5
+
+# Runs one SQL statement on the snapshot's database and returns its rows (the reader's pooled connections).
+Query = Callable[[str, Sequence[Any]], list[sqlite3.Row]]
+
+
+class KeywordIndex(Protocol):
+    """What a reader asks of a snapshot's keyword index."""
+
+    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None) -> list[tuple[int, float]]:
+        """[(chunk_id, bm25)] of the k best chunks holding any of the terms, best first (higher is better);
+        only chunks of the `allowed` documents when given."""
+        ...
+
+    def idf_sum(self, terms: Sequence[str]) -> float:
+        """The terms' summed IDF as this engine's BM25 computes it: the scale of a full match for them."""
+        ...
+
+    def chunk_ids(self) -> set[int]:
+        """Every chunk id the keyword index holds (for integrity checks)."""
+        ...
+
+
+class KeywordWriter(Protocol):
+    """What the index writer tells a snapshot's keyword index."""
+
+    def add(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
+        """Index chunks: (chunk_id, document title, heading path as text, chunk text)."""
+        ...
+
+    def remove(self, chunk_ids: Sequence[int]) -> None: ...
+
+
+class KeywordEngine(Protocol):
+    """A keyword engine: how a snapshot's keyword index is made, written and read."""
+
+    NAME: str
+
+    def create(self, db: sqlite3.Connection, folder: Path) -> None:
+        """Set up an empty keyword index in a new snapshot."""
+        ...
+
+    def writer(self, db: sqlite3.Connection, folder: Path) -> KeywordWriter:
+        """A writer over the snapshot being built (already holding a copy of the previous one's index)."""
+        ...
+
+    def open_index(self, folder: Path, query: Query, chunk_count: Callable[[], int]) -> KeywordIndex: ...
+
+
+ENGINES: dict[str, KeywordEngine] = {fts5.NAME: fts5}  # type: ignore[dict-item]  # modules as engines
+DEFAULT_ENGINE = fts5.NAME
+
+
+def engine(name: str) -> KeywordEngine:
+    """The module of an engine a manifest names."""
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise ValueError(f"unknown keyword engine {name!r}; this kb knows {', '.join(ENGINES)}") from None

@@ -1,0 +1,263 @@
+"""IndexReader: a read-only view of one snapshot, with typed methods that return records."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.errors import DocumentNotFound, IndexNotFound
+from kb.index import catalog, keyword
+from kb.index import vectors as vector_kinds
+from kb.index.layout import DB_FILE, MANIFEST, snapshot_dir
+from kb.index.manifest import check_schema, read_manifest
+from kb.records import Chunk, Document, Filters, IndexInfo
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kb.index.keyword import KeywordIndex
+    from kb.index.vectors import VectorIndex
+
+# Page cache of each reader connection (SQLite's default is 2 MB); the OS caches the file for all of them.
+READER_CACHE_KB = 1024
+
+
+def connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    """A connection to a snapshot's database; the writer's enforces foreign keys (cascading deletes)."""
+    if read_only:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.execute("PRAGMA foreign_keys = ON")
+    db.row_factory = sqlite3.Row
+    return db
+
+
+class IndexReader:
+    """A read-only view of one snapshot: documents, chunks, facets, keyword index and vectors."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.manifest = read_manifest(self.index_dir)
+        check_schema(self.manifest, self.index_dir, "reads")
+        self.snapshot = self.manifest.snapshot
+        self.snapshot_dir = snapshot_dir(self.index_dir, self.snapshot)
+        # Connections to the snapshot's database, one per query at a time: SQLite runs queries without the
+        # GIL, so threads serving requests side by side read in parallel. Idle ones wait here for reuse.
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._connections: list[sqlite3.Connection] = []
+        try:
+            self._rows("SELECT 1 FROM documents LIMIT 1")
+        except sqlite3.Error as exc:
+            raise IndexNotFound(f"The index at {index_dir} is damaged ({exc}). Rebuild: kb ingest PATH --index {index_dir}") from None
+        self.index_spec = self.manifest.index
+        self.keyword: KeywordIndex = keyword.engine(self.manifest.keyword).open_index(
+            self.snapshot_dir, self._rows, lambda: self.chunk_count)
+        self._vectors: VectorIndex | None = None
+        self._manifest_stamp: tuple[int, int, int] | None = None
+        self._lock = threading.Lock()
+
+    # -- vectors --------------------------------------------------------------------------------------
+    @property
+    def exact(self) -> bool:
+        """True when vector search gives exact scores for every chunk."""
+        return self.vectors.exact
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The snapshot's vector index, of whatever kind it was built as (opened on first use)."""
+        if self._vectors is None:
+            with self._lock:
+                if self._vectors is None:
+                    try:
+                        kind = vector_kinds.kind(self.index_spec.kind)
+                        self._vectors = kind.open_index(self.snapshot_dir, self.index_spec)
+                    # numpy and faiss report a missing or damaged file as one of these
+                    except (OSError, ValueError, EOFError, RuntimeError) as exc:
+                        raise IndexNotFound(
+                            f"The vectors of the index at {self.index_dir} are missing or damaged ({str(exc).splitlines()[0]}). "
+                            f"Rebuild: kb ingest PATH --index NEW_DIR"
+                        ) from None
+        return self._vectors
+
+    def vectors_by_id(self, chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The exact stored vectors of these chunks, in the order asked."""
+        import numpy as np
+
+        return self.vectors.get(np.asarray(chunk_ids, dtype="int64"))
+
+    # -- freshness and lifetime -------------------------------------------------------------------------
+    def is_current(self) -> bool:
+        """False once a newer snapshot has replaced this one.
+
+        Asked on every request, so the manifest is read only when its stat changed: a commit renames a
+        new file over it, which changes the inode and the modification time.
+        """
+        try:
+            st = os.stat(self.index_dir / MANIFEST)
+        except OSError:
+            return False
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp == self._manifest_stamp:
+            return True
+        try:
+            current = read_manifest(self.index_dir).snapshot == self.snapshot
+        except IndexNotFound:
+            return False
+        if current:  # the file read may be newer than the stat; then the next call reads it again
+            self._manifest_stamp = stamp
+        return current
+
+    def close(self) -> None:
+        for db in self._connections:
+            db.close()
+        if self._vectors is not None:
+            self._vectors.close()
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = self._idle.get_nowait()
+        except queue.Empty:
+            db = connect(self.snapshot_dir / DB_FILE, read_only=True)
+            db.execute(f"PRAGMA cache_size = -{READER_CACHE_KB}")
+            self._connections.append(db)
+        try:
+            yield db
+        finally:
+            self._idle.put(db)
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._connection() as db:
+            return db.execute(sql, params).fetchall()
+
+    # TRANSITIONAL (removed once kb/search/ replaces kb/index/search.py): the old raw-SQL hatch.
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._rows(sql, params)
+
+    def query_in(self, sql: str, values: Iterable[Any]) -> Iterator[sqlite3.Row]:
+        return catalog.rows_in(self._rows, sql, values)
+
+    def rows_matching(self, match: str) -> int:
+        return int(self._rows("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,))[0][0])
+
+    # -- documents and chunks ---------------------------------------------------------------------------
+    def document(self, doc_id: str) -> Document:
+        """One document; DocumentNotFound when the id is unknown."""
+        rows = self._rows("SELECT * FROM documents WHERE doc_id = ?", (doc_id,))
+        if not rows:
+            raise DocumentNotFound(f"No document {doc_id!r} in the index. List them with: kb browse")
+        return catalog.document_from_row(rows[0])
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """{doc_id: Document} for those of the ids that exist."""
+        rows = catalog.rows_in(self._rows, "SELECT * FROM documents WHERE doc_id IN ({marks})", doc_ids)
+        return {row["doc_id"]: catalog.document_from_row(row) for row in rows}
+
+    def all_documents(self) -> list[Document]:
+        """Every document, newest first."""
+        return [catalog.document_from_row(r) for r in self._rows("SELECT * FROM documents ORDER BY date DESC, doc_id")]
+
+    def document_root(self, doc_id: str) -> str:
+        """The folder (or record collection) a document was ingested from; DocumentNotFound when unknown."""
+        rows = self._rows("SELECT root FROM documents WHERE doc_id = ?", (doc_id,))
+        if not rows:
+            raise DocumentNotFound(f"No document {doc_id!r} in the index. List them with: kb browse")
+        return str(rows[0][0])
+
+    def content_hashes(self) -> dict[str, str]:
+        """{doc_id: content hash} of every document."""
+        return {r[0]: r[1] for r in self._rows("SELECT doc_id, content_hash FROM documents")}
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
+        """{chunk_id: Chunk} for those of the ids that exist."""
+        rows = catalog.rows_in(self._rows, "SELECT * FROM chunks WHERE chunk_id IN ({marks})", (int(c) for c in chunk_ids))
+        return {row["chunk_id"]: catalog.chunk_from_row(row) for row in rows}
+
+    def chunk_documents(self, chunk_ids: Iterable[int]) -> dict[int, str]:
+        """{chunk_id: doc_id} for the given chunks that exist."""
+        sql = "SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({marks})"
+        return {int(r[0]): r[1] for r in catalog.rows_in(self._rows, sql, (int(c) for c in chunk_ids))}
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in reading order."""
+        rows = self._rows("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return [catalog.chunk_from_row(r) for r in rows]
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
+        """The chunk ids of these documents."""
+        return [int(r[0]) for r in catalog.rows_in(self._rows, "SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids)]
+
+    def all_chunks(self) -> Iterator[Chunk]:
+        """Every chunk, by chunk id."""
+        for row in self._rows("SELECT * FROM chunks ORDER BY chunk_id"):
+            yield catalog.chunk_from_row(row)
+
+    # -- filters and facets -------------------------------------------------------------------------------
+    def documents_matching(self, filters: Filters) -> set[str] | None:
+        """Doc ids that pass normalised filters (kb/search/filters.py); None when there are none (all pass)."""
+        if not filters:
+            return None
+        where, params = catalog.filter_sql(filters)
+        return {r[0] for r in self._rows(f"SELECT d.doc_id FROM documents d WHERE {where}", params)}
+
+    def facet_counts(self, doc_ids: Sequence[str] | None, fields: Sequence[str]) -> dict[str, dict[str, int]]:
+        """{field: {value: number of documents}} over these documents (None: the whole index), unsorted."""
+        return catalog.facet_counts(self._rows, doc_ids, fields)
+
+    def facet_fields(self) -> set[str]:
+        """The names of the facets the index's documents carry (type, language, topic, country, ...)."""
+        return {r[0] for r in self._rows("SELECT DISTINCT field FROM facets")}
+
+    # -- counts, info, integrity ----------------------------------------------------------------------------
+    @cached_property
+    def chunk_count(self) -> int:
+        return self.counts()[1]
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+        row = self._rows("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")[0]
+        return int(row[0]), int(row[1])
+
+    def info(self) -> IndexInfo:
+        """What `kb info` shows."""
+        documents, chunks = self.counts()
+        size = sum(f.stat().st_size for f in self.snapshot_dir.iterdir() if f.is_file())
+        model = self.manifest.model
+        types = {r[0]: r[1] for r in self._rows("SELECT type, count(*) FROM documents GROUP BY type ORDER BY 2 DESC")}
+        return IndexInfo(
+            index_dir=str(self.index_dir), documents=documents, chunks=chunks, model=model.name,
+            model_hash=model.sha256, dimension=int(model.dimension), schema_version=self.manifest.schema_version,
+            size_bytes=size, created_at=self.manifest.created_at, updated_at=self.manifest.updated_at,
+            snapshot=self.snapshot, chunker=dict(self.manifest.chunker), types=types, index=self.index_spec.to_dict(),
+        )
+
+    def check_integrity(self) -> list[str]:
+        """What is inconsistent in this snapshot (empty when nothing): SQLite's own check, orphan chunks, and
+        chunks missing from the keyword index or the vectors, or there without a chunk."""
+        import numpy as np
+
+        problems = []
+        if self._rows("PRAGMA integrity_check")[0][0] != "ok":
+            problems.append("SQLite integrity_check failed")
+        orphans = self._rows("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)")[0][0]
+        if orphans:
+            problems.append(f"{orphans} chunks without their document")
+        chunk_ids = {int(r[0]) for r in self._rows("SELECT chunk_id FROM chunks")}
+        keyword_ids = self.keyword.chunk_ids()
+        if keyword_ids != chunk_ids:
+            problems.append(f"{len(keyword_ids)} keyword rows for {len(chunk_ids)} chunks")
+        try:
+            self.vectors.get(np.asarray(sorted(chunk_ids), dtype="int64"))
+        except KeyError:
+            problems.append("some chunks have no vector")
+        if len(self.vectors) != len(chunk_ids):
+            problems.append(f"{len(self.vectors)} vectors for {len(chunk_ids)} chunks")
+        return problems
