@@ -7,12 +7,13 @@ import math
 import pytest
 
 from kb import KnowledgeBase, Settings
-from kb.index import search as S
+from kb.search import fusion as F
+from kb.search.query import keyword_chunks
 
 
 def _order(dense, keyword, ceiling):
     chunk_doc = {c: f"doc{c}" for c, _ in [*dense, *keyword]}
-    return [d.doc_id for d in S.fuse([dense, keyword], chunk_doc, "hybrid", ceiling)]
+    return [d.doc_id for d in F.fuse([dense, keyword], chunk_doc, "hybrid", ceiling)]
 
 
 def test_a_weak_keyword_match_does_not_outrank_a_clearly_closer_meaning():
@@ -26,9 +27,9 @@ def test_a_weak_keyword_match_does_not_outrank_a_clearly_closer_meaning():
 
 def test_fused_scores_are_the_weighted_sum():
     dense, keyword = [(1, 0.5)], [(1, 6.0), (2, 5.0)]
-    docs = {d.doc_id: d.score for d in S.fuse([dense, keyword], {1: "a", 2: "b"}, "hybrid", 10.0)}
-    assert docs["a"] == pytest.approx(S.DENSE_WEIGHT * 0.5 + (1 - S.DENSE_WEIGHT) * 0.6)
-    assert docs["b"] == pytest.approx((1 - S.DENSE_WEIGHT) * 0.5)  # no dense candidate: 0 there
+    docs = {d.doc_id: d.score for d in F.fuse([dense, keyword], {1: "a", 2: "b"}, "hybrid", 10.0)}
+    assert docs["a"] == pytest.approx(F.DENSE_WEIGHT * 0.5 + (1 - F.DENSE_WEIGHT) * 0.6)
+    assert docs["b"] == pytest.approx((1 - F.DENSE_WEIGHT) * 0.5)  # no dense candidate: 0 there
 
 
 def test_keyword_ceiling_is_the_summed_idf_fts5_uses(tmp_path, fake_embedder):
@@ -46,12 +47,15 @@ def test_keyword_ceiling_is_the_summed_idf_fts5_uses(tmp_path, fake_embedder):
     def idf(found):
         return max(1e-6, math.log((chunks - found + 0.5) / (found + 0.5)))
 
-    assert S.keyword_ceiling(reader, ["honey"]) == pytest.approx(S.KEYWORD_CEILING * idf(1))
-    assert S.keyword_ceiling(reader, ["honey", "training"]) == pytest.approx(S.KEYWORD_CEILING * (idf(1) + idf(6)))
-    assert S.keyword_ceiling(reader, ["training"]) < S.keyword_ceiling(reader, ["honey"])  # a word in every chunk says little
-    assert S.keyword_ceiling(reader, ["absent"]) == pytest.approx(S.KEYWORD_CEILING * idf(0))
+    def ceiling(terms):
+        return F.keyword_ceiling(reader.keyword.idf_sum(terms))
+
+    assert ceiling(["honey"]) == pytest.approx(F.KEYWORD_CEILING * idf(1))
+    assert ceiling(["honey", "training"]) == pytest.approx(F.KEYWORD_CEILING * (idf(1) + idf(6)))
+    assert ceiling(["training"]) < ceiling(["honey"])  # a word in every chunk says little
+    assert ceiling(["absent"]) == pytest.approx(F.KEYWORD_CEILING * idf(0))
     assert kb.search("honey", mode="hybrid").hits[0].doc_id == "note0.txt"  # the one note with the word
     # bm25 never exceeds 2.2 x the summed IDF, so the keyword side of the hybrid stays below 2/3.
     for terms in (["honey"], ["honey", "beekeepers", "harvest"], ["training", "workers"]):
-        best = max(score for _, score in S.keyword_chunks(reader, terms, None))
-        assert 0 < best <= 2.2 / S.KEYWORD_CEILING * S.keyword_ceiling(reader, terms)
+        best = max(score for _, score in keyword_chunks(reader, terms, None))
+        assert 0 < best <= 2.2 / F.KEYWORD_CEILING * ceiling(terms)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.index import search as S
+from kb.search import snippets as S
 
 TEXT = ("Toys and toy-making: happy apprentices, HAPPIER employers. Training trainers trains people's skills; "
         "the trainee's lives and living. Formación técnica, éducation, Ausbildung. Relational relations relate. "

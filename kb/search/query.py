@@ -1,0 +1,168 @@
+"""One search against one snapshot: candidates from the index's typed methods, then fusion, grouping, snippets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kb.config import MODES
+from kb.errors import QueryError
+from kb.records import Document, Filters, Hit, Passage, SearchResult
+from kb.search import facets
+from kb.search.confidence import is_confident
+from kb.search.filters import describe, normalise
+from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
+from kb.search.grouping import DocCandidate, hit_passages, passage_pool
+from kb.search.snippets import query_terms, stem
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kb.index.store import IndexReader
+
+# Chunk candidates each retriever contributes before grouping by document.
+CANDIDATE_CHUNKS = 200
+SCORE_KINDS = {"dense": "cosine", "keyword": "bm25", "hybrid": FUSION_SCORE_KIND}
+
+Encode = Callable[[list[str]], "np.ndarray"]
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What a query found before its hits are dressed: documents best first, and the dense cosines."""
+
+    docs: list[DocCandidate]
+    cosine: dict[int, float]  # chunk id -> cosine, for the dense candidates (empty in keyword mode)
+    query_vector: np.ndarray | None
+    terms: list[str]
+
+
+def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
+    """Doc ids that pass the filters; None when there are no filters (everything passes)."""
+    if not filters:
+        return None
+    return reader.documents_matching(normalise(filters))
+
+
+def facet_counts(reader: IndexReader, doc_ids: Sequence[str] | None) -> dict[str, dict[str, int]]:
+    """{facet: {value: number of documents}} over the given documents (None: the whole index), commonest first."""
+    return facets.ordered(reader.facet_counts(doc_ids, facets.FACET_FIELDS))
+
+
+def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str] | None,
+                 limit: int = CANDIDATE_CHUNKS) -> list[tuple[int, float]]:
+    """[(chunk_id, cosine)] best first; inner product on normalised vectors = cosine.
+
+    On an approximate (ivf) index the cosines are those of the 8-bit codes, within about 0.01.
+    """
+    import numpy as np
+
+    if len(reader.vectors) == 0:
+        return []
+    allowed_ids = None
+    if allowed is not None:
+        allowed_ids = np.asarray(reader.chunk_ids_of(allowed), dtype="int64")
+        if not len(allowed_ids):
+            return []
+        limit = min(limit, len(allowed_ids))
+    scores, ids = reader.vectors.search(np.asarray(query_vector, dtype="float32"), limit, allowed_ids)
+    return [(int(i), float(s)) for i, s in zip(ids.tolist(), scores.tolist())]
+
+
+def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,
+                   limit: int = CANDIDATE_CHUNKS) -> list[tuple[int, float]]:
+    """[(chunk_id, bm25)] best first (higher is better); none for a query without words."""
+    if not terms:
+        return []
+    return [(int(c), float(s)) for c, s in reader.keyword.search(terms, limit, allowed)]
+
+
+def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
+             encode: Encode | None) -> Retrieved:
+    """Candidate documents for a query, best first, with the chunks that put them there."""
+    if mode not in MODES:
+        raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
+    terms = query_terms(query)
+    allowed = allowed_documents(reader, filters)
+    limit = max(CANDIDATE_CHUNKS, 3 * k)
+    query_vector = None
+    rankings: list[list[tuple[int, float]]] = []
+    cosine: dict[int, float] = {}
+    if mode in ("dense", "hybrid"):
+        if encode is None:
+            raise QueryError(f"mode {mode!r} needs the embedding model")
+        query_vector = encode([query])[0]
+        dense = dense_chunks(reader, query_vector, allowed, limit)
+        cosine = dict(dense)
+        rankings.append(dense)
+    if mode in ("keyword", "hybrid"):
+        rankings.append(keyword_chunks(reader, terms, allowed, limit))
+    chunk_doc = reader.chunk_documents({c for ranked in rankings for c, _ in ranked})
+    rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
+    ceiling = keyword_ceiling(reader.keyword.idf_sum(terms)) if mode == "hybrid" else 0.0
+    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms)
+
+
+def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
+    return Hit(
+        doc_id=doc.doc_id, title=doc.title, type=doc.type, date=doc.date, language=doc.language,
+        source=doc.source, score=round(candidate.score, 6), score_kind=score_kind,
+        passages=passages, metadata=doc.metadata,
+    )
+
+
+def _hits(reader: IndexReader, top: Sequence[DocCandidate], stems: set[str], score_kind: str) -> tuple[Hit, ...]:
+    """The hits for these candidates: their documents' metadata and their passages."""
+    documents = reader.documents(c.doc_id for c in top)
+    chunks = reader.chunks(passage_pool(top))
+    return tuple(_hit(documents[c.doc_id], c, score_kind, hit_passages(c, chunks, stems)) for c in top)
+
+
+def _took_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
+               encode: Encode | None) -> SearchResult:
+    """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes)."""
+    started = time.perf_counter()
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+    hits = _hits(reader, found.docs[:k], {stem(t) for t in found.terms}, SCORE_KINDS[mode])
+    return SearchResult(
+        query=query, mode=mode, k=k, hits=hits, confident=is_confident(hits, found.cosine),
+        facets=facet_counts(reader, [c.doc_id for c in found.docs]),
+        took_ms=_took_ms(started), filters=describe(filters),
+    )
+
+
+def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
+                   encode: Encode | None) -> list[str]:
+    """Just the ids of the k best documents (no snippets): what an evaluation needs."""
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+    return [c.doc_id for c in found.docs[:k]]
+
+
+def similar_documents(reader: IndexReader, doc_id: str, *, k: int, filters: Filters) -> SearchResult:
+    """Documents closest to one document: its chunk vectors averaged into one query vector."""
+    import numpy as np
+
+    started = time.perf_counter()
+    source = reader.document(doc_id)  # DocumentNotFound for an unknown id
+    ids = reader.chunk_ids_of([doc_id])
+    if not ids:
+        return SearchResult(query=f"similar:{doc_id}", mode="dense", k=k, hits=(), confident=False, facets={},
+                            took_ms=0.0)
+    centroid = reader.vectors_by_id(ids).mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    allowed = allowed_documents(reader, filters)
+    others = (allowed if allowed is not None else {d.doc_id for d in reader.all_documents()}) - {doc_id}
+    dense = dense_chunks(reader, centroid, others, max(CANDIDATE_CHUNKS, 3 * k))
+    chunk_doc = reader.chunk_documents(c for c, _ in dense)
+    docs = fuse([[(c, s) for c, s in dense if c in chunk_doc]], chunk_doc, "dense")[:k]
+    hits = _hits(reader, docs, set(), "cosine")
+    return SearchResult(
+        query=f"similar:{source.doc_id}", mode="dense", k=k, hits=hits, confident=bool(hits),
+        facets=facet_counts(reader, [c.doc_id for c in docs]), took_ms=_took_ms(started), filters=describe(filters),
+    )

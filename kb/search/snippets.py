@@ -1,0 +1,92 @@
+"""Snippets: the query's terms and stems, the words they mark in a passage, and the excerpt around them."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+SNIPPET_CHARS = 280
+
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
+    on once only or other our ours ourselves out over own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves""".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("porter")
+
+
+def query_terms(query: str) -> list[str]:
+    """The query's words that carry meaning: lowercased, stop words dropped (all kept if nothing is left)."""
+    words = [w.lower() for w in _WORD.findall(query)]
+    kept = [w for w in words if w not in _STOPWORDS]
+    return list(dict.fromkeys(kept or words))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Porter stem of a word, lowercased."""
+    return _stemmer().stemWord(word.lower())
+
+
+def highlight_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
+    """[start, end) offsets of words in text whose stem is one of the query's stems.
+
+    Only words that begin like a stem are stemmed (a stem keeps its word's first letters), so a
+    passage of a hundred words costs a regex scan and a few stemmer calls, not a hundred.
+    """
+    stems = {s for s in stems if s}  # "s" (of "people's") stems to nothing: not a word to mark
+    if not stems:
+        return []
+    return [(m.start(), m.end()) for m in _candidates(frozenset(stems)).finditer(text) if stem(m.group(0)) in stems]
+
+
+@lru_cache(maxsize=1024)
+def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
+    """Words that start with a stem's first letters: two of a short stem ("toys" -> "toi"), three of a longer one."""
+    prefixes = sorted({s[:2] if len(s) <= 3 else s[:3] for s in stems})
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
+
+
+def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
+    """The [start, end) window of at most `size` chars holding the most distinct matched words."""
+    if len(text) <= size:
+        return 0, len(text)
+    best, best_start = -1, 0
+    for i, (start, _) in enumerate(spans):
+        begin = max(0, start - size // 4)
+        words = {text[s:e].lower() for s, e in spans[i:] if e <= begin + size}
+        if len(words) > best:
+            best, best_start = len(words), begin
+    if best < 0:
+        best_start = 0
+    return best_start, min(len(text), best_start + size)
+
+
+def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short excerpt of text around the query's words, with highlight offsets."""
+    spans = highlight_spans(text, stems)
+    start, end = _window(text, spans, size)
+    # Snap to word boundaries so a snippet never starts or ends inside a word.
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + size // 2 else end
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    body = text[start:end].strip()
+    lead = len(text[start:end]) - len(text[start:end].lstrip())
+    shift = len(prefix) - start - lead
+    marks = tuple((s + shift, e + shift) for s, e in spans if s >= start + lead and e <= start + lead + len(body))
+    return prefix + body + suffix, marks
