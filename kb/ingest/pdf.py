@@ -106,6 +106,16 @@ def _info_date(reader: Any) -> str | None:
 
 def load_pdf(path: Path) -> LoadedFile:
     """A PDF: one section per page (and per numbered heading within a page), with page numbers and labels."""
+    reader, raw_pages, labels = _read_pages(path)
+    sections = _sections(raw_pages, labels)
+    if not sections:
+        raise EmptyDocument(f"no extractable text in {len(raw_pages)} page(s): an image-only or scanned PDF needs OCR first")
+    return LoadedFile(title=_title(reader, raw_pages), sections=tuple(sections), format="pdf",
+                      metadata=_info_metadata(reader), n_pages=len(raw_pages))
+
+
+def _read_pages(path: Path):
+    """(the pypdf reader, each page's lines, the printed page labels where the PDF defines them)."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
@@ -118,7 +128,6 @@ def load_pdf(path: Path) -> LoadedFile:
                 raise EncryptedDocument(f"encrypted PDF that cannot be opened ({exc})") from None
             if not opened:
                 raise EncryptedDocument("encrypted PDF that needs a password; save an unencrypted copy and ingest that")
-        n_pages = len(reader.pages)
         has_labels = "/PageLabels" in reader.trailer["/Root"]
         raw_pages: list[list[str]] = []
         for page in reader.pages:
@@ -131,7 +140,11 @@ def load_pdf(path: Path) -> LoadedFile:
             RecursionError, OSError, AssertionError, ZeroDivisionError) as exc:
         # pypdf signals broken files with many exception types; each one means "not a readable PDF".
         raise LoadError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:160] or 'no detail'})") from None
+    return reader, raw_pages, labels
 
+
+def _sections(raw_pages: list[list[str]], labels: list[str]) -> list[Section]:
+    """The pages' text without running headers and footers, cut at numbered headings."""
     repeated = _repeated_lines(raw_pages)
     sections: list[Section] = []
     heading: str | None = None
@@ -140,9 +153,11 @@ def load_pdf(path: Path) -> LoadedFile:
         for block_heading, text in _clean_page(lines, repeated):
             heading = block_heading or heading
             sections.append(Section(text=text, page=number, page_label=label, heading_path=(heading,) if heading else ()))
-    if not sections:
-        raise EmptyDocument(f"no extractable text in {n_pages} page(s): an image-only or scanned PDF needs OCR first")
+    return sections
 
+
+def _title(reader, raw_pages: list[list[str]]) -> str | None:
+    """The info dictionary's title, else the largest type on page 1, else the first line."""
     title = None
     try:
         info_title = reader.metadata.title if reader.metadata is not None else None
@@ -158,6 +173,11 @@ def load_pdf(path: Path) -> LoadedFile:
     if not title:
         first_lines = [ln for ln in raw_pages[0] if ln and len(ln) > 3] if raw_pages else []
         title = first_lines[0][:200] if first_lines else None
+    return title
+
+
+def _info_metadata(reader) -> dict[str, Any]:
+    """Date, description and author from the PDF's info dictionary, where it has them."""
     metadata: dict[str, Any] = {}
     date = _info_date(reader)
     if date:
@@ -165,10 +185,10 @@ def load_pdf(path: Path) -> LoadedFile:
     try:
         subject = reader.metadata.subject if reader.metadata is not None else None
         author = reader.metadata.author if reader.metadata is not None else None
-    except Exception:  # noqa: BLE001 - same as above
+    except Exception:  # noqa: BLE001 - same as in _title
         subject = author = None
     if isinstance(subject, str) and subject.strip():
         metadata["description"] = subject.strip()
     if isinstance(author, str) and author.strip():
         metadata["author"] = author.strip()
-    return LoadedFile(title=title, sections=tuple(sections), format="pdf", metadata=metadata, n_pages=n_pages)
+    return metadata

@@ -123,60 +123,9 @@ def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
     When the first heading is the document's title (the only heading at the top level), it is left
     out of every section's heading path: it names the document, not a place in it.
     """
-    sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
-    leading_headings: list[str] = []  # headings before any body text: title candidates
-    seen_body = False
-    buffer: list[str] = []
-    in_fence = False
-    skip_underline = False
-    lines = body.split("\n")
-
-    def flush() -> None:
-        nonlocal seen_body
-        text = normalise_whitespace(strip_markdown_inline("\n".join(buffer)))
-        buffer.clear()
-        if text:
-            seen_body = True
-            sections.append(Section(text=text, heading_path=tuple(h for _, h in stack)))
-
-    def open_heading(level: int, title: str) -> None:
-        flush()
-        title = normalise_whitespace(strip_markdown_inline(title))
-        if not title:
-            return
-        while stack and stack[-1][0] >= level:
-            stack.pop()
-        stack.append((level, title))
-        if not seen_body:
-            leading_headings.append(title)
-
-    for i, line in enumerate(lines):
-        if skip_underline:  # the ===/--- line under a setext heading
-            skip_underline = False
-            continue
-        if _FENCE.match(line.strip()):
-            in_fence = not in_fence
-            continue
-        if not in_fence:
-            atx = _ATX.match(line)
-            if atx:
-                open_heading(len(atx.group(1)), atx.group(2))
-                continue
-            nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            prev_blank = not buffer or not buffer[-1].strip()
-            if (
-                prev_blank
-                and line.strip()
-                and len(line) < 200
-                and _SETEXT.match(nxt)
-                and not line.lstrip().startswith(("-", "*", "|", ">"))
-            ):
-                open_heading(1 if nxt.startswith("=") else 2, line)
-                skip_underline = True
-                continue
-        buffer.append(line)
-    flush()
+    splitter = _MarkdownSplitter()
+    splitter.feed(body.split("\n"))
+    sections, leading_headings = splitter.sections, splitter.leading_headings
     if leading_headings and _is_title_heading(body):
         title = leading_headings[0]
         sections = [
@@ -184,6 +133,63 @@ def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
             for s in sections
         ]
     return sections, leading_headings
+
+
+class _MarkdownSplitter:
+    """Reads Markdown lines once, closing a section at every ATX or setext heading (not inside code fences)."""
+
+    def __init__(self) -> None:
+        self.sections: list[Section] = []
+        self.leading_headings: list[str] = []  # headings before any body text: title candidates
+        self._stack: list[tuple[int, str]] = []
+        self._buffer: list[str] = []
+        self._seen_body = False
+
+    def feed(self, lines: list[str]) -> None:
+        in_fence = False
+        skip_underline = False
+        for i, line in enumerate(lines):
+            if skip_underline:  # the ===/--- line under a setext heading
+                skip_underline = False
+                continue
+            if _FENCE.match(line.strip()):
+                in_fence = not in_fence
+                continue
+            if not in_fence:
+                atx = _ATX.match(line)
+                if atx:
+                    self._open_heading(len(atx.group(1)), atx.group(2))
+                    continue
+                nxt = lines[i + 1] if i + 1 < len(lines) else ""
+                if self._is_setext(line, nxt):
+                    self._open_heading(1 if nxt.startswith("=") else 2, line)
+                    skip_underline = True
+                    continue
+            self._buffer.append(line)
+        self._flush()
+
+    def _is_setext(self, line: str, nxt: str) -> bool:
+        prev_blank = not self._buffer or not self._buffer[-1].strip()
+        return (prev_blank and bool(line.strip()) and len(line) < 200 and bool(_SETEXT.match(nxt))
+                and not line.lstrip().startswith(("-", "*", "|", ">")))
+
+    def _flush(self) -> None:
+        text = normalise_whitespace(strip_markdown_inline("\n".join(self._buffer)))
+        self._buffer.clear()
+        if text:
+            self._seen_body = True
+            self.sections.append(Section(text=text, heading_path=tuple(h for _, h in self._stack)))
+
+    def _open_heading(self, level: int, title: str) -> None:
+        self._flush()
+        title = normalise_whitespace(strip_markdown_inline(title))
+        if not title:
+            return
+        while self._stack and self._stack[-1][0] >= level:
+            self._stack.pop()
+        self._stack.append((level, title))
+        if not self._seen_body:
+            self.leading_headings.append(title)
 
 
 def _is_title_heading(body: str) -> bool:
