@@ -11,7 +11,17 @@ from typing import Any
 
 import click
 
-from kb.config import AUTO_FLAT_MAX_CHUNKS, DEFAULT_K, INDEX_KINDS, MAX_K, Settings
+from kb.config import (
+    AUTO_FLAT_MAX_CHUNKS,
+    DEFAULT_BROWSE_K,
+    DEFAULT_K,
+    DEFAULT_MODE,
+    INDEX_KINDS,
+    MAX_BROWSE_K,
+    MAX_K,
+    MODES,
+    Settings,
+)
 from kb.errors import KBError, QueryError
 from kb.records import Filters, IngestReport, SearchResult, to_dict
 
@@ -249,7 +259,7 @@ def _print_result(result: SearchResult) -> None:
 @main.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("-k", "k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="Number of documents.")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(MODES), default=DEFAULT_MODE, show_default=True)
 @click.option("--type", "types", multiple=True, help="Only this document type (repeatable).")
 @click.option("--lang", "languages", multiple=True, help="Only this language code, e.g. en (repeatable).")
 @click.option("--since", help="Only documents dated on or after (YYYY[-MM[-DD]]).")
@@ -304,7 +314,7 @@ def similar(ctx: click.Context, doc_id: str, k: int, index: str | None, as_json:
 @click.option("--country", "countries", multiple=True, help="Only documents about this country (name or ISO code).")
 @click.option("--region", "regions", multiple=True, help="Only documents about a country in this ILO region.")
 @click.option("--lang", "languages", multiple=True, help="Only this language code.")
-@click.option("-k", "k", type=click.IntRange(1, 500), default=50, show_default=True, help="Number of documents.")
+@click.option("-k", "k", type=click.IntRange(1, MAX_BROWSE_K), default=DEFAULT_BROWSE_K, show_default=True, help="Number of documents.")
 @index_option
 @json_option
 @click.pass_context
@@ -400,7 +410,7 @@ def info(ctx: click.Context, index: str | None, as_json: bool) -> None:
 
 @main.command(name="eval")
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False))
-@click.option("--mode", "modes", multiple=True, type=click.Choice(["keyword", "dense", "hybrid"]),
+@click.option("--mode", "modes", multiple=True, type=click.Choice(MODES),
               help="Modes to score (repeatable; default all three).")
 @click.option("--split", default="test", show_default=True, help="Which qrels/SPLIT.tsv to use.")
 @json_option
@@ -416,7 +426,7 @@ def eval_(ctx: click.Context, dataset: str, modes: tuple[str, ...], split: str, 
     from kb.evaluate import evaluate
 
     progress = None if as_json else (_RichProgress() if sys.stderr.isatty() else _PlainProgress())
-    results = evaluate(Path(dataset), modes or ("keyword", "dense", "hybrid"), _settings(ctx), progress=progress, split=split)
+    results = evaluate(Path(dataset), modes or tuple(reversed(MODES)), _settings(ctx), progress=progress, split=split)
     if as_json:
         _print_json(results)
         return
@@ -443,12 +453,21 @@ def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: 
     """Run the HTTP API and the search box (demo page at /, API docs at /docs)."""
     import os
 
-    import uvicorn
-
     settings = _settings(ctx, index=index)
-    os.environ["KB_INDEX"] = str(settings.index_dir)  # the app factory reads its settings from the environment
     click.echo(f"kb serving {settings.index_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run("kb.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    if workers == 1:
+        import uvicorn
+
+        from kb.api import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        return
+    # uvicorn's worker processes each import the app factory and call it bare, so they can only learn the
+    # settings from their environment: this process becomes uvicorn, started with the settings in its own.
+    argv = [sys.executable, "-m", "uvicorn", "kb.api:create_app", "--factory", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--log-level", "warning"]
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, settings.environ())
 
 
 if __name__ == "__main__":

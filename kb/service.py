@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from kb.config import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
+from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.store import IndexReader, IndexWriter, read_manifest
@@ -136,7 +136,7 @@ class KnowledgeBase:
         """One document's metadata; DocumentNotFound when the id is unknown."""
         return self.reader().document(doc_id)
 
-    def search_key(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
+    def search_key(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
                    offset: int = 0) -> tuple[object, ...]:
         """What names a search's answer: the snapshot and the request, normalised; QueryError when it is not valid.
 
@@ -144,7 +144,7 @@ class KnowledgeBase:
         query = _checked_query(query, k, mode, offset)
         return _result_key(self.reader(), query, k, mode, filters or Filters(), offset)
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
+    def search(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
                offset: int = 0) -> SearchResult:
         """The k best documents for a question after the first `offset` (paging), each with its best passages."""
         query = _checked_query(query, k, mode, offset)
@@ -167,7 +167,7 @@ class KnowledgeBase:
             raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
         return similar_documents(self.reader(), doc_id, k=k, filters=filters or Filters())
 
-    def browse(self, filters: Filters | None = None, k: int = 20, offset: int = 0) -> SearchResult:
+    def browse(self, filters: Filters | None = None, k: int = DEFAULT_BROWSE_K, offset: int = 0) -> SearchResult:
         """Documents without a query, newest first, with facet counts over all that match the filters."""
         import time
 
@@ -251,7 +251,7 @@ class KnowledgeBase:
 
             discard(source, self.settings.uploads_folder)
 
-    def rank(self, query: str, k: int = 100, mode: str = "hybrid", filters: Filters | None = None) -> list[str]:
+    def rank(self, query: str, k: int = 100, mode: str = DEFAULT_MODE, filters: Filters | None = None) -> list[str]:
         """Ids of the k best documents, without passages: for evaluations and batch jobs."""
         reader = self.reader()
         encode = self._query_embedder(reader).encode if mode != "keyword" else None
