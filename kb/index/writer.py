@@ -131,17 +131,17 @@ class IndexWriter:
         self.snapshot_dir.mkdir(parents=True)
         engine = keyword.engine(self.previous.keyword if self.previous else keyword.DEFAULT_ENGINE)
         self.db = connect(self.snapshot_dir / DB_FILE, read_only=False)
-        if self.previous is None:
+        old_dir = snapshot_dir(self.index_dir, self.previous.snapshot) if self.previous else None
+        if old_dir is None:
             self.db.executescript(catalog.SCHEMA)
             engine.create(self.db, self.snapshot_dir)
             self.vectors = VectorTable.empty(int(self.model.dimension))
         else:
-            old_dir = snapshot_dir(self.index_dir, self.previous.snapshot)
             source = connect(old_dir / DB_FILE, read_only=True)
             source.backup(self.db)
             source.close()
             self.vectors = VectorTable.load(old_dir)
-        self.keyword = engine.writer(self.db, self.snapshot_dir)
+        self.keyword = engine.writer(self.db, self.snapshot_dir, old_dir)
 
     def _check_compatible(self, manifest: Manifest) -> None:
         check_schema(manifest, self.index_dir, "writes")
@@ -265,10 +265,11 @@ class IndexWriter:
     def commit(self) -> Manifest:
         """Make the new snapshot current: flush SQLite and the vectors, then swap the manifest atomically."""
         db = self._db()
-        assert self.vectors is not None
+        assert self.vectors is not None and self.keyword is not None
         documents, chunks = db.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
         if len(self.vectors) != chunks:
             raise RuntimeError(f"index out of step: {len(self.vectors)} vectors for {chunks} chunks; nothing was written")
+        self.keyword.commit()
         db.commit()
         db.execute("PRAGMA optimize")
         db.close()

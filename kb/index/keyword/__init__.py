@@ -45,6 +45,10 @@ class KeywordWriter(Protocol):
 
     def remove(self, chunk_ids: Sequence[int]) -> None: ...
 
+    def commit(self) -> None:
+        """Make everything added and removed durable in the snapshot folder, before the manifest names it."""
+        ...
+
 
 class KeywordEngine(Protocol):
     """A keyword engine: how a snapshot's keyword index is made, written and read."""
@@ -55,8 +59,9 @@ class KeywordEngine(Protocol):
         """Set up an empty keyword index in a new snapshot."""
         ...
 
-    def writer(self, db: sqlite3.Connection, folder: Path) -> KeywordWriter:
-        """A writer over the snapshot being built (already holding a copy of the previous one's index)."""
+    def writer(self, db: sqlite3.Connection, folder: Path, previous: Path | None) -> KeywordWriter:
+        """A writer over the snapshot being built in `folder`, starting from the previous snapshot's keyword
+        index (in `previous`, None for a new index; an engine inside kb.sqlite already has its copy)."""
         ...
 
     def open_index(self, folder: Path, query: Query, chunk_count: Callable[[], int]) -> KeywordIndex: ...

@@ -49,8 +49,11 @@ class Fts5Writer:
     def remove(self, chunk_ids: Sequence[int]) -> None:
         self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(int(i),) for i in chunk_ids])
 
+    def commit(self) -> None:
+        """Nothing of its own: the rows are committed with the rest of kb.sqlite."""
 
-def writer(db: sqlite3.Connection, folder: Path) -> Fts5Writer:
+
+def writer(db: sqlite3.Connection, folder: Path, previous: Path | None) -> Fts5Writer:
     return Fts5Writer(db)
 
 
