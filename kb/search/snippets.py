@@ -13,7 +13,7 @@ _STOPWORDS = frozenset(
     hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
     on once only or other our ours ourselves out over own same she should so some such than that the their theirs
     them themselves then there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your yours yourself yourselves""".split()
+    which while who whom why will with would you your yours yourself yourselves""".split()  # noqa: SIM905  # reads as prose
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 
