@@ -138,16 +138,6 @@ class IndexReader:
         with self._connection() as db:
             return db.execute(sql, params).fetchall()
 
-    # TRANSITIONAL (removed once kb/search/ replaces kb/index/search.py): the old raw-SQL hatch.
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return self._rows(sql, params)
-
-    def query_in(self, sql: str, values: Iterable[Any]) -> Iterator[sqlite3.Row]:
-        return catalog.rows_in(self._rows, sql, values)
-
-    def rows_matching(self, match: str) -> int:
-        return int(self._rows("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,))[0][0])
-
     # -- documents and chunks ---------------------------------------------------------------------------
     def document(self, doc_id: str) -> Document:
         """One document; DocumentNotFound when the id is unknown."""
