@@ -1,7 +1,8 @@
 """The one place that knows the embedding model: resolve it, count its tokens, encode text.
 
 The model loads lazily on the first `encode`; token counting needs only the tokenizer file, so
-chunking and `kb --help` never import torch.
+chunking and `kb --help` never import torch. A model travels between processes as its `ModelSpec`
+and is opened where it is needed with `open_embedder`, once per process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kb.config import DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, DEFAULT_PRECISION, cache_root
 from kb.errors import ConfigError
+from kb.records import ModelSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,11 +85,6 @@ def hash_model(path: str) -> str:
     return digest_hex
 
 
-def cache_root() -> Path:
-    """kb's cache folder: KB_CACHE, else ~/.cache/kb."""
-    return Path(os.environ.get("KB_CACHE") or Path.home() / ".cache" / "kb")
-
-
 def write_cache_file(path: Path, data: bytes) -> None:
     """Put a file in kb's cache whole (written aside, then renamed); a cache that cannot be written is skipped:
     the value is then computed again next time."""
@@ -99,16 +97,19 @@ def write_cache_file(path: Path, data: bytes) -> None:
         pass
 
 
-# Tokenizer threads and fork do not mix; ingest forks reader processes that count tokens.
+# Tokenizer threads and fork do not mix; ingest forks reader processes that count tokens. This and the
+# other os.environ.setdefault calls below configure libraries (they are writes, never reads of kb settings).
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 _LIVE: weakref.WeakSet[Embedder] = weakref.WeakSet()
 
 
 def _fresh_locks_after_fork() -> None:
     """A forked reader process inherits locks that another thread may hold at that instant; renew them."""
+    global _OPEN_LOCK
     for embedder in list(_LIVE):
         embedder._lock = threading.Lock()
         embedder._encode_lock = threading.Lock()
+    _OPEN_LOCK = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_fresh_locks_after_fork)
@@ -120,7 +121,7 @@ class Embedder:
     backend = "base"
     precision = "fp32"
 
-    def __init__(self, model: str, batch_size: int = 32) -> None:
+    def __init__(self, model: str, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.name = model
         self.path = resolve_model(model)
         self.batch_size = batch_size
@@ -206,6 +207,10 @@ class Embedder:
         """The fields that identify how vectors are made, without hashing the weights."""
         return {"name": self.name, "path": self.path, "backend": self.backend, "precision": self.precision}
 
+    def spec(self) -> ModelSpec:
+        """How this embedder makes vectors: what another process needs to open the same model."""
+        return ModelSpec.from_dict(self.describe())
+
     def describe(self) -> dict[str, object]:
         """What the manifest records about this model."""
         return {
@@ -238,213 +243,55 @@ class TorchEmbedder(Embedder):
         return np.ascontiguousarray(vectors, dtype="float32")
 
 
-def onnx_cache_dir(model_hash: str) -> Path:
-    """Where ONNX exports of a model are kept, keyed by the hash of its weights."""
-    return cache_root() / "onnx" / f"{model_hash[:16]}-v{EXPORT_VERSION}"
-
-
-ONNX_BATCH = 8
-EXPORT_VERSION = 2  # 2: traced with eager attention (faster graph, same vectors); a new version exports afresh
-
-
-class OnnxEmbedder(Embedder):
-    """The same network exported to ONNX and run by ONNX Runtime: no torch on the query path.
-
-    fp32 reproduces the torch vectors (cosine > 0.9999) and is the default. int8 (per-channel dynamic
-    quantisation of the weights) embeds about 1.3x faster here but cost 0.013 nDCG@10 on SciFact in dense
-    mode, so it is opt-in (KB_PRECISION=int8). The export needs torch once per model; it is cached by the
-    model's weights hash, so searching never imports torch.
-    """
-
-    backend = "onnxruntime"
-
-    def __init__(self, model: str, batch_size: int = 32, precision: str = "int8", threads: int | None = None,
-                 one_shot: bool = False) -> None:
-        super().__init__(model, batch_size)
-        # A process that embeds one question and exits (a `kb search`) skips ONNX Runtime's repacking of the
-        # weights for fast multiplication: the session opens ~50 ms sooner, one query takes ~4 ms longer.
-        self.one_shot = one_shot
-        # Ingest uses every core for one big batch; a server embeds many short queries at once, one core each.
-        self.threads = threads or int(os.environ.get("KB_THREADS") or os.cpu_count() or 1)
-        if precision not in ("fp32", "int8"):
-            raise ConfigError(f"precision must be fp32 or int8, not {precision!r}")
-        self.precision = precision
-        pooling = self._config("1_Pooling/config.json")
-        if pooling and not pooling.get("pooling_mode_mean_tokens", False):
-            raise ConfigError(f"The ONNX backend supports mean-pooling models; {self.name!r} is not. Use KB_BACKEND=torch.")
-
-    @cached_property
-    def onnx_path(self) -> Path:
-        folder = onnx_cache_dir(self.model_hash)
-        path = folder / f"model-{self.precision}.onnx"
-        if not path.is_file():
-            export_onnx(self, folder)
-        return path
-
-    @cached_property
-    def _session(self):
-        """An ONNX Runtime session on the optimised graph, made once per model and cached beside the export.
-
-        The cached graph keeps its weights in a separate file, which ONNX Runtime maps instead of
-        parsing out of the protobuf: a session starts in ~0.06 s instead of ~0.26 s (every `kb search`).
-        """
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        if self.threads == 1:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if self.one_shot:
-            options.add_session_config_entry("session.disable_prepacking", "1")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        optimised = self.onnx_path.with_name(f"model-{self.precision}.optimised.onnx")
-        if not optimised.is_file():
-            _optimise(self.onnx_path, optimised)
-        session = ort.InferenceSession(str(optimised), options, providers=["CPUExecutionProvider"])
-        self._input_names = {i.name for i in session.get_inputs()}
-        return session
-
-    @cached_property
-    def _batch_tokenizer(self):
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(Path(self.path) / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=self.max_seq_length)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        return tokenizer
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        import numpy as np
-
-        if not texts:
-            return np.zeros((0, self.dimension), dtype="float32")
-        session = self._session
-        out = np.empty((len(texts), self.dimension), dtype="float32")
-        # Small batches: padding to the longest text costs more here than batching saves (measured on 2 cores).
-        step = min(self.batch_size, ONNX_BATCH)
-        for start in range(0, len(texts), step):
-            batch = texts[start:start + step]
-            with self._encode_lock:
-                encodings = self._batch_tokenizer.encode_batch(batch)
-            ids = np.asarray([e.ids for e in encodings], dtype="int64")
-            mask = np.asarray([e.attention_mask for e in encodings], dtype="int64")
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._input_names:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = session.run(None, feeds)[0]
-            # Mean pooling over real tokens, then unit length: what sentence-transformers' Pooling + Normalize do.
-            weights = mask[..., None].astype("float32")
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            out[start:start + len(batch)] = pooled
-        return out
-
-
-def _optimise(source: Path, target: Path) -> None:
-    """Save ONNX Runtime's optimised graph of `source` as `target`, its weights in `target`.weights.
-
-    Extended, not "all": the "all" level adds layout changes for this very CPU that ORT warns must not be
-    saved; for this model they made no measurable difference. One process optimises while others wait
-    (a lock file), and the graph file appears last, by rename, so a reader never sees half of it.
-    """
-    import fcntl
-
-    import onnxruntime as ort
-
-    weights = target.with_suffix(".weights")
-    with open(target.with_name(f".{target.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if target.is_file():
-            return
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        options.optimized_model_filepath = str(staging)
-        # Written next to the graph under this name, which the graph records.
-        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", weights.name)
-        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
-        ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
-        for path in (weights, staging):
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
-        os.replace(staging, target)
-        source.with_suffix(".opt.onnx").unlink(missing_ok=True)  # the embedded-weights form earlier releases cached
-
-
-def export_onnx(embedder: Embedder, folder: Path) -> None:
-    """Export the transformer to ONNX (fp32) and quantise a per-channel int8 copy; atomic per file."""
-    import tempfile
-    import warnings
-
-    import torch
-
-    folder.mkdir(parents=True, exist_ok=True)
-    fp32 = folder / "model-fp32.onnx"
-    if not fp32.is_file():
-        class Encoder(torch.nn.Module):  # keyword arguments: the positional order differs across transformers releases
-            def __init__(self, model: torch.nn.Module) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
-
-        model = embedder._sentence_transformer()[0].auto_model.eval()
-        # Traced with plain ("eager") attention: the same sums as the default scaled-dot-product path,
-        # but a graph ONNX Runtime runs ~1.2x faster (measured on SciFact abstracts, cosine 1.000000).
-        before = getattr(model.config, "_attn_implementation", None)
-        _set_attention(model, "eager")
-        transformer = Encoder(model)
-        try:
-            sample = torch.ones((1, 8), dtype=torch.long)
-            with tempfile.TemporaryDirectory(dir=folder) as tmp, warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the tracer's notes on shapes do not apply to this fixed architecture
-                target = Path(tmp) / "model.onnx"
-                with torch.no_grad():
-                    torch.onnx.export(
-                        transformer, (sample, sample, torch.zeros_like(sample)), str(target),
-                        input_names=["input_ids", "attention_mask", "token_type_ids"],
-                        output_names=["last_hidden_state"],
-                        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
-                                      ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
-                        opset_version=17, dynamo=False,
-                    )
-                os.replace(target, fp32)
-        finally:
-            if before:
-                _set_attention(model, before)
-    int8 = folder / "model-int8.onnx"
-    if not int8.is_file():
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            target = Path(tmp) / "model.onnx"
-            quantize_dynamic(str(fp32), str(target), per_channel=True, weight_type=QuantType.QInt8)
-            os.replace(target, int8)
-
-
-def _set_attention(model, implementation: str) -> None:
-    """Choose a transformers model's attention implementation, on releases with and without the setter."""
-    try:
-        model.set_attn_implementation(implementation)
-    except AttributeError:
-        model.config._attn_implementation = implementation
-
-
 BACKENDS = ("onnx", "torch")
 
 
-def load_embedder(model: str, backend: str = "onnx", precision: str = "int8", batch_size: int = 32,
-                  threads: int | None = None, one_shot: bool = False) -> Embedder:
-    """The embedder for a model, backend ('onnx' or 'torch') and precision ('int8' or 'fp32', onnx only).
+def load_embedder(model: str, backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION,
+                  batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None, one_shot: bool = False) -> Embedder:
+    """The embedder for a model, backend ('onnx' or 'torch') and precision ('fp32' or 'int8', onnx only).
 
-    `threads` (onnx only) is how many cores one encode call may use; None = KB_THREADS or all.
+    `threads` (onnx only) is how many cores one encode call may use; None = all (Settings.threads says how many).
     `one_shot` (onnx only): the process embeds a question or two and exits, so open the model the quickest way.
     """
     if backend in ("torch", "sentence-transformers"):
         return TorchEmbedder(model, batch_size)
     if backend in ("onnx", "onnxruntime"):
+        from kb.embed_onnx import OnnxEmbedder  # its module imports this one
+
         return OnnxEmbedder(model, batch_size, precision, threads, one_shot)
     raise ConfigError(f"Unknown embedding backend {backend!r}; use one of: {', '.join(BACKENDS)}.")
+
+
+# The embedders this process has open, by the spec they were asked for: a worker opens its model once, and
+# a reader process forked from the ingesting one inherits the ingesting one's.
+_OPEN: dict[ModelSpec, Embedder] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def keep_open(embedder: Embedder) -> ModelSpec:
+    """Make `embedder` the one `open_embedder` gives for its spec in this process (and in those forked from it).
+
+    Returns the spec. A test double that only describes itself (describe()) gets its spec from that.
+    """
+    spec = embedder.spec() if callable(getattr(embedder, "spec", None)) else ModelSpec.from_dict(embedder.describe())
+    with _OPEN_LOCK:
+        _OPEN[spec] = embedder
+    return spec
+
+
+def open_embedder(spec: ModelSpec, batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None) -> Embedder:
+    """The embedder for a spec in this process: the one kept open for it, else loaded (once) from the spec.
+
+    A model loaded here must have the weights the spec names: vectors of another model would be silent garbage.
+    `batch_size` and `threads` apply when it is loaded here; an embedder already open keeps its own.
+    """
+    with _OPEN_LOCK:
+        embedder = _OPEN.get(spec)
+        if embedder is None:
+            source = spec.path if Path(spec.path).is_dir() else spec.name
+            embedder = load_embedder(source, spec.backend, spec.precision, batch_size, threads)
+            if spec.sha256 and embedder.model_hash != spec.sha256:
+                raise ConfigError(f"The model at {source} (sha256 {embedder.model_hash[:12]}…) is not the one this "
+                                  f"ingest uses ({spec.name!r}, sha256 {spec.sha256[:12]}…). Install the same model here.")
+            _OPEN[spec] = embedder
+    return embedder

@@ -120,7 +120,8 @@ def evaluate(dataset: Path, modes: Sequence[str], settings: Settings, embedder: 
     from kb.ingest.pipeline import ingest_records
     from kb.service import KnowledgeBase
 
-    embedder = embedder or load_embedder(settings.model, settings.backend, settings.precision, settings.batch_size)
+    embedder = embedder or load_embedder(settings.model, settings.backend, settings.precision, settings.batch_size,
+                                         threads=settings.threads or None)
     corpus, queries, qrels = load_beir(dataset, split)
     index_dir = eval_index_dir(dataset, settings, embedder)
     eval_settings = replace(settings, index_dir=index_dir)

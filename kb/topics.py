@@ -1,4 +1,4 @@
-"""Skills topics: the taxonomy (kb/data/topics.yaml, or KB_TOPICS) and automatic tagging at ingest.
+"""Skills topics: the taxonomy (kb/data/topics.yaml, or Settings.topics_path) and automatic tagging at ingest.
 
 A document gets the topics its metadata gives, plus those it is about by two kinds of evidence:
 meaning — the mean cosine similarity of the document's three passages closest to the topic (label,
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -63,10 +62,10 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Taxonomy:
-        """The taxonomy from a YAML file (default: KB_TOPICS, else kb/data/topics.yaml)."""
+        """The taxonomy from a YAML file (default: the packaged kb/data/topics.yaml)."""
         import yaml
 
-        file = Path(path or os.environ.get("KB_TOPICS") or DEFAULT_TOPICS)
+        file = Path(path or DEFAULT_TOPICS)
         try:
             raw = file.read_bytes()
             data = yaml.safe_load(raw)
@@ -108,7 +107,8 @@ class TopicTagger:
         (embedding them took 2-4 s of every ingest, however small)."""
         import numpy as np
 
-        from kb.embed import cache_root, write_cache_file
+        from kb.config import cache_root
+        from kb.embed import write_cache_file
 
         texts = [t.text for t in self.taxonomy.topics]
         model = [self.embedder.model_hash, self.embedder.backend, self.embedder.precision, self.embedder.dimension]

@@ -6,7 +6,7 @@ import os
 import time
 
 from kb.errors import EmptyDocument
-from kb.ingest.workers import LoaderPool, load_inline
+from kb.ingest.executors.pool import LoaderPool, load_inline
 
 
 def _load(item: int) -> int:

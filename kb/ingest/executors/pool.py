@@ -1,4 +1,5 @@
-"""Load files in worker processes, so parsing overlaps embedding and one bad file cannot stall a run.
+"""The forked reader pool: load files in worker processes, so parsing overlaps embedding and one bad
+file cannot stall a run.
 
 Each worker is a forked process that loads one file at a time. A file that takes longer than the
 time limit gets its worker killed and replaced, and is reported as a failure; so does a file whose
@@ -12,16 +13,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 import queue
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from kb.errors import KBError
 
@@ -35,7 +35,7 @@ _DONE = object()
 
 
 @dataclass(frozen=True)
-class Outcome(Generic[Item]):
+class Loaded(Generic[Item]):
     """What loading one item gave: a value, or the failure's code and reason."""
 
     item: Item
@@ -48,7 +48,7 @@ class Outcome(Generic[Item]):
         return self.code is None
 
 
-def _failure(exc: BaseException) -> tuple[str, str]:
+def failure(exc: BaseException) -> tuple[str, str]:
     """The code and reason a loading exception is reported with."""
     if isinstance(exc, KBError):
         return exc.code, str(exc)
@@ -59,14 +59,14 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     return "load_failed", f"the file could not be read ({type(exc).__name__}: {exc})"
 
 
-def load_inline(load: Callable[[Item], Any], items: Iterable[Item]) -> Iterator[Outcome[Item]]:
+def load_inline(load: Callable[[Item], Any], items: Iterable[Item]) -> Generator[Loaded[Item], None, None]:
     """The same contract as LoaderPool.run, in this process: for records, tests, and one-core machines."""
     for item in items:
         try:
-            yield Outcome(item, value=load(item))
-        except Exception as exc:  # noqa: BLE001 - one bad file must not end the run
-            code, reason = _failure(exc)
-            yield Outcome(item, code=code, reason=reason)
+            yield Loaded(item, value=load(item))
+        except Exception as exc:  # one bad file must not end the run
+            code, reason = failure(exc)
+            yield Loaded(item, code=code, reason=reason)
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -109,13 +109,13 @@ def _serve(conn: Connection, load: Callable[[Any], Any], memory_mb: int) -> None
         retire = False
         try:
             message: tuple = ("ok", load(item))
-        except Exception as exc:  # noqa: BLE001 - reported as this file's failure
-            message = ("failed", *_failure(exc))
+        except Exception as exc:  # reported as this file's failure
+            message = ("failed", *failure(exc))
             retire = isinstance(exc, MemoryError)  # a heap that hit its limit is not worth reusing
         try:
             conn.send(message)
-        except Exception as exc:  # noqa: BLE001 - e.g. a value that cannot be pickled
-            conn.send(("failed", *_failure(exc)))
+        except Exception as exc:  # e.g. a value that cannot be pickled
+            conn.send(("failed", *failure(exc)))
         if retire:
             return
 
@@ -157,7 +157,7 @@ class LoaderPool:
         self._stop = threading.Event()
         self._error: BaseException | None = None
 
-    def run(self, items: Iterable[Item]) -> Iterator[Outcome[Item]]:
+    def run(self, items: Iterable[Item]) -> Generator[Loaded[Item], None, None]:
         """Outcomes in the order loads finish. Closing the iterator early stops and reaps the workers."""
         todo = deque(items)
         if not todo:
@@ -188,7 +188,7 @@ class LoaderPool:
         idle: list[_Worker] = []
         busy: dict[Connection, _Worker] = {}
         try:
-            idle = [_Worker(self._context, self.load, self.memory_mb) for _ in range(min(self.workers, len(todo)))]
+            idle = [self._new_worker() for _ in range(min(self.workers, len(todo)))]
             while (todo or busy) and not self._stop.is_set():
                 while todo and idle:
                     worker = idle.pop()
@@ -197,43 +197,45 @@ class LoaderPool:
                     busy[worker.conn] = worker
                 deadline = min(w.started for w in busy.values()) + self.timeout
                 for conn in wait(list(busy), timeout=max(0.0, min(deadline - time.monotonic(), 0.5))):
-                    worker = busy.pop(conn)
-                    try:
-                        message = conn.recv()
-                    except (EOFError, OSError):
-                        worker.stop(kill=True)
-                        code = worker.process.exitcode
-                        self._put(Outcome(worker.item, code="crashed",
-                                          reason=f"the reader process died on this file (exit code {code})"))
-                        idle.append(_Worker(self._context, self.load, self.memory_mb))
-                        continue
-                    if message[0] == "ok":
-                        self._put(Outcome(worker.item, value=message[1]))
-                    else:
-                        self._put(Outcome(worker.item, code=message[1], reason=message[2]))
-                    retired = message[0] == "failed" and message[1] == "too_large"
-                    if worker.process.is_alive() and not retired:
-                        idle.append(worker)
-                    else:  # it retired after running out of memory
-                        worker.stop()
-                        idle.append(_Worker(self._context, self.load, self.memory_mb))
-                now = time.monotonic()
-                for conn, worker in list(busy.items()):
-                    if now - worker.started >= self.timeout:
-                        del busy[conn]
-                        worker.stop(kill=True)
-                        self._put(Outcome(worker.item, code="timeout",
-                                          reason=f"reading took longer than {self.timeout:g} s (KB_FILE_TIMEOUT); stopped"))
-                        if todo:
-                            idle.append(_Worker(self._context, self.load, self.memory_mb))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+                    idle.append(self._collect(busy.pop(cast(Connection, conn))))
+                self._stop_overdue(busy, idle, more_to_do=bool(todo))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
             self._error = exc
         finally:
             for worker in [*idle, *busy.values()]:
                 worker.stop(kill=bool(busy) or self._stop.is_set())
             self._put(_DONE)
 
+    def _new_worker(self) -> _Worker:
+        return _Worker(self._context, self.load, self.memory_mb)
 
-def default_workers() -> int:
-    """One parser per core beyond the first, which the embedder uses; at least one."""
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    def _collect(self, worker: _Worker) -> _Worker:
+        """Pass on the outcome a worker has ready; returns the worker to use next (a fresh one if it died)."""
+        try:
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.stop(kill=True)
+            code = worker.process.exitcode
+            self._put(Loaded(worker.item, code="crashed", reason=f"the reader process died on this file (exit code {code})"))
+            return self._new_worker()
+        if message[0] == "ok":
+            self._put(Loaded(worker.item, value=message[1]))
+        else:
+            self._put(Loaded(worker.item, code=message[1], reason=message[2]))
+        retired = message[0] == "failed" and message[1] == "too_large"
+        if worker.process.is_alive() and not retired:
+            return worker
+        worker.stop()  # it retired after running out of memory
+        return self._new_worker()
+
+    def _stop_overdue(self, busy: dict[Connection, _Worker], idle: list[_Worker], more_to_do: bool) -> None:
+        """Kill the workers whose item is past the time limit, reporting each item; replace them if needed."""
+        now = time.monotonic()
+        for conn, worker in list(busy.items()):
+            if now - worker.started >= self.timeout:
+                del busy[conn]
+                worker.stop(kill=True)
+                self._put(Loaded(worker.item, code="timeout",
+                                 reason=f"reading took longer than {self.timeout:g} s (KB_FILE_TIMEOUT); stopped"))
+                if more_to_do:
+                    idle.append(self._new_worker())

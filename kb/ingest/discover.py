@@ -1,0 +1,102 @@
+"""Discover: the supported files under the given paths and their content digests (the I/O before the plan)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.ingest.loaders import is_supported
+from kb.ingest.metadata import sidecar_path
+from kb.ingest.plan import Found
+from kb.ingest.prepare import PrepareTask
+from kb.records import FileFailure
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A supported file found under a given path."""
+
+    root: Path
+    path: Path
+    rel: Path
+    walked: bool  # found by walking a folder (so a missing file later means "removed")
+
+    def found(self) -> Found:
+        """The file as the plan sees it: its id, where it is, and the digest of its content (read now)."""
+        try:
+            return Found(self.rel.as_posix(), str(self.path), str(self.root), content_hash(self.path))
+        except OSError as exc:
+            return Found(self.rel.as_posix(), str(self.path), str(self.root), None, f"{type(exc).__name__}: {exc}")
+
+    def task(self, found: Found) -> PrepareTask:
+        """What `prepare` needs to bring this file in."""
+        assert found.digest is not None
+        return PrepareTask(found.doc_id, found.label, found.root, found.digest, path=str(self.path), rel=self.rel.as_posix())
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Candidate], list[FileFailure], set[str]]:
+    """Supported files under the given paths, failures for paths that cannot be used, and walked roots."""
+    found: list[Candidate] = []
+    failures: list[FileFailure] = []
+    walked_roots: set[str] = set()
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_file():
+            resolved = path.resolve()
+            found.append(Candidate(resolved.parent, resolved, Path(resolved.name), walked=False))
+        elif path.is_dir():
+            root = path.resolve()
+            walked_roots.add(str(root))
+            found.extend(_walk(root, failures))
+        else:
+            failures.append(FileFailure(str(given), "not_found", "no such file or folder"))
+    return found, failures, walked_roots
+
+
+def _walk(root: Path, failures: list[FileFailure]) -> list[Candidate]:
+    """The supported files under a folder, in a stable order; hidden and `_` folders are skipped."""
+    found: list[Candidate] = []
+
+    def unreadable(error: OSError) -> None:
+        failures.append(FileFailure(str(error.filename), "unreadable", f"folder cannot be read: {error.strerror}"))
+
+    for folder, dirs, files in os.walk(root, followlinks=False, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(files):
+            file = Path(folder) / name
+            if name.startswith(".") or name.endswith(".meta.json") or not is_supported(file):
+                continue
+            problem = _link_problem(file, root)
+            if problem is not None:
+                failures.append(problem)
+                continue
+            found.append(Candidate(root, file, file.relative_to(root), walked=True))
+    return found
+
+
+def _link_problem(file: Path, root: Path) -> FileFailure | None:
+    """Why a symlink is not followed (it loops, points nowhere, or leaves the root); None for a file to read."""
+    if not file.is_symlink():
+        return None
+    if not os.path.exists(file):
+        return FileFailure(str(file), "broken_link", "symlink that loops or points nowhere")
+    target = Path(os.path.realpath(file))  # realpath never raises on a loop, unlike resolve()
+    if not target.is_relative_to(root):
+        return FileFailure(str(file), "outside_root", "symlink to a file outside the ingested folder; not followed")
+    return None
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file and of its sidecar metadata, so a metadata edit counts as a change."""
+    digest = hashlib.sha256()
+    for part in (path, sidecar_path(path)):
+        if part is None:
+            continue
+        with open(part, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\x00")
+    return digest.hexdigest()
