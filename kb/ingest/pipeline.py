@@ -65,7 +65,7 @@ def _run(found: Sequence[Found], tasks: Mapping[Found, PrepareTask], walked_root
     progress = progress or Silent()
     prepare_settings = _prepare_settings(settings, embedder)
     tagger = TopicTagger(Taxonomy.load(settings.topics_path), embedder)
-    with IndexWriter(settings.index_dir, embedder.describe(), prepare_settings.chunker.as_dict(),
+    with IndexWriter(settings.index_dir, prepare_settings.model, prepare_settings.chunker.as_dict(),
                      tagger.taxonomy.describe(), index_kind=settings.index_kind,
                      keyword_engine=settings.keyword_engine) as writer:
         todo = plan(found, writer.known_documents(), walked_roots, writer.chunker_changed)
