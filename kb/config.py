@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from kb.errors import ConfigError
+from kb.index.keyword import ENGINES as KEYWORD_ENGINES
 from kb.index.vectors import AUTO_FLAT_MAX_CHUNKS
 from kb.index.vectors import CHOICES as INDEX_KINDS
 
@@ -121,6 +122,9 @@ class Settings:
     # The FAISS index kind ingest builds: auto, flat or ivf (kb/index/vectors/). None keeps the kind the
     # index was built with, and means auto for a new index: exact flat up to AUTO_FLAT_MAX_CHUNKS chunks.
     index_kind: str | None = None
+    # The keyword engine of a new index (kb/index/keyword/: fts5, tantivy). None = the default engine; an
+    # existing index keeps the engine it was built with, and asking it for another one is an error.
+    keyword_engine: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -150,6 +154,7 @@ class Settings:
             rate_burst=_env_int("KB_RATE_BURST", DEFAULT_RATE_BURST),
             trusted_proxies=tuple(p.strip() for p in env.get("KB_TRUSTED_PROXIES", "").split(",") if p.strip()),
             index_kind=env.get("KB_INDEX_KIND") or None,
+            keyword_engine=env.get("KB_KEYWORD_ENGINE") or None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for name in ("index_dir", "uploads_dir"):
@@ -224,3 +229,6 @@ class Settings:
         if self.index_kind is not None and self.index_kind not in INDEX_KINDS:
             raise ConfigError(f"KB_INDEX_KIND={self.index_kind!r}: use auto (default: flat up to "
                               f"{AUTO_FLAT_MAX_CHUNKS:,} chunks, ivf above), flat or ivf.")
+        if self.keyword_engine is not None and self.keyword_engine not in KEYWORD_ENGINES:
+            raise ConfigError(f"KB_KEYWORD_ENGINE={self.keyword_engine!r}: use one of {', '.join(KEYWORD_ENGINES)}, "
+                              f"or leave it unset for the default.")

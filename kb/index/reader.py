@@ -219,7 +219,7 @@ class IndexReader:
     def info(self) -> IndexInfo:
         """What `kb info` shows."""
         documents, chunks = self.counts()
-        size = sum(f.stat().st_size for f in self.snapshot_dir.iterdir() if f.is_file())
+        size = sum(f.stat().st_size for f in self.snapshot_dir.rglob("*") if f.is_file())
         model = self.manifest.model
         types = {r[0]: r[1] for r in self._rows("SELECT type, count(*) FROM documents GROUP BY type ORDER BY 2 DESC")}
         return IndexInfo(

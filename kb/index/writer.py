@@ -57,9 +57,9 @@ class IndexWriter:
     """
 
     def __init__(self, index_dir: Path, model: ModelSpec | Mapping[str, Any], chunker: Mapping[str, Any],
-                 topics: Mapping[str, Any] | None = None, index_kind: str | None = None) -> None:
+                 topics: Mapping[str, Any] | None = None, index_kind: str | None = None, keyword_engine: str | None = None) -> None:
         """`index_kind` is one of kb.index.vectors.CHOICES; None keeps the kind the index was asked for before
-        (auto when new)."""
+        (auto when new). `keyword_engine` names one of kb.index.keyword.ENGINES for a new index (see keyword.chosen)."""
         if index_kind is not None and index_kind not in vector_kinds.CHOICES:
             raise ValueError(f"unknown index kind {index_kind!r}; use one of: {', '.join(vector_kinds.CHOICES)}")
         self.index_dir = Path(index_dir)
@@ -67,6 +67,7 @@ class IndexWriter:
         self.chunker = dict(chunker)
         self.topics = dict(topics) if topics is not None else None
         self.index_kind = index_kind
+        self.keyword_engine = keyword_engine
         self._lock_fh: IO[str] | None = None
         self.db: sqlite3.Connection | None = None
         self.vectors: VectorTable | None = None
@@ -129,7 +130,8 @@ class IndexWriter:
         self.snapshot = f"{stamp}-{os.getpid()}"
         self.snapshot_dir = snapshot_dir(self.index_dir, self.snapshot)
         self.snapshot_dir.mkdir(parents=True)
-        engine = keyword.engine(self.previous.keyword if self.previous else keyword.DEFAULT_ENGINE)
+        self.keyword_engine = keyword.chosen(self.previous.keyword if self.previous else None, self.keyword_engine, self.index_dir)
+        engine = keyword.engine(self.keyword_engine)
         self.db = connect(self.snapshot_dir / DB_FILE, read_only=False)
         old_dir = snapshot_dir(self.index_dir, self.previous.snapshot) if self.previous else None
         if old_dir is None:
@@ -265,7 +267,7 @@ class IndexWriter:
     def commit(self) -> Manifest:
         """Make the new snapshot current: flush SQLite and the vectors, then swap the manifest atomically."""
         db = self._db()
-        assert self.vectors is not None and self.keyword is not None
+        assert self.vectors is not None and self.keyword is not None and self.keyword_engine is not None
         documents, chunks = db.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
         if len(self.vectors) != chunks:
             raise RuntimeError(f"index out of step: {len(self.vectors)} vectors for {chunks} chunks; nothing was written")
@@ -275,7 +277,7 @@ class IndexWriter:
         db.close()
         self.db = None
         index = self._write_vectors()
-        for file in self.snapshot_dir.iterdir():
+        for file in (f for f in self.snapshot_dir.iterdir() if f.is_file()):  # a keyword engine's folder syncs itself
             with open(file, "rb") as fh:
                 os.fsync(fh.fileno())
         # The files' entries, the snapshot's entry in snapshots/ and, on the first run, snapshots/ itself: all on
@@ -286,7 +288,7 @@ class IndexWriter:
         history = [self.previous.snapshot, *self.previous.previous_snapshots] if self.previous else []
         manifest = Manifest(
             snapshot=self.snapshot, previous_snapshots=tuple(history[: SNAPSHOTS_KEPT - 1]), model=self.model,
-            index=index, keyword=self.previous.keyword if self.previous else keyword.DEFAULT_ENGINE,
+            index=index, keyword=self.keyword_engine,
             chunker=self.chunker, topics=self.topics if self.topics is not None else (self.previous.topics if self.previous else None),
             counts={"documents": documents, "chunks": chunks},
             created_at=self.previous.created_at if self.previous else now, updated_at=now,

@@ -1,6 +1,7 @@
 """Keyword engines behind one protocol, one module per engine, one registry.
 
-    fts5  SQLite's FTS5 with BM25, inside the snapshot's kb.sqlite (kb/index/keyword/fts5.py)
+    fts5     SQLite's FTS5 with BM25, inside the snapshot's kb.sqlite (kb/index/keyword/fts5.py)
+    tantivy  Tantivy's BM25 over immutable segments, in the snapshot's tantivy/ folder (kb/index/keyword/tantivy.py)
 
 The manifest names the engine a snapshot was written with. A new engine is a module offering
 `create`, `writer` and `open_index` (the `KeywordEngine` protocol) plus one line in ENGINES.
@@ -13,7 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from kb.index.keyword import fts5
+from kb.errors import IndexMismatch
+from kb.index.keyword import fts5, tantivy
 
 # Runs one SQL statement on the snapshot's database and returns its rows (the reader's pooled connections).
 Query = Callable[[str, Sequence[Any]], list[sqlite3.Row]]
@@ -67,7 +69,7 @@ class KeywordEngine(Protocol):
     def open_index(self, folder: Path, query: Query, chunk_count: Callable[[], int]) -> KeywordIndex: ...
 
 
-ENGINES: dict[str, KeywordEngine] = {fts5.NAME: fts5}  # type: ignore[dict-item]  # modules as engines
+ENGINES: dict[str, KeywordEngine] = {fts5.NAME: fts5, tantivy.NAME: tantivy}  # modules as engines
 DEFAULT_ENGINE = fts5.NAME
 
 
@@ -77,3 +79,17 @@ def engine(name: str) -> KeywordEngine:
         return ENGINES[name]
     except KeyError:
         raise ValueError(f"unknown keyword engine {name!r}; this kb knows {', '.join(ENGINES)}") from None
+
+
+def chosen(current: str | None, requested: str | None, index_dir: Path) -> str:
+    """The engine a write uses: the index's own (`current`, None for a new index), else the one requested, else
+    DEFAULT_ENGINE. Asking an existing index for another engine is an error: its keyword side is not rebuilt."""
+    if requested is not None:
+        engine(requested)  # an unknown name fails here, with the names this kb knows
+    if current is None:
+        return requested or DEFAULT_ENGINE
+    if requested is not None and requested != current:
+        raise IndexMismatch(
+            f"The index at {index_dir} uses keyword engine {current!r}, not {requested!r} (KB_KEYWORD_ENGINE). "
+            f"Unset KB_KEYWORD_ENGINE to keep {current!r}, or ingest into a new index with --index NEW_DIR.")
+    return current

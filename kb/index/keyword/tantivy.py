@@ -1,0 +1,234 @@
+"""The tantivy keyword engine: Tantivy's BM25 (block-max WAND over immutable segments) in the snapshot's folder.
+
+    snapshots/NAME/tantivy/    meta.json, .managed.json and the segment files of one Tantivy index
+
+A write starts from the previous snapshot's index: its segment files are immutable, so they are hard-linked
+into the new snapshot's folder (meta.json and .managed.json are copied), and the new segments and delete
+files are written there alone. The old folder is never written, so its readers keep their view.
+
+Scoring equals FTS5's bm25 with column weights (title 2, heading 1, text 1; kb/index/keyword/fts5.py): that
+is one BM25 over the weighted term counts, with the row's whole length, so the title is indexed twice in one
+`body` field. (Tantivy's field boosts would sum three separately saturated BM25s instead, a different model.)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.errors import IndexNotFound
+from kb.index import catalog, layout
+
+if TYPE_CHECKING:
+    import tantivy
+
+    from kb.index.keyword import Query
+
+NAME = "tantivy"
+FOLDER = "tantivy"
+BODY = "body"
+# Language of the one body field today. The seam for per-document languages (issue 15): one body field per
+# language, each with its analyzer from LANGUAGES, a document indexed into its language's field and a question
+# matched against its own language's.
+DEFAULT_LANGUAGE = "en"
+LANGUAGES = {"en": "english"}  # kb's language code -> Tantivy's (Snowball) stemmer
+# Like FTS5's `porter unicode61 remove_diacritics 2`: runs of letters and digits, lowercased, accents folded, stemmed.
+MAX_TOKEN_CHARS = 40
+# The writer's indexing memory, shared by its threads; one segment is written each time it fills.
+WRITER_HEAP_BYTES = 256_000_000
+# Files of Tantivy's own locks: never carried into another snapshot.
+LOCK_FILES = {".tantivy-meta.lock", ".tantivy-writer.lock"}
+# Files Tantivy rewrites (by an atomic rename) on each commit: copied, where the immutable segment files are linked.
+COPIED_FILES = {"meta.json", ".managed.json"}
+
+
+def tokenizer_name(language: str) -> str:
+    return f"kb_{language}"
+
+
+@cache
+def analyzer(language: str = DEFAULT_LANGUAGE) -> tantivy.TextAnalyzer:
+    """The text analyzer of a language: the same for the chunks indexed and the questions asked."""
+    import tantivy
+
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    for step in (tantivy.Filter.remove_long(MAX_TOKEN_CHARS), tantivy.Filter.lowercase(), tantivy.Filter.ascii_fold(),
+                 tantivy.Filter.stemmer(LANGUAGES[language])):
+        builder = builder.filter(step)
+    return builder.build()
+
+
+def _schema() -> tantivy.Schema:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("chunk_id", indexed=True, fast=True)  # indexed: deletes by term; fast: read per hit
+    builder.add_text_field("doc_id", tokenizer_name="raw", index_option="basic")  # filters by document
+    # Term counts without positions: BM25 needs no more, and the index is smaller and faster to write.
+    builder.add_text_field(BODY, tokenizer_name=tokenizer_name(DEFAULT_LANGUAGE), index_option="freq")
+    return builder.build()
+
+
+def _open(folder: Path) -> tantivy.Index:
+    """The Tantivy index in a snapshot's folder, its analyzers registered (they are not stored on disk)."""
+    import tantivy
+
+    index = tantivy.Index.open(str(folder / FOLDER))
+    for language in LANGUAGES:
+        index.register_tokenizer(tokenizer_name(language), analyzer(language))
+    return index
+
+
+def create(db: sqlite3.Connection, folder: Path) -> None:
+    """An empty index in a new snapshot's folder."""
+    import tantivy
+
+    (folder / FOLDER).mkdir()
+    tantivy.Index(_schema(), path=str(folder / FOLDER), reuse=False)
+
+
+def _carry_over(previous: Path, folder: Path) -> None:
+    """Start the new snapshot's index from the previous one's, without writing a byte into the previous folder."""
+    source, target = previous / FOLDER, folder / FOLDER
+    target.mkdir()
+    for file in source.iterdir():
+        if file.name in LOCK_FILES or not file.is_file():
+            continue
+        if file.name in COPIED_FILES:
+            shutil.copy2(file, target / file.name)
+        else:
+            os.link(file, target / file.name)
+
+
+def _body(title: str, heading: str, text: str) -> str:
+    """What the body field indexes: the title twice (weight 2), the heading path and the text once."""
+    return "\n".join((title, title, heading, text))
+
+
+class TantivyWriter:
+    """Adds and removes the chunks of the snapshot being built; the Tantivy writer is opened on first use."""
+
+    def __init__(self, db: sqlite3.Connection, folder: Path) -> None:
+        self.db = db
+        self.folder = folder
+        self.index = _open(folder)
+        self._writer: tantivy.IndexWriter | None = None
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            self._writer = self.index.writer(heap_size=WRITER_HEAP_BYTES)
+        return self._writer
+
+    def add(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
+        """Index chunks; each one's document id comes from the snapshot's chunks table (inserted just before)."""
+        import tantivy
+
+        if not rows:
+            return
+        docs = {int(r[0]): r[1] for r in catalog.rows_in(self._rows, "SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({marks})",
+                                                        (int(r[0]) for r in rows))}
+        writer = self._open_writer()
+        for chunk_id, title, heading, text in rows:
+            writer.add_document(tantivy.Document(chunk_id=int(chunk_id), doc_id=docs[int(chunk_id)], body=_body(title, heading, text)))
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+        return self.db.execute(sql, params).fetchall()
+
+    def remove(self, chunk_ids: Sequence[int]) -> None:
+        import tantivy
+
+        if len(chunk_ids):
+            ids = [int(i) for i in chunk_ids]
+            self._open_writer().delete_documents_by_query(tantivy.Query.term_set_query(self.index.schema, "chunk_id", ids))
+
+    def commit(self) -> None:
+        """Write the new segments and deletes, wait for merges, and put the folder on disk."""
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer.wait_merging_threads()  # merges finish in this snapshot, not after the manifest names it
+            self._writer = None
+        target = self.folder / FOLDER
+        for file in target.iterdir():
+            if file.is_file():
+                with open(file, "rb") as fh:
+                    os.fsync(fh.fileno())
+        layout.fsync_dir(target)
+
+
+def writer(db: sqlite3.Connection, folder: Path, previous: Path | None) -> TantivyWriter:
+    if previous is not None:
+        _carry_over(previous, folder)
+    return TantivyWriter(db, folder)
+
+
+def _tokens(terms: Sequence[str]) -> list[str]:
+    """The query terms as the index holds them (analysed), each once: one term query per token."""
+    return list(dict.fromkeys(token for term in terms for token in analyzer().analyze(term)))
+
+
+def idf(doc_freq: int, docs: int) -> float:
+    """Tantivy's BM25 IDF, log(1 + (N - n + 0.5) / (n + 0.5)): never 0, unlike FTS5's for a term in most chunks."""
+    doc_freq = min(doc_freq, docs)  # a deleted chunk still counts in n until its segment is merged
+    return math.log(1.0 + (docs - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+class TantivyIndex:
+    """BM25 search of one snapshot: a searcher over its immutable segments, opened once."""
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            self.index = _open(folder)
+            # The snapshot never changes: no watcher thread reloading on commits.
+            self.index.config_reader(reload_policy="manual")
+            self.searcher = self.index.searcher()
+        except ValueError as exc:
+            raise IndexNotFound(f"The keyword index in {folder} is missing or damaged ({exc}). "
+                                f"Rebuild: kb ingest PATH --index NEW_DIR") from None
+        self.schema = self.index.schema
+
+    def _query(self, tokens: Sequence[str], allowed: set[str] | None) -> tantivy.Query:
+        """Any of the tokens in the body; with `allowed`, only in those documents (a filter that adds no score)."""
+        import tantivy
+
+        should = tantivy.Occur.Should
+        terms = tantivy.Query.boolean_query(
+            [(should, tantivy.Query.term_query(self.schema, BODY, t, index_option="freq")) for t in tokens])
+        if allowed is None:
+            return terms
+        documents = tantivy.Query.term_set_query(self.schema, "doc_id", sorted(allowed))
+        must = tantivy.Occur.Must
+        return tantivy.Query.boolean_query([(must, terms), (must, tantivy.Query.const_score_query(documents, 0.0))])
+
+    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None) -> list[tuple[int, float]]:
+        """[(chunk_id, bm25)] best first (ties by chunk id)."""
+        tokens = _tokens(terms)
+        if not tokens or k < 1 or (allowed is not None and not allowed):
+            return []
+        hits = self.searcher.search(self._query(tokens, allowed), k, count=False).hits
+        ids = self.searcher.fast_field_values("chunk_id", [address for _, address in hits])
+        return sorted(((int(i), float(s)) for (s, _), i in zip(hits, ids)), key=lambda h: (-h[1], h[0]))  # type: ignore[arg-type]
+
+    def idf_sum(self, terms: Sequence[str]) -> float:
+        """Sum of Tantivy's IDF over the analysed terms: its bm25 never exceeds (k1 + 1) = 2.2 x this, as FTS5's."""
+        docs = self.searcher.num_docs
+        return sum(idf(self.searcher.doc_freq(BODY, token), docs) for token in _tokens(terms))
+
+    def chunk_ids(self) -> set[int]:
+        """Every chunk id the keyword index holds (for integrity checks)."""
+        import tantivy
+
+        docs = self.searcher.num_docs
+        if not docs:
+            return set()
+        hits = self.searcher.search(tantivy.Query.all_query(), docs, count=False).hits
+        return {int(i) for i in self.searcher.fast_field_values("chunk_id", [a for _, a in hits])}  # type: ignore[arg-type]
+
+
+def open_index(folder: Path, query: Query, chunk_count: Callable[[], int]) -> TantivyIndex:
+    return TantivyIndex(folder)

@@ -1,0 +1,152 @@
+"""Every registered keyword engine behaves the same: found words, stemming, field weights, filters, deletes and
+updates across snapshots, old snapshots still readable, an IDF scale that grows with rarity."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kb import KnowledgeBase, Settings
+from kb.errors import ConfigError, IndexMismatch
+from kb.index import keyword
+from kb.index.store import IndexReader, IndexWriter, open_reader, read_manifest
+from kb.records import Chunk, Document
+from tests.conftest import WordHashEmbedder
+
+ENGINES = sorted(keyword.ENGINES)
+MODEL = WordHashEmbedder(dimension=8).describe()
+
+
+def _doc(doc_id: str, title: str) -> Document:
+    return Document(doc_id=doc_id, title=title, type="report", date=None, language="en", source=doc_id, format="txt",
+                    content_hash=doc_id + title)
+
+
+def _write(index_dir, engine: str | None, add: dict[str, tuple[str, list[str]]] = {}, remove=()) -> None:  # noqa: B006
+    """One snapshot: remove documents, then add {doc_id: (title, [chunk text, ...])}."""
+    with IndexWriter(index_dir, MODEL, {"chunk_tokens": 200}, keyword_engine=engine) as writer:
+        writer.remove_documents(remove)
+        for doc_id, (title, texts) in add.items():
+            chunks = [Chunk(doc_id=doc_id, ordinal=i, text=t, n_tokens=len(t.split())) for i, t in enumerate(texts)]
+            writer.add_document(_doc(doc_id, title), "root", chunks, np.ones((len(chunks), 8), dtype="float32"))
+        writer.commit()
+
+
+def _found(reader: IndexReader, query: str, allowed: set[str] | None = None) -> list[str]:
+    """The documents of the keyword hits for the words of `query`, best first."""
+    hits = reader.keyword.search(query.split(), 10, allowed)
+    docs = reader.chunk_documents(c for c, _ in hits)
+    return [docs[c] for c, _ in hits]
+
+
+CORPUS = {
+    "fish": ("Fisheries training", ["Fishers learn to repair nets and engines on small boats."]),
+    "bees": ("Beekeeping guide", ["Hives, honey and queen bees.", "A quality apprenticeship in beekeeping lasts two years."]),
+    "solar": ("Solar technicians", ["Installing rooftop panels needs electricians with new skills."]),
+    "cafe": ("Café work", ["Waiters and baristas, fisheries aside, serve coffee."]),
+}
+
+
+@pytest.fixture(params=ENGINES)
+def index(request, tmp_path):
+    """(index folder, engine name) with CORPUS written in one snapshot."""
+    folder = tmp_path / "index"
+    _write(folder, request.param, CORPUS)
+    return folder, request.param
+
+
+def test_a_word_in_one_chunk_finds_that_chunk(index):
+    folder, engine = index
+    assert read_manifest(folder).keyword == engine
+    with open_reader(folder) as reader:
+        hits = reader.keyword.search(["hives"], 10)
+        assert len(hits) == 1 and reader.chunks([hits[0][0]])[hits[0][0]].text == "Hives, honey and queen bees."
+        assert hits[0][1] > 0, "higher is better"
+        assert reader.keyword.chunk_ids() == set(reader.chunk_documents(reader.keyword.chunk_ids()))
+        assert not reader.check_integrity()
+
+
+def test_stemming_and_accents_match_other_forms(index):
+    with open_reader(index[0]) as reader:
+        assert _found(reader, "apprenticeships") == ["bees"]
+        assert _found(reader, "installed") == ["solar"]
+        assert _found(reader, "cafe") == ["cafe"], "diacritics are folded"
+
+
+def test_title_outweighs_text(index):
+    with open_reader(index[0]) as reader:
+        # "fisheries" is fish's title and a word of cafe's text; chunks of the same length otherwise
+        assert _found(reader, "fisheries") == ["fish", "cafe"]
+
+
+def test_filters_keep_only_allowed_documents(index):
+    with open_reader(index[0]) as reader:
+        assert _found(reader, "fisheries", {"cafe"}) == ["cafe"]
+        assert _found(reader, "fisheries", {"bees"}) == []
+        assert _found(reader, "fisheries", set()) == []
+        assert set(_found(reader, "bees honey", {"bees", "fish"})) == {"bees"}
+
+
+def test_idf_sum_grows_as_a_term_gets_rarer(index):
+    with open_reader(index[0]) as reader:
+        common, rare = reader.keyword.idf_sum(["fisheries"]), reader.keyword.idf_sum(["hives"])
+        assert 0 < common < rare
+        assert reader.keyword.idf_sum(["fisheries", "hives"]) == pytest.approx(common + rare)
+        assert reader.keyword.idf_sum([]) == 0
+        # a full match scores below (k1 + 1) x the summed IDF: the scale the hybrid divides by
+        (_, best), = reader.keyword.search(["hives"], 1)
+        assert best <= 2.2 * rare + 1e-6
+
+
+def test_deletes_and_updates_across_snapshots_keep_old_readers_reading(index):
+    folder, engine = index
+    old = IndexReader(folder)
+    _write(folder, None, {"fish": ("Aquaculture training", ["Fish farmers learn pond management."])}, remove=["fish", "solar"])
+    new = IndexReader(folder)
+    try:
+        assert new.snapshot != old.snapshot and read_manifest(folder).keyword == engine
+        assert _found(new, "nets") == [] and _found(new, "electricians") == []
+        assert _found(new, "pond") == ["fish"]
+        assert not new.check_integrity()
+        # the old snapshot still reads its own keyword index, beside its own documents
+        assert _found(old, "nets") == ["fish"] and _found(old, "pond") == []
+        assert not old.check_integrity()
+    finally:
+        old.close()
+        new.close()
+
+
+def test_many_snapshots_in_a_row_stay_in_step(index):
+    folder, _ = index
+    for round_ in range(4):
+        _write(folder, None, {f"extra{round_}": ("Extra", [f"word{round_} appears here"])}, remove=[f"extra{round_ - 1}"])
+    with open_reader(folder) as reader:
+        assert _found(reader, "word3") == ["extra3"] and _found(reader, "word2") == []
+        assert not reader.check_integrity()
+
+
+def test_an_index_keeps_its_engine_and_refuses_another(index):
+    folder, engine = index
+    other = next(e for e in ENGINES if e != engine)
+    with pytest.raises(IndexMismatch, match="keyword engine"):
+        _write(folder, other, {"x": ("X", ["x"])})
+    _write(folder, engine, {"y": ("Y", ["yak"])})  # the same engine named again is fine
+    assert read_manifest(folder).keyword == engine
+
+
+def test_the_setting_chooses_the_engine_of_a_new_index(tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Apprenticeships\n\nQuality apprenticeships in Norway.", encoding="utf-8")
+    for engine in ENGINES:
+        monkeypatch.setenv("KB_KEYWORD_ENGINE", engine)
+        settings = Settings.from_env(index_dir=tmp_path / engine)
+        kb = KnowledgeBase(settings, embedder=WordHashEmbedder())
+        kb.ingest([docs])
+        assert json.loads((tmp_path / engine / "manifest.json").read_text())["keyword"] == engine
+        assert kb.search("apprenticeship", mode="keyword").hits[0].doc_id == "a.txt"
+    monkeypatch.setenv("KB_KEYWORD_ENGINE", "lucene")
+    with pytest.raises(ConfigError, match="KB_KEYWORD_ENGINE"):
+        Settings.from_env()
