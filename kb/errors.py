@@ -1,18 +1,26 @@
 """Errors kb raises. Each message says what went wrong and how to fix it.
 
-Hierarchy::
+Each class carries a stable `code` and the HTTP status the API answers it with: 4xx when the request
+can be fixed by whoever sent it, 5xx when the server (its settings, its index) has to be.
 
-    KBError                      anything kb reports to a person
-    ├── ConfigError              a setting has a bad value
-    ├── IndexNotFound            no index where one was expected
-    ├── IndexMismatch            the index was built with another model or schema
-    ├── IndexLocked              another process is writing the index
-    ├── DocumentNotFound         no document with that id
-    ├── QueryError               the query or its filters are not valid
-    └── LoadError                one file could not be turned into a document
-        ├── UnsupportedFile      no loader for this kind of file
-        ├── EmptyDocument        the file holds no extractable text
-        └── EncryptedDocument    the file is encrypted and cannot be opened
+Hierarchy (HTTP status)::
+
+    KBError                      anything kb reports to a person                        500
+    ├── ConfigError              a setting has a bad value                              500
+    ├── IndexNotFound            no index where one was expected                        503
+    ├── IndexMismatch            the index was built with another model or schema       500
+    ├── IndexLocked              another process is writing the index                   409
+    ├── DocumentNotFound         no document with that id                               404
+    ├── QueryError               the query or its filters are not valid                 400
+    ├── UploadRefused            an upload is refused, and none of its files kept       400
+    │   ├── BadFileName          no file can be stored under that name                  400
+    │   ├── DuplicateFile        the same name twice in one upload                      400
+    │   ├── UnsupportedUpload    no loader reads files of that kind                     415
+    │   └── FileTooLarge         over the upload size limit                             413
+    └── LoadError                one file could not be turned into a document           422
+        ├── UnsupportedFile      no loader for this kind of file                        415
+        ├── EmptyDocument        the file holds no extractable text                     422
+        └── EncryptedDocument    the file is encrypted and cannot be opened             422
 """
 
 from __future__ import annotations
@@ -22,63 +30,109 @@ class KBError(Exception):
     """Base class for every error kb reports to a person."""
 
     code = "kb_error"
+    http_status = 500  # an error no subclass describes is the server's to fix
 
 
 class ConfigError(KBError):
     """A setting has a value kb cannot use."""
 
     code = "bad_config"
+    http_status = 500  # the server's settings, not the client's request
 
 
 class IndexNotFound(KBError):
     """There is no index in the directory that was asked for."""
 
     code = "no_index"
+    http_status = 503  # the service is up but has nothing to search yet
 
 
 class IndexMismatch(KBError):
     """The index was built with a different model, dimension or schema."""
 
     code = "index_mismatch"
+    http_status = 500  # the server's index and model disagree; no request can fix that
 
 
 class IndexLocked(KBError):
     """Another process holds the index's write lock."""
 
     code = "index_locked"
+    http_status = 409
 
 
 class DocumentNotFound(KBError):
     """No document with that id is in the index."""
 
     code = "not_found"
+    http_status = 404
 
 
 class QueryError(KBError):
     """The query or one of its filters is not valid."""
 
     code = "bad_query"
+    http_status = 400
+
+
+class UploadRefused(KBError):
+    """An uploaded file cannot be kept, so nothing of its upload is stored."""
+
+    code = "bad_upload"
+    http_status = 400
+
+
+class BadFileName(UploadRefused):
+    """No file can be stored under the name an upload gave."""
+
+    code = "bad_file_name"
+    http_status = 400
+
+
+class DuplicateFile(UploadRefused):
+    """One upload holds two files of the same name."""
+
+    code = "duplicate_file"
+    http_status = 400
+
+
+class UnsupportedUpload(UploadRefused):
+    """An uploaded file is of a kind no loader reads."""
+
+    code = "unsupported_file"
+    http_status = 415
+
+
+class FileTooLarge(UploadRefused):
+    """An uploaded file is over the upload size limit."""
+
+    code = "too_large"
+    http_status = 413
 
 
 class LoadError(KBError):
     """A file could not be turned into a document; the ingest run goes on."""
 
     code = "load_failed"
+    http_status = 422  # the file was received but cannot be read as a document
 
 
 class UnsupportedFile(LoadError):
     """No loader handles this kind of file."""
 
     code = "unsupported"
+    http_status = 415
 
 
 class EmptyDocument(LoadError):
     """The file holds no text that can be extracted."""
 
     code = "empty"
+    http_status = 422
 
 
 class EncryptedDocument(LoadError):
     """The file is encrypted and cannot be opened without a password."""
 
     code = "encrypted"
+    http_status = 422

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from kb import KnowledgeBase, Settings
-from kb.errors import ConfigError
 from kb.api import create_app
-from kb.ratelimit import RateLimiter
+from kb.api.ratelimit import RateLimiter
 from kb.cli import main as cli
+from kb.errors import ConfigError
 from tests.conftest import CORPUS
 
 RPL = "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf"
@@ -201,6 +201,27 @@ def test_upload_then_search_then_delete(writable):
     _error_shape(client.delete("/documents/bees.txt", headers=auth), 404)
 
 
+def test_uploads_are_kept_beside_the_index_and_leave_with_their_document(writable, tmp_path):
+    client, kb = writable
+    auth = {"X-API-Key": "s3cret-key"}
+    uploads, index = kb.settings.uploads_folder, kb.settings.index_dir.resolve()
+    assert uploads == index.parent / "index-uploads"
+    text = b"Kite making\n\nVillage workshops teach kite making to school leavers."
+    assert client.post("/documents", files={"files": ("kites.md", text)}, headers=auth).status_code == 201
+    assert (uploads / "kites.md").read_bytes() == text
+    assert not list(index.rglob("kites.md")), "nothing of an upload is kept inside the index folder"
+    assert not [p for p in uploads.iterdir() if p.name != "kites.md"], "the staging folder is gone"
+    assert client.delete("/documents/kites.md", headers=auth).status_code == 204
+    assert not (uploads / "kites.md").exists()
+    # A document ingested from a folder of its own keeps its file when it leaves the index.
+    folder = tmp_path / "shared-drive"
+    folder.mkdir()
+    (folder / "bees.txt").write_text("Beekeeping\n\nRefugees keep bees and sell honey.", encoding="utf-8")
+    kb.ingest([folder])
+    assert client.delete("/documents/bees.txt", headers=auth).status_code == 204
+    assert (folder / "bees.txt").exists()
+
+
 def test_upload_refuses_unknown_types(writable):
     client, _ = writable
     response = client.post("/documents", files={"files": ("run.exe", b"MZ...")}, headers={"X-API-Key": "s3cret-key"})
@@ -278,7 +299,7 @@ def test_uploads_with_names_no_file_can_have_are_refused_before_anything_is_stor
     response = client.post("/documents", files=[("files", f) for f in files], headers={"X-API-Key": "s3cret-key"})
     _error_shape(response, 400, code)
     assert client.get("/health").json()["documents"] == before
-    assert not list((kb.settings.index_dir / "uploads").glob("*"))
+    assert not list(kb.settings.uploads_folder.glob("*"))
 
 
 def test_openapi_documents_one_error_shape_for_every_error_status(writable):
@@ -292,7 +313,7 @@ def test_openapi_documents_one_error_shape_for_every_error_status(writable):
                 continue
             errors = {status: r for status, r in operation["responses"].items() if status >= "400"}
             assert {"401", "403", "429"} <= set(errors), (method, path)
-            for status, response in errors.items():
+            for response in errors.values():
                 assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
             assert errors["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
 
@@ -423,3 +444,30 @@ def test_rate_limit_settings_are_checked(monkeypatch):
     monkeypatch.setenv("KB_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.4")
     settings = Settings.from_env()
     assert (settings.rate_limit, settings.rate_burst, settings.trusted_proxies) == (5.0, 10, ("10.0.0.0/8", "192.168.1.4"))
+
+
+# -- settings the server needs: where uploads go, and how `kb serve --workers N` hands its settings over -----
+
+def test_uploads_folder_is_beside_the_index_unless_set_and_never_inside_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("KB_INDEX", str(tmp_path / "kb-index"))
+    assert Settings.from_env().uploads_folder == (tmp_path / "kb-index-uploads").resolve()
+    monkeypatch.setenv("KB_UPLOADS", str(tmp_path / "incoming"))
+    assert Settings.from_env().uploads_folder == tmp_path / "incoming"
+    monkeypatch.setenv("KB_UPLOADS", str(tmp_path / "kb-index" / "uploads"))
+    with pytest.raises(ConfigError, match="inside the index folder"):
+        Settings.from_env()
+
+
+def test_settings_reach_server_workers_whole(monkeypatch, tmp_path):
+    settings = Settings.from_env(index_dir=tmp_path / "index")
+    settings = replace(settings, api_key="k", cors_origins=("http://a.example",), topics_path=tmp_path / "t.yaml")
+    worker_env = settings.environ()
+    for name in list(worker_env):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in worker_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KB_INDEX", "somewhere-else")  # the settings travel whole: the other variables are not read
+    assert Settings.from_env() == settings
+    monkeypatch.setenv("KB_SETTINGS_JSON", "{not json")
+    with pytest.raises(ConfigError, match="KB_SETTINGS_JSON"):
+        Settings.from_env()

@@ -158,8 +158,8 @@ def test_fuzz_every_operation_against_its_schema(app):
         @given(case=operation.as_strategy(generation_mode=mode), auth=AUTH, drawn=st.fixed_dictionaries(extra))
         def fuzz(case, auth, drawn):
             response = exercise(case, auth, drawn)
-            counts[operation.label] += 1
-            statuses[operation.label, response.status_code] += 1
+            counts[operation.label] += 1  # noqa: B023  (runs within this iteration: fuzz() is called below)
+            statuses[operation.label, response.status_code] += 1  # noqa: B023
 
         try:
             fuzz()

@@ -23,6 +23,15 @@ LOADERS: dict[str, Loader] = {
     ".txt": load_text,
     ".text": load_text,
 }
+# The media type a file is served with, by the format its loader reads (the API sends files with nosniff:
+# browsers believe it). A loader without one here is served as application/octet-stream.
+MEDIA_TYPES: dict[Loader, str] = {
+    load_pdf: "application/pdf",
+    load_html: "text/html; charset=utf-8",
+    load_markdown: "text/markdown; charset=utf-8",
+    load_text: "text/plain; charset=utf-8",
+}
+DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 
 def loader_for(path: Path) -> Loader:
@@ -36,3 +45,9 @@ def loader_for(path: Path) -> Loader:
 def is_supported(path: Path) -> bool:
     """True when some loader handles this file's suffix."""
     return path.suffix.lower() in LOADERS
+
+
+def media_type(path: Path) -> str:
+    """The media type a file is served with: its loader's format's, else application/octet-stream."""
+    loader = LOADERS.get(path.suffix.lower())
+    return MEDIA_TYPES.get(loader, DEFAULT_MEDIA_TYPE) if loader is not None else DEFAULT_MEDIA_TYPE

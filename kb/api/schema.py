@@ -1,19 +1,19 @@
 """The API's published shapes: the one error shape, the JSON each route answers, and the OpenAPI examples.
 
 Routes return to_dict() of the records in kb.records; these models exist for the OpenAPI only, and
-tests/test_fuzz.py checks every response against them.
+tests/test_fuzz.py checks every response against them. The error shape itself is made in kb/api/errors.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from kb.config import MODES
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+# What a search result's mode may say: a retrieval mode, or browse (no question asked).
+RESULT_MODE_PATTERN = f"^({'|'.join((*MODES, 'browse'))})$"
 
 
 class ErrorDetail(BaseModel):
@@ -98,7 +98,7 @@ class Hit(_DocumentFields):
 
 class SearchResult(BaseModel):
     query: str
-    mode: str = Field(pattern="^(hybrid|dense|keyword|browse)$")
+    mode: str = Field(pattern=RESULT_MODE_PATTERN)
     k: int
     hits: list[Hit]
     confident: bool
@@ -169,6 +169,7 @@ class IngestReport(BaseModel):
 
 
 def example(model: type[BaseModel], data: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """A route's published 200 answer: its model and one example of it."""
     return {200: {"model": model, "content": {"application/json": {"example": data}}}}
 
 

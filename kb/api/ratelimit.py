@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import math
 import threading
@@ -14,7 +13,8 @@ from collections.abc import Callable
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kb.api_schema import error_response
+from kb.api.auth import presented_key, same_key
+from kb.api.errors import error_response
 from kb.config import Settings
 
 # Requests the rate limit never counts: load balancers and monitors poll /health.
@@ -75,17 +75,6 @@ class RateLimitMiddleware:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-def presented_key(headers: Headers) -> str | None:
-    auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return headers.get("x-api-key")
-
-
-def same_key(presented: str, expected: str) -> bool:
-    return hmac.compare_digest(presented.encode(), expected.encode())  # constant time
 
 
 def client_identity(settings: Settings) -> Callable[[Scope], str]:

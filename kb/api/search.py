@@ -1,0 +1,79 @@
+"""GET /search: hybrid, dense or keyword search, or a browse of the documents when there is no question."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from kb.api.auth import Read
+from kb.api.deps import KB
+from kb.api.filters import DATE_PATTERN, search_filters
+from kb.api.schema import READ_ERRORS, SEARCH_EXAMPLE, SearchResult, errors_for, example
+from kb.config import DEFAULT_K, DEFAULT_MODE, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES
+from kb.errors import QueryError
+from kb.records import to_dict
+from kb.service import LRU
+
+router = APIRouter()
+
+# A query must hold a character that is not whitespace as Python's str.split() sees it (the service splits
+# on exactly these); spelled out so that the OpenAPI pattern means the same in every regex dialect.
+QUERY_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+MODE_PATTERN = f"^({'|'.join(MODES)})$"
+
+
+def answer_cache(size: int) -> LRU:
+    """Each search's encoded JSON, keyed by KnowledgeBase.search_key: for app.state.answers.
+
+    Converting and encoding a result took most of a request the knowledge base answered from its own cache;
+    keeping the bytes under the same key as that cache's result made cached searches ~3x faster."""
+    return LRU(size)
+
+
+def _encoded(data: dict[str, Any]) -> bytes:
+    # to_dict already gives JSON types: encoding directly skips FastAPI's re-encoding of every field.
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+@router.get("/search", response_model=None, dependencies=[Read], summary="Search the knowledge base",
+            responses=example(SearchResult, SEARCH_EXAMPLE) | errors_for(400, 422, *READ_ERRORS),
+            response_description="Documents that answer the query, one hit per document, with facets")
+def search(
+    request: Request,
+    kb: KB,
+    q: Annotated[str | None, Query(min_length=1, max_length=MAX_QUERY_CHARS,
+                                   description="The question or keywords; leave it out to browse (newest first)",
+                                   examples=["how can apprenticeships be made more inclusive?"],
+                                   json_schema_extra={"pattern": QUERY_PATTERN})] = None,
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of documents")] = DEFAULT_K,
+    mode: Annotated[str, Query(pattern=MODE_PATTERN, description="Retrieval mode")] = DEFAULT_MODE,
+    type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report")] = [],  # noqa: B006
+    lang: Annotated[list[str], Query(description="Language code(s), e.g. en")] = [],  # noqa: B006
+    since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"],
+                                       json_schema_extra={"pattern": DATE_PATTERN})] = None,
+    until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])",
+                                       json_schema_extra={"pattern": DATE_PATTERN})] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many documents (paging)")] = 0,
+) -> Response:
+    """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=KE`
+    or `topic=apprenticeships`. Without `q`, browse the documents that pass the filters, newest first.
+    The result is the same record that `kb search --json` prints."""
+    filters = search_filters(request, kb, type_, lang, since, until)
+    if q is None:  # browse: made afresh each time, so never kept
+        body = _encoded(to_dict(kb.browse(filters, k=k, offset=offset)) | {"offset": offset})
+        return Response(body, media_type="application/json")
+    if not re.search(QUERY_PATTERN, q):  # the published pattern, applied (FastAPI only publishes it)
+        raise QueryError("The query has no words: send q=<your question>, e.g. /search?q=apprenticeships+for+women")
+    answers: LRU = request.app.state.answers
+    key = kb.search_key(q, k=k, mode=mode, filters=filters, offset=offset)
+    body = answers.get(key)
+    if body is None:
+        # If an ingest lands between the two calls, the answer kept is newer than its key says, never older.
+        result = kb.search(q, k=k, mode=mode, filters=filters, offset=offset)
+        body = _encoded(to_dict(result) | {"offset": offset})
+        answers.put(key, body)
+    return Response(body, media_type="application/json")
