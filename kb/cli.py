@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 import click
 
+from kb import display
 from kb.config import (
     AUTO_FLAT_MAX_CHUNKS,
     DEFAULT_BROWSE_K,
@@ -23,15 +23,7 @@ from kb.config import (
     Settings,
 )
 from kb.errors import KBError, QueryError
-from kb.records import Filters, IngestReport, SearchResult, to_dict
-
-TYPE_STYLES = {"press_release": "cyan", "tool_report": "green", "skills_guide": "magenta"}
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+from kb.records import Filters, to_dict
 
 
 def _print_json(data: Any) -> None:
@@ -83,84 +75,6 @@ def main(ctx: click.Context, index: str | None) -> None:
 
 # -- ingest -----------------------------------------------------------------------------------------
 
-class _PlainProgress:
-    """One line per file and per embedded batch, for logs and pipes."""
-
-    def __init__(self) -> None:
-        self.files = 0
-        self.done = 0
-        self.total_chunks = 0
-        self.embedded_chunks = 0
-        self.started = time.perf_counter()
-
-    def start(self, files: int) -> None:
-        self.files = files
-        self.started = time.perf_counter()
-        click.echo(f"ingest: {files} file(s) found", err=True)
-
-    def file_done(self, path: str, chunks: int) -> None:
-        self.done += 1
-        self.total_chunks += chunks
-        if chunks:
-            click.echo(f"  [{self.done}/{self.files}] {path}: {chunks} chunk(s)", err=True)
-
-    def embedded(self, chunks: int) -> None:
-        self.embedded_chunks += chunks
-        rate = self.embedded_chunks / max(time.perf_counter() - self.started, 1e-9)
-        click.echo(f"  embedded {self.embedded_chunks}/{self.total_chunks} chunks ({rate:.1f} chunks/s)", err=True)
-
-    def finish(self) -> None:
-        pass
-
-
-class _RichProgress:
-    """A live progress display on a terminal: files read, chunks embedded (a total that grows as files
-    are read), and chunks per second."""
-
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=_console(stderr=True), transient=False,
-        )
-        self.files_task = None
-        self.chunks_task = None
-        self.total_chunks = 0
-        self.started = time.perf_counter()
-
-    def start(self, files: int) -> None:
-        self.started = time.perf_counter()
-        self.progress.start()
-        self.files_task = self.progress.add_task("files", total=files, rate="")
-        self.chunks_task = self.progress.add_task("chunks", total=0, rate="")
-
-    def file_done(self, path: str, chunks: int) -> None:
-        self.total_chunks += chunks
-        self.progress.update(self.files_task, advance=1)
-        self.progress.update(self.chunks_task, total=self.total_chunks)
-
-    def embedded(self, chunks: int) -> None:
-        task = self.progress.tasks[self.chunks_task]
-        rate = (task.completed + chunks) / max(time.perf_counter() - self.started, 1e-9)
-        self.progress.update(self.chunks_task, advance=chunks, rate=f"{rate:.1f} chunks/s")
-
-    def finish(self) -> None:
-        self.progress.stop()
-
-
-def _print_report(report: IngestReport) -> None:
-    console = _console()
-    counts = report.counts()
-    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
-    if not report.changed and not report.failed:
-        console.print(f"Nothing changed: {counts['unchanged']} document(s) up to date, 0 chunks embedded.")
-    else:
-        console.print(f"[bold]Ingested into {report.index_dir}[/]: {summary}; {report.chunks_embedded} chunk(s) embedded in {report.seconds:.1f} s.")
-    for failure in report.failed:
-        console.print(f"  [red]failed[/] {failure.path}: {failure.reason}", markup=True)
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @index_option
@@ -181,12 +95,12 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model:
     settings = _settings(ctx, index=index, model=model, index_kind=index_kind)
     progress = None
     if not quiet:
-        progress = _RichProgress() if sys.stderr.isatty() else _PlainProgress()
+        progress = display.RichProgress() if sys.stderr.isatty() else display.PlainProgress()
     report = KnowledgeBase(settings).ingest(paths, progress=progress)
     if as_json:
         _print_json({**to_dict(report), "counts": report.counts()})
     else:
-        _print_report(report)
+        display.print_report(report)
     usable = report.added or report.updated or report.unchanged
     if not usable:
         if not as_json:
@@ -217,45 +131,6 @@ def _check_date(value: str | None, name: str) -> str | None:
     return date
 
 
-def _print_result(result: SearchResult) -> None:
-    from rich.text import Text
-
-    console = _console()
-    if not result.hits:
-        console.print(f"No results for “{result.query}”.")
-        return
-    if not result.confident:
-        console.print(Text("No confident match: none of these passages answers the question closely. "
-                           "Try other words, or fewer filters.", style="yellow"))
-        console.print()
-    for rank, hit in enumerate(result.hits, start=1):
-        head = Text(f"{rank:>2}. ", style="bold")
-        head.append(hit.title, style="bold")
-        head.append(f"  [{hit.type.replace('_', ' ')}]", style=TYPE_STYLES.get(hit.type, "white"))
-        if hit.date:
-            head.append(f"  {hit.date}", style="dim")
-        console.print(head)
-        for passage in hit.passages:
-            where = []
-            if passage.page is not None:
-                label = f" (printed {passage.page_label})" if passage.page_label and passage.page_label != str(passage.page) else ""
-                where.append(f"page {passage.page}{label}")
-            if passage.heading_path:
-                where.append(" › ".join(passage.heading_path))
-            line = Text("    ")
-            line.append(hit.doc_id, style="blue")
-            if where:
-                line.append("  " + " · ".join(where), style="dim")
-            console.print(line)
-            snippet = Text("    " + passage.snippet)
-            for start, end in passage.highlights:
-                snippet.stylize("bold yellow", start + 4, end + 4)
-            console.print(snippet)
-        console.print(Text(f"    score {hit.score:.4f} ({hit.score_kind})", style="dim"))
-        console.print()
-    console.print(Text(f"{len(result.hits)} document(s), {result.mode} search, {result.took_ms:.0f} ms", style="dim"))
-
-
 @main.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("-k", "k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="Number of documents.")
@@ -264,7 +139,8 @@ def _print_result(result: SearchResult) -> None:
 @click.option("--lang", "languages", multiple=True, help="Only this language code, e.g. en (repeatable).")
 @click.option("--since", help="Only documents dated on or after (YYYY[-MM[-DD]]).")
 @click.option("--until", help="Only documents dated on or before (YYYY[-MM[-DD]]).")
-@click.option("--where", "where", multiple=True, metavar="KEY=VALUE", help="Only documents whose metadata KEY has VALUE, e.g. country=Kenya.")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
+              help="Only documents whose metadata KEY has VALUE, e.g. country=Kenya.")
 @index_option
 @json_option
 @click.pass_context
@@ -285,7 +161,7 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, types:
     if as_json:
         _print_json(result)
     else:
-        _print_result(result)
+        display.print_result(result)
 
 
 @main.command()
@@ -303,7 +179,7 @@ def similar(ctx: click.Context, doc_id: str, k: int, index: str | None, as_json:
     if as_json:
         _print_json(result)
     else:
-        _print_result(result)
+        display.print_result(result)
 
 
 # -- browse and topics ------------------------------------------------------------------------------
@@ -330,15 +206,7 @@ def browse(ctx: click.Context, topics: tuple[str, ...], types: tuple[str, ...], 
     if as_json:
         _print_json(result)
         return
-    from rich.table import Table
-
-    table = Table(title=f"{result.total} document(s)" + (f", showing {len(result.hits)}" if result.total and result.total > len(result.hits) else ""))
-    for column in ("date", "type", "title", "topics", "countries"):
-        table.add_column(column)
-    for hit in result.hits:
-        table.add_row(hit.date or "", hit.type.replace("_", " "), f"{hit.title}\n[dim]{hit.doc_id}[/]",
-                      ", ".join(hit.metadata.get("topics", ())), ", ".join(hit.metadata.get("countries", ())))
-    _console().print(table)
+    display.print_browse(result)
 
 
 @main.command()
@@ -354,28 +222,10 @@ def topics(ctx: click.Context, index: str | None, as_json: bool) -> None:
     if as_json:
         _print_json(listed)
         return
-    from rich.table import Table
-
-    table = Table()
-    for column in ("documents", "topic", "id"):
-        table.add_column(column, justify="right" if column == "documents" else "left")
-    for topic in listed:
-        table.add_row(str(topic["documents"]), str(topic["label"]), f"[dim]{topic['id']}[/]")
-    _console().print(table)
+    display.print_topics(listed)
 
 
 # -- info -------------------------------------------------------------------------------------------
-
-def _index_kind(index: Mapping[str, Any]) -> str:
-    """'ivf (nlist 4000, nprobe 32, SQ8, chosen by auto)' from manifest["index"]."""
-    kind = index.get("kind", "flat")
-    details = [f"{name} {index[name]}" for name in ("nlist", "nprobe") if name in index]
-    if "quantizer" in index:
-        details.append(index["quantizer"])
-    if index.get("requested") == "auto":
-        details.append("chosen by auto")
-    return f"{kind} ({', '.join(details)})" if details else kind
-
 
 @main.command()
 @index_option
@@ -390,20 +240,7 @@ def info(ctx: click.Context, index: str | None, as_json: bool) -> None:
     if as_json:
         _print_json(data)
         return
-    from rich.table import Table
-
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("index", data.index_dir)
-    table.add_row("documents", f"{data.documents}  ({', '.join(f'{n} {t}' for t, n in data.types.items())})")
-    table.add_row("chunks", str(data.chunks))
-    table.add_row("model", f"{data.model}  (dimension {data.dimension}, sha256 {data.model_hash[:12]})")
-    table.add_row("index kind", _index_kind(data.index))
-    table.add_row("size on disk", f"{data.size_bytes / 2**20:.1f} MB")
-    table.add_row("last update", data.updated_at)
-    table.add_row("created", data.created_at)
-    _console().print(table)
+    display.print_info(data)
 
 
 # -- eval -------------------------------------------------------------------------------------------
@@ -425,19 +262,12 @@ def eval_(ctx: click.Context, dataset: str, modes: tuple[str, ...], split: str, 
 
     from kb.evaluate import evaluate
 
-    progress = None if as_json else (_RichProgress() if sys.stderr.isatty() else _PlainProgress())
+    progress = None if as_json else (display.RichProgress() if sys.stderr.isatty() else display.PlainProgress())
     results = evaluate(Path(dataset), modes or tuple(reversed(MODES)), _settings(ctx), progress=progress, split=split)
     if as_json:
         _print_json(results)
         return
-    from rich.table import Table
-
-    table = Table(title=f"{Path(dataset).name} ({split}, {results[0].queries} queries)")
-    for column in ("mode", "nDCG@10", "Recall@100", "MRR@10", "seconds"):
-        table.add_column(column, justify="left" if column == "mode" else "right")
-    for r in results:
-        table.add_row(r.mode, f"{r.ndcg_at_10:.4f}", f"{r.recall_at_100:.4f}", f"{r.mrr_at_10:.4f}", f"{r.seconds:.1f}")
-    _console().print(table)
+    display.print_eval(results, Path(dataset).name, split)
 
 
 # -- serve ------------------------------------------------------------------------------------------
