@@ -192,43 +192,57 @@ class Settings:
         return index.parent / (index.name + UPLOADS_SUFFIX)
 
     def validate(self) -> None:
-        """Raise ConfigError when a value cannot work."""
-        if self.chunk_tokens < 16:
-            raise ConfigError(f"chunk_tokens={self.chunk_tokens} is too small; use at least 16 (default {DEFAULT_CHUNK_TOKENS}).")
-        if not 0 <= self.chunk_overlap < self.chunk_tokens:
-            raise ConfigError(f"chunk_overlap={self.chunk_overlap} must be at least 0 and below chunk_tokens={self.chunk_tokens}.")
-        if self.backend not in ("onnx", "torch"):
-            raise ConfigError(f"KB_BACKEND={self.backend!r}: use onnx (default) or torch.")
-        if self.precision not in ("int8", "fp32"):
-            raise ConfigError(f"KB_PRECISION={self.precision!r}: use fp32 (default) or int8.")
-        if self.backend == "torch" and self.precision != "fp32":
-            raise ConfigError("KB_PRECISION=int8 needs KB_BACKEND=onnx; the torch backend runs the fp32 model only.")
-        if self.batch_size < 1:
-            raise ConfigError("batch_size must be at least 1.")
-        if self.max_file_bytes < 1:
-            raise ConfigError("KB_MAX_FILE_MB must be at least 1.")
-        if self.threads < 0:
-            raise ConfigError(f"KB_THREADS={self.threads}: use a number of cores, or 0 for every core (default).")
-        if self.workers < 0:
-            raise ConfigError(f"KB_WORKERS={self.workers}: use 0 (read files in the ingesting process) or more.")
-        if not self.file_timeout > 0:
-            raise ConfigError(f"KB_FILE_TIMEOUT={self.file_timeout:g}: use a number of seconds above 0 (default {DEFAULT_FILE_TIMEOUT}).")
-        if not 0 <= self.rate_limit < float("inf"):
-            raise ConfigError(f"KB_RATE_LIMIT={self.rate_limit:g}: use requests per second, e.g. {DEFAULT_RATE_LIMIT:g}, or 0 for no limit.")
-        if self.rate_limit and self.rate_burst < 1:
-            raise ConfigError(f"KB_RATE_BURST={self.rate_burst} must be at least 1 (default {DEFAULT_RATE_BURST}).")
+        """Raise ConfigError when a value cannot work (the first problem found, with its fix)."""
+        for check in (self._model_problems, self._ingest_problems, self._api_problems, self._index_problems):
+            for broken, message in check():
+                if broken:
+                    raise ConfigError(message)
+
+    def _model_problems(self) -> list[tuple[bool, str]]:
+        return [
+            (self.chunk_tokens < 16, f"chunk_tokens={self.chunk_tokens} is too small; use at least 16 (default {DEFAULT_CHUNK_TOKENS})."),
+            (not 0 <= self.chunk_overlap < self.chunk_tokens,
+             f"chunk_overlap={self.chunk_overlap} must be at least 0 and below chunk_tokens={self.chunk_tokens}."),
+            (self.backend not in ("onnx", "torch"), f"KB_BACKEND={self.backend!r}: use onnx (default) or torch."),
+            (self.precision not in ("int8", "fp32"), f"KB_PRECISION={self.precision!r}: use fp32 (default) or int8."),
+            (self.backend == "torch" and self.precision != "fp32",
+             "KB_PRECISION=int8 needs KB_BACKEND=onnx; the torch backend runs the fp32 model only."),
+            (self.batch_size < 1, "batch_size must be at least 1."),
+            (self.threads < 0, f"KB_THREADS={self.threads}: use a number of cores, or 0 for every core (default)."),
+        ]
+
+    def _ingest_problems(self) -> list[tuple[bool, str]]:
+        return [
+            (self.max_file_bytes < 1, "KB_MAX_FILE_MB must be at least 1."),
+            (self.workers < 0, f"KB_WORKERS={self.workers}: use 0 (read files in the ingesting process) or more."),
+            (not self.file_timeout > 0,
+             f"KB_FILE_TIMEOUT={self.file_timeout:g}: use a number of seconds above 0 (default {DEFAULT_FILE_TIMEOUT})."),
+            # The index folder is kb/index's alone: a snapshot swap or a clean-up may remove what else is there.
+            (self.uploads_folder.resolve().is_relative_to(self.index_dir.resolve()),
+             f"KB_UPLOADS={self.uploads_folder} is inside the index folder {self.index_dir}; "
+             f"choose a folder outside it, or leave KB_UPLOADS unset for {self.index_dir}{UPLOADS_SUFFIX}."),
+        ]
+
+    def _api_problems(self) -> list[tuple[bool, str]]:
+        problems = [
+            (not 0 <= self.rate_limit < float("inf"),
+             f"KB_RATE_LIMIT={self.rate_limit:g}: use requests per second, e.g. {DEFAULT_RATE_LIMIT:g}, or 0 for no limit."),
+            (bool(self.rate_limit) and self.rate_burst < 1,
+             f"KB_RATE_BURST={self.rate_burst} must be at least 1 (default {DEFAULT_RATE_BURST})."),
+        ]
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
-                raise ConfigError(f"KB_TRUSTED_PROXIES: {proxy!r} is not an address or network, e.g. 10.0.0.5 or 10.0.0.0/24.") from None
-        if self.uploads_folder.resolve().is_relative_to(self.index_dir.resolve()):
-            # The index folder is kb/index's alone: a snapshot swap or a clean-up may remove what else is there.
-            raise ConfigError(f"KB_UPLOADS={self.uploads_folder} is inside the index folder {self.index_dir}; "
-                              f"choose a folder outside it, or leave KB_UPLOADS unset for {self.index_dir}{UPLOADS_SUFFIX}.")
-        if self.index_kind is not None and self.index_kind not in INDEX_KINDS:
-            raise ConfigError(f"KB_INDEX_KIND={self.index_kind!r}: use auto (default: flat up to "
-                              f"{AUTO_FLAT_MAX_CHUNKS:,} chunks, ivf above), flat or ivf.")
-        if self.keyword_engine is not None and self.keyword_engine not in KEYWORD_ENGINES:
-            raise ConfigError(f"KB_KEYWORD_ENGINE={self.keyword_engine!r}: use one of {', '.join(KEYWORD_ENGINES)}, "
-                              f"or leave it unset for the default.")
+                problems.append((True, f"KB_TRUSTED_PROXIES: {proxy!r} is not an address or network, e.g. 10.0.0.5 or 10.0.0.0/24."))
+        return problems
+
+    def _index_problems(self) -> list[tuple[bool, str]]:
+        return [
+            (self.index_kind is not None and self.index_kind not in INDEX_KINDS,
+             f"KB_INDEX_KIND={self.index_kind!r}: use auto (default: flat up to {AUTO_FLAT_MAX_CHUNKS:,} chunks, "
+             "ivf above), flat or ivf."),
+            (self.keyword_engine is not None and self.keyword_engine not in KEYWORD_ENGINES,
+             f"KB_KEYWORD_ENGINE={self.keyword_engine!r}: use one of {', '.join(KEYWORD_ENGINES)}, "
+             "or leave it unset for the default."),
+        ]
