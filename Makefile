@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 FUZZ_CASES ?= 2000
 
-.PHONY: install run test test-fast check bench bench-ingest bench-relevance bench-crash clean
+.PHONY: install run test test-fast lint check bench bench-ingest bench-relevance bench-crash clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,14 @@ run: $(STAMP)
 	@echo "Stop the server with Ctrl-C."
 	$(BIN)/kb serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-## make test: set up, then run every test (the slow ones too)
-test: $(STAMP)
+## make test: set up, check the code (ruff, mypy), then run every test (the slow ones too)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+## make lint: ruff (style, imports, complexity <= 12) and mypy over kb/, as configured in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check kb tests benchmarks
+	$(BIN)/mypy
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -41,11 +41,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import KnowledgeBase, Settings  # noqa: E402
-from kb.index.vectors import ivf as ann  # noqa: E402
-from kb.index.store import open_reader  # noqa: E402
-from kb.index.vectors.arrays import StoredVectors, write_arrays  # noqa: E402
-from kb.search import CANDIDATE_CHUNKS  # noqa: E402
+from kb import KnowledgeBase, Settings
+from kb.index.store import open_reader
+from kb.index.vectors import ivf as ann
+from kb.index.vectors.arrays import StoredVectors, write_arrays
+from kb.search import CANDIDATE_CHUNKS
 
 DATA = ROOT.parent / "shared" / "data" / "labour-docs"
 SEED_FOLDERS = ("ilo_conventions_md", "unstats_gender_metadata_md")

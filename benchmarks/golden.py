@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import KnowledgeBase, Settings  # noqa: E402
-from kb.records import to_dict  # noqa: E402
+from kb import KnowledgeBase, Settings
+from kb.records import to_dict
 
 MODES = ("keyword", "dense", "hybrid")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import KnowledgeBase, Settings  # noqa: E402
+from kb import KnowledgeBase, Settings
 
 
 def main() -> int:

@@ -133,7 +133,7 @@ def start_server(index: Path, port: int, workers: int) -> subprocess.Popen:
                 return server
         except OSError:
             if server.poll() is not None:
-                raise SystemExit(f"kb serve exited: {server.stderr.read().decode(errors='replace')}")
+                raise SystemExit(f"kb serve exited: {server.stderr.read().decode(errors='replace')}") from None
             time.sleep(0.3)
     server.kill()
     raise SystemExit("kb serve did not answer /health within 120 s")

@@ -23,12 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import KnowledgeBase, Settings  # noqa: E402
-from kb import search as S  # noqa: E402
-from kb.embed import Embedder, load_embedder  # noqa: E402
-from kb.evaluate import eval_index_dir, load_beir, score_run  # noqa: E402
-from kb.ingest.pipeline import ingest_records  # noqa: E402
-from kb.records import Filters  # noqa: E402
+from kb import KnowledgeBase, Settings
+from kb import search as S
+from kb.embed import Embedder, load_embedder
+from kb.evaluate import eval_index_dir, load_beir, score_run
+from kb.ingest.pipeline import ingest_records
+from kb.records import Filters
 
 SHARED = ROOT.parent / "shared" / "data"
 PUBLISHED_SCIFACT = [

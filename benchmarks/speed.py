@@ -45,7 +45,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 PY = sys.executable
 sys.path.insert(0, str(ROOT))
 
-from kb.index.store import open_reader  # noqa: E402
+from kb.index.store import open_reader
 
 NAIVE_INGEST = r'''
 import json, os, sys, faiss

@@ -20,8 +20,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import KnowledgeBase, Settings  # noqa: E402
-from kb.topics import MAX_AUTO_TOPICS, TOPIC_MARGIN, TOPIC_THRESHOLD, Taxonomy, TopicTagger  # noqa: E402
+from kb import KnowledgeBase, Settings
+from kb.topics import MAX_AUTO_TOPICS, TOPIC_MARGIN, TOPIC_THRESHOLD, Taxonomy, TopicTagger
 
 # The shipped settings were chosen on the corpus/ documents; labour-docs is the held-out check.
 

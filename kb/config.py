@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from kb.errors import ConfigError
 from kb.index.keyword import ENGINES as KEYWORD_ENGINES
@@ -156,10 +157,10 @@ class Settings:
             index_kind=env.get("KB_INDEX_KIND") or None,
             keyword_engine=env.get("KB_KEYWORD_ENGINE") or None,
         )
-        given = {k: v for k, v in overrides.items() if v is not None}
+        given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         for name in ("index_dir", "uploads_dir"):
             if name in given:
-                given[name] = Path(given[name])  # type: ignore[arg-type]
+                given[name] = Path(given[name])
         settings = replace(settings, **given)
         settings.validate()
         return settings

@@ -161,7 +161,7 @@ class KnowledgeBase:
         self._results.put(key, result)
         return result
 
-    def similar(self, doc_id: str, k: int = 10, filters: Filters | None = None) -> SearchResult:
+    def similar(self, doc_id: str, k: int = DEFAULT_K, filters: Filters | None = None) -> SearchResult:
         """More like this: the documents whose passages are closest to this document's."""
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
@@ -197,7 +197,7 @@ class KnowledgeBase:
                            "documents": counts.get(topic.id, 0)})
         known = {t["id"] for t in listed}
         listed += [{"id": t, "label": t, "description": "", "documents": n} for t, n in counts.items() if t not in known]
-        return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))
+        return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))  # type: ignore[call-overload]
 
     def facet_fields(self) -> set[str]:
         """The facet names documents of the index carry; each can filter a search (topic and country always can)."""

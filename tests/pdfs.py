@@ -17,7 +17,7 @@ def make_pdf(path: Path, pages: list[str], title: str | None = None, created: st
     if created:
         import datetime as dt
 
-        pdf.set_creation_date(dt.datetime.strptime(created, "%Y%m%d").replace(tzinfo=dt.timezone.utc))
+        pdf.set_creation_date(dt.datetime.strptime(created, "%Y%m%d").replace(tzinfo=dt.UTC))
     for number, text in enumerate(pages, start=1):
         pdf.add_page()
         pdf.set_font("Helvetica", size=11)

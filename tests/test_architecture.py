@@ -36,11 +36,7 @@ def test_the_environment_is_read_only_in_kb_config():
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             # os.environ.get(...), os.environ[...] and os.getenv(...) read; setdefault configures a library
-            if isinstance(node, ast.Attribute) and node.attr in ("get", "__getitem__") and "environ" in ast.unparse(node.value):
-                readers.append(f"{_name(path)}:{node.lineno}")
-            elif isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ") and isinstance(node.ctx, ast.Load):
-                readers.append(f"{_name(path)}:{node.lineno}")
-            elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("getenv"):
+            if isinstance(node, ast.Attribute) and node.attr in ("get", "__getitem__") and "environ" in ast.unparse(node.value) or isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ") and isinstance(node.ctx, ast.Load) or isinstance(node, ast.Call) and ast.unparse(node.func).endswith("getenv"):
                 readers.append(f"{_name(path)}:{node.lineno}")
     assert not readers, f"environment read outside kb/config.py: {readers}"
 

@@ -104,9 +104,8 @@ def test_no_index_error_says_how_to_make_one(tmp_path, fake_embedder):
 
 
 def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path, docs, fake_embedder):
-    with IndexWriter(tmp_path / "index", fake_embedder.describe(), {"x": 1}):
-        with pytest.raises(IndexLocked, match="being written"):
-            _kb(tmp_path, fake_embedder).ingest([docs])
+    with IndexWriter(tmp_path / "index", fake_embedder.describe(), {"x": 1}), pytest.raises(IndexLocked, match="being written"):
+        _kb(tmp_path, fake_embedder).ingest([docs])
 
 
 def test_failed_write_leaves_the_previous_snapshot_current(tmp_path, docs, fake_embedder, monkeypatch):

@@ -147,7 +147,7 @@ def facet_counts(rows: Rows, doc_ids: Sequence[str] | None, fields: Sequence[str
 # -- writes -------------------------------------------------------------------------------------------
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def insert_document(db: sqlite3.Connection, doc: Document, root: str, chunks: Sequence[Chunk]) -> list[int]:

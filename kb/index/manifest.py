@@ -69,7 +69,7 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form written to manifest.json."""
-        model = {k: v for k, v in vars(self.model).items()}
+        model = dict(vars(self.model))
         return {
             "schema_version": self.schema_version, "snapshot": self.snapshot,
             "previous_snapshots": list(self.previous_snapshots), "model": model, "index": self.index.to_dict(),

@@ -46,7 +46,7 @@ os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class IndexWriter:
@@ -98,14 +98,15 @@ class IndexWriter:
             self._release_lock()
 
     def _acquire_lock(self) -> None:
-        fh = open(self.index_dir / LOCK, "a+")
+        fh = open(self.index_dir / LOCK, "a+")  # noqa: SIM115 - held until _release_lock
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
             fh.close()
-            raise IndexLocked(f"The index at {self.index_dir} is being written by {holder}. Wait for it to finish, then run again.") from None
+            raise IndexLocked(f"The index at {self.index_dir} is being written by {holder}. "
+                              "Wait for it to finish, then run again.") from None
         fh.seek(0)
         fh.truncate()
         fh.write(f"kb ingest (pid {os.getpid()})")
@@ -126,7 +127,7 @@ class IndexWriter:
         if self.previous is not None:
             self._check_compatible(self.previous)
         self._remove_leftovers()
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         self.snapshot = f"{stamp}-{os.getpid()}"
         self.snapshot_dir = snapshot_dir(self.index_dir, self.snapshot)
         self.snapshot_dir.mkdir(parents=True)
@@ -175,7 +176,8 @@ class IndexWriter:
     # -- reads the pipeline needs ----------------------------------------------------------
     def known_documents(self) -> dict[str, tuple[str, str]]:
         """{doc_id: (content_hash, root)} for every document in the snapshot being built."""
-        return {r["doc_id"]: (r["content_hash"], r["root"]) for r in self._db().execute("SELECT doc_id, content_hash, root FROM documents")}
+        rows = self._db().execute("SELECT doc_id, content_hash, root FROM documents")
+        return {r["doc_id"]: (r["content_hash"], r["root"]) for r in rows}
 
     @property
     def chunker_changed(self) -> bool:
@@ -201,13 +203,15 @@ class IndexWriter:
         The chunker builds a chunk's context line from the title and heading path alone, so a new chunk
         with the same key (under the same chunker and model) would get the same vector.
         """
+        import numpy as np
+
         assert self.vectors is not None
         rows = self._db().execute(
             "SELECT c.chunk_id, d.title, c.heading_path, c.text FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
             "WHERE c.doc_id = ?", (doc_id,)).fetchall()
         if not rows:
             return {}
-        vectors = self.vectors.get([r[0] for r in rows])
+        vectors = self.vectors.get(np.asarray([r[0] for r in rows], dtype="int64"))
         return {(r[1], tuple(json.loads(r[2])), r[3]): vector for r, vector in zip(rows, vectors)}
 
     def text_of(self, doc_id: str) -> str:

@@ -128,7 +128,7 @@ def _read_pages(path: Path):
                 raise EncryptedDocument(f"encrypted PDF that cannot be opened ({exc})") from None
             if not opened:
                 raise EncryptedDocument("encrypted PDF that needs a password; save an unencrypted copy and ingest that")
-        has_labels = "/PageLabels" in reader.trailer["/Root"]
+        has_labels = "/PageLabels" in reader.trailer["/Root"]  # type: ignore[operator]  # a dictionary in a readable PDF
         raw_pages: list[list[str]] = []
         for page in reader.pages:
             text = page.extract_text() or ""
@@ -161,7 +161,7 @@ def _title(reader, raw_pages: list[list[str]]) -> str | None:
     title = None
     try:
         info_title = reader.metadata.title if reader.metadata is not None else None
-    except Exception:  # noqa: BLE001 - a broken info dictionary is not a reason to lose the text
+    except Exception:
         info_title = None
     if isinstance(info_title, str) and info_title.strip() and not _JUNK_TITLE.match(info_title.strip()):
         title = clean_title(info_title)
@@ -185,7 +185,7 @@ def _info_metadata(reader) -> dict[str, Any]:
     try:
         subject = reader.metadata.subject if reader.metadata is not None else None
         author = reader.metadata.author if reader.metadata is not None else None
-    except Exception:  # noqa: BLE001 - same as in _title
+    except Exception:
         subject = author = None
     if isinstance(subject, str) and subject.strip():
         metadata["description"] = subject.strip()

@@ -57,7 +57,7 @@ class VectorKind(Protocol):
     def open_index(self, folder: Path, spec: VectorIndexSpec) -> VectorIndex: ...
 
 
-KINDS: dict[str, VectorKind] = {flat.NAME: flat, ivf.NAME: ivf}  # type: ignore[dict-item]  # modules as kinds
+KINDS: dict[str, VectorKind] = {flat.NAME: flat, ivf.NAME: ivf}  # modules as kinds
 AUTO = "auto"
 CHOICES = (AUTO, *KINDS)
 DEFAULT_KIND = AUTO

@@ -74,7 +74,7 @@ class StoredVectors:
         import numpy as np
 
         self.ids = np.load(folder / IDS_FILE, mmap_mode="r")  # 8 B per chunk, binary-searched
-        self._file = open(folder / ARRAY_FILE, "rb")
+        self._file = open(folder / ARRAY_FILE, "rb")  # noqa: SIM115 - kept open for the reader's life (close())
         version = np.lib.format.read_magic(self._file)
         shape, _, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                            else np.lib.format.read_array_header_2_0)(self._file)

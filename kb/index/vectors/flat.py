@@ -75,7 +75,9 @@ class FlatVectors:
         return np.asarray(self.vectors[row_numbers(self.ids, chunk_ids)], dtype="float32")
 
     def reconstruct(self, chunk_id: int) -> np.ndarray:
-        return self.get([chunk_id])[0]
+        import numpy as np
+
+        return self.get(np.asarray([chunk_id], dtype="int64"))[0]
 
     # -- the VectorIndex protocol ------------------------------------------------------------------
     exact = True
