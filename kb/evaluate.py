@@ -17,6 +17,7 @@ from pathlib import Path
 from kb.config import Settings
 from kb.embed import Embedder, cache_root, load_embedder
 from kb.errors import ConfigError
+from kb.index.keyword import DEFAULT_ENGINE as DEFAULT_KEYWORD_ENGINE
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Sequence[str]]
@@ -107,8 +108,10 @@ def eval_index_dir(dataset: Path, settings: Settings, embedder: Embedder) -> Pat
     """Where the index for this dataset and these settings is cached (reused when nothing changed)."""
     corpus = Path(dataset) / "corpus.jsonl"
     stat = corpus.stat()
+    engine = settings.keyword_engine or DEFAULT_KEYWORD_ENGINE
     key = json.dumps([str(corpus.resolve()), stat.st_size, int(stat.st_mtime), embedder.model_hash,
-                      embedder.backend, embedder.precision, settings.chunk_tokens, settings.chunk_overlap])
+                      embedder.backend, embedder.precision, settings.chunk_tokens, settings.chunk_overlap,
+                      *([engine] if engine != "fts5" else [])])  # fts5 indexes keep the key they had before engines
     return cache_root() / "eval" / f"{Path(dataset).resolve().name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 

@@ -150,3 +150,19 @@ def test_the_setting_chooses_the_engine_of_a_new_index(tmp_path, monkeypatch):
     monkeypatch.setenv("KB_KEYWORD_ENGINE", "lucene")
     with pytest.raises(ConfigError, match="KB_KEYWORD_ENGINE"):
         Settings.from_env()
+
+
+def test_every_engine_scores_as_fts5_does(tmp_path):
+    """The same bm25 (weights, stems, IDF) in every engine: the hybrid divides it by the same scale. (Within 3 %:
+    an engine that indexes the title twice to weigh it counts it twice in the chunk's length, too: a few % on
+    these chunks of a few words, less on real ones.)"""
+    scores = {}
+    for engine in ENGINES:
+        _write(tmp_path / engine, engine, CORPUS)
+        with open_reader(tmp_path / engine) as reader:
+            hits = reader.keyword.search(["fisheries", "bees", "skills", "training"], 10)
+            docs = reader.chunk_documents(c for c, _ in hits)
+            scores[engine] = {docs[c]: s for c, s in hits}
+            scores[engine]["idf_sum"] = reader.keyword.idf_sum(["fisheries", "bees", "skills", "training"])
+    for engine in ENGINES:
+        assert scores[engine] == pytest.approx(scores["fts5"], rel=0.03), engine

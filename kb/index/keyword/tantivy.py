@@ -6,24 +6,30 @@ A write starts from the previous snapshot's index: its segment files are immutab
 into the new snapshot's folder (meta.json and .managed.json are copied), and the new segments and delete
 files are written there alone. The old folder is never written, so its readers keep their view.
 
-Scoring equals FTS5's bm25 with column weights (title 2, heading 1, text 1; kb/index/keyword/fts5.py): that
-is one BM25 over the weighted term counts, with the row's whole length, so the title is indexed twice in one
-`body` field. (Tantivy's field boosts would sum three separately saturated BM25s instead, a different model.)
+Scoring equals FTS5's bm25 (kb/index/keyword/fts5.py), so the hybrid's scale and relevance stay as they were:
+- column weights title 2, heading 1, text 1 make FTS5's one BM25 over weighted term counts with the row's
+  whole length, so the title is indexed twice in one `body` field (Tantivy's field boosts would instead sum
+  three separately saturated BM25s, another model);
+- the same tokens: kb/index/keyword/analysis.py (FTS5's tokenizer and Porter stems) makes them, Tantivy's
+  whitespace tokenizer only splits them;
+- the same IDF: each term's query is boosted by FTS5's IDF over Tantivy's, log((N - n + 0.5) / (n + 0.5)) over
+  log(1 + (N - n + 0.5) / (n + 0.5)); a boost keeps block-max WAND pruning.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import IndexNotFound
 from kb.index import catalog, layout
+from kb.index.keyword.analysis import analyzer
 
 if TYPE_CHECKING:
     import tantivy
@@ -32,36 +38,15 @@ if TYPE_CHECKING:
 
 NAME = "tantivy"
 FOLDER = "tantivy"
+# The one body field, of English tokens today. The seam for per-document languages (issue 15): a body field per
+# language, a document's chunks analysed and indexed in its language's, a question matched in its own.
 BODY = "body"
-# Language of the one body field today. The seam for per-document languages (issue 15): one body field per
-# language, each with its analyzer from LANGUAGES, a document indexed into its language's field and a question
-# matched against its own language's.
-DEFAULT_LANGUAGE = "en"
-LANGUAGES = {"en": "english"}  # kb's language code -> Tantivy's (Snowball) stemmer
-# Like FTS5's `porter unicode61 remove_diacritics 2`: runs of letters and digits, lowercased, accents folded, stemmed.
-MAX_TOKEN_CHARS = 40
 # The writer's indexing memory, shared by its threads; one segment is written each time it fills.
 WRITER_HEAP_BYTES = 256_000_000
 # Files of Tantivy's own locks: never carried into another snapshot.
 LOCK_FILES = {".tantivy-meta.lock", ".tantivy-writer.lock"}
 # Files Tantivy rewrites (by an atomic rename) on each commit: copied, where the immutable segment files are linked.
 COPIED_FILES = {"meta.json", ".managed.json"}
-
-
-def tokenizer_name(language: str) -> str:
-    return f"kb_{language}"
-
-
-@cache
-def analyzer(language: str = DEFAULT_LANGUAGE) -> tantivy.TextAnalyzer:
-    """The text analyzer of a language: the same for the chunks indexed and the questions asked."""
-    import tantivy
-
-    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-    for step in (tantivy.Filter.remove_long(MAX_TOKEN_CHARS), tantivy.Filter.lowercase(), tantivy.Filter.ascii_fold(),
-                 tantivy.Filter.stemmer(LANGUAGES[language])):
-        builder = builder.filter(step)
-    return builder.build()
 
 
 def _schema() -> tantivy.Schema:
@@ -71,18 +56,15 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("chunk_id", indexed=True, fast=True)  # indexed: deletes by term; fast: read per hit
     builder.add_text_field("doc_id", tokenizer_name="raw", index_option="basic")  # filters by document
     # Term counts without positions: BM25 needs no more, and the index is smaller and faster to write.
-    builder.add_text_field(BODY, tokenizer_name=tokenizer_name(DEFAULT_LANGUAGE), index_option="freq")
+    builder.add_text_field(BODY, tokenizer_name="whitespace", index_option="freq")
     return builder.build()
 
 
 def _open(folder: Path) -> tantivy.Index:
-    """The Tantivy index in a snapshot's folder, its analyzers registered (they are not stored on disk)."""
+    """The Tantivy index in a snapshot's folder."""
     import tantivy
 
-    index = tantivy.Index.open(str(folder / FOLDER))
-    for language in LANGUAGES:
-        index.register_tokenizer(tokenizer_name(language), analyzer(language))
-    return index
+    return tantivy.Index.open(str(folder / FOLDER))
 
 
 def create(db: sqlite3.Connection, folder: Path) -> None:
@@ -107,8 +89,8 @@ def _carry_over(previous: Path, folder: Path) -> None:
 
 
 def _body(title: str, heading: str, text: str) -> str:
-    """What the body field indexes: the title twice (weight 2), the heading path and the text once."""
-    return "\n".join((title, title, heading, text))
+    """The body field's tokens: the title's twice (weight 2), the heading path's and the text's once."""
+    return " ".join(analyzer().tokens("\n".join((title, title, heading, text))))
 
 
 class TantivyWriter:
@@ -169,13 +151,17 @@ def writer(db: sqlite3.Connection, folder: Path, previous: Path | None) -> Tanti
 
 def _tokens(terms: Sequence[str]) -> list[str]:
     """The query terms as the index holds them (analysed), each once: one term query per token."""
-    return list(dict.fromkeys(token for term in terms for token in analyzer().analyze(term)))
+    return list(dict.fromkeys(token for term in terms for token in analyzer().tokens(term)))
+
+
+def tantivy_idf(doc_freq: int, docs: int) -> float:
+    """Tantivy's BM25 IDF, log(1 + (N - n + 0.5) / (n + 0.5)), never 0."""
+    return math.log(1.0 + (docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
 def idf(doc_freq: int, docs: int) -> float:
-    """Tantivy's BM25 IDF, log(1 + (N - n + 0.5) / (n + 0.5)): never 0, unlike FTS5's for a term in most chunks."""
-    doc_freq = min(doc_freq, docs)  # a deleted chunk still counts in n until its segment is merged
-    return math.log(1.0 + (docs - doc_freq + 0.5) / (doc_freq + 0.5))
+    """FTS5's BM25 IDF, log((N - n + 0.5) / (n + 0.5)), at least 1e-6: what this engine's scores use."""
+    return max(1e-6, math.log((docs - doc_freq + 0.5) / (doc_freq + 0.5)))
 
 
 class TantivyIndex:
@@ -187,7 +173,11 @@ class TantivyIndex:
             # The snapshot never changes: no watcher thread reloading on commits.
             self.index.config_reader(reload_policy="manual")
             self.searcher = self.index.searcher()
-        except ValueError as exc:
+            # Tantivy's BM25 counts N (and n) with the deleted chunks its segments still hold; so does idf() here,
+            # from the snapshot's own meta.json (N is not in the Python API), so that boost x Tantivy's IDF = idf().
+            meta = json.loads((folder / FOLDER / "meta.json").read_text(encoding="utf-8"))
+            self.docs = sum(int(segment["max_doc"]) for segment in meta["segments"])
+        except (ValueError, OSError, KeyError) as exc:
             raise IndexNotFound(f"The keyword index in {folder} is missing or damaged ({exc}). "
                                 f"Rebuild: kb ingest PATH --index NEW_DIR") from None
         self.schema = self.index.schema
@@ -196,9 +186,13 @@ class TantivyIndex:
         """Any of the tokens in the body; with `allowed`, only in those documents (a filter that adds no score)."""
         import tantivy
 
-        should = tantivy.Occur.Should
-        terms = tantivy.Query.boolean_query(
-            [(should, tantivy.Query.term_query(self.schema, BODY, t, index_option="freq")) for t in tokens])
+        clauses = []
+        for token in tokens:
+            found = self.searcher.doc_freq(BODY, token)
+            term = tantivy.Query.term_query(self.schema, BODY, token, index_option="freq")
+            boost = idf(found, self.docs) / tantivy_idf(found, self.docs)  # FTS5's IDF in place of Tantivy's
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(term, boost)))
+        terms = tantivy.Query.boolean_query(clauses)
         if allowed is None:
             return terms
         documents = tantivy.Query.term_set_query(self.schema, "doc_id", sorted(allowed))
@@ -215,9 +209,8 @@ class TantivyIndex:
         return sorted(((int(i), float(s)) for (s, _), i in zip(hits, ids)), key=lambda h: (-h[1], h[0]))  # type: ignore[arg-type]
 
     def idf_sum(self, terms: Sequence[str]) -> float:
-        """Sum of Tantivy's IDF over the analysed terms: its bm25 never exceeds (k1 + 1) = 2.2 x this, as FTS5's."""
-        docs = self.searcher.num_docs
-        return sum(idf(self.searcher.doc_freq(BODY, token), docs) for token in _tokens(terms))
+        """Sum of idf() over the analysed terms (FTS5's formula): a chunk's bm25 never exceeds (k1 + 1) = 2.2 x this."""
+        return sum(idf(self.searcher.doc_freq(BODY, token), self.docs) for token in _tokens(terms))
 
     def chunk_ids(self) -> set[int]:
         """Every chunk id the keyword index holds (for integrity checks)."""
