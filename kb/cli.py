@@ -83,16 +83,22 @@ def main(ctx: click.Context, index: str | None) -> None:
               help=f"Vector index: auto (a new index's default) = flat up to {AUTO_FLAT_MAX_CHUNKS:,} chunks, ivf "
                    "above; flat = exact search; ivf = approximate (IVF, 8-bit codes), for large indexes. "
                    "An index keeps its kind until told another ($KB_INDEX_KIND).")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Read, chunk and embed new and changed files on a Ray cluster: its head's host:port, or auto for the "
+                   "one started on this machine ($KB_RAY_ADDRESS; needs pip install 'kb[cluster]').")
+@click.option("--ray-shared-storage", "ray_shared_storage", is_flag=True, default=None,
+              help="The cluster's nodes see PATHS at the same paths: send paths, not the files' bytes ($KB_RAY_SHARED_STORAGE=1).")
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.pass_context
 @handles_errors
 def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model: str | None, index_kind: str | None,
-           as_json: bool, quiet: bool) -> None:
+           ray_address: str | None, ray_shared_storage: bool | None, as_json: bool, quiet: bool) -> None:
     """Add, update and remove documents so the index matches PATHS (files or folders)."""
     from kb.service import KnowledgeBase
 
-    settings = _settings(ctx, index=index, model=model, index_kind=index_kind)
+    settings = _settings(ctx, index=index, model=model, index_kind=index_kind, ray_address=ray_address,
+                         ray_shared_storage=ray_shared_storage)
     progress = None
     if not quiet:
         progress = display.RichProgress() if sys.stderr.isatty() else display.PlainProgress()
@@ -281,24 +287,11 @@ def eval_(ctx: click.Context, dataset: str, modes: tuple[str, ...], split: str, 
 @handles_errors
 def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: int) -> None:
     """Run the HTTP API and the search box (demo page at /, API docs at /docs)."""
-    import os
+    from kb.api.serve import run_server
 
     settings = _settings(ctx, index=index)
     click.echo(f"kb serving {settings.index_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
-    if workers == 1:
-        import uvicorn
-
-        from kb.api import create_app
-
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-        return
-    # uvicorn's worker processes each import the app factory and call it bare, so they can only learn the
-    # settings from their environment: this process becomes uvicorn, started with the settings in its own.
-    argv = [sys.executable, "-m", "uvicorn", "kb.api:create_app", "--factory", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--log-level", "warning"]
-    sys.stderr.flush()
-    os.execve(sys.executable, argv, settings.environ())
-
+    run_server(settings, host, port, workers)
 
 if __name__ == "__main__":
     main()

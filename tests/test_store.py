@@ -196,8 +196,8 @@ def test_a_forked_child_does_not_keep_the_write_lock(tmp_path, fake_embedder):
     try:
         with pytest.raises(IndexLocked):
             IndexWriter(index, fake_embedder.describe(), {"chunk_tokens": 200}).__enter__()
-        writer._lock_fh.close()  # the writer dies without unlocking, as under SIGKILL; its child lives on
-        writer._lock_fh = None
+        writer._lock.fh.close()  # the writer dies without unlocking, as under SIGKILL; its child lives on
+        writer._lock.fh = None
         with IndexWriter(index, fake_embedder.describe(), {"chunk_tokens": 200}):
             pass
     finally:

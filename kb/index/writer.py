@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import shutil
 import sqlite3
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from kb.config import SNAPSHOTS_KEPT
-from kb.errors import IndexLocked, IndexMismatch
+from kb.errors import IndexMismatch
 from kb.index import catalog, keyword, layout
 from kb.index import vectors as vector_kinds
-from kb.index.layout import DB_FILE, LOCK, MANIFEST, SNAPSHOTS, snapshot_dir
+from kb.index.layout import DB_FILE, MANIFEST, SNAPSHOTS, snapshot_dir
+from kb.index.lock import WriteLock
 from kb.index.manifest import Manifest, VectorIndexSpec, check_schema, read_manifest
 from kb.index.reader import connect
 from kb.index.vectors.arrays import VectorTable, write_arrays
@@ -28,22 +26,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kb.index.keyword import KeywordWriter
-
-_WRITERS: weakref.WeakSet[IndexWriter] = weakref.WeakSet()
-
-
-def _drop_inherited_locks() -> None:
-    """In a forked child (an ingest's file reader), close the inherited lock file without unlocking it:
-    the lock then dies with the writing process alone, not with the last of its children."""
-    for writer in list(_WRITERS):
-        if writer._lock_fh is not None:
-            with contextlib.suppress(OSError):
-                writer._lock_fh.close()  # closing one of two descriptors of a flock leaves it held
-            writer._lock_fh = None
-
-
-os.register_at_fork(after_in_child=_drop_inherited_locks)
-
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -68,7 +50,7 @@ class IndexWriter:
         self.topics = dict(topics) if topics is not None else None
         self.index_kind = index_kind
         self.keyword_engine = keyword_engine
-        self._lock_fh: IO[str] | None = None
+        self._lock = WriteLock(self.index_dir)
         self.db: sqlite3.Connection | None = None
         self.vectors: VectorTable | None = None
         self.keyword: KeywordWriter | None = None
@@ -80,11 +62,11 @@ class IndexWriter:
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> IndexWriter:
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        self._acquire_lock()
+        self._lock.acquire()
         try:
             self._open()
         except BaseException:
-            self._release_lock()
+            self._lock.release()
             raise
         return self
 
@@ -95,32 +77,7 @@ class IndexWriter:
             if not self.committed and self.snapshot_dir.name and self.snapshot_dir.exists():
                 shutil.rmtree(self.snapshot_dir, ignore_errors=True)
         finally:
-            self._release_lock()
-
-    def _acquire_lock(self) -> None:
-        fh = open(self.index_dir / LOCK, "a+")  # noqa: SIM115 - held until _release_lock
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise IndexLocked(f"The index at {self.index_dir} is being written by {holder}. "
-                              "Wait for it to finish, then run again.") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"kb ingest (pid {os.getpid()})")
-        fh.flush()
-        self._lock_fh = fh
-        _WRITERS.add(self)
-
-    def _release_lock(self) -> None:
-        if self._lock_fh is not None:
-            with contextlib.suppress(OSError):
-                self._lock_fh.truncate(0)
-            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
-            self._lock_fh.close()
-            self._lock_fh = None
+            self._lock.release()
 
     def _open(self) -> None:
         self.previous = read_manifest(self.index_dir) if (self.index_dir / MANIFEST).exists() else None
