@@ -126,6 +126,12 @@ class Settings:
     # The keyword engine of a new index (kb/index/keyword/: fts5, tantivy). None = the default engine; an
     # existing index keeps the engine it was built with, and asking it for another one is an error.
     keyword_engine: str | None = None
+    # A Ray cluster to prepare new and changed files on (KB_RAY_ADDRESS): its head's host:port, or "auto" for
+    # the cluster started on this machine (`ray start --head`). None prepares them here.
+    ray_address: str | None = None
+    # The cluster's nodes see the ingested files at the same paths (KB_RAY_SHARED_STORAGE=1): send each task
+    # the path, not the file's bytes through the object store.
+    ray_shared_storage: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -156,6 +162,8 @@ class Settings:
             trusted_proxies=tuple(p.strip() for p in env.get("KB_TRUSTED_PROXIES", "").split(",") if p.strip()),
             index_kind=env.get("KB_INDEX_KIND") or None,
             keyword_engine=env.get("KB_KEYWORD_ENGINE") or None,
+            ray_address=env.get("KB_RAY_ADDRESS") or None,
+            ray_shared_storage=env.get("KB_RAY_SHARED_STORAGE", "").strip().lower() in ("1", "true", "yes"),
         )
         given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         for name in ("index_dir", "uploads_dir"):

@@ -46,16 +46,20 @@ class PlainProgress:
 
     def embedded(self, chunks: int) -> None:
         self.embedded_chunks += chunks
-        rate = self.embedded_chunks / max(time.perf_counter() - self.started, 1e-9)
-        click.echo(f"  embedded {self.embedded_chunks}/{self.total_chunks} chunks ({rate:.1f} chunks/s)", err=True)
+        seconds = max(time.perf_counter() - self.started, 1e-9)
+        click.echo(f"  embedded {self.embedded_chunks}/{self.total_chunks} chunks ({self.embedded_chunks / seconds:.1f} chunks/s, "
+                   f"{self.done / seconds:.2f} files/s)", err=True)
 
     def finish(self) -> None:
         pass
 
+    def cluster(self, nodes: int, actors: int) -> None:
+        click.echo(f"ingest: on a Ray cluster of {nodes} node(s), {actors} embedding actor(s)", err=True)
+
 
 class RichProgress:
-    """A live progress display on a terminal: files read, chunks embedded (a total that grows as files
-    are read), and chunks per second."""
+    """A live progress display on a terminal: files read and files per second, chunks embedded (a total that
+    grows as files are read) and chunks per second, and on a cluster its nodes and embedding actors."""
 
     def __init__(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -68,6 +72,7 @@ class RichProgress:
         self.chunks_task: Any = None
         self.total_chunks = 0
         self.started = time.perf_counter()
+        self.where = ""  # the cluster the files are read on, once the executor says
 
     def start(self, files: int) -> None:
         self.started = time.perf_counter()
@@ -78,7 +83,12 @@ class RichProgress:
     def file_done(self, path: str, chunks: int) -> None:
         self.total_chunks += chunks
         self.progress.update(self.files_task, advance=1)
+        self.progress.update(self.files_task, rate=self._files_rate())
         self.progress.update(self.chunks_task, total=self.total_chunks)
+
+    def _files_rate(self) -> str:
+        done = self.progress.tasks[self.files_task].completed
+        return f"{done / max(time.perf_counter() - self.started, 1e-9):.2f} files/s{self.where}"
 
     def embedded(self, chunks: int) -> None:
         task = self.progress.tasks[self.chunks_task]
@@ -87,6 +97,11 @@ class RichProgress:
 
     def finish(self) -> None:
         self.progress.stop()
+
+    def cluster(self, nodes: int, actors: int) -> None:
+        self.where = f" on {nodes} node(s), {actors} actor(s)"
+        if self.files_task is not None:
+            self.progress.update(self.files_task, rate=self._files_rate())
 
 
 def print_report(report: IngestReport) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from kb.embed import Embedder, open_embedder
 from kb.errors import LoadError
 from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input
 from kb.ingest.loaders import loader_for
-from kb.ingest.metadata import build_document
+from kb.ingest.metadata import build_document, sidecar_path
 from kb.records import Chunk, Document, LoadedFile, ModelSpec, Section
 
 if TYPE_CHECKING:
@@ -114,13 +115,48 @@ def read(task: PrepareTask, settings: PrepareSettings) -> ChunkedDocument:
 def _file_document(task: PrepareTask, max_file_bytes: int) -> tuple[Document, tuple[Section, ...]]:
     assert task.path is not None and task.rel is not None
     path = Path(task.path)
-    size = path.stat().st_size
+    _check_size(path.stat().st_size, max_file_bytes)
+    loaded = loader_for(path)(path)
+    return build_document(path, Path(task.rel), loaded, task.digest, source=str(path)), loaded.sections
+
+
+def _check_size(size: int, max_file_bytes: int) -> None:
     if size == 0:
         raise LoadError("empty file (0 bytes)")
     if size > max_file_bytes:
         raise LoadError(f"file is {size / 2**20:.0f} MB, over the {max_file_bytes / 2**20:.0f} MB limit (KB_MAX_FILE_MB)")
-    loaded = loader_for(path)(path)
-    return build_document(path, Path(task.rel), loaded, task.digest, source=str(path)), loaded.sections
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """A file's bytes and its sidecar's, for a worker that cannot see the disk the file is on."""
+
+    name: str
+    data: bytes
+    sidecar_name: str | None = None
+    sidecar: bytes | None = None
+
+
+def file_bytes(task: PrepareTask, max_file_bytes: int) -> FileBytes:
+    """The bytes of a task's file and of its sidecar, read here; LoadError when `read` would refuse the file's size."""
+    assert task.path is not None
+    path = Path(task.path)
+    _check_size(path.stat().st_size, max_file_bytes)
+    sidecar = sidecar_path(path)
+    return FileBytes(path.name, path.read_bytes(), sidecar.name if sidecar else None, sidecar.read_bytes() if sidecar else None)
+
+
+def read_bytes(task: PrepareTask, contents: FileBytes, settings: PrepareSettings) -> ChunkedDocument:
+    """`read` for a file given as its bytes: written under its own name (and its sidecar's) to a temporary
+    folder, so the loaders and the name-derived metadata work as on the file's own disk; the source stays the original path."""
+    assert task.path is not None
+    with tempfile.TemporaryDirectory(prefix="kb-read-") as folder:
+        local = Path(folder) / contents.name
+        local.write_bytes(contents.data)
+        if contents.sidecar_name is not None and contents.sidecar is not None:
+            (Path(folder) / contents.sidecar_name).write_bytes(contents.sidecar)
+        chunked = read(replace(task, path=str(local)), settings)
+    return replace(chunked, document=replace(chunked.document, source=task.path))
 
 
 def _record_document(task: PrepareTask, record: TextRecord) -> tuple[Document, tuple[Section, ...]]:

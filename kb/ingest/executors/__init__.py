@@ -12,18 +12,21 @@ from kb.errors import ConfigError
 from kb.ingest.executors.base import EMBED_BLOCK, Executor, Outcome
 from kb.ingest.executors.forked import ForkedExecutor
 from kb.ingest.executors.inline import InlineExecutor
+from kb.ingest.executors.ray import RayExecutor
 
 __all__ = ["EMBED_BLOCK", "EXECUTORS", "Executor", "Outcome", "executor_for"]
 
 EXECUTORS: dict[str, Callable[[Settings], Executor]] = {
     "inline": InlineExecutor.from_settings,
     "forked": ForkedExecutor.from_settings,
+    "ray": RayExecutor.from_settings,
 }
 
 
 def executor_for(settings: Settings, kind: str | None = None) -> Executor:
-    """The executor of a kind; by default forked readers, or in-process when KB_WORKERS=0."""
-    kind = kind or ("forked" if settings.workers > 0 else "inline")
+    """The executor of a kind; by default a Ray cluster when KB_RAY_ADDRESS is set, else forked readers, or
+    in-process when KB_WORKERS=0."""
+    kind = kind or ("ray" if settings.ray_address else "forked" if settings.workers > 0 else "inline")
     try:
         factory = EXECUTORS[kind]
     except KeyError:

@@ -106,6 +106,8 @@ def _serve(conn: Connection, load: Callable[[Any], Any], memory_mb: int) -> None
             item = conn.recv()
         except (EOFError, OSError):
             return
+        if item is None:  # the pool is done with this worker (see _Worker.stop)
+            return
         retire = False
         try:
             message: tuple = ("ok", load(item))
@@ -130,6 +132,11 @@ class _Worker:
         self.started = 0.0
 
     def stop(self, kill: bool = False) -> None:
+        if not kill:
+            # Ask it to stop: closing our end is no EOF for a forked worker, which holds a copy of that end (and of
+            # the other workers' ends); waiting for one cost the join's 5 s per worker at the end of every run.
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
         with contextlib.suppress(OSError):
             self.conn.close()
         if kill and self.process.is_alive():
