@@ -44,6 +44,9 @@ DEFAULT_RESULT_CACHE = 1024
 # Retrieval modes, the default first: meaning and words fused, meaning alone, words alone.
 MODES = ("hybrid", "dense", "keyword")
 DEFAULT_MODE = MODES[0]
+# The retrievers each mode runs: the meaning side needs the embedding model, the words side the keyword index.
+DENSE_MODES = ("hybrid", "dense")
+KEYWORD_MODES = ("hybrid", "keyword")
 DEFAULT_K = 10
 # Documents a browse (no question) lists per page, in the CLI and the API alike.
 DEFAULT_BROWSE_K = 50

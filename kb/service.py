@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
+from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, DENSE_MODES, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.store import IndexReader, IndexWriter, read_manifest
@@ -154,7 +154,7 @@ class KnowledgeBase:
         cached = self._results.get(key)
         if cached is not None:
             return cached
-        encode = self._query_embedder(reader).encode if mode != "keyword" else None
+        encode = self._query_embedder(reader).encode if mode in DENSE_MODES else None
         result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode)
         if offset:
             result = dataclasses.replace(result, k=k, hits=result.hits[offset:])
@@ -254,7 +254,7 @@ class KnowledgeBase:
     def rank(self, query: str, k: int = 100, mode: str = DEFAULT_MODE, filters: Filters | None = None) -> list[str]:
         """Ids of the k best documents, without passages: for evaluations and batch jobs."""
         reader = self.reader()
-        encode = self._query_embedder(reader).encode if mode != "keyword" else None
+        encode = self._query_embedder(reader).encode if mode in DENSE_MODES else None
         return rank_documents(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode)
 
     # -- writing ------------------------------------------------------------------------------

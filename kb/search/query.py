@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kb.config import MODES
+from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
 from kb.records import Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
@@ -90,14 +90,14 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     query_vector = None
     rankings: list[list[tuple[int, float]]] = []
     cosine: dict[int, float] = {}
-    if mode in ("dense", "hybrid"):
+    if mode in DENSE_MODES:
         if encode is None:
             raise QueryError(f"mode {mode!r} needs the embedding model")
         query_vector = encode([query])[0]
         dense = dense_chunks(reader, query_vector, allowed, limit)
         cosine = dict(dense)
         rankings.append(dense)
-    if mode in ("keyword", "hybrid"):
+    if mode in KEYWORD_MODES:
         rankings.append(keyword_chunks(reader, terms, allowed, limit))
     chunk_doc = reader.chunk_documents({c for ranked in rankings for c, _ in ranked})
     rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
