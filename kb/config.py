@@ -59,8 +59,15 @@ MAX_QUERY_CHARS = 1000
 # one address and still stops a script hammering the index. 0 turns the limit off.
 DEFAULT_RATE_LIMIT = 20.0
 DEFAULT_RATE_BURST = 60
-# Number of snapshots kept on disk: the current one and the one readers may still hold open.
+# Superseded snapshots kept on disk whatever their age (the one an in-process reader may be mid-query on).
 SNAPSHOTS_KEPT = 2
+# How long a superseded snapshot stays for replicas still reading it (kb/index/retention.py); the next write
+# after that deletes it. A replica reopens at its next request after a swap, so minutes are ample.
+DEFAULT_SNAPSHOT_GRACE_SECONDS = 600.0
+# A long ingest commits what it has written so far every this many embedded chunks or seconds, whichever comes
+# first (0 turns either off): a killed run then redoes only what came after. Chosen at <= 5 % cost on labour-docs.
+DEFAULT_CHECKPOINT_CHUNKS = 2000
+DEFAULT_CHECKPOINT_SECONDS = 300.0
 # Uploaded files are kept beside the index folder, in one named after it with this ending (./index-uploads).
 UPLOADS_SUFFIX = "-uploads"
 # `kb serve --workers N`: uvicorn's worker processes build their app from the environment alone, so the
@@ -135,6 +142,9 @@ class Settings:
     # The cluster's nodes see the ingested files at the same paths (KB_RAY_SHARED_STORAGE=1): send each task
     # the path, not the file's bytes through the object store.
     ray_shared_storage: bool = False
+    checkpoint_chunks: int = DEFAULT_CHECKPOINT_CHUNKS  # KB_CHECKPOINT_CHUNKS; 0 = no checkpoint by chunks
+    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS  # KB_CHECKPOINT_SECONDS; 0 = no checkpoint by time
+    snapshot_grace_seconds: float = DEFAULT_SNAPSHOT_GRACE_SECONDS  # KB_SNAPSHOT_GRACE_SECONDS
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -167,6 +177,9 @@ class Settings:
             keyword_engine=env.get("KB_KEYWORD_ENGINE") or None,
             ray_address=env.get("KB_RAY_ADDRESS") or None,
             ray_shared_storage=env.get("KB_RAY_SHARED_STORAGE", "").strip().lower() in ("1", "true", "yes"),
+            checkpoint_chunks=_env_int("KB_CHECKPOINT_CHUNKS", DEFAULT_CHECKPOINT_CHUNKS),
+            checkpoint_seconds=_env_float("KB_CHECKPOINT_SECONDS", DEFAULT_CHECKPOINT_SECONDS),
+            snapshot_grace_seconds=_env_float("KB_SNAPSHOT_GRACE_SECONDS", DEFAULT_SNAPSHOT_GRACE_SECONDS),
         )
         given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         for name in ("index_dir", "uploads_dir"):
@@ -229,6 +242,12 @@ class Settings:
             (self.workers < 0, f"KB_WORKERS={self.workers}: use 0 (read files in the ingesting process) or more."),
             (not self.file_timeout > 0,
              f"KB_FILE_TIMEOUT={self.file_timeout:g}: use a number of seconds above 0 (default {DEFAULT_FILE_TIMEOUT})."),
+            (self.checkpoint_chunks < 0 or not 0 <= self.checkpoint_seconds < float("inf"),
+             f"KB_CHECKPOINT_CHUNKS={self.checkpoint_chunks}, KB_CHECKPOINT_SECONDS={self.checkpoint_seconds:g}: use 0 (off) or more "
+             f"(defaults {DEFAULT_CHECKPOINT_CHUNKS} chunks, {DEFAULT_CHECKPOINT_SECONDS:g} s)."),
+            (not 0 <= self.snapshot_grace_seconds < float("inf"),
+             f"KB_SNAPSHOT_GRACE_SECONDS={self.snapshot_grace_seconds:g}: use seconds, 0 or more "
+             f"(default {DEFAULT_SNAPSHOT_GRACE_SECONDS:g})."),
             # The index folder is kb/index's alone: a snapshot swap or a clean-up may remove what else is there.
             (self.uploads_folder.resolve().is_relative_to(self.index_dir.resolve()),
              f"KB_UPLOADS={self.uploads_folder} is inside the index folder {self.index_dir}; "

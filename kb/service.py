@@ -243,7 +243,8 @@ class KnowledgeBase:
         except DocumentNotFound:  # a record without a file of its own (a BEIR corpus, a moved folder)
             source = None
         manifest = read_manifest(self.settings.index_dir)
-        with IndexWriter(self.settings.index_dir, manifest.model, manifest.chunker) as writer:
+        with IndexWriter(self.settings.index_dir, manifest.model, manifest.chunker,
+                         snapshot_grace=self.settings.snapshot_grace_seconds) as writer:
             writer.remove_documents([doc_id])
             writer.commit()
         if source is not None:

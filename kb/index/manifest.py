@@ -55,7 +55,9 @@ class Manifest:
     created_at: str
     updated_at: str
     topics: Mapping[str, Any] | None = None  # the taxonomy documents were tagged with (version, sha256)
-    previous_snapshots: tuple[str, ...] = ()  # kept on disk for readers that still hold one open
+    previous_snapshots: tuple[str, ...] = ()  # kept on disk for readers that still hold one open, newest first
+    # When each of previous_snapshots stopped being current (ISO time): it is deleted once its grace is over.
+    superseded: Mapping[str, str] = field(default_factory=dict)
     keyword: str = DEFAULT_KEYWORD_ENGINE  # the keyword engine of kb/index/keyword
     schema_version: int = SCHEMA_VERSION
 
@@ -72,7 +74,8 @@ class Manifest:
         model = dict(vars(self.model))
         return {
             "schema_version": self.schema_version, "snapshot": self.snapshot,
-            "previous_snapshots": list(self.previous_snapshots), "model": model, "index": self.index.to_dict(),
+            "previous_snapshots": list(self.previous_snapshots), "superseded": dict(self.superseded),
+            "model": model, "index": self.index.to_dict(),
             "keyword": self.keyword, "chunker": dict(self.chunker),
             "topics": dict(self.topics) if self.topics is not None else None,
             "counts": dict(self.counts), "created_at": self.created_at, "updated_at": self.updated_at,
@@ -83,7 +86,8 @@ class Manifest:
         """A manifest from its JSON form."""
         return cls(
             schema_version=int(data.get("schema_version", 0)), snapshot=str(data["snapshot"]),
-            previous_snapshots=tuple(data.get("previous_snapshots", ())), model=ModelSpec.from_dict(data["model"]),
+            previous_snapshots=tuple(data.get("previous_snapshots", ())), superseded=dict(data.get("superseded") or {}),
+            model=ModelSpec.from_dict(data["model"]),
             index=VectorIndexSpec.from_dict(data.get("index") or {}), keyword=str(data.get("keyword", DEFAULT_KEYWORD_ENGINE)),
             chunker=dict(data.get("chunker") or {}), topics=data.get("topics"), counts=dict(data.get("counts") or {}),
             created_at=str(data.get("created_at", "")), updated_at=str(data.get("updated_at", "")),

@@ -7,6 +7,7 @@ import os
 import queue
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -30,9 +31,15 @@ READER_CACHE_KB = 1024
 
 
 def connect(path: Path, read_only: bool) -> sqlite3.Connection:
-    """A connection to a snapshot's database; the writer's enforces foreign keys (cascading deletes)."""
+    """A connection to a snapshot's database; the writer's enforces foreign keys (cascading deletes).
+
+    A read-only one opens the file as immutable: a committed snapshot is never written again (the writer builds
+    the next one in a new folder), so SQLite may skip its locks and change checks. Replicas reading one
+    snapshot on shared storage then take no lock at all, and NFS-style locking cannot stall or break them.
+    """
     if read_only:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        uri = f"file:{urllib.parse.quote(str(Path(path).absolute()))}?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False)
     else:
         db = sqlite3.connect(path, check_same_thread=False)
         db.execute("PRAGMA foreign_keys = ON")

@@ -1,4 +1,5 @@
-"""IndexWriter: builds the next snapshot from the current one; `commit()` makes it current atomically."""
+"""IndexWriter: builds the next snapshot from the current one; `commit()` makes it current atomically, and
+`checkpoint()` does so mid-run, then goes on in a fresh snapshot."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.config import SNAPSHOTS_KEPT
+from kb.config import DEFAULT_SNAPSHOT_GRACE_SECONDS
 from kb.errors import IndexMismatch
-from kb.index import catalog, keyword, layout
+from kb.index import catalog, keyword, layout, retention
 from kb.index import vectors as vector_kinds
 from kb.index.layout import DB_FILE, MANIFEST, SNAPSHOTS, snapshot_dir
 from kb.index.lock import WriteLock
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
 
     from kb.index.keyword import KeywordWriter
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
 
 class IndexWriter:
     """Builds the next snapshot from the current one; `commit()` makes it current atomically.
@@ -39,9 +37,11 @@ class IndexWriter:
     """
 
     def __init__(self, index_dir: Path, model: ModelSpec | Mapping[str, Any], chunker: Mapping[str, Any],
-                 topics: Mapping[str, Any] | None = None, index_kind: str | None = None, keyword_engine: str | None = None) -> None:
+                 topics: Mapping[str, Any] | None = None, index_kind: str | None = None, keyword_engine: str | None = None,
+                 snapshot_grace: float = DEFAULT_SNAPSHOT_GRACE_SECONDS) -> None:
         """`index_kind` is one of kb.index.vectors.CHOICES; None keeps the kind the index was asked for before
-        (auto when new). `keyword_engine` names one of kb.index.keyword.ENGINES for a new index (see keyword.chosen)."""
+        (auto when new). `keyword_engine` names one of kb.index.keyword.ENGINES for a new index (see keyword.chosen).
+        `snapshot_grace`: seconds a superseded snapshot stays for readers (kb/index/retention.py)."""
         if index_kind is not None and index_kind not in vector_kinds.CHOICES:
             raise ValueError(f"unknown index kind {index_kind!r}; use one of: {', '.join(vector_kinds.CHOICES)}")
         self.index_dir = Path(index_dir)
@@ -50,6 +50,7 @@ class IndexWriter:
         self.topics = dict(topics) if topics is not None else None
         self.index_kind = index_kind
         self.keyword_engine = keyword_engine
+        self.snapshot_grace = snapshot_grace
         self._lock = WriteLock(self.index_dir)
         self.db: sqlite3.Connection | None = None
         self.vectors: VectorTable | None = None
@@ -227,6 +228,25 @@ class IndexWriter:
 
     def commit(self) -> Manifest:
         """Make the new snapshot current: flush SQLite and the vectors, then swap the manifest atomically."""
+        topics = self.topics if self.topics is not None else (self.previous.topics if self.previous else None)
+        return self._commit(self.chunker, topics)
+
+    def checkpoint(self) -> Manifest:
+        """Commit what is written so far, as `commit()` does, and go on writing in a fresh snapshot started from it,
+        still under the write lock. Call it between documents: a checkpoint then holds whole documents only.
+
+        While the run re-chunks or re-tags the documents held before it, the checkpoint's manifest names the
+        chunker and taxonomy those were made with, so a run stopped after it still redoes them.
+        """
+        previous = self.previous
+        chunker = dict(previous.chunker) if previous is not None and self.chunker_changed else self.chunker
+        topics = previous.topics if previous is not None and (self.topics is None or self.topics_changed) else self.topics
+        manifest = self._commit(chunker, topics)
+        self.snapshot_dir, self.committed = Path(), False  # from here on the committed folder is not this writer's to delete
+        self._open()
+        return manifest
+
+    def _commit(self, chunker: Mapping[str, Any], topics: Mapping[str, Any] | None) -> Manifest:
         db = self._db()
         assert self.vectors is not None and self.keyword is not None and self.keyword_engine is not None
         documents, chunks = db.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
@@ -245,17 +265,19 @@ class IndexWriter:
         # disk before the manifest names the snapshot, or a power cut could leave a manifest pointing at nothing.
         for folder in (self.snapshot_dir, self.snapshot_dir.parent, self.index_dir):
             layout.fsync_dir(folder)
-        now = _now()
-        history = [self.previous.snapshot, *self.previous.previous_snapshots] if self.previous else []
+        now = dt.datetime.now(dt.UTC)
+        stamp = now.isoformat(timespec="seconds")
+        previous = self.previous
+        history = [previous.snapshot, *previous.previous_snapshots] if previous else []
+        kept = retention.retain(history, previous.superseded if previous else {}, now, self.snapshot_grace)
         manifest = Manifest(
-            snapshot=self.snapshot, previous_snapshots=tuple(history[: SNAPSHOTS_KEPT - 1]), model=self.model,
-            index=index, keyword=self.keyword_engine,
-            chunker=self.chunker, topics=self.topics if self.topics is not None else (self.previous.topics if self.previous else None),
+            snapshot=self.snapshot, previous_snapshots=kept.kept, superseded=kept.superseded, model=self.model,
+            index=index, keyword=self.keyword_engine, chunker=dict(chunker), topics=topics,
             counts={"documents": documents, "chunks": chunks},
-            created_at=self.previous.created_at if self.previous else now, updated_at=now,
+            created_at=previous.created_at if previous else stamp, updated_at=stamp,
         )
         layout.atomic_write(self.index_dir / MANIFEST, json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n")
         self.committed = True
-        for old in history[SNAPSHOTS_KEPT - 1:]:
+        for old in kept.expired:  # after the swap: a kill before this leaves them to the next run's clean-up
             shutil.rmtree(snapshot_dir(self.index_dir, old), ignore_errors=True)
         return manifest

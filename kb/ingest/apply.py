@@ -1,10 +1,15 @@
 """Apply: the single writer. Tag each prepared document, replace or add it, remove what the plan removes,
-re-tag when the taxonomy changed, commit. Runs on the driver, under the index's write lock."""
+re-tag when the taxonomy changed, commit. Runs on the driver, under the index's write lock.
+
+A long run also commits checkpoints between documents (`Checkpoints`): each holds whole documents only, so
+a run started again after a kill finds them unchanged and prepares only the rest. Removals and re-tagging
+wait for the end, when nothing that a moved or renamed document may reuse is needed any more."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kb.index.store import IndexWriter
@@ -37,6 +42,19 @@ class StoredVectors(Mapping[str, Mapping[InputKey, "np.ndarray"]]):
 
 
 @dataclass(frozen=True)
+class Checkpoints:
+    """When a run commits what it has written so far: once `chunks` chunks were embedded, or `seconds` passed,
+    since the last commit, whichever comes first; 0 turns either off. Checked as each prepared document arrives."""
+
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def due(self, embedded: int, elapsed: float) -> bool:
+        """True when `embedded` chunks written over `elapsed` seconds call for a checkpoint."""
+        return bool(self.chunks and embedded >= self.chunks) or bool(self.seconds and elapsed >= self.seconds)
+
+
+@dataclass(frozen=True)
 class Applied:
     """What the writer did with one run's outcomes."""
 
@@ -46,37 +64,68 @@ class Applied:
     retagged: tuple[str, ...]
     chunks_embedded: int
     committed: bool
+    checkpoints: int = 0  # snapshots committed before the end of the run
 
 
-def apply(writer: IndexWriter, plan: Plan, outcomes: Iterable[Outcome], tagger: TopicTagger) -> Applied:
-    """Write the prepared documents as they arrive, then the plan's removals and any re-tagging; commit if
-    anything changed. A document that failed to prepare keeps its stored version."""
-    held = list(writer.known_documents())  # before this run's writes
-    replacing = set(plan.update)
-    added: list[str] = []
-    updated: list[str] = []
-    failed: list[FileFailure] = []
-    embedded = 0
-    for outcome in outcomes:
+@dataclass
+class _Writing:
+    """The documents of one run as they arrive, and what is not yet in a committed snapshot."""
+
+    writer: IndexWriter
+    tagger: TopicTagger
+    replacing: set[str]
+    checkpoints: Checkpoints
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    failed: list[FileFailure] = field(default_factory=list)
+    embedded: int = 0
+    committed_checkpoints: int = 0
+    uncommitted_documents: int = 0
+    uncommitted_chunks: int = 0  # embedded since the last commit: the work a kill would lose
+    since: float = field(default_factory=time.monotonic)
+
+    def write(self, outcome: Outcome) -> None:
         if outcome.document is None:
-            failed.append(FileFailure(outcome.task.label, outcome.code or "load_failed", outcome.reason or ""))
-            continue
+            self.failed.append(FileFailure(outcome.task.label, outcome.code or "load_failed", outcome.reason or ""))
+            return
+        # Before this document, so the last one is followed by the final commit rather than a checkpoint too.
+        if self.uncommitted_documents and self.checkpoints.due(self.uncommitted_chunks, time.monotonic() - self.since):
+            self.writer.checkpoint()
+            self.committed_checkpoints += 1
+            self.uncommitted_documents = self.uncommitted_chunks = 0
+            self.since = time.monotonic()
         doc_id = outcome.document.document.doc_id
-        if doc_id in replacing:
-            writer.remove_documents([doc_id])
-        (updated if doc_id in replacing else added).append(doc_id)
-        _add(writer, tagger, outcome.document)
-        embedded += outcome.document.embedded
+        if doc_id in self.replacing:
+            self.writer.remove_documents([doc_id])
+        (self.updated if doc_id in self.replacing else self.added).append(doc_id)
+        _add(self.writer, self.tagger, outcome.document)
+        self.embedded += outcome.document.embedded
+        self.uncommitted_documents += 1
+        self.uncommitted_chunks += outcome.document.embedded
+
+
+def apply(writer: IndexWriter, plan: Plan, outcomes: Iterable[Outcome], tagger: TopicTagger,
+          checkpoints: Checkpoints | None = None) -> Applied:
+    """Write the prepared documents as they arrive (with `checkpoints` between them), then the plan's removals
+    and any re-tagging; commit if anything changed. A document that failed to prepare keeps its stored version."""
+    held = list(writer.known_documents())  # before this run's writes
+    # A run that re-chunks every document takes no checkpoint: its manifest would have to keep naming the old
+    # chunker (IndexWriter.checkpoint), so a run after a kill would prepare every document again all the same.
+    policy = checkpoints if checkpoints is not None and not writer.chunker_changed else Checkpoints()
+    run = _Writing(writer, tagger, set(plan.update), policy)
+    for outcome in outcomes:
+        run.write(outcome)
     writer.remove_documents(plan.remove)
     # A new taxonomy re-tags every stored document this run does not replace, whichever folder it came from.
-    replaced = set(updated) | set(plan.remove)
+    replaced = set(run.updated) | set(plan.remove)
     retagged = tuple(d for d in held if d not in replaced) if writer.topics_changed else ()
     for doc_id in retagged:
         _retag(writer, tagger, doc_id)
-    committed = bool(added or updated or plan.remove or retagged)
-    if committed:
+    if run.uncommitted_documents or plan.remove or retagged:
         writer.commit()
-    return Applied(tuple(added), tuple(updated), tuple(failed), retagged, embedded, committed)
+    committed = bool(run.committed_checkpoints or run.uncommitted_documents or plan.remove or retagged)
+    return Applied(tuple(run.added), tuple(run.updated), tuple(run.failed), retagged, run.embedded, committed,
+                   run.committed_checkpoints)
 
 
 def _add(writer: IndexWriter, tagger: TopicTagger, prepared: PreparedDocument) -> None:

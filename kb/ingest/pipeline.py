@@ -15,7 +15,7 @@ from pathlib import Path
 from kb.config import Settings
 from kb.embed import Embedder, keep_open
 from kb.index.store import IndexWriter
-from kb.ingest.apply import StoredVectors, apply
+from kb.ingest.apply import Checkpoints, StoredVectors, apply
 from kb.ingest.chunking import ChunkerSettings
 from kb.ingest.discover import content_hash, discover
 from kb.ingest.executors import EXECUTORS, Executor, executor_for
@@ -67,7 +67,7 @@ def _run(found: Sequence[Found], tasks: Mapping[Found, PrepareTask], walked_root
     tagger = TopicTagger(Taxonomy.load(settings.topics_path), embedder)
     with IndexWriter(settings.index_dir, prepare_settings.model, prepare_settings.chunker.as_dict(),
                      tagger.taxonomy.describe(), index_kind=settings.index_kind,
-                     keyword_engine=settings.keyword_engine) as writer:
+                     keyword_engine=settings.keyword_engine, snapshot_grace=settings.snapshot_grace_seconds) as writer:
         todo = plan(found, writer.known_documents(), walked_roots, writer.chunker_changed)
         progress.start(len(found))
         for skipped in (*todo.unchanged, *(f.path for f in todo.unreadable)):
@@ -75,7 +75,7 @@ def _run(found: Sequence[Found], tasks: Mapping[Found, PrepareTask], walked_root
         outcomes = executor.run([tasks[f] for f in todo.prepare], prepare_settings,
                                 StoredVectors(writer, todo.reuse), progress)
         with contextlib.closing(outcomes):  # an error while writing stops the readers at once
-            applied = apply(writer, todo, outcomes, tagger)
+            applied = apply(writer, todo, outcomes, tagger, Checkpoints(settings.checkpoint_chunks, settings.checkpoint_seconds))
         progress.finish()
     return IngestReport(
         index_dir=str(settings.index_dir),
