@@ -30,6 +30,10 @@ from kb.ingest.prepare import (
 )
 
 INSTALL = "pip install 'kb[cluster]'"
+# Ray 2.60 turns token authentication on for a cluster `ray start` makes, and a driver holding a token file talks
+# token to a cluster "auto" finds: both ways, a mismatch shows as a failed join or actors that die unborn.
+AUTH_HINT = ("If the cluster uses token authentication (`ray start`'s default), set RAY_AUTH_MODE=token here with its "
+             "token (~/.ray/auth_token or RAY_AUTH_TOKEN); if it does not, set RAY_AUTH_MODE=disabled.")
 CONNECT_TIMEOUT = 60.0  # joining a head that is up takes ~1 s; ray.init itself retries a wrong address for minutes
 PROBE_TIMEOUT = 5.0  # a TCP connect to the head first, so an address where nothing listens fails at once
 
@@ -84,7 +88,7 @@ def _connect_advice(address: str, error: BaseException) -> str:
     if address == "auto" and isinstance(error, ConnectionError):
         return ("No Ray cluster is running on this machine (--ray auto). Start one with `ray start --head`, "
                 "or give a head's address: --ray HOST:6379.")
-    return f"Could not join the Ray cluster at {address}: {type(error).__name__}: {error}"
+    return (f"Could not join the Ray cluster at {address}: {type(error).__name__}: {error}. {AUTH_HINT}")
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ def await_actors(ray: Any, actors: Sequence[Any], timeout: float, get_timeout: f
             continue
         if problem is not None:
             raise ConfigError(problem)
+    if lost and len(lost) == len(actors):
+        raise ConfigError(f"Every embedding actor died as it started on the Ray cluster. {AUTH_HINT}")
     return lost
 
 
