@@ -153,8 +153,9 @@ def test_a_file_over_its_time_or_memory_limit_on_the_cluster_is_reported_and_the
     make_slow_pdf(docs / "slow.pdf", operations=200_000)  # ~10 s to read
     (docs / "big.txt").write_text("Big\n\n" + "many words here " * 2_000_000, encoding="utf-8")  # 32 MB
     started = time.monotonic()
-    _, report = _ingest(tmp_path / "index", docs, embedder, ray_address=cluster.address, file_timeout=1.0,
-                        worker_memory_mb=64)
+    # Paths, not bytes (the nodes share this disk): the other transport, which the other tests do not take.
+    _, report = _ingest(tmp_path / "index", docs, embedder, ray_address=cluster.address, ray_shared_storage=True,
+                        file_timeout=1.0, worker_memory_mb=64)
     assert time.monotonic() - started < 60
     assert sorted(report.added) == ["good.md", "later.md"]
     failures = {Path(f.path).name: f for f in report.failed}
