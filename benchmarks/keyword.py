@@ -54,6 +54,7 @@ MODEL = {"name": "bench-stand-in", "path": "", "sha256": "0" * 64, "dimension": 
          "backend": "none", "precision": "fp32"}
 INCREMENT = 1000
 FILTER_DOCS = 20
+NOTES = "## What the figures say"
 SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
 
 
@@ -382,6 +383,12 @@ def report(runs: list[dict], engines: Sequence[str], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def kept_notes(path: Path) -> str:
+    """The hand-written reading of the figures at the end of the results file (from NOTES on): a rerun keeps it."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    return "\n" + old[old.index(NOTES):] if NOTES in old else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,1000000")
@@ -401,7 +408,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         runs.append(measure(size, engines, args.repeats, documents, sentences, queries))
         meta["load_after"] = load()
-        args.out.write_text(report(runs, engines, meta) + "\n", encoding="utf-8")
+        args.out.write_text(report(runs, engines, meta) + "\n" + kept_notes(args.out), encoding="utf-8")
         print("\n".join(table(runs[-1], engines)), flush=True)
     (args.out.with_suffix(".json")).write_text(json.dumps({"meta": meta, "runs": runs}, indent=1) + "\n")
 

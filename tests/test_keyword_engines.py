@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kb import KnowledgeBase, Settings
-from kb.errors import ConfigError, IndexMismatch
+from kb.errors import ConfigError, IndexMismatch, IndexNotFound
 from kb.index import keyword
 from kb.index.store import IndexReader, IndexWriter, open_reader, read_manifest
 from kb.records import Chunk, Document
@@ -166,3 +166,12 @@ def test_every_engine_scores_as_fts5_does(tmp_path):
             scores[engine]["idf_sum"] = reader.keyword.idf_sum(["fisheries", "bees", "skills", "training"])
     for engine in ENGINES:
         assert scores[engine] == pytest.approx(scores["fts5"], rel=0.03), engine
+
+
+def test_a_missing_tantivy_index_says_how_to_rebuild(tmp_path):
+    folder = tmp_path / "index"
+    _write(folder, "tantivy", CORPUS)
+    snapshot = folder / "snapshots" / read_manifest(folder).snapshot
+    (snapshot / "tantivy" / "meta.json").unlink()
+    with pytest.raises(IndexNotFound, match="Rebuild: kb ingest"):
+        IndexReader(folder)
