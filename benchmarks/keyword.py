@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,7 @@ def source_chunks() -> tuple[list[tuple[str, list[tuple[tuple[str, ...], int]]]]
     """([(title, [(heading path, words) per chunk]) per real document], [real sentences])."""
     if not (CORPUS_INDEX / "manifest.json").exists():
         subprocess.run([str(Path(sys.executable).parent / "kb"), "ingest", str(ROOT / "corpus"), "--index", str(CORPUS_INDEX)], check=True)
-    documents, sentences = [], set()
+    documents, sentences = [], set[str]()
     for index in (LABOUR_INDEX, CORPUS_INDEX):
         if not (index / "manifest.json").exists():
             continue
@@ -129,7 +130,7 @@ def write(index_dir: Path, engine: str, add: Iterator[tuple[Document, list[Chunk
 
     started = time.perf_counter()
     with IndexWriter(index_dir, MODEL, {"bench": GENERATOR}, index_kind="flat", keyword_engine=engine) as writer:
-        writer.keyword = timed = Timed(writer.keyword)  # type: ignore[assignment]
+        writer.keyword = timed = Timed(writer.keyword)
         writer.remove_documents(remove)
         for doc, chunks in add:
             writer.add_document(doc, "bench", chunks, np.ones((len(chunks), DIM), dtype="float32"))
@@ -234,8 +235,8 @@ def build(size: int, engines: Sequence[str], documents, sentences) -> tuple[Path
         if engine == "bm25s":
             with open_reader(folder / "fts5") as reader:  # the same chunks, with the chunk ids kb gave them
                 docs = {d.doc_id: d for d in reader.all_documents()}
-                pairs = [(c.chunk_id, body(docs[c.doc_id], c)) for c in reader.all_chunks()]
-            figures = Bm25s(folder / "bm25s").build([b for _, b in pairs], [int(i) for i, _ in pairs])  # type: ignore[misc]
+                pairs = [(int(c.chunk_id or 0), body(docs[c.doc_id], c)) for c in reader.all_chunks()]
+            figures = Bm25s(folder / "bm25s").build([b for _, b in pairs], [i for i, _ in pairs])
             figures["bytes"] = folder_bytes(folder / "bm25s")
         else:
             figures = write(folder / engine, engine, corpus)
@@ -258,7 +259,9 @@ def searchers(folder: Path, engines: Sequence[str], allowed: set[str]) -> tuple[
     """({engine: search(terms)}, {engine: search(terms) within the allowed documents}, things to close)."""
     import numpy as np
 
-    plain, filtered, opened = {}, {}, []
+    plain: dict[str, Callable] = {}
+    filtered: dict[str, Callable] = {}
+    opened: list[IndexReader] = []
     for engine in engines:
         if engine == "bm25s":
             model = Bm25s(folder / "bm25s")
@@ -270,12 +273,12 @@ def searchers(folder: Path, engines: Sequence[str], allowed: set[str]) -> tuple[
                 mask = np.zeros(len(model.ids), dtype="float32")  # built per question, as a filter would be
                 mask[rows] = 1.0
                 return model.search(terms, K, mask)
-            plain[engine], filtered[engine] = (lambda terms, model=model: model.search(terms, K)), masked
+            plain[engine], filtered[engine] = partial(model.search, k=K), masked
             continue
         reader = IndexReader(folder / engine)
         opened.append(reader)
-        plain[engine] = lambda terms, kw=reader.keyword: kw.search(terms, K)
-        filtered[engine] = lambda terms, kw=reader.keyword: kw.search(terms, K, allowed)
+        plain[engine] = partial(reader.keyword.search, k=K)
+        filtered[engine] = partial(reader.keyword.search, k=K, allowed=allowed)
     return plain, filtered, opened
 
 
