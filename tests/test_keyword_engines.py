@@ -136,14 +136,14 @@ def test_an_index_keeps_its_engine_and_refuses_another(index):
     assert read_manifest(folder).keyword == engine
 
 
-def test_the_setting_chooses_the_engine_of_a_new_index(tmp_path, monkeypatch):
+def test_the_setting_chooses_the_engine_of_a_new_index(tmp_path, monkeypatch, fake_embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("Apprenticeships\n\nQuality apprenticeships in Norway.", encoding="utf-8")
     for engine in ENGINES:
         monkeypatch.setenv("KB_KEYWORD_ENGINE", engine)
         settings = Settings.from_env(index_dir=tmp_path / engine)
-        kb = KnowledgeBase(settings, embedder=WordHashEmbedder())
+        kb = KnowledgeBase(settings, embedder=fake_embedder)
         kb.ingest([docs])
         assert json.loads((tmp_path / engine / "manifest.json").read_text())["keyword"] == engine
         assert kb.search("apprenticeship", mode="keyword").hits[0].doc_id == "a.txt"
