@@ -68,6 +68,9 @@ DEFAULT_SNAPSHOT_GRACE_SECONDS = 600.0
 # first (0 turns either off): a killed run then redoes only what came after. Chosen at <= 5 % cost on labour-docs.
 DEFAULT_CHECKPOINT_CHUNKS = 2000
 DEFAULT_CHECKPOINT_SECONDS = 300.0
+# A checkpoint copies the whole snapshot, so its cost grows with the index: the next one waits until the run has
+# spent at least 1/share - 1 times the last one's duration writing, which keeps them under this share of the run.
+CHECKPOINT_MAX_SHARE = 0.05
 # Uploaded files are kept beside the index folder, in one named after it with this ending (./index-uploads).
 UPLOADS_SUFFIX = "-uploads"
 # `kb serve --workers N`: uvicorn's worker processes build their app from the environment alone, so the

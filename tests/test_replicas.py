@@ -3,6 +3,7 @@ period, so a replica still reading one never sees it vanish, and the first write
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 import time
@@ -14,7 +15,15 @@ import pytest
 from kb import KnowledgeBase, Settings
 from kb.index.keyword import ENGINES
 from kb.index.store import DB_FILE, SNAPSHOTS, IndexReader, read_manifest
+from kb.ingest import pipeline
+from kb.ingest.apply import Checkpoints
 from tests.conftest import WordHashEmbedder
+
+
+@pytest.fixture(autouse=True)
+def every_checkpoint_taken(monkeypatch):
+    """These documents arrive milliseconds apart: take every checkpoint asked for, whatever its share of the run."""
+    monkeypatch.setattr(pipeline, "Checkpoints", functools.partial(Checkpoints, max_share=1.0))
 
 
 def _kb(index: Path, grace: float = 600.0, engine: str | None = None, checkpoint_chunks: int = 0) -> KnowledgeBase:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import operator
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,7 @@ import pytest
 
 from kb import KnowledgeBase, Settings
 from kb.index.store import DB_FILE, SNAPSHOTS, IndexWriter, open_reader, read_manifest
+from kb.ingest import pipeline
 from kb.ingest.apply import Checkpoints
 from kb.records import Chunk, Document
 from tests.conftest import WordHashEmbedder
@@ -49,7 +53,14 @@ def _kb(index: Path, chunks: int = 1) -> KnowledgeBase:
     return KnowledgeBase(settings, embedder=WordHashEmbedder())
 
 
-def _kill_after(monkeypatch: pytest.MonkeyPatch, documents: int) -> None:
+@pytest.fixture(autouse=True)
+def every_checkpoint_taken(monkeypatch):
+    """These documents arrive milliseconds apart: take every checkpoint asked for, whatever its share of the run."""
+    monkeypatch.setattr(pipeline, "Checkpoints", functools.partial(Checkpoints, max_share=1.0))
+
+
+@contextlib.contextmanager
+def _killed_after(documents: int) -> Iterator[None]:
     """The run writes `documents` documents and dies as it writes the next (after the checkpoint before it)."""
     calls = {"n": 0}
     original = IndexWriter.add_document
@@ -60,7 +71,9 @@ def _kill_after(monkeypatch: pytest.MonkeyPatch, documents: int) -> None:
         calls["n"] += 1
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(IndexWriter, "add_document", add_document)
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(Killed):
+        patch.setattr(IndexWriter, "add_document", add_document)
+        yield
 
 
 def _contents(index: Path) -> dict[str, tuple[Document, list[tuple]]]:
@@ -76,13 +89,11 @@ def _contents(index: Path) -> dict[str, tuple[Document, list[tuple]]]:
         return out
 
 
-def test_a_killed_ingest_resumes_from_its_checkpoints_and_embeds_only_the_rest(tmp_path, monkeypatch):
+def test_a_killed_ingest_resumes_from_its_checkpoints_and_embeds_only_the_rest(tmp_path):
     docs = _folder(tmp_path / "docs")
     index = tmp_path / "index"
-    _kill_after(monkeypatch, 4)
-    with pytest.raises(Killed):
+    with _killed_after(4):
         _kb(index).ingest([docs])
-    monkeypatch.undo()
     # The checkpoint before the 5th document holds the first four, whole: their chunks, vectors, keyword rows.
     checkpoint = _contents(index)
     assert len(checkpoint) == 4 and read_manifest(index).counts["documents"] == 4
@@ -98,7 +109,7 @@ def test_a_killed_ingest_resumes_from_its_checkpoints_and_embeds_only_the_rest(t
     assert _contents(index) == _contents(tmp_path / "clean")
 
 
-def test_edits_renames_and_removals_come_out_right_after_a_kill_between_checkpoints(tmp_path, monkeypatch):
+def test_edits_renames_and_removals_come_out_right_after_a_kill_between_checkpoints(tmp_path):
     docs = _folder(tmp_path / "docs")
     index = tmp_path / "index"
     _kb(index).ingest([docs])
@@ -110,10 +121,8 @@ def test_edits_renames_and_removals_come_out_right_after_a_kill_between_checkpoi
     before = _contents(index)
     # Prepared in the order found: baking, carpentry, fishing (the renamed file), plumbing, then welding (edited),
     # which the run dies writing, after the checkpoint that holds the four before it.
-    _kill_after(monkeypatch, 4)
-    with pytest.raises(Killed):
+    with _killed_after(4):
         _kb(index).ingest([docs])
-    monkeypatch.undo()
     between = _contents(index)
     # Removals wait for the end of a run: the checkpoint holds the new name and still the old one, and the removed file.
     assert {"baking.md", "carpentry.md", "fishing.md", "plumbing.md", "fisheries.md", "masonry.md"} <= between.keys()
@@ -189,4 +198,6 @@ def test_checkpoints_fall_due_by_chunks_or_by_time_and_zero_turns_each_off():
     assert Checkpoints(chunks=100).due(100, 0.0) and not Checkpoints(chunks=100).due(99, 1e9)
     assert Checkpoints(seconds=60).due(0, 60.0) and not Checkpoints(seconds=60).due(10**9, 59.0)
     assert not Checkpoints().due(10**9, 1e9)
-    assert dataclasses.asdict(Checkpoints(5, 1.5)) == {"chunks": 5, "seconds": 1.5}
+    # The last checkpoint took 2 s: the next waits for 38 s of writing, so checkpoints stay under 5 % of the run.
+    assert not Checkpoints(chunks=100).due(100, 37.0, last_took=2.0) and Checkpoints(chunks=100).due(100, 38.0, last_took=2.0)
+    assert dataclasses.asdict(Checkpoints(5, 1.5)) == {"chunks": 5, "seconds": 1.5, "max_share": 0.05}

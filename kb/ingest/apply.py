@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from kb.config import CHECKPOINT_MAX_SHARE
 from kb.index.store import IndexWriter
 from kb.ingest.executors import Outcome
 from kb.ingest.plan import Plan
@@ -48,10 +49,13 @@ class Checkpoints:
 
     chunks: int = 0
     seconds: float = 0.0
+    max_share: float = CHECKPOINT_MAX_SHARE
 
-    def due(self, embedded: int, elapsed: float) -> bool:
-        """True when `embedded` chunks written over `elapsed` seconds call for a checkpoint."""
-        return bool(self.chunks and embedded >= self.chunks) or bool(self.seconds and elapsed >= self.seconds)
+    def due(self, embedded: int, elapsed: float, last_took: float = 0.0) -> bool:
+        """True when `embedded` chunks written over `elapsed` seconds call for a checkpoint, and the last one
+        (which took `last_took` seconds) is far enough behind for checkpoints to stay under `max_share` of the run."""
+        wanted = bool(self.chunks and embedded >= self.chunks) or bool(self.seconds and elapsed >= self.seconds)
+        return wanted and elapsed >= last_took * (1 / self.max_share - 1)
 
 
 @dataclass(frozen=True)
@@ -83,17 +87,20 @@ class _Writing:
     uncommitted_documents: int = 0
     uncommitted_chunks: int = 0  # embedded since the last commit: the work a kill would lose
     since: float = field(default_factory=time.monotonic)
+    last_took: float = 0.0  # seconds the last checkpoint took
 
     def write(self, outcome: Outcome) -> None:
         if outcome.document is None:
             self.failed.append(FileFailure(outcome.task.label, outcome.code or "load_failed", outcome.reason or ""))
             return
         # Before this document, so the last one is followed by the final commit rather than a checkpoint too.
-        if self.uncommitted_documents and self.checkpoints.due(self.uncommitted_chunks, time.monotonic() - self.since):
+        started = time.monotonic()
+        if self.uncommitted_documents and self.checkpoints.due(self.uncommitted_chunks, started - self.since, self.last_took):
             self.writer.checkpoint()
             self.committed_checkpoints += 1
             self.uncommitted_documents = self.uncommitted_chunks = 0
             self.since = time.monotonic()
+            self.last_took = self.since - started
         doc_id = outcome.document.document.doc_id
         if doc_id in self.replacing:
             self.writer.remove_documents([doc_id])
