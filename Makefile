@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 FUZZ_CASES ?= 2000
 
-.PHONY: install run test test-fast lint check bench bench-ingest bench-relevance bench-cluster bench-crash clean
+.PHONY: install run test test-fast lint check bench bench-ingest bench-relevance bench-keyword bench-cluster bench-crash clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench-ingest: $(STAMP)
 ## make bench-relevance: SciFact and labour-docs, keyword / dense / hybrid, beside the published numbers
 bench-relevance: $(STAMP)
 	$(BIN)/python benchmarks/relevance.py
+
+## make bench-keyword: the keyword engines (fts5, tantivy, bm25s) at 100k and 1M synthetic chunks, side by side; writes benchmarks/results/keyword.md
+bench-keyword: $(STAMP)
+	$(BIN)/python benchmarks/keyword.py
 
 ## make bench-cluster: 24 labour-docs files ingested here and on a local 2-node Ray cluster: wall time, tokens/s per node, Ray's overhead, start-up
 bench-cluster: $(STAMP)

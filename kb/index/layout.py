@@ -4,7 +4,8 @@
       manifest.json          the current snapshot's name, the model, the vector index kind, the chunker, counts
       .lock                  held by the one process writing
       snapshots/NAME/
-        kb.sqlite            documents, chunks (with provenance), facets; the FTS5 keyword index
+        kb.sqlite            documents, chunks (with provenance), facets; an fts5 index's keyword table
+        tantivy/             a tantivy index's keyword index (kb/index/keyword/tantivy.py)
         chunk_ids.npy        the exact vectors, one per chunk, sorted by chunk_id (kb/index/vectors/arrays.py)
         vectors.npy
         ann.faiss            only for an approximate (ivf) index: what its queries search
