@@ -2,10 +2,15 @@
 
 Used by tests/test_crash.py (asserts) and benchmarks/crash.py (prints the summary line).
 
-One round: change the source folder (add, edit or delete a file), start the real CLI
-(`python -m kb ingest`, real model) in a subprocess, kill it, then check what a user would see:
+One round: change the source folder (add, edit, delete or rename a file, or a batch of these), start the real
+CLI (`python -m kb ingest`, real model) in a subprocess, kill it, then check what a user would see:
 `kb info` and `kb search` answer from the last good snapshot (or say "No index" before the first
 commit), the stores agree, no lock is held, and the snapshot is all-old or all-new, never a mix.
+
+The ingests take checkpoints (KB_CHECKPOINT_CHUNKS=1: one before every document that follows embedded work,
+within their 5 % share of the run), so a committed snapshot may be a checkpoint: then every document in it is
+its last good version or the one on disk, whole, and none is removed yet (removals wait for the end). Superseded
+snapshots are kept for a short grace (GRACE_SECONDS) and must be gone after it, at the next write.
 
 How kills are timed (seeded RNG):
   uniform    at U(0, T) seconds after start, T = the wall time of an uninterrupted ingest measured first in a
@@ -13,7 +18,11 @@ How kills are timed (seeded RNG):
   manifest   the moment manifest.json names the new snapshot (old snapshots not yet removed)
   commit     U(0, 2 ms) after the new snapshot's vectors.npy appears (fsyncs, manifest swap: 0-30 ms)
   writing    U(0, 0.3 s) after the progress log says every chunk is embedded (topics, rows, commit)
-Every third kill is a targeted one, rotating manifest -> commit -> writing.
+  checkpoint U(0, 2 ms) after an uncommitted snapshot's vectors.npy appears, without waiting for the end of
+             embedding: mostly a checkpoint's commit (batch rounds)
+  between    U(0, 0.3 s) after a checkpoint was committed and the run went on in a fresh snapshot (batch rounds)
+Every third kill is a targeted one, rotating manifest -> commit -> writing; every batch round's is a
+checkpoint or a between kill, in turn. The final clean build takes no checkpoints.
 
 A kill is SIGSTOP, a look at the disk (so the phase is exactly what existed at that moment), then
 SIGKILL: the process runs no instruction between the look and its death.
@@ -22,6 +31,7 @@ SIGKILL: the process runs no instruction between the look and its death.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import fcntl
 import json
 import operator
@@ -88,8 +98,15 @@ LABOUR_QUERY = "how is child labour measured in household surveys?"
 CORPUS_QUERY = "how can apprenticeships be made more inclusive?"
 
 TARGETED = ("manifest", "commit", "writing")
-CHANGES = ("add", "edit", "add", "delete", "edit")  # one per round, in this order
-PHASES = ("startup", "loading", "embedding", "writing", "committing", "committed", "finished")
+CHECKPOINT_TARGETED = ("checkpoint", "between")  # the batch rounds' kills, in turn
+# One per round, in this order. A batch edits two files, renames one and brings one in: several documents to
+# write, so checkpoints fall between them (and a removal waits for the end).
+CHANGES = ("add", "edit", "batch", "delete", "rename", "batch", "edit")
+PHASES = ("startup", "loading", "embedding", "writing", "checkpointing", "checkpointed", "committing", "committed", "finished")
+# The ingests' checkpoints and grace (the final clean build takes none); a round takes ~10-20 s, so snapshots
+# expire during the run and the next write must delete them.
+CHECKPOINT_ENV = {"KB_CHECKPOINT_CHUNKS": "1", "KB_CHECKPOINT_SECONDS": "0"}
+GRACE_SECONDS = 30.0
 COMMIT_SECONDS = 0.002  # vectors.npy appearing -> manifest swapped took 0-30 ms here (fsyncs), often 2-5 ms
 KILL_TIMEOUT = 300.0  # a targeted kill that never sees its moment kills anyway after this long
 VECTOR_TOLERANCE = 1e-4  # max abs difference per component between the crash-survivor and a clean build
@@ -105,6 +122,7 @@ class Summary:
     phases: collections.Counter = field(default_factory=collections.Counter)
     timings: collections.Counter = field(default_factory=collections.Counter)
     commits: int = 0
+    checkpoints: int = 0  # of the commits, those that held a killed run's checkpoint (not the whole source folder)
     no_index: int = 0  # kills after which no snapshot had been committed yet
     checks: int = 0
     problems: list[str] = field(default_factory=list)
@@ -123,7 +141,7 @@ class Summary:
                    f"max vector diff {self.max_vector_diff:.1e})" if self.converged else "did NOT converge")
         return (f"crash harness on {self.source}: {self.kills} kills attempted ({timings}), {self.landed} landed mid-run, "
                 f"{self.kills - self.landed} found the run already finished; {self.no_index} before the first commit; "
-                f"{self.commits} snapshots committed during the kill rounds; phases hit: {phases}; checks {self.checks - len(self.problems)}/{self.checks} "
+                f"{self.commits} snapshots committed during the kill rounds ({self.checkpoints} of them checkpoints); phases hit: {phases}; checks {self.checks - len(self.problems)}/{self.checks} "
                 f"passed; {verdict}; uninterrupted ingest {self.reference_seconds[0]:.0f} s cold, {self.reference_seconds[1]:.0f} s incremental; total {self.seconds:.0f} s")
 
 
@@ -136,7 +154,9 @@ class CrashHarness:
         self.index = self.work / "index"
         self.kills = kills
         self.rng = random.Random(seed)
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), **CHECKPOINT_ENV, "KB_SNAPSHOT_GRACE_SECONDS": str(GRACE_SECONDS)}
+        self.clean_env = {**self.env, "KB_CHECKPOINT_CHUNKS": "0"}
+        self.batches = 0  # batch rounds so far (their kills alternate checkpoint / between)
         self.summary = Summary()
         self.good_manifest: dict | None = None  # the last committed manifest, None before the first commit
         self.good_state: dict[str, str] = {}  # {doc_id: content_hash} of that snapshot
@@ -179,19 +199,39 @@ class CrashHarness:
         if change == "delete" and len(docs) <= 4:
             change = "edit"
         if change == "add":
-            if self.pool:
-                src, rel = self.pool.pop(0)
-                self._copy(src, self.source / rel)
-            else:  # bring back a deleted file
-                path, data = self.deleted.pop(0)
-                path.write_bytes(data)
+            self.add_a_file()
         elif change == "edit":
             self.edit_a_file(f"round {round_}")
+        elif change == "rename":
+            self.rename_a_file(round_)
+        elif change == "batch":
+            self.edit_a_file(f"round {round_}")
+            self.edit_a_file(f"round {round_}, second edit")
+            self.rename_a_file(round_)
+            if self.pool or self.deleted:
+                self.add_a_file()
         else:
             path = self.rng.choice(docs)
             self.deleted.append((path, path.read_bytes()))
             path.unlink()
         return change
+
+    def add_a_file(self) -> None:
+        if self.pool:
+            src, rel = self.pool.pop(0)
+            self._copy(src, self.source / rel)
+        else:  # bring back a deleted file
+            path, data = self.deleted.pop(0)
+            path.write_bytes(data)
+
+    def rename_a_file(self, round_: int) -> None:
+        """A new name for the same content: its vectors are reused, and the old name is removed at the end of the run."""
+        path = self.rng.choice(self._documents())
+        prefix = f"r{round_}-"
+        sidecar = sidecar_path(path)
+        path.rename(path.with_name(prefix + path.name))
+        if sidecar is not None:  # NAME.meta.json or NAME.ext.meta.json: the same prefix keeps it paired
+            sidecar.rename(sidecar.with_name(prefix + sidecar.name))
 
     def edit_a_file(self, label: str) -> None:
         path = self.rng.choice([p for p in self._documents() if p.suffix in (".md", ".txt")])
@@ -213,12 +253,13 @@ class CrashHarness:
             return subprocess.Popen([sys.executable, "-m", "kb", "ingest", str(self.source), "--index", str(index)],
                                     env=self.env, stdout=out, stderr=err)
 
-    def ingest_to_completion(self, *indexes: Path) -> float:
-        """Ingest docs/ into each index without a kill, side by side; the wall time."""
+    def ingest_to_completion(self, *indexes: Path, clean: Path | None = None) -> float:
+        """Ingest docs/ into each index without a kill, side by side (`clean` with no checkpoints); the wall time."""
         started = time.perf_counter()
+        runs = [(index, self.env) for index in indexes] + ([(clean, self.clean_env)] if clean is not None else [])
         procs = [subprocess.Popen([sys.executable, "-m", "kb", "ingest", str(self.source), "--index", str(index), "-q"],
-                                  env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for index in indexes]
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for index, env in runs]
         for proc in procs:
             _, err = proc.communicate(timeout=600)
             self.check("an uninterrupted ingest exits 0", proc.returncode == 0, err[-2000:])
@@ -238,21 +279,31 @@ class CrashHarness:
     def manifest_tmps(self) -> list[Path]:
         return list(self.index.glob(f".{MANIFEST}.*.tmp"))
 
+    def committing(self, new: set[str]) -> bool:
+        """True when a snapshot of this run that no manifest names yet has its vectors written (a commit under way)."""
+        manifest = self.manifest() or {}
+        named = {manifest.get("snapshot"), *manifest.get("previous_snapshots", [])}
+        return any((self.index / SNAPSHOTS / n / VECTORS_FILE).exists() for n in new - named)
+
     def phase(self, new: set[str], log: Path) -> str:
-        """Where the stopped ingest was, from what exists on disk (and its progress log within a snapshot)."""
+        """Where the stopped ingest was, from what exists on disk (and its progress log within a snapshot).
+
+        checkpointed: the manifest names a snapshot of this run and the run went on in a newer one; checkpointing:
+        a commit under way before every chunk was embedded (a checkpoint's)."""
         manifest = self.manifest()
         if manifest and manifest["snapshot"] in new:
-            return "committed"
+            return "checkpointed" if any(n > manifest["snapshot"] for n in new) else "committed"
         if not new:
             return "startup"
-        if any((self.index / SNAPSHOTS / n / VECTORS_FILE).exists() for n in new) or self.manifest_tmps():
-            return "committing"
         text = log.read_text(errors="replace")
         total = re.search(r"^embedding (\d+) chunk", text, re.MULTILINE)
+        done = re.findall(r"^\s+(\d+)/\d+ chunks", text, re.MULTILINE)
+        embedded = bool(total and done and int(done[-1]) >= int(total.group(1)))
+        if self.committing(new) or self.manifest_tmps():
+            return "committing" if embedded else "checkpointing"
         if not total:
             return "loading"
-        done = re.findall(r"^\s+(\d+)/\d+ chunks", text, re.MULTILINE)
-        return "writing" if done and int(done[-1]) >= int(total.group(1)) else "embedding"
+        return "writing" if embedded else "embedding"
 
     # -- one round ---------------------------------------------------------------------------------
     def kill_round(self, round_: int, timing: str, window: float) -> str:
@@ -266,13 +317,18 @@ class CrashHarness:
             return self.snapshot_names() - before
 
         def vectors_written() -> bool:
-            return any((self.index / SNAPSHOTS / n / VECTORS_FILE).exists() for n in new())
+            return self.committing(new())
+
+        def checkpointed() -> bool:
+            current = (self.manifest() or {}).get("snapshot")
+            return current in new() and any(n > current for n in new())
 
         moments: dict[str, Callable[[], bool]] = {
             "embedded": lambda: bool(re.search(r"^\s+(\d+)/\1 chunks", log.read_text(errors="replace"), re.MULTILINE))
             or vectors_written(),  # a run that only deletes embeds nothing
             "vectors written": vectors_written,
             "manifest swapped": lambda: (self.manifest() or {}).get("snapshot") in new(),
+            "checkpointed": checkpointed,
         }
         if timing == "uniform":
             try:
@@ -287,6 +343,8 @@ class CrashHarness:
                 "writing": ([("embedded", 0.001)], 0.3),
                 "commit": ([("embedded", 0.001), ("vectors written", 0.0)], COMMIT_SECONDS),
                 "manifest": ([("manifest swapped", 0.001)], 0.0),
+                "checkpoint": ([("vectors written", 0.001)], COMMIT_SECONDS),
+                "between": ([("checkpointed", 0.005)], 0.3),
             }[timing]
             delay = self.rng.uniform(0, longest_delay)
             deadline = started + KILL_TIMEOUT
@@ -355,10 +413,11 @@ class CrashHarness:
                        f"No index at {self.index}. Run: kb ingest" in result.stderr and not result.stdout.strip(),
                        result.stderr[-500:])
 
-    def check_index(self, target: dict[str, str], new: set[str]) -> bool:
-        """The current snapshot is whole, its stores agree, and it is the old state or the target, never a mix.
+    def check_index(self, target: dict[str, str], new: set[str], finished: bool = False) -> bool:
+        """The current snapshot is whole, its stores agree, and it is the old state, the target or a checkpoint
+        between them (whole documents, old or new, none removed yet), never a mix within a document.
 
-        True when the run just made committed a new snapshot.
+        True when the run just made committed a new snapshot. `finished`: the run exited by itself.
         """
         manifest = self.manifest()
         if manifest is None:
@@ -372,7 +431,8 @@ class CrashHarness:
         committed = self.good_manifest is None or manifest["snapshot"] != self.good_manifest["snapshot"]
         if committed:
             self.check("a new snapshot comes from the run just made", manifest["snapshot"] in new, manifest["snapshot"])
-            self.check("a new snapshot holds exactly the source folder at that run", state == target, _diff(target, state))
+            if state != target:
+                self.check_checkpoint(target, state, finished)
             self.good_manifest, self.good_state = manifest, state
         else:
             self.check("an unchanged manifest is the last good one, field for field", manifest == self.good_manifest)
@@ -380,6 +440,15 @@ class CrashHarness:
                        _diff(self.good_state, state))
         self.check_cli(state)
         return committed
+
+    def check_checkpoint(self, target: dict[str, str], state: dict[str, str], finished: bool) -> None:
+        """A new snapshot that is not the source folder must be a checkpoint of a run that was killed."""
+        self.summary.checkpoints += 1
+        self.check("a run that finished committed exactly the source folder", not finished, _diff(target, state))
+        mixed = sorted(d for d in state if state[d] not in (target.get(d), self.good_state.get(d)))
+        self.check("a checkpoint holds each document at its last good version or the one on disk", not mixed, str(mixed[:3]))
+        gone = sorted(self.good_state.keys() - state.keys())
+        self.check("a checkpoint removes nothing (removals wait for the end of the run)", not gone, str(gone[:3]))
 
     def check_stores(self, manifest: dict) -> dict[str, str] | None:
         """SQLite, FTS5, the vectors and the manifest agree; {doc_id: content_hash} of the snapshot."""
@@ -443,6 +512,9 @@ class CrashHarness:
         for round_ in range(self.kills):
             change = self.change_source(round_)
             timing = TARGETED[(round_ // 3) % len(TARGETED)] if round_ % 3 == 2 else "uniform"
+            if change == "batch":
+                timing = CHECKPOINT_TARGETED[self.batches % len(CHECKPOINT_TARGETED)]
+                self.batches += 1
             self.where = f"kill {round_ + 1} ({change}, {timing})"
             target = self.source_state()
             before = self.snapshot_names()
@@ -453,10 +525,10 @@ class CrashHarness:
             self.summary.phases[phase] += 1
             self.summary.timings[timing] += 1
             self.check_lock_is_free()
-            committed = self.check_index(target, self.snapshot_names() - before)
+            committed = self.check_index(target, self.snapshot_names() - before, finished=phase == "finished")
             self.summary.commits += committed
             self.summary.no_index += self.good_manifest is None
-            if phase in ("finished", "committed"):
+            if phase in ("finished", "committed", "checkpointed"):
                 self.check("a run that got past its manifest swap committed", committed)
         self.where = "final"
         self.finish()
@@ -468,14 +540,21 @@ class CrashHarness:
         target = self.source_state()
         before = self.snapshot_names()
         clean = self.work / "clean-index"
-        self.ingest_to_completion(self.index, clean)  # side by side: neither is killed, so timing does not matter
-        self.check_index(target, self.snapshot_names() - before)
+        self.ingest_to_completion(self.index, clean=clean)  # side by side: neither is killed, so timing does not matter
+        self.check_index(target, self.snapshot_names() - before, finished=True)
         self.check("after a full run the index holds exactly the source folder", self.good_state == target,
                    _diff(target, self.good_state))
         manifest = self.manifest() or {}
-        kept = {manifest.get("snapshot"), *manifest.get("previous_snapshots", [])}
-        self.check("only the current and the kept snapshots remain", self.snapshot_names() == kept and len(kept) <= SNAPSHOTS_KEPT,
+        previous = manifest.get("previous_snapshots", [])
+        kept = {manifest.get("snapshot"), *previous}
+        self.check("only the current and the kept snapshots remain", self.snapshot_names() == kept,
                    f"{sorted(self.snapshot_names())} vs {sorted(kept)}")
+        # The last write deleted every snapshot past its grace: what it kept beyond the SNAPSHOTS_KEPT floor is younger.
+        written = dt.datetime.fromisoformat(manifest.get("updated_at", "1970-01-01T00:00:00+00:00"))
+        superseded = manifest.get("superseded", {})
+        overdue = [n for n in previous[SNAPSHOTS_KEPT - 1:]
+                   if n not in superseded or (written - dt.datetime.fromisoformat(superseded[n])).total_seconds() > GRACE_SECONDS + 1]
+        self.check("no snapshot is kept past its grace", not overdue, str(overdue[:3]))
         strays = [str(p.relative_to(self.index)) for p in self.index.rglob("*")
                   if p.name.endswith((".tmp", "-journal", "-wal"))]
         self.check("no temporary files remain", not strays, str(strays))
