@@ -240,7 +240,7 @@ def main() -> int:
             f"a local Ray cluster of {NODES} nodes with {CPUS_PER_NODE} CPUs each on this one machine (each node: one "
             f"embedding actor, one CPU kept for reading). The machine is shared: load average (1 / 5 / 15 min) "
             f"{results['load_before']} before, {results['load_after']} after. Two nodes on one {os.cpu_count()}-core "
-            f"machine share its cores, so the cluster cannot be faster here; the overhead is the figure.\n\n")
+            f"machine share its cores, so the cluster gains no cores here; the overhead is the figure.\n\n")
     text = head + table(results) + "\n"
     print(text)
     RESULTS.mkdir(exist_ok=True)
