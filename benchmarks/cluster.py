@@ -6,7 +6,7 @@ each), then in this process again (the two local runs bracket the cluster's, as 
 
 Prints, and writes to benchmarks/results/cluster.md: wall time each way, model tokens embedded per second per
 node, Ray's overhead after start-up (target <= 20 %), and the start-up on its own (the cluster, joining it, the
-actors opening the model). On one machine the two nodes share its cores, so the cluster cannot be faster: the
+actors opening the model). On one machine the two nodes share its cores, so the cluster gains no cores: the
 overhead is the figure. It also checks that both ways built the same index.
 """
 
