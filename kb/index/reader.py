@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 # Page cache of each reader connection (SQLite's default is 2 MB); the OS caches the file for all of them.
 READER_CACHE_KB = 1024
+# A committed snapshot's database is never written again, so readers map it: a page the OS has cached is then
+# read without a system call (half of the chunk -> document lookup of a query, measured on labour-docs).
+READER_MMAP_BYTES = 1 << 30
 
 
 def connect(path: Path, read_only: bool) -> sqlite3.Connection:
@@ -135,6 +138,7 @@ class IndexReader:
         except queue.Empty:
             db = connect(self.snapshot_dir / DB_FILE, read_only=True)
             db.execute(f"PRAGMA cache_size = -{READER_CACHE_KB}")
+            db.execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
             self._connections.append(db)
         try:
             yield db

@@ -64,7 +64,11 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
     best, best_start = -1, 0
     for i, (start, _) in enumerate(spans):
         begin = max(0, start - size // 4)
-        words = {text[s:e].lower() for s, e in spans[i:] if e <= begin + size}
+        words = set()
+        for s, e in spans[i:]:
+            if e > begin + size:
+                break  # spans come in order: none after this one ends inside the window either
+            words.add(text[s:e].lower())
         if len(words) > best:
             best, best_start = len(words), begin
     if best < 0:
