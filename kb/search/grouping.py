@@ -43,7 +43,8 @@ def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Ch
     among its PASSAGE_POOL best chunks, or its best chunk when none is that long."""
     pool = [(chunk_id, score) for chunk_id, score in ranked[:PASSAGE_POOL] if chunk_id in chunks]
     # A "Contents" line or a running footer can score high on its title alone and says nothing.
-    telling = [(c, s) for c, s in pool if len(chunks[c].text.split()) >= MIN_PASSAGE_WORDS]
+    # (Split at most MIN_PASSAGE_WORDS times: enough to tell, without cutting a long chunk into all its words.)
+    telling = [(c, s) for c, s in pool if len(chunks[c].text.split(None, MIN_PASSAGE_WORDS)) >= MIN_PASSAGE_WORDS]
     return telling[:PASSAGES_PER_HIT] or pool[:1]
 
 
