@@ -73,6 +73,8 @@ class IndexWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
+            if self.keyword is not None:
+                self.keyword.close()
             if self.db is not None:
                 self.db.close()
             if not self.committed and self.snapshot_dir.name and self.snapshot_dir.exists():

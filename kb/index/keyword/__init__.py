@@ -51,6 +51,11 @@ class KeywordWriter(Protocol):
         """Make everything added and removed durable in the snapshot folder, before the manifest names it."""
         ...
 
+    def close(self) -> None:
+        """Drop what was not committed and let go of the snapshot's files (its threads stopped), so that a
+        failed write's half-built snapshot can be deleted whole."""
+        ...
+
 
 class KeywordEngine(Protocol):
     """A keyword engine: how a snapshot's keyword index is made, written and read."""

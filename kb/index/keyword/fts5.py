@@ -52,6 +52,9 @@ class Fts5Writer:
     def commit(self) -> None:
         """Nothing of its own: the rows are committed with the rest of kb.sqlite."""
 
+    def close(self) -> None:
+        """Nothing of its own: an uncommitted kb.sqlite is deleted with its snapshot."""
+
 
 def writer(db: sqlite3.Connection, folder: Path, previous: Path | None) -> Fts5Writer:
     return Fts5Writer(db)

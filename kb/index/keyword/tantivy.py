@@ -143,6 +143,15 @@ class TantivyWriter:
         layout.fsync_dir(target)
 
 
+    def close(self) -> None:
+        """Roll back what was not committed and stop the writer's threads: none may still write into the folder
+        while a failed write deletes it (a merge thread did, and left the half-built snapshot behind)."""
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+
 def writer(db: sqlite3.Connection, folder: Path, previous: Path | None) -> TantivyWriter:
     if previous is not None:
         _carry_over(previous, folder)
