@@ -288,7 +288,7 @@ def open_embedder(spec: ModelSpec, batch_size: int = DEFAULT_BATCH_SIZE, threads
     with _OPEN_LOCK:
         embedder = _OPEN.get(spec)
         if embedder is None:
-            source = spec.path if Path(spec.path).is_dir() else spec.name
+            source = spec.source()
             embedder = load_embedder(source, spec.backend, spec.precision, batch_size, threads)
             if spec.sha256 and embedder.model_hash != spec.sha256:
                 raise ConfigError(f"The model at {source} (sha256 {embedder.model_hash[:12]}…) is not the one this "

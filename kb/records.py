@@ -224,6 +224,12 @@ class ModelSpec:
     dimension: int = 0
     max_seq_length: int = 0
 
+    def source(self) -> str:
+        """Where to load the model from here: the folder it was loaded from while that exists, else its name."""
+        from pathlib import Path
+
+        return self.path if Path(self.path).is_dir() else self.name
+
     def same_vectors(self, other: ModelSpec) -> bool:
         """True when both make the same vectors (same weights, backend, precision and dimension)."""
         return (self.sha256, self.backend, self.precision, self.dimension) == (

@@ -110,8 +110,7 @@ class KnowledgeBase:
                     f"The index at {self.settings.index_dir} was built with model {model.name!r}; "
                     f"this run asks for {wanted!r}. Search with the same model (KB_MODEL), or re-ingest."
                 )
-            path = model.path if Path(model.path).is_dir() else model.name
-            cached = load_embedder(path, model.backend or "torch", model.precision or "fp32",
+            cached = load_embedder(model.source(), model.backend or "torch", model.precision or "fp32",
                                    self.settings.batch_size, threads=QUERY_THREADS, one_shot=self._one_shot)
             self._query_embedders = {key: cached}  # a new snapshot by the same model keeps the loaded one
         return cached

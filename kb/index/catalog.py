@@ -134,7 +134,7 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         params.extend(filters.types)
     if filters.languages:
         clauses.append(f"d.language IN ({','.join('?' * len(filters.languages))})")
-        params.extend(code.lower() for code in filters.languages)
+        params.extend(filters.languages)  # lowercased by kb/search/filters.py, as every value here is normalised
     if filters.since:
         clauses.append("d.date IS NOT NULL AND d.date >= ?")
         params.append(filters.since)
