@@ -152,6 +152,12 @@ class SearchResult:
     took_ms: float
     filters: Mapping[str, Any] = field(default_factory=dict)
     total: int | None = None  # documents matching (browse mode), when known
+    # Why the search is (or is not) confident, in the words the CLI, the API and the search box all show.
+    confidence_reason: str = ""
+    # The question's language (ISO 639-1) as detected or given with --lang; "" when unknown.
+    query_language: str = ""
+    # Sentences a user should read beside the hits (e.g. meaning search is limited for this language).
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,11 @@ class SearchResult(BaseModel):
     filters: dict[str, Any]
     total: int | None = Field(None, description="Documents that pass the filters (browse mode)")
     offset: int = 0
+    confidence_reason: str = Field("", description="Why the result is or is not a confident match, as the CLI and "
+                                                   "the search box say it")
+    query_language: str = Field("", description="The question's language (ISO 639-1), detected or given; empty "
+                                                "when unknown")
+    notices: list[str] = Field(default_factory=list, description="Sentences to show beside the hits")
 
 
 class OutlineEntry(BaseModel):
