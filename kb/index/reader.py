@@ -228,10 +228,14 @@ class IndexReader:
     def chunk_count(self) -> int:
         return self.counts()[1]
 
-    def counts(self) -> tuple[int, int]:
-        """(documents, chunks)."""
+    @cached_property
+    def _counts(self) -> tuple[int, int]:
         row = self._rows("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")[0]
         return int(row[0]), int(row[1])
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks), counted once: a snapshot never changes."""
+        return self._counts
 
     def info(self) -> IndexInfo:
         """What `kb info` shows."""
