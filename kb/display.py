@@ -2,190 +2,194 @@
 
 The CLI's commands parse and call the library; everything they show a person is drawn here, so the
 layout can change without touching a command (`--json` output is `to_dict` of the same records).
+Lines are wrapped by `kb.terminal`: hanging indents, breaks between words only, ids and paths whole,
+the terminal's width (or $COLUMNS, else 120 columns, when the output is piped).
 """
 
 from __future__ import annotations
 
-import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import click
+from rich.text import Text
 
-from kb.records import IndexInfo, IngestReport, SearchResult
+from kb.records import Hit, IndexInfo, IngestReport, SearchResult
+from kb.terminal import PlainProgress, RichProgress, console, wrap
+
+__all__ = ["PlainProgress", "RichProgress", "print_browse", "print_eval", "print_info", "print_report", "print_result",
+           "print_topics"]
 
 TYPE_STYLES = {"press_release": "cyan", "tool_report": "green", "skills_guide": "magenta"}
+# Said when a result is not confident and the confidence step gave no reason of its own.
+NOT_CONFIDENT = "No confident match: none of these passages answers the question closely. Try other words, or fewer filters."
+INDENT = 4  # where a hit's lines start, under its title
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+# Skipped and failed files listed one a line after the summary; the rest are counted (--json lists them all).
+MAX_LISTED = 10
 
 
-class PlainProgress:
-    """One line per file and per embedded batch, for logs and pipes."""
-
-    def __init__(self) -> None:
-        self.files = 0
-        self.done = 0
-        self.total_chunks = 0
-        self.embedded_chunks = 0
-        self.started = time.perf_counter()
-
-    def start(self, files: int) -> None:
-        self.files = files
-        self.started = time.perf_counter()
-        click.echo(f"ingest: {files} file(s) found", err=True)
-
-    def file_done(self, path: str, chunks: int) -> None:
-        self.done += 1
-        self.total_chunks += chunks
-        if chunks:
-            click.echo(f"  [{self.done}/{self.files}] {path}: {chunks} chunk(s)", err=True)
-
-    def embedded(self, chunks: int) -> None:
-        self.embedded_chunks += chunks
-        seconds = max(time.perf_counter() - self.started, 1e-9)
-        click.echo(f"  embedded {self.embedded_chunks}/{self.total_chunks} chunks ({self.embedded_chunks / seconds:.1f} chunks/s, "
-                   f"{self.done / seconds:.2f} files/s)", err=True)
-
-    def finish(self) -> None:
-        pass
-
-    def cluster(self, nodes: int, actors: int) -> None:
-        click.echo(f"ingest: on a Ray cluster of {nodes} node(s), {actors} embedding actor(s)", err=True)
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-class RichProgress:
-    """A live progress display on a terminal: files read and files per second, chunks embedded (a total that
-    grows as files are read) and chunks per second, and on a cluster its nodes and embedding actors."""
+def _skipped_summary(report: IngestReport) -> str:
+    """"2 skipped (.docx: unsupported type ×2)": the skipped files, grouped by why."""
+    files = [s for s in report.skipped if not s.path.endswith("/")]
+    if not files:
+        return ""
+    reasons = Counter(s.reason for s in files)
+    grouped = ", ".join(reason if n == 1 else f"{reason} ×{n}" for reason, n in reasons.most_common())
+    return f"{len(files)} skipped ({grouped})"
 
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(
-            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=_console(stderr=True), transient=False,
-        )
-        self.files_task: Any = None  # rich TaskIDs, made when the run starts
-        self.chunks_task: Any = None
-        self.total_chunks = 0
-        self.started = time.perf_counter()
-        self.where = ""  # the cluster the files are read on, once the executor says
-
-    def start(self, files: int) -> None:
-        self.started = time.perf_counter()
-        self.progress.start()
-        self.files_task = self.progress.add_task("files", total=files, rate="")
-        self.chunks_task = self.progress.add_task("chunks", total=0, rate="")
-
-    def file_done(self, path: str, chunks: int) -> None:
-        self.total_chunks += chunks
-        self.progress.update(self.files_task, advance=1)
-        self.progress.update(self.files_task, rate=self._files_rate())
-        self.progress.update(self.chunks_task, total=self.total_chunks)
-
-    def _files_rate(self) -> str:
-        done = self.progress.tasks[self.files_task].completed
-        return f"{done / max(time.perf_counter() - self.started, 1e-9):.2f} files/s{self.where}"
-
-    def embedded(self, chunks: int) -> None:
-        task = self.progress.tasks[self.chunks_task]
-        rate = (task.completed + chunks) / max(time.perf_counter() - self.started, 1e-9)
-        self.progress.update(self.chunks_task, advance=chunks, rate=f"{rate:.1f} chunks/s")
-
-    def finish(self) -> None:
-        self.progress.stop()
-
-    def cluster(self, nodes: int, actors: int) -> None:
-        self.where = f" on {nodes} node(s), {actors} actor(s)"
-        if self.files_task is not None:
-            self.progress.update(self.files_task, rate=self._files_rate())
+def ingest_summary(report: IngestReport) -> str:
+    """"3 files found: 2 ingested, 1 skipped (.docx: unsupported type)": every file the run found, by outcome."""
+    failed = [f for f in report.failed if f.code != "not_found"]  # a path that does not exist is no file found
+    ingested = len(report.added) + len(report.updated)
+    found = ingested + len(report.unchanged) + len(failed) + sum(not s.path.endswith("/") for s in report.skipped)
+    parts = [f"{ingested} ingested"]
+    parts += [f"{n} {name}" for name, n in (("unchanged", len(report.unchanged)), ("failed", len(failed))) if n]
+    parts += [part for part in (_skipped_summary(report),) if part]
+    folders = sum(s.path.endswith("/") for s in report.skipped)
+    left_out = f"; {_plural(folders, 'folder')} not searched" if folders else ""
+    return f"{_plural(found, 'file')} found: {', '.join(parts)}{left_out}"
 
 
 def print_report(report: IngestReport) -> None:
-    console = _console()
-    counts = report.counts()
-    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    """The ingest summary, what it did to the index, then each failed, skipped and warned-about file and why."""
+    out = console()
+    lines = wrap(Text(ingest_summary(report) + ".", style="bold"), out.width, 2, Text())
     if not report.changed and not report.failed:
-        console.print(f"Nothing changed: {counts['unchanged']} document(s) up to date, 0 chunks embedded.")
+        done = f"Nothing changed in {report.index_dir}: {len(report.unchanged)} document(s) up to date, 0 chunks embedded."
     else:
-        console.print(f"[bold]Ingested into {report.index_dir}[/]: {summary}; "
-                      f"{report.chunks_embedded} chunk(s) embedded in {report.seconds:.1f} s.")
-    for failure in report.failed:
-        console.print(f"  [red]failed[/] {failure.path}: {failure.reason}", markup=True)
+        done = (f"Index {report.index_dir}: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed; "
+                f"{report.chunks_embedded} chunk(s) embedded in {report.seconds:.1f} s.")
+    lines += wrap(Text(done), out.width, 2, Text())
+    listed = [*(("failed", f.path, f.reason) for f in report.failed), *(("skipped", s.path, s.reason) for s in report.skipped),
+              *(("warned", w.path, "; ".join(w.warnings)) for w in report.warnings)]
+    styles = {"failed": "red", "skipped": "yellow", "warned": "dim"}
+    for outcome, path, reason in listed[:MAX_LISTED]:
+        lines += wrap(Text(f"{path}: {reason}"), out.width, 12, Text(f"  {outcome:<8}  ", style=styles[outcome]))
+    if len(listed) > MAX_LISTED:
+        lines.append(Text(f"  … and {len(listed) - MAX_LISTED} more (kb ingest --json lists them all)", style="dim"))
+    if any(s.code == "unsupported_type" for s in report.skipped):
+        from kb.ingest.loaders import LOADERS  # the loaders' modules, only when a file was skipped for its type
+
+        lines += wrap(Text(f"kb reads {', '.join(sorted(LOADERS))} files.", style="dim"), out.width, 2)
+    _print_lines(out, lines)
 
 
-def _hit_lines(rank: int, hit: Any, text: Any) -> list[Any]:
-    """The lines of one hit: its head, each passage's place and snippet, its score, a blank line."""
-    head = text(f"{rank:>2}. ", style="bold")
-    head.append(hit.title, style="bold")
+def _where(passage: Any) -> str:
+    """"page 12 (printed 10) · 3. Assessment › Methods": where in its document a passage is."""
+    where = []
+    if passage.page is not None:
+        label = f" (printed {passage.page_label})" if passage.page_label and passage.page_label != str(passage.page) else ""
+        where.append(f"page {passage.page}{label}")
+    if passage.heading_path:
+        where.append(" › ".join(passage.heading_path))
+    return " · ".join(where)
+
+
+def _head(hit: Hit, width: int, first: Text, dated: bool = True) -> list[Text]:
+    """`first` (" 1. ", a date), then "Title  [tool report]  2021-03-01"; the title's next lines under its start."""
+    head = Text(hit.title, style="bold")
     head.append(f"  [{hit.type.replace('_', ' ')}]", style=TYPE_STYLES.get(hit.type, "white"))
-    if hit.date:
+    if hit.date and dated:
         head.append(f"  {hit.date}", style="dim")
-    lines = [head]
+    return wrap(head, width, len(first), first)
+
+
+def _citation(doc_id: str, where: str, width: int) -> list[Text]:
+    """The document's id, never broken, and where the passage is; on two lines when they do not fit on one."""
+    line = Text(" " * INDENT)
+    line.append(doc_id, style="blue")
+    if not where:
+        return [line]
+    if INDENT + len(doc_id) + 2 + len(where) <= width:
+        line.append("  " + where, style="dim")
+        return [line]
+    return [line, *wrap(Text(where, style="dim"), width, INDENT + 2)]
+
+
+def _hit_lines(rank: int, hit: Hit, width: int) -> list[Text]:
+    """The lines of one hit: its head, each passage's place and snippet, its score, a blank line."""
+    lines = _head(hit, width, Text(f"{rank:>2}. ", style="bold"))
     for passage in hit.passages:
-        where = []
-        if passage.page is not None:
-            label = f" (printed {passage.page_label})" if passage.page_label and passage.page_label != str(passage.page) else ""
-            where.append(f"page {passage.page}{label}")
-        if passage.heading_path:
-            where.append(" › ".join(passage.heading_path))
-        line = text("    ")
-        line.append(hit.doc_id, style="blue")
-        if where:
-            line.append("  " + " · ".join(where), style="dim")
-        snippet = text("    " + passage.snippet)
+        snippet = Text(passage.snippet)
         for start, end in passage.highlights:
-            snippet.stylize("bold yellow", start + 4, end + 4)
-        lines += [line, snippet]
-    return [*lines, text(f"    score {hit.score:.4f} ({hit.score_kind})", style="dim"), text()]
+            snippet.stylize("bold yellow", start, end)
+        lines += [*_citation(hit.doc_id, _where(passage), width), *wrap(snippet, width, INDENT)]
+    return [*lines, Text(" " * INDENT + f"score {hit.score:.4f} ({hit.score_kind})", style="dim"), Text()]
+
+
+def _notes(result: SearchResult, width: int) -> list[Text]:
+    """The notices (verbatim) and, when the result is not confident, why: before the hits."""
+    said = [*result.notices]
+    if result.hits and not result.confident:
+        said.append(result.confidence_reason or NOT_CONFIDENT)
+    lines: list[Text] = []
+    for sentence in said:
+        lines += wrap(Text(sentence, style="yellow"), width)
+    return [*lines, Text()] if lines else []
+
+
+def _print_lines(out: Any, lines: list[Text]) -> None:
+    # One print of the lines joined: each print of rich's renders, wraps and writes on its own, and costs more
+    # than its line (measured: ~70 prints took ~40 ms of a one-shot search). kb has wrapped them: rich must not.
+    out.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
 
 
 def print_result(result: SearchResult) -> None:
-    from rich.text import Text
-
-    console = _console()
+    """A search (or `similar`) result: notices, the hits with their passages, a closing line."""
+    out = console()
+    lines = _notes(result, out.width)
     if not result.hits:
-        console.print(f"No results for “{result.query}”.")
+        _print_lines(out, [*lines, Text(f"No results for “{result.query}”.")])
         return
-    lines = []
-    if not result.confident:
-        lines += [Text("No confident match: none of these passages answers the question closely. "
-                       "Try other words, or fewer filters.", style="yellow"), Text()]
     for rank, hit in enumerate(result.hits, start=1):
-        lines += _hit_lines(rank, hit, Text)
+        lines += _hit_lines(rank, hit, out.width)
     lines.append(Text(f"{len(result.hits)} document(s), {result.mode} search, {result.took_ms:.0f} ms", style="dim"))
-    # One print of the lines joined: each print of rich's renders, wraps and writes on its own, and costs more
-    # than its line (measured: ~70 prints took ~40 ms of a one-shot search). The wrapping is per line alike.
-    console.print(Text("\n").join(lines))
+    _print_lines(out, lines)
+
+
+BROWSE_INDENT = 12  # a listing's lines start under its titles, after the date
+
+
+def _browse_block(hit: Hit, width: int) -> list[Text]:
+    """One document of a listing: date, title and type; its whole id on a line of its own; topics, countries."""
+    lines = _head(hit, width, Text(f"{hit.date or 'undated':<{BROWSE_INDENT - 2}}  ", style="dim"), dated=False)
+    lines.append(Text(" " * BROWSE_INDENT).append(hit.doc_id, style="blue"))
+    facets = [f"{name}: {', '.join(values)}" for name, values in
+              (("topics", hit.metadata.get("topics", ())), ("countries", hit.metadata.get("countries", ()))) if values]
+    if facets:
+        lines += wrap(Text("; ".join(facets), style="dim"), width, BROWSE_INDENT)
+    return [*lines, Text()]
 
 
 def print_browse(result: SearchResult) -> None:
-    """A browse result as a table: date, type, title with id, topics, countries."""
-    from rich.table import Table
-
+    """A listing, one document a block, each with its whole id (to copy into `kb similar` or `kb show`)."""
+    out = console()
+    if not result.hits:
+        _print_lines(out, [*_notes(result, out.width), Text("No documents match these filters.")])
+        return
     shown = f", showing {len(result.hits)}" if result.total and result.total > len(result.hits) else ""
-    table = Table(title=f"{result.total} document(s){shown}")
-    for column in ("date", "type", "title", "topics", "countries"):
-        table.add_column(column)
+    lines = [Text(f"{result.total} document(s){shown}", style="bold"), Text()]
     for hit in result.hits:
-        table.add_row(hit.date or "", hit.type.replace("_", " "), f"{hit.title}\n[dim]{hit.doc_id}[/]",
-                      ", ".join(hit.metadata.get("topics", ())), ", ".join(hit.metadata.get("countries", ())))
-    _console().print(table)
+        lines += _browse_block(hit, out.width)
+    _print_lines(out, lines[:-1])
 
 
 def print_topics(listed: Sequence[Mapping[str, object]]) -> None:
-    """The taxonomy's topics with their document counts."""
-    from rich.table import Table
-
-    table = Table()
-    for column in ("documents", "topic", "id"):
-        table.add_column(column, justify="right" if column == "documents" else "left")
+    """The taxonomy's topics with their document counts: "   19  TVET and vocational training systems  tvet-systems"."""
+    out = console()
+    lines = [Text("documents  topic  id", style="bold")]
     for topic in listed:
-        table.add_row(str(topic["documents"]), str(topic["label"]), f"[dim]{topic['id']}[/]")
-    _console().print(table)
+        line = Text(str(topic["label"]))
+        line.append(f"  {topic['id']}", style="dim")
+        lines += wrap(line, out.width, 11, Text(f"{topic['documents']:>9}  "))
+    _print_lines(out, lines)
 
 
 def _index_kind(index: Mapping[str, Any]) -> str:
@@ -200,21 +204,22 @@ def _index_kind(index: Mapping[str, Any]) -> str:
 
 
 def print_info(data: IndexInfo) -> None:
-    """What `kb info` shows."""
-    from rich.table import Table
-
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("index", data.index_dir)
-    table.add_row("documents", f"{data.documents}  ({', '.join(f'{n} {t}' for t, n in data.types.items())})")
-    table.add_row("chunks", str(data.chunks))
-    table.add_row("model", f"{data.model}  (dimension {data.dimension}, sha256 {data.model_hash[:12]})")
-    table.add_row("index kind", _index_kind(data.index))
-    table.add_row("size on disk", f"{data.size_bytes / 2**20:.1f} MB")
-    table.add_row("last update", data.updated_at)
-    table.add_row("created", data.created_at)
-    _console().print(table)
+    """What `kb info` shows: one line a fact, the index folder whole."""
+    rows = [
+        ("index", data.index_dir),
+        ("documents", f"{data.documents}  ({', '.join(f'{n} {t}' for t, n in data.types.items())})"),
+        ("chunks", str(data.chunks)),
+        ("model", f"{data.model}  (dimension {data.dimension}, sha256 {data.model_hash[:12]})"),
+        ("index kind", _index_kind(data.index)),
+        ("size on disk", f"{data.size_bytes / 2**20:.1f} MB"),
+        ("last update", data.updated_at),
+        ("created", data.created_at),
+    ]
+    out = console()
+    lines: list[Text] = []
+    for name, value in rows:
+        lines += wrap(Text(value), out.width, 14, Text(f"{name:<12}  ", style="bold"))
+    _print_lines(out, lines)
 
 
 def print_eval(results: Sequence[Any], dataset: str, split: str) -> None:
@@ -226,4 +231,4 @@ def print_eval(results: Sequence[Any], dataset: str, split: str) -> None:
         table.add_column(column, justify="left" if column == "mode" else "right")
     for r in results:
         table.add_row(r.mode, f"{r.ndcg_at_10:.4f}", f"{r.recall_at_100:.4f}", f"{r.mrr_at_10:.4f}", f"{r.seconds:.1f}")
-    _console().print(table)
+    console().print(table)

@@ -170,6 +170,23 @@ class FileFailure:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A file (or a folder: its path ends in "/") an ingest run left out on purpose, and why (".docx: unsupported type")."""
+
+    path: str
+    code: str  # unsupported_type, hidden, temporary, hidden_folder, linked_folder
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileWarnings:
+    """What the parsers said while reading a file that was ingested (pypdf's "Ignoring wrong pointing object …")."""
+
+    path: str
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class IngestReport:
     """What one ingest run did, file by file."""
 
@@ -181,6 +198,8 @@ class IngestReport:
     failed: tuple[FileFailure, ...]
     chunks_embedded: int
     seconds: float
+    skipped: tuple[SkippedFile, ...] = ()  # files found and left out: unsupported types, hidden and temporary files
+    warnings: tuple[FileWarnings, ...] = ()  # a failed file's parser warnings are in its failure's reason
 
     @property
     def changed(self) -> bool:

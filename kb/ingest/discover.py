@@ -12,7 +12,7 @@ from kb.ingest.loaders import is_supported
 from kb.ingest.metadata import sidecar_path
 from kb.ingest.plan import Found
 from kb.ingest.prepare import PrepareTask
-from kb.records import FileFailure
+from kb.records import FileFailure, SkippedFile
 
 
 @dataclass(frozen=True)
@@ -37,26 +37,65 @@ class Candidate:
         return PrepareTask(found.doc_id, found.label, found.root, found.digest, path=str(self.path), rel=self.rel.as_posix())
 
 
-def discover(paths: Sequence[Path]) -> tuple[list[Candidate], list[FileFailure], set[str]]:
-    """Supported files under the given paths, failures for paths that cannot be used, and walked roots."""
-    found: list[Candidate] = []
-    failures: list[FileFailure] = []
-    walked_roots: set[str] = set()
+# Names editors, office suites and downloads give the files they are still writing or keep as backups.
+_TEMPORARY_PREFIXES = ("~$", "#")
+_TEMPORARY_SUFFIXES = ("~", "#", ".tmp", ".temp", ".part", ".crdownload", ".swp", ".bak")
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """What `discover` found: files to plan, paths that failed, files left out on purpose, the folders walked."""
+
+    candidates: list[Candidate]
+    failures: list[FileFailure]
+    skipped: list[SkippedFile]
+    walked_roots: set[str]
+
+
+def discover(paths: Sequence[Path]) -> Discovered:
+    """Supported files under the given paths, failures for paths that cannot be used, what was skipped and why."""
+    out = Discovered([], [], [], set())
     for given in paths:
         path = Path(given).expanduser()
         if path.is_file():
-            resolved = path.resolve()
-            found.append(Candidate(resolved.parent, resolved, Path(resolved.name), walked=False))
+            resolved = path.resolve()  # a file named explicitly is read whatever its name: its loader says if it cannot
+            out.candidates.append(Candidate(resolved.parent, resolved, Path(resolved.name), walked=False))
         elif path.is_dir():
             root = path.resolve()
-            walked_roots.add(str(root))
-            found.extend(_walk(root, failures))
+            out.walked_roots.add(str(root))
+            out.candidates.extend(_walk(root, out.failures, out.skipped))
         else:
-            failures.append(FileFailure(str(given), "not_found", "no such file or folder"))
-    return found, failures, walked_roots
+            out.failures.append(FileFailure(str(given), "not_found", "no such file or folder"))
+    return out
 
 
-def _walk(root: Path, failures: list[FileFailure]) -> list[Candidate]:
+def skip_reason(name: str) -> tuple[str, str] | None:
+    """(code, reason) when a file found by walking a folder is left out: hidden, temporary, or no loader reads it."""
+    if name.startswith("."):
+        return "hidden", "hidden file"
+    if name.startswith(_TEMPORARY_PREFIXES) or name.lower().endswith(_TEMPORARY_SUFFIXES):
+        return "temporary", "temporary or backup file"
+    if not is_supported(Path(name)):
+        return "unsupported_type", f"{Path(name).suffix.lower() or 'no extension'}: unsupported type"
+    return None
+
+
+def _folders_to_walk(folder: str, dirs: list[str], skipped: list[SkippedFile]) -> list[str]:
+    """The subfolders os.walk goes on into; hidden, `_` and linked folders are reported as skipped instead."""
+    keep = []
+    for name in sorted(dirs):
+        path = os.path.join(folder, name)
+        if name.startswith((".", "_")):
+            why = "hidden folder" if name.startswith(".") else "folder named _…"
+            skipped.append(SkippedFile(path + "/", "hidden_folder", f"{why}: not searched"))
+        elif os.path.islink(path):
+            skipped.append(SkippedFile(path + "/", "linked_folder", "symlinked folder: not followed"))
+        else:
+            keep.append(name)
+    return keep
+
+
+def _walk(root: Path, failures: list[FileFailure], skipped: list[SkippedFile]) -> list[Candidate]:
     """The supported files under a folder, in a stable order; hidden and `_` folders are skipped."""
     found: list[Candidate] = []
 
@@ -64,10 +103,14 @@ def _walk(root: Path, failures: list[FileFailure]) -> list[Candidate]:
         failures.append(FileFailure(str(error.filename), "unreadable", f"folder cannot be read: {error.strerror}"))
 
     for folder, dirs, files in os.walk(root, followlinks=False, onerror=unreadable):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        dirs[:] = _folders_to_walk(folder, dirs, skipped)
         for name in sorted(files):
             file = Path(folder) / name
-            if name.startswith(".") or name.endswith(".meta.json") or not is_supported(file):
+            if name.endswith(".meta.json"):
+                continue  # a sidecar: read with the file it describes
+            why = skip_reason(name)
+            if why is not None:
+                skipped.append(SkippedFile(str(file), *why))
                 continue
             problem = _link_problem(file, root)
             if problem is not None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+import threading
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from kb.errors import UnsupportedFile
+from kb.errors import KBError, UnsupportedFile
 from kb.ingest.html import load_html
 from kb.ingest.pdf import load_pdf
 from kb.ingest.text import load_markdown, load_text
@@ -32,6 +36,8 @@ MEDIA_TYPES: dict[Loader, str] = {
     load_text: "text/plain; charset=utf-8",
 }
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
+# A broken file can make a parser repeat itself for every object it tries; a report keeps the first few.
+MAX_WARNINGS = 10
 
 
 def loader_for(path: Path) -> Loader:
@@ -51,3 +57,62 @@ def media_type(path: Path) -> str:
     """The media type a file is served with: its loader's format's, else application/octet-stream."""
     loader = LOADERS.get(path.suffix.lower())
     return MEDIA_TYPES.get(loader, DEFAULT_MEDIA_TYPE) if loader is not None else DEFAULT_MEDIA_TYPE
+
+
+def load(path: Path) -> tuple[LoadedFile, tuple[str, ...]]:
+    """A file through its loader, and what the parsers warned about on the way (pypdf's "EOF marker not found").
+
+    Those warnings belong in the file's report entry, not on the terminal: they are held back while the file
+    loads. A file that fails raises its error with them appended to its message."""
+    with captured_warnings() as said:
+        try:
+            loaded = loader_for(path)(path)
+        except KBError as exc:
+            if not said:
+                raise
+            raise type(exc)(f"{exc}; {_said(said)}") from exc
+    return loaded, tuple(said[:MAX_WARNINGS])
+
+
+def _said(said: list[str]) -> str:
+    more = f" (and {len(said) - MAX_WARNINGS} more)" if len(said) > MAX_WARNINGS else ""
+    return "the parser warned: " + "; ".join(said[:MAX_WARNINGS]) + more
+
+
+class _Held(logging.Handler):
+    """Holds the log records of warning level and above made on one thread; another thread's pass on."""
+
+    def __init__(self, said: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.said = said
+        self.thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            _note(self.said, f"{record.name.split('.')[0]}: {record.getMessage()}")
+        elif len(logging.getLogger().handlers) == 1 and logging.lastResort is not None:
+            logging.lastResort.handle(record)  # what Python prints when no handler is set, as it would have
+
+
+def _note(said: list[str], message: str) -> None:
+    if message not in said:  # pypdf says "EOF marker not found" once per attempt
+        said.append(message)
+
+
+@contextlib.contextmanager
+def captured_warnings() -> Iterator[list[str]]:
+    """The libraries' warnings (logging and `warnings`) made on this thread while the block runs, in order, each once.
+
+    `warnings.catch_warnings` swaps process-wide state: a reader runs one file at a time in its own process,
+    and the in-process executor reads on one thread, so nothing else warns in between."""
+    said: list[str] = []
+    handler = _Held(said)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with warnings.catch_warnings():  # puts back the filters and showwarning on the way out
+            warnings.simplefilter("always")
+            warnings.showwarning = lambda message, category, *_, **__: _note(said, f"{category.__name__}: {message}")
+            yield said
+    finally:
+        root.removeHandler(handler)

@@ -8,8 +8,9 @@ it is told to, and `apply`, the one writer, tags, writes and commits.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from kb.config import Settings
@@ -18,11 +19,11 @@ from kb.index.store import IndexWriter
 from kb.ingest.apply import Checkpoints, StoredVectors, apply
 from kb.ingest.chunking import ChunkerSettings
 from kb.ingest.discover import content_hash, discover
-from kb.ingest.executors import EXECUTORS, Executor, executor_for
+from kb.ingest.executors import EXECUTORS, Executor, Outcome, executor_for
 from kb.ingest.plan import Found, plan
 from kb.ingest.prepare import PrepareSettings, PrepareTask, TextRecord, record_digest
 from kb.ingest.progress import IngestProgress, Silent
-from kb.records import FileFailure, IngestReport
+from kb.records import FileFailure, FileWarnings, IngestReport
 from kb.topics import Taxonomy, TopicTagger
 
 __all__ = ["IngestProgress", "TextRecord", "content_hash", "discover", "ingest", "ingest_records"]
@@ -31,10 +32,11 @@ __all__ = ["IngestProgress", "TextRecord", "content_hash", "discover", "ingest",
 def ingest(paths: Iterable[Path | str], settings: Settings, embedder: Embedder,
            progress: IngestProgress | None = None) -> IngestReport:
     """Bring the index at settings.index_dir in line with the files under `paths`."""
-    candidates, failures, walked_roots = discover([Path(p) for p in paths])
-    found = [c.found() for c in candidates]
-    tasks = {f: c.task(f) for c, f in zip(candidates, found) if f.digest is not None}
-    return _run(found, tasks, walked_roots, failures, settings, embedder, progress, executor_for(settings))
+    discovered = discover([Path(p) for p in paths])
+    found = [c.found() for c in discovered.candidates]
+    tasks = {f: c.task(f) for c, f in zip(discovered.candidates, found) if f.digest is not None}
+    report = _run(found, tasks, discovered.walked_roots, discovered.failures, settings, embedder, progress, executor_for(settings))
+    return dataclasses.replace(report, skipped=tuple(discovered.skipped))
 
 
 def ingest_records(records: Iterable[TextRecord], root: str, settings: Settings, embedder: Embedder,
@@ -72,8 +74,9 @@ def _run(found: Sequence[Found], tasks: Mapping[Found, PrepareTask], walked_root
         progress.start(len(found))
         for skipped in (*todo.unchanged, *(f.path for f in todo.unreadable)):
             progress.file_done(skipped, 0)
-        outcomes = executor.run([tasks[f] for f in todo.prepare], prepare_settings,
-                                StoredVectors(writer, todo.reuse), progress)
+        warned: list[FileWarnings] = []
+        outcomes = _noting_warnings(executor.run([tasks[f] for f in todo.prepare], prepare_settings,
+                                                 StoredVectors(writer, todo.reuse), progress), warned)
         with contextlib.closing(outcomes):  # an error while writing stops the readers at once
             applied = apply(writer, todo, outcomes, tagger, Checkpoints(settings.checkpoint_chunks, settings.checkpoint_seconds))
         progress.finish()
@@ -86,4 +89,14 @@ def _run(found: Sequence[Found], tasks: Mapping[Found, PrepareTask], walked_root
         failed=(*failures, *todo.failures, *applied.failed),
         chunks_embedded=applied.chunks_embedded,
         seconds=round(time.perf_counter() - started, 3),
+        warnings=tuple(sorted(warned, key=lambda w: w.path)),
     )
+
+
+def _noting_warnings(outcomes: Generator[Outcome, None, None], warned: list[FileWarnings]) -> Generator[Outcome, None, None]:
+    """The outcomes as they come, noting in `warned` what the parsers said about each document read."""
+    with contextlib.closing(outcomes):  # closing this closes the executor's run
+        for outcome in outcomes:
+            if outcome.document is not None and outcome.document.warnings:
+                warned.append(FileWarnings(outcome.task.label, outcome.document.warnings))
+            yield outcome

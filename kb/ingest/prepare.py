@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from kb.embed import Embedder, open_embedder
 from kb.errors import LoadError
 from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input
-from kb.ingest.loaders import loader_for
+from kb.ingest.loaders import load
 from kb.ingest.metadata import build_document, sidecar_path
 from kb.records import Chunk, Document, LoadedFile, ModelSpec, Section
 
@@ -85,6 +85,7 @@ class ChunkedDocument:
     document: Document
     chunks: tuple[Chunk, ...]
     root: str
+    warnings: tuple[str, ...] = ()  # what the parsers said while reading the file
 
 
 # eq=False: a record holding an array has no meaningful ==.
@@ -97,27 +98,30 @@ class PreparedDocument:
     root: str
     vectors: np.ndarray  # float32, one unit-length row per chunk
     embedded: int  # how many of the vectors were computed (the rest were reused)
+    warnings: tuple[str, ...] = ()  # what the parsers said while reading the file
 
 
 def read(task: PrepareTask, settings: PrepareSettings) -> ChunkedDocument:
     """Load and chunk one document; LoadError (or the loader's error) when it cannot be used."""
     count_tokens = settings.embedder().count_tokens
+    said: tuple[str, ...] = ()
     if task.record is not None:
         doc, sections = _record_document(task, task.record)
     else:
-        doc, sections = _file_document(task, settings.max_file_bytes)
+        doc, sections, said = _file_document(task, settings.max_file_bytes)
     chunks = chunk_document(doc.doc_id, doc.title, sections, settings.chunker, count_tokens)
     if not chunks and task.record is None:
-        raise LoadError("no text left after cleaning")
-    return ChunkedDocument(doc, tuple(chunks), task.root)
+        raise LoadError("no text left after cleaning" + (f"; the parser warned: {'; '.join(said)}" if said else ""))
+    return ChunkedDocument(doc, tuple(chunks), task.root, said)
 
 
-def _file_document(task: PrepareTask, max_file_bytes: int) -> tuple[Document, tuple[Section, ...]]:
+def _file_document(task: PrepareTask, max_file_bytes: int) -> tuple[Document, tuple[Section, ...], tuple[str, ...]]:
+    """The file's document and sections, and its parsers' warnings, held back from the terminal (`loaders.load`)."""
     assert task.path is not None and task.rel is not None
     path = Path(task.path)
     _check_size(path.stat().st_size, max_file_bytes)
-    loaded = loader_for(path)(path)
-    return build_document(path, Path(task.rel), loaded, task.digest, source=str(path)), loaded.sections
+    loaded, said = load(path)
+    return build_document(path, Path(task.rel), loaded, task.digest, source=str(path)), loaded.sections, said
 
 
 def _check_size(size: int, max_file_bytes: int) -> None:
@@ -208,7 +212,7 @@ def embed(docs: Sequence[ChunkedDocument], settings: PrepareSettings, reuse: Reu
     offset = 0
     for doc, count in zip(docs, computed):
         rows = vectors[offset:offset + len(doc.chunks)]
-        out.append(PreparedDocument(doc.document, doc.chunks, doc.root, rows, count))
+        out.append(PreparedDocument(doc.document, doc.chunks, doc.root, rows, count, doc.warnings))
         offset += len(doc.chunks)
     return out
 
