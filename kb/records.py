@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kb.citations import cite_url
+
 DOCUMENT_TYPES = ("press_release", "tool_report", "skills_guide", "convention", "report", "other")
 
 
@@ -111,8 +113,8 @@ class Hit:
     passages: tuple[Passage, ...]
     metadata: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    # The best passage's fields, flattened for simple consumers (`--json`, the API).
-    _extra_fields = ("chunk_id", "page", "page_label", "heading_path", "snippet", "highlights")
+    # The best passage's fields, flattened for simple consumers (`--json`, the API), and where it opens.
+    _extra_fields = ("chunk_id", "page", "page_label", "heading_path", "snippet", "highlights", "cite_url")
 
     @property
     def chunk_id(self) -> int | None:
@@ -137,6 +139,11 @@ class Hit:
     @property
     def highlights(self) -> tuple[tuple[int, int], ...]:
         return self.passages[0].highlights if self.passages else ()
+
+    @property
+    def cite_url(self) -> str:
+        """Where the best passage opens under the API's origin: a PDF at its page, any other file at the passage."""
+        return cite_url(self.doc_id, self.page, self.heading_path, self.snippet)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,12 @@ PROVOKED: dict[tuple[str, str], list[tuple[str, str, dict, int, str]]] = {
         ("read_key", "/documents/{doc}/file", {}, 401, "unauthorized"),
         ("no_index", "/documents/{doc}/file", {}, 503, "no_index"),
     ],
+    ("GET", "/documents/{doc_id:path}/view"): [
+        ("indexed", "/documents/no-such.md/view", {}, 404, "not_found"),
+        ("indexed", "/documents/../../../etc/passwd/view", {}, 404, "not_found"),
+        ("read_key", "/documents/{doc}/view", {}, 401, "unauthorized"),
+        ("no_index", "/documents/{doc}/view", {}, 503, "no_index"),
+    ],
     ("GET", "/documents/{doc_id:path}/similar"): [
         ("indexed", "/documents/no-such.pdf/similar", {}, 404, "not_found"),
         ("indexed", "/documents/{doc}/similar", {"params": {"k": 51}}, 422, "invalid_request"),
@@ -90,6 +96,7 @@ PROVOKED: dict[tuple[str, str], list[tuple[str, str, dict, int, str]]] = {
     ("GET", "/health"): [],
     ("GET", "/widget.js"): [],  # a file of the package: only a wrong method can go wrong
     ("GET", "/"): [],  # the demo page, likewise
+    ("GET", "/docs/assets/{name}"): [("indexed", "/docs/assets/no-such.js", {}, 404, "not_found")],  # Swagger UI's files
 }
 
 

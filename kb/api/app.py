@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kb.api import documents, health, search, topics, web
 from kb.api.errors import HANDLERS
+from kb.api.head import HeadAsGet
 from kb.api.ratelimit import RateLimiter, RateLimitMiddleware, client_identity
 from kb.config import Settings
 from kb.errors import IndexNotFound
@@ -44,7 +45,9 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     """
     settings = settings or Settings.from_env()
     kb = kb or KnowledgeBase(settings)
-    app = FastAPI(lifespan=_warm_up, title="kb", version="0.1.0", description=DESCRIPTION, exception_handlers=HANDLERS)
+    # docs_url/redoc_url None: kb/api/web.py serves /docs and /redoc with their scripts (FastAPI's own pages load them from a CDN).
+    app = FastAPI(lifespan=_warm_up, title="kb", version="0.1.0", description=DESCRIPTION, exception_handlers=HANDLERS,
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.kb = kb
     app.state.answers = search.answer_cache(kb.settings.result_cache)
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=[HTTPMethod.GET, HTTPMethod.POST, HTTPMethod.DELETE],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"], max_age=600,
         )
+    app.add_middleware(HeadAsGet, routes_of=lambda: app.router.routes)  # HEAD wherever GET works
     for router in ROUTERS:
         app.include_router(router)
     return app

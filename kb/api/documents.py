@@ -1,4 +1,5 @@
-"""/documents: one document's metadata, its original file and the documents like it; uploads and deletes."""
+"""/documents: one document's metadata, its original file, the file as a page to read (where citations open) and the
+documents like it; uploads and deletes."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from kb.api.auth import Read, Write
 from kb.api.deps import KB
+from kb.api.pages import markdown_page, text_page
 from kb.api.schema import (
     HIT_EXAMPLE,
     READ_ERRORS,
@@ -33,6 +35,8 @@ router = APIRouter()
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # An ingested page is shown, never run: no scripts, no same-origin access.
 HTML_POLICY = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+# The formats a browser would not show as a page of their own; HTML and PDF files are viewed as they are.
+PAGES = {"text/markdown": markdown_page, "text/plain": text_page}
 FILE_TYPES = sorted({m.split(";")[0] for m in MEDIA_TYPES.values()} | {DEFAULT_MEDIA_TYPE})
 DOCUMENT_EXAMPLE = {
     "doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report", "date": "2022-05-10",
@@ -68,6 +72,22 @@ def document_file(kb: KB, doc_id: str) -> FileResponse:
     if media.startswith("text/html"):
         headers["Content-Security-Policy"] = HTML_POLICY
     return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline", filename=path.name)
+
+
+@router.get("/documents/{doc_id:path}/view", dependencies=[Read], summary="The document as a page to read", response_class=Response,
+            responses={200: {"description": "Markdown and plain text as an HTML page with heading anchors; other files as /file sends them",
+                             "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in FILE_TYPES}},
+                       **errors_for(404, 422, *READ_ERRORS)})
+def document_view(kb: KB, doc_id: str) -> Response:
+    """Where a hit's `cite_url` opens: Markdown rendered and text as paragraphs, with the passage's words and
+    heading anchors for its `#:~:text=` fragment; HTML and PDF files as they are (`…/file`)."""
+    with _known(doc_id, "No file for document {!r} (one ingested from a file has one)"):
+        path = kb.document_file(doc_id)
+        render = PAGES.get(media_type(path).split(";")[0])
+        if render is None:
+            return document_file(kb, doc_id)
+        page = render(path.read_bytes(), kb.document(doc_id).title)
+    return HTMLResponse(page, headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": HTML_POLICY})
 
 
 @router.get("/documents/{doc_id:path}/similar", response_model=None, dependencies=[Read], summary="More like this document",

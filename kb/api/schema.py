@@ -94,6 +94,8 @@ class Hit(_DocumentFields):
     heading_path: list[str]
     snippet: str
     highlights: list[tuple[int, int]]
+    cite_url: str = Field(description="Where the best passage opens, under this API: a PDF's file at the page "
+                                      "(…/file#page=6), any other document's page at the passage (…/view#…:~:text=…)")
 
 
 class SearchResult(BaseModel):
@@ -191,6 +193,7 @@ HIT_EXAMPLE = {
     "heading_path": ["4. Assessment methods"],
     "snippet": "…candidates show what they can do through a portfolio, direct observation and an interview…",
     "highlights": [[41, 50]], "metadata": {"topics": ["recognition-of-prior-learning"], "countries": ["BD"]},
+    "cite_url": "/documents/tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf/file#page=6",
     "passages": [],
 }
 SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode": "hybrid", "k": 10, "offset": 0,
