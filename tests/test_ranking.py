@@ -109,11 +109,14 @@ def test_a_hit_with_only_short_chunks_shows_its_best_one():
     assert grouping.choose_passages([(2, 0.9), (1, 0.8)], chunks) == [(2, 0.9)]
 
 
-def test_passages_come_from_the_pool_of_best_chunks_only():
+def test_passages_come_from_the_pool_of_best_chunks_and_beyond_it_only_when_it_has_nothing_to_show():
     ranked = [(i, 1.0 - i / 10) for i in range(PASSAGE_POOL + 2)]
     chunks = {i: _chunk(i, SHORT if i < PASSAGE_POOL else LONG) for i, _ in ranked}
-    # The long chunks rank below the pool: the best short one is shown instead.
-    assert grouping.choose_passages(ranked, chunks) == [ranked[0]]
+    pool = {i: c for i, c in chunks.items() if i < PASSAGE_POOL}
+    # The long chunks rank below the pool: they are read (the further pool) because the pool holds only short ones.
+    assert grouping.further_pool([DocCandidate("a", 1.0, tuple(ranked))], pool) == [PASSAGE_POOL, PASSAGE_POOL + 1]
+    assert grouping.choose_passages(ranked, chunks) == ranked[PASSAGE_POOL:]
+    assert grouping.choose_passages(ranked, pool) == [ranked[0]]  # nothing further found: the best short one
     assert grouping.passage_pool([DocCandidate("a", 1.0, tuple(ranked))]) == [i for i, _ in ranked[:PASSAGE_POOL]]
 
 

@@ -1,6 +1,8 @@
-"""Highlighting marks exactly the words whose stem is a query stem."""
+"""Highlighting marks exactly the words whose stem is a query stem, never part of a hyphenated word."""
 
 from __future__ import annotations
+
+import re
 
 from kb.search import snippets as S
 
@@ -10,11 +12,18 @@ TEXT = ("Toys and toy-making: happy apprentices, HAPPIER employers. Training tra
 
 
 def _every_word(text: str, stems: set[str]) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in S._WORD.finditer(text) if S.stem(m.group(0)) in stems]
+    """The reference: each word and each hyphenated compound, stemmed; a compound marked whole when all its parts
+    are query stems ("toy-making" for "toys making"), a word joined to others never on its own."""
+    spans = []
+    for m in re.finditer(r"\w+(?:-\w+)*", text):
+        parts = m.group(0).split("-")
+        if all(S.stem(p) in stems for p in parts):
+            spans.append((m.start(), m.end()))
+    return spans
 
 
 def test_highlights_equal_stemming_every_word():
-    queries = ["toys", "happy employer", "training people's lives", "formación education", "relational",
+    queries = ["toys", "toys making", "happy employer", "training people's lives", "formación education", "relational",
                "dying ties", "2023 co2", "20th", "Ausbildung"]
     for query in queries:
         stems = {S.stem(t) for t in S.query_terms(query)}
@@ -28,3 +37,30 @@ def test_a_lone_s_is_never_marked():
     assert "" in stems
     marked = [TEXT[s:e] for s, e in S.highlight_spans(TEXT, stems)]
     assert marked and "s" not in [m.lower() for m in marked]
+
+
+def test_part_of_a_hyphenated_word_is_never_marked():
+    text = "Over its final two years SKILL-UP trained several thousand people in skills, co-operation and skill."
+    marked = [text[s:e] for s, e in S.highlight_spans(text, {S.stem("skill")})]
+    assert marked == ["skills", "skill"]
+    assert S.highlight_spans(text, {S.stem("operation")}) == []
+
+
+def test_a_compound_whose_every_part_is_asked_for_is_marked_whole():
+    text = "During the COVID-19 pandemic, SKILL-UP moved online; the 19 centres and COVID tests."
+    stems = {S.stem(t) for t in S.query_terms("COVID-19 pandemic")}
+    assert [text[s:e] for s, e in S.highlight_spans(text, stems)] == ["COVID-19", "pandemic", "19", "COVID"]
+    assert [text[s:e] for s, e in S.highlight_spans(text, {S.stem("skill"), S.stem("up")})] == ["SKILL-UP"]
+
+
+def test_a_word_is_not_marked_inside_a_longer_one():
+    text = "Targets get set; forgetting budgets, they got together."
+    assert S.highlight_spans(text, {S.stem("set")}) == [(12, 15)]
+    assert S.highlight_spans(text, {S.stem("get")}) == []  # a generic verb: searched for, not marked
+
+
+def test_a_snippet_shows_the_query_words_of_a_passage_not_its_generic_verbs():
+    text = "How migrant workers get their skills recognised: recognition of prior learning."
+    stems = {S.stem(t) for t in S.query_terms("how can migrant workers get their skills recognised?")}
+    snippet, marks = S.make_snippet(text, stems)
+    assert [snippet[s:e] for s, e in marks] == ["migrant", "workers", "skills", "recognised"]

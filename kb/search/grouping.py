@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kb.records import Chunk, Passage
+from kb.search.frontmatter import is_front_matter
 from kb.search.snippets import make_snippet
+
+_WORD = re.compile(r"\w+")
 
 PASSAGES_PER_HIT = 2
 # A hit shows its best passages of at least MIN_PASSAGE_WORDS words among its PASSAGE_POOL best chunks
 # (a shorter one only when it has nothing else).
 MIN_PASSAGE_WORDS = 8
 PASSAGE_POOL = 6
+# When a hit's PASSAGE_POOL best chunks are all front matter or scraps, up to FURTHER_POOLS times as many are looked at.
+FURTHER_POOLS = 3
+# Two passages show the same text when they share a run of SHARED_RUN words (a sentence seen twice: what the
+# overlap of two neighbouring chunk windows shows), or when the shorter one's words are all in the other.
+SHARED_RUN = 8
 
 
 @dataclass(frozen=True)
@@ -38,26 +47,72 @@ def passage_pool(candidates: Iterable[DocCandidate]) -> list[int]:
     return [chunk_id for candidate in candidates for chunk_id, _ in candidate.chunks[:PASSAGE_POOL]]
 
 
-def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
-    """The (chunk_id, score) pairs a hit shows: its best PASSAGES_PER_HIT of MIN_PASSAGE_WORDS words or more
-    among its PASSAGE_POOL best chunks, or its best chunk when none is that long."""
-    pool = [(chunk_id, score) for chunk_id, score in ranked[:PASSAGE_POOL] if chunk_id in chunks]
+def further_pool(candidates: Iterable[DocCandidate], chunks: Mapping[int, Chunk]) -> list[int]:
+    """More chunk ids for the hits whose pool (in `chunks`) holds nothing worth showing, only front matter
+    or scraps: their next PASSAGE_POOL * (FURTHER_POOLS - 1) candidates, so a title page is shown only
+    when the query found nothing else in its document."""
+    out: list[int] = []
+    for candidate in candidates:
+        pool = [chunks[c] for c, _ in candidate.chunks[:PASSAGE_POOL] if c in chunks]
+        if not any(_telling(chunk) and not is_front_matter(chunk) for chunk in pool):
+            out += [chunk_id for chunk_id, _ in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]]
+    return out
+
+
+def _telling(chunk: Chunk) -> bool:
     # A "Contents" line or a running footer can score high on its title alone and says nothing.
     # (Split at most MIN_PASSAGE_WORDS times: enough to tell, without cutting a long chunk into all its words.)
-    telling = [(c, s) for c, s in pool if len(chunks[c].text.split(None, MIN_PASSAGE_WORDS)) >= MIN_PASSAGE_WORDS]
-    return telling[:PASSAGES_PER_HIT] or pool[:1]
+    return len(chunk.text.split(None, MIN_PASSAGE_WORDS)) >= MIN_PASSAGE_WORDS
+
+
+def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
+    """A hit's candidate (chunk_id, score) pairs in the order they are offered as passages: chunks of
+    MIN_PASSAGE_WORDS or more words that are not front matter, best first, from its PASSAGE_POOL best (or,
+    when those hold none, from the further pool); failing those its front matter; else its best chunk.
+    Only chunks in `chunks` count."""
+    pool = [(c, s) for c, s in ranked[:PASSAGE_POOL] if c in chunks]
+    body = [(c, s) for c, s in pool if _telling(chunks[c]) and not is_front_matter(chunks[c])]
+    if not body:
+        further = [(c, s) for c, s in ranked[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS] if c in chunks]
+        body = [(c, s) for c, s in further if _telling(chunks[c]) and not is_front_matter(chunks[c])]
+    front = [(c, s) for c, s in pool if _telling(chunks[c]) and is_front_matter(chunks[c])]
+    return body or front or pool[:1]
+
+
+def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
+    """The (chunk_id, score) pairs a hit would show before duplicates are dropped: its PASSAGES_PER_HIT first."""
+    return passage_order(ranked, chunks)[:PASSAGES_PER_HIT]
 
 
 def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: set[str]) -> tuple[Passage, ...]:
     """The passages shown for one hit, each cut around the query's words (or from its start when the
     match is by meaning alone: embedding its sentences to find the closest would cost more than the
-    whole rest of the search)."""
-    passages = []
-    for chunk_id, score in choose_passages(candidate.chunks, chunks):
+    whole rest of the search). A passage that shows what an earlier one shows (the same text, or the
+    overlap of two neighbouring chunk windows) is left out for the next one."""
+    passages: list[Passage] = []
+    for chunk_id, score in passage_order(candidate.chunks, chunks):
+        if len(passages) == PASSAGES_PER_HIT:
+            break
         chunk = chunks[chunk_id]
         snippet, marks = make_snippet(chunk.text, stems)
+        if any(same_passage(snippet, shown.snippet) for shown in passages):
+            continue
         passages.append(Passage(
             chunk_id=chunk_id, snippet=snippet, highlights=marks, score=round(score, 6),
             page=chunk.page, page_label=chunk.page_label, heading_path=chunk.heading_path,
         ))
     return tuple(passages)
+
+
+def same_passage(a: str, b: str) -> bool:
+    """Whether two snippets show the same text to a reader: a run of SHARED_RUN words in both, or the
+    shorter one's words, in order, inside the other's."""
+    wa, wb = _WORD.findall(a.lower()), _WORD.findall(b.lower())
+    short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    if len(short) < SHARED_RUN:
+        return f" {' '.join(short)} " in f" {' '.join(long_)} "
+    return not _runs(short).isdisjoint(_runs(long_))
+
+
+def _runs(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + SHARED_RUN]) for i in range(len(words) - SHARED_RUN + 1)}

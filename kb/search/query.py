@@ -14,7 +14,7 @@ from kb.search import facets
 from kb.search.confidence import is_confident
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
-from kb.search.grouping import DocCandidate, hit_passages, passage_pool
+from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
 from kb.search.snippets import query_terms, stem
 
 if TYPE_CHECKING:
@@ -117,6 +117,9 @@ def _hits(reader: IndexReader, top: Sequence[DocCandidate], stems: set[str], sco
     """The hits for these candidates: their documents' metadata and their passages."""
     documents = reader.documents(c.doc_id for c in top)
     chunks = reader.chunks(passage_pool(top))
+    more = further_pool(top, chunks)  # for hits whose best chunks are only a title page, contents or scraps
+    if more:
+        chunks = {**chunks, **reader.chunks(more)}
     return tuple(_hit(documents[c.doc_id], c, score_kind, hit_passages(c, chunks, stems)) for c in top)
 
 

@@ -44,17 +44,32 @@ def highlight_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
     Only words that begin like a stem are stemmed (a stem keeps its word's first letters), so a
     passage of a hundred words costs a regex scan and a few stemmer calls, not a hundred.
     """
-    stems = {s for s in stems if s}  # "s" (of "people's") stems to nothing: not a word to mark
+    # "s" (of "people's") stems to nothing: not a word to mark; nor is a verb as empty as "get".
+    stems = {s for s in stems if s and s not in _UNMARKED}
     if not stems:
         return []
-    return [(m.start(), m.end()) for m in _candidates(frozenset(stems)).finditer(text) if stem(m.group(0)) in stems]
+    spans = [(m.start(), m.end()) for m in _candidates(frozenset(stems)).finditer(text) if stem(m.group(0)) in stems]
+    if any(h in text for h in _HYPHENS):
+        compounds = (m for m in _COMPOUND.finditer(text) if all(stem(w) in stems for w in _WORD.findall(m.group(0))))
+        spans = sorted(spans + [(m.start(), m.end()) for m in compounds])
+    return spans
+
+
+# Highlights never mark part of a hyphenated word ("SKILL" of "SKILL-UP" for "skill"); the whole compound is
+# marked when each of its parts is a word of the query ("COVID-19" for "COVID-19 pandemic").
+_HYPHENS = "-\u00ad\u2010\u2011"
+_COMPOUND = re.compile(rf"(?<!\w)\w+(?:[{_HYPHENS}]\w+)+")
+# Generic verbs that no stop word list holds but that say nothing in a passage: searched for, never marked.
+_UNMARKED = frozenset({"get", "got", "gotten"})
 
 
 @lru_cache(maxsize=1024)
 def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
-    """Words that start with a stem's first letters: two of a short stem ("toys" -> "toi"), three of a longer one."""
+    """Words that start with a stem's first letters (two of a short stem, "toys" -> "toi", three of a longer one)
+    and stand alone: not joined to another word by a hyphen."""
     prefixes = sorted({s[:2] if len(s) <= 3 else s[:3] for s in stems})
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
+    alone_before, alone_after = rf"(?<!\w[{_HYPHENS}])", rf"(?![{_HYPHENS}]\w)"
+    return re.compile(alone_before + r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*\b" + alone_after, re.IGNORECASE)
 
 
 def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:

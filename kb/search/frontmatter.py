@@ -1,0 +1,74 @@
+"""Front matter: the chunks of a document that name it rather than say anything (title page, imprint, contents).
+
+Told from a chunk's own text, page and place at query time, so every index has it without a re-ingest,
+and on real PDFs, whose extracted text has lost its lines and layout:
+- a table of contents: a "Contents" heading, or several entries that end in a page number after dot leaders;
+- an imprint: two or more of ISBN, ©, "All rights reserved", "First published", the UN designations notice…;
+- a lists-and-thanks section: a chunk under an "Acknowledgements", "Abbreviations" or "List of figures" heading;
+- a title page: the first chunk of a PDF's first page when it is short (a title, a subtitle, the publisher), or a
+  short run of words without a sentence at the start of page 2 (an inner title page, a running title, an epigraph).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.records import Chunk
+
+# A title page is a few lines; the first page of a report that starts straight away holds a full chunk.
+TITLE_PAGE_WORDS = 100
+# Imprints and contents sit in the first pages (or chunks, for a document without pages).
+FRONT_PAGES = 6
+FRONT_CHUNKS = 8
+INNER_TITLE_WORDS = 60
+IMPRINT_MARKS = 2
+# One dotted-leader entry makes a short chunk a piece of a contents page; a longer one needs two.
+TOC_FRAGMENT_WORDS = 30
+
+_CONTENTS_WORDS = (r"table\s+of\s+contents?|contents|table\s+des\s+mati[eè]res|sommaire|[íi]ndice(?:\s+general)?|contenido|"
+                   r"sommario|inhoud(?:sopgave)?")
+_SECTION_WORDS = (r"acknowledge?ments?|abbreviations|acronyms|list\s+of\s+(?:figures|tables|boxes|abbreviations|acronyms)|"
+                  r"remerciements|sigles|abr[eé]viations|agradecimientos|siglas|acr[oó]nimos|abreviaturas|ringraziamenti|"
+                  r"abbreviazioni|dankwoord|afkortingen")
+# As a heading of its own, or opening the text and followed by an entry (a number, a capital), not by "of…"/"de…".
+_HEADING = re.compile(rf"\s*(?i:{_CONTENTS_WORDS}|{_SECTION_WORDS})\s*[:.]?\s*")
+_OPENING = re.compile(rf"\s*(?i:{_CONTENTS_WORDS}|{_SECTION_WORDS})\s*[:.]?(?:\s*$|\s+(?=[\dA-ZÀ-ÝĀ-Ž]))")
+# An entry's page number after dot leaders ("Introduction ........ 3", "Annex … 41") or a run of spaced dots.
+_LEADER = re.compile(r"(?:\.\s?){4,}\s*(?:\d{1,3}|[ivxlc]{1,6})\b|…{2,}\s*\d{1,3}\b", re.IGNORECASE)
+_IMPRINT = re.compile(
+    r"\bISBN\b|\bISSN\b|©|\bcopyright\b|all\s+rights\s+reserved|first\s+published|printed\s+in\b|"
+    r"designations\s+employed|cataloguing\s+in\s+publication|catalogage|creative\s+commons|"
+    r"rights\s+and\s+(?:permissions|licensing)|tous\s+droits|derechos\s+reservados|tutti\s+i\s+diritti",
+    re.IGNORECASE)
+# The UN and ILO publication notices: any one of them makes a chunk part of the imprint.
+_NOTICE = re.compile(
+    r"designations\s+employed\s+in|d[ée]signations\s+utilis[ée]es\s+dans|denominaciones\s+empleadas\s+en|"
+    r"denominazioni\s+usate\s+nelle|reference\s+to\s+names\s+of\s+firms|riferimento\s+a\s+nomi\s+di\s+ditte|"
+    r"mention\s+de\s+firmes|catalogue\s+or\s+list\s+of\s+new\s+publications|lista\s+delle\s+nuove\s+pubblicazioni|"
+    r"pubvente@ilo\.org", re.IGNORECASE)
+_SENTENCE = re.compile(r"\w\w[.!?](?:\s|$)")
+
+
+def is_front_matter(chunk: Chunk) -> bool:
+    """Whether a chunk is a title page, an imprint, a table of contents or a list/acknowledgements section."""
+    text = chunk.text
+    heading = chunk.heading_path[0] if chunk.heading_path else ""
+    words = len(text.split(None, TITLE_PAGE_WORDS))  # counted up to TITLE_PAGE_WORDS + 1: all any rule needs
+    leaders = len(_LEADER.findall(text))
+    if leaders >= 2 or (leaders and words <= TOC_FRAGMENT_WORDS):
+        return True  # contents pages also turn up deep in a document (a part's own contents, an annex list)
+    if not _in_front(chunk):
+        return False
+    if _HEADING.fullmatch(heading) or _OPENING.match(text):
+        return True
+    if _NOTICE.search(text) or len(_IMPRINT.findall(text)) >= IMPRINT_MARKS:
+        return True
+    if chunk.page == 1 and chunk.ordinal == 0:
+        return words <= TITLE_PAGE_WORDS
+    return chunk.page == 2 and chunk.ordinal <= 2 and words <= INNER_TITLE_WORDS and not _SENTENCE.search(text)
+
+
+def _in_front(chunk: Chunk) -> bool:
+    if chunk.page is not None:
+        return chunk.page <= FRONT_PAGES
+    return chunk.ordinal < FRONT_CHUNKS
