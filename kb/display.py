@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from kb.records import Hit, IndexInfo, IngestReport, SearchResult
 from kb.terminal import PlainProgress, RichProgress, console, wrap
+
+if TYPE_CHECKING:
+    from rich.text import Text  # imported where it is used: `kb --help` and `--json` never load rich
 
 __all__ = ["PlainProgress", "RichProgress", "print_browse", "print_eval", "print_info", "print_report", "print_result",
            "print_topics"]
@@ -59,9 +60,11 @@ def ingest_summary(report: IngestReport) -> str:
 
 def print_report(report: IngestReport) -> None:
     """The ingest summary, what it did to the index, then each failed, skipped and warned-about file and why."""
+    from rich.text import Text
+
     out = console()
     lines = wrap(Text(ingest_summary(report) + ".", style="bold"), out.width, 2, Text())
-    if not report.changed and not report.failed:
+    if not report.changed:  # a file that failed again changes nothing either; it is listed below
         done = f"Nothing changed in {report.index_dir}: {len(report.unchanged)} document(s) up to date, 0 chunks embedded."
     else:
         done = (f"Index {report.index_dir}: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed; "
@@ -94,6 +97,8 @@ def _where(passage: Any) -> str:
 
 def _head(hit: Hit, width: int, first: Text, dated: bool = True) -> list[Text]:
     """`first` (" 1. ", a date), then "Title  [tool report]  2021-03-01"; the title's next lines under its start."""
+    from rich.text import Text
+
     head = Text(hit.title, style="bold")
     head.append(f"  [{hit.type.replace('_', ' ')}]", style=TYPE_STYLES.get(hit.type, "white"))
     if hit.date and dated:
@@ -103,6 +108,8 @@ def _head(hit: Hit, width: int, first: Text, dated: bool = True) -> list[Text]:
 
 def _citation(doc_id: str, where: str, width: int) -> list[Text]:
     """The document's id, never broken, and where the passage is; on two lines when they do not fit on one."""
+    from rich.text import Text
+
     line = Text(" " * INDENT)
     line.append(doc_id, style="blue")
     if not where:
@@ -115,6 +122,8 @@ def _citation(doc_id: str, where: str, width: int) -> list[Text]:
 
 def _hit_lines(rank: int, hit: Hit, width: int) -> list[Text]:
     """The lines of one hit: its head, each passage's place and snippet, its score, a blank line."""
+    from rich.text import Text
+
     lines = _head(hit, width, Text(f"{rank:>2}. ", style="bold"))
     for passage in hit.passages:
         snippet = Text(passage.snippet)
@@ -126,6 +135,8 @@ def _hit_lines(rank: int, hit: Hit, width: int) -> list[Text]:
 
 def _notes(result: SearchResult, width: int) -> list[Text]:
     """The notices (verbatim) and, when the result is not confident, why: before the hits."""
+    from rich.text import Text
+
     said = [*result.notices]
     if result.hits and not result.confident:
         said.append(result.confidence_reason or NOT_CONFIDENT)
@@ -136,6 +147,8 @@ def _notes(result: SearchResult, width: int) -> list[Text]:
 
 
 def _print_lines(out: Any, lines: list[Text]) -> None:
+    from rich.text import Text
+
     # One print of the lines joined: each print of rich's renders, wraps and writes on its own, and costs more
     # than its line (measured: ~70 prints took ~40 ms of a one-shot search). kb has wrapped them: rich must not.
     out.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
@@ -143,6 +156,8 @@ def _print_lines(out: Any, lines: list[Text]) -> None:
 
 def print_result(result: SearchResult) -> None:
     """A search (or `similar`) result: notices, the hits with their passages, a closing line."""
+    from rich.text import Text
+
     out = console()
     lines = _notes(result, out.width)
     if not result.hits:
@@ -159,6 +174,8 @@ BROWSE_INDENT = 12  # a listing's lines start under its titles, after the date
 
 def _browse_block(hit: Hit, width: int) -> list[Text]:
     """One document of a listing: date, title and type; its whole id on a line of its own; topics, countries."""
+    from rich.text import Text
+
     lines = _head(hit, width, Text(f"{hit.date or 'undated':<{BROWSE_INDENT - 2}}  ", style="dim"), dated=False)
     lines.append(Text(" " * BROWSE_INDENT).append(hit.doc_id, style="blue"))
     facets = [f"{name}: {', '.join(values)}" for name, values in
@@ -170,6 +187,8 @@ def _browse_block(hit: Hit, width: int) -> list[Text]:
 
 def print_browse(result: SearchResult) -> None:
     """A listing, one document a block, each with its whole id (to copy into `kb similar` or `kb show`)."""
+    from rich.text import Text
+
     out = console()
     if not result.hits:
         _print_lines(out, [*_notes(result, out.width), Text("No documents match these filters.")])
@@ -183,6 +202,8 @@ def print_browse(result: SearchResult) -> None:
 
 def print_topics(listed: Sequence[Mapping[str, object]]) -> None:
     """The taxonomy's topics with their document counts: "   19  TVET and vocational training systems  tvet-systems"."""
+    from rich.text import Text
+
     out = console()
     lines = [Text("documents  topic  id", style="bold")]
     for topic in listed:
@@ -205,6 +226,8 @@ def _index_kind(index: Mapping[str, Any]) -> str:
 
 def print_info(data: IndexInfo) -> None:
     """What `kb info` shows: one line a fact, the index folder whole."""
+    from rich.text import Text
+
     rows = [
         ("index", data.index_dir),
         ("documents", f"{data.documents}  ({', '.join(f'{n} {t}' for t, n in data.types.items())})"),

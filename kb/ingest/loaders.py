@@ -108,6 +108,13 @@ def captured_warnings() -> Iterator[list[str]]:
     said: list[str] = []
     handler = _Held(said)
     root = logging.getLogger()
+    others = list(root.handlers)  # a server's log, pytest's: they too see this thread's records only in the report
+
+    def elsewhere(record: logging.LogRecord) -> bool:
+        return record.thread != handler.thread
+
+    for other in others:
+        other.addFilter(elsewhere)
     root.addHandler(handler)
     try:
         with warnings.catch_warnings():  # puts back the filters and showwarning on the way out
@@ -116,3 +123,5 @@ def captured_warnings() -> Iterator[list[str]]:
             yield said
     finally:
         root.removeHandler(handler)
+        for other in others:
+            other.removeFilter(elsewhere)
