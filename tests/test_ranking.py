@@ -7,9 +7,8 @@ import dataclasses
 
 import pytest
 
-from kb.records import Chunk, Filters, Hit, Passage
+from kb.records import Chunk, Filters, Passage
 from kb.search import facets, filters, fusion, grouping, snippets
-from kb.search.confidence import CONFIDENCE_THRESHOLD, is_confident
 from kb.search.grouping import MIN_PASSAGE_WORDS, PASSAGE_POOL, PASSAGES_PER_HIT, DocCandidate
 
 LONG = " ".join(["word"] * MIN_PASSAGE_WORDS)  # just long enough to be shown
@@ -179,13 +178,3 @@ def test_filters_speak_the_indexs_terms():
     assert filters.describe(given) == {"language": ["EN"], "country": ["Ghana", "KEN", "Atlantis"], "topic": ["skills"]}
 
 
-def _hit(*chunk_ids: int) -> Hit:
-    passages = tuple(Passage(chunk_id=c, snippet="", highlights=(), score=0.0) for c in chunk_ids)
-    return Hit(doc_id="d", title="", type="report", date=None, language="en", source="", score=0.0,
-               score_kind="cosine", passages=passages, metadata={})
-
-
-def test_confidence_is_the_best_shown_passages_cosine():
-    assert is_confident([_hit(1, 2)], {1: 0.1, 2: CONFIDENCE_THRESHOLD, 3: 0.9})
-    assert not is_confident([_hit(1)], {1: 0.1, 3: 0.9})  # chunk 3 is not shown
-    assert is_confident([_hit(1)], {}) and not is_confident([], {})  # keyword mode: any hit

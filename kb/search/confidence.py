@@ -1,21 +1,148 @@
-"""Whether a search found a confident match: the best passage's cosine similarity to the query."""
+"""Whether a search found a confident match, and why, from several signals that do not depend on fusion.
+
+The signals (an `Evidence`): how close in meaning the best dense candidate is (its cosine), how far it stands
+above the tenth (the gap), and how much of the question's weight in rare words the best shown passage holds
+(its IDF-weighted coverage). A logistic model combines them; a short question whose every word a passage of a
+top hit holds is always confident; keyword mode, which has no cosine, decides on coverage alone.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from kb.records import Hit
+from kb.search.snippets import stem
 
-# A best passage below this cosine similarity to the query is "no confident match". Calibrated on the
-# corpus/ question set: the no-answer questions' best passages reached at most 0.39, the answerable
-# ones' at least 0.42 (all-MiniLM-L6-v2); checked on the labour-docs questions in benchmarks/relevance.
-CONFIDENCE_THRESHOLD = 0.40
+# The passages of this many top hits are read for the question's words (the hits a user looks at first).
+CONFIDENCE_HITS = 3
+# The gap is the best cosine minus the GAP_RANK-th best: a passage that stands out from the crowd.
+GAP_RANK = 10
+# A question of at most SHORT_TERMS terms is confident when one passage holds all of them (names, keywords).
+SHORT_TERMS = 4
+
+# Logistic model: P(answerable) = sigmoid(BIAS + W_COSINE x cosine + W_GAP x gap + W_COVERAGE x coverage).
+# Fitted by `python benchmarks/confidence.py --write` (L2-regularised logistic regression in numpy, classes
+# weighted equally) on the half of the corpus/ and labour-docs questions whose id hashes even (hybrid mode,
+# all-MiniLM-L6-v2), leaving out the short questions the SHORT_TERMS rule decides; the other half is held out.
+BIAS = -5.988
+W_COSINE = 10.005
+W_GAP = 2.102
+W_COVERAGE = 1.704
+# Confident when P(answerable) reaches this: chosen on the fitting half, the most no-answer questions caught
+# while at most 1 in 40 answerable ones is flagged.
+CONFIDENCE_THRESHOLD = 0.45
+# Keyword mode (no cosine): confident when the best passage holds this share of the question's IDF weight
+# (chosen on keyword-mode searches of the fitting half, where it best balances the two errors).
+KEYWORD_COVERAGE = 0.4
+# Above this cosine the reason says "close in meaning".
+CLOSE_COSINE = 0.5
+
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def is_confident(hits: Sequence[Hit], cosine: Mapping[int, float]) -> bool:
-    """True when a shown passage is at least CONFIDENCE_THRESHOLD close to the query (`cosine`: chunk id ->
-    cosine of the dense candidates); without dense candidates (keyword mode), whenever there is a hit."""
-    if not cosine:
-        return bool(hits)
-    best = max((cosine.get(p.chunk_id, 0.0) for h in hits for p in h.passages), default=0.0)
-    return best >= CONFIDENCE_THRESHOLD
+@dataclass(frozen=True)
+class Evidence:
+    """What the confidence of one search is judged on."""
+
+    terms: tuple[str, ...]  # the question's terms, as the search used them
+    cosine: float | None  # best dense cosine (None: no dense search, keyword mode)
+    gap: float  # best cosine minus the GAP_RANK-th (0 without a dense search)
+    coverage: float  # share of the terms' summed IDF that the best shown passage holds (0 to 1)
+    complete: bool  # one shown passage holds every term
+    missing: tuple[str, ...]  # terms no shown passage holds, in the question's order
+    hits: int
+
+
+@dataclass(frozen=True)
+class Model:
+    """The fitted decision: logistic weights over the Evidence, its threshold, and keyword mode's coverage bar."""
+
+    bias: float
+    cosine: float
+    gap: float
+    coverage: float
+    threshold: float
+    keyword_coverage: float
+
+
+FITTED = Model(BIAS, W_COSINE, W_GAP, W_COVERAGE, CONFIDENCE_THRESHOLD, KEYWORD_COVERAGE)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Confident or not, and the one sentence the CLI, the API and the search box show."""
+
+    confident: bool
+    reason: str
+
+
+def _stems_of(text: str, wanted: set[str]) -> set[str]:
+    """The wanted stems that words of text stem to (stem() remembers its words: a passage costs lookups)."""
+    return {stem(w) for w in set(_WORD.findall(text.lower()))} & wanted
+
+
+def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[str], cosines: Iterable[float],
+           hits: int) -> Evidence:
+    """The Evidence of a search: `idf` per term (the keyword index's), the texts of the top hits' shown passages,
+    and the cosines of the dense candidates (empty in keyword mode)."""
+    term_stems = {t: stem(t) for t in terms}
+    wanted = {s for s in term_stems.values() if s}
+    weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
+    total = sum(weight.values()) or 1.0
+    best, complete, seen = 0.0, False, set()
+    for text in passages:
+        held = _stems_of(text, wanted)
+        seen |= held
+        share = sum(w for t, w in weight.items() if term_stems[t] in held) / total
+        best = max(best, share)
+        complete = complete or bool(terms) and all(term_stems[t] in held for t in terms)
+    ranked = sorted(cosines, reverse=True)
+    cosine = ranked[0] if ranked else None
+    gap = ranked[0] - ranked[min(GAP_RANK, len(ranked)) - 1] if ranked else 0.0
+    missing = tuple(t for t in terms if term_stems[t] not in seen)
+    return Evidence(tuple(terms), cosine, gap, min(1.0, best), complete, missing, hits)
+
+
+def probability(evidence: Evidence, model: Model = FITTED) -> float:
+    """P(the question has an answer in the index) by the logistic model (dense modes only)."""
+    z = model.bias + model.cosine * (evidence.cosine or 0.0) + model.gap * evidence.gap + model.coverage * evidence.coverage
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _quoted(terms: Sequence[str]) -> str:
+    return "“" + " ".join(terms) + "”"
+
+
+def _doubt(evidence: Evidence) -> str:
+    """Why a search is not confident, in the user's terms."""
+    if evidence.missing:
+        held = f"no passage holds {_quoted(evidence.missing)}"
+    else:
+        held = f"no passage holds all of {_quoted(evidence.terms)}"
+    if evidence.cosine is None:
+        return f"No confident match: {held} (keyword search only)."
+    return f"No confident match: {held}, and none is close in meaning."
+
+
+def _trust(evidence: Evidence) -> str:
+    """Why a search is confident, in the user's terms."""
+    if evidence.complete:
+        return "A top hit holds every word of the question."
+    if evidence.cosine is not None and evidence.cosine >= CLOSE_COSINE:
+        return "A passage is close in meaning to the question."
+    return "A passage holds the question's rarer words and is near it in meaning."
+
+
+def judge(evidence: Evidence, model: Model = FITTED) -> Verdict:
+    """Confident or not, and why."""
+    if not evidence.hits:
+        return Verdict(False, "No match: no document holds a word of the question or comes close in meaning.")
+    if evidence.complete and len(evidence.terms) <= SHORT_TERMS:
+        confident = True
+    elif evidence.cosine is None:
+        confident = evidence.coverage >= model.keyword_coverage
+    else:
+        confident = probability(evidence, model) >= model.threshold
+    return Verdict(confident, _trust(evidence) if confident else _doubt(evidence))

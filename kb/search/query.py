@@ -11,7 +11,7 @@ from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
 from kb.records import Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
-from kb.search.confidence import is_confident
+from kb.search.confidence import CONFIDENCE_HITS, Evidence, gather, judge
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
@@ -133,11 +133,24 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     started = time.perf_counter()
     found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode)
     hits = _hits(reader, found.docs[:k], {stem(t) for t in found.terms}, SCORE_KINDS[mode])
+    verdict = judge(evidence(reader, hits, found.terms, found.cosine))
     return SearchResult(
-        query=query, mode=mode, k=k, hits=hits, confident=is_confident(hits, found.cosine),
+        query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
-        took_ms=_took_ms(started), filters=describe(filters),
+        took_ms=_took_ms(started), filters=describe(filters), confidence_reason=verdict.reason,
     )
+
+
+def evidence(reader: IndexReader, hits: Sequence[Hit], terms: Sequence[str], cosine: dict[int, float]) -> Evidence:
+    """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the
+    terms' IDF and the dense candidates' cosines."""
+    top = hits[:CONFIDENCE_HITS]
+    shown = reader.chunks([p.chunk_id for h in top for p in h.passages])
+    # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
+    texts = [" ".join((h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text))
+             for h in top for p in h.passages if p.chunk_id in shown]
+    idf = {t: reader.keyword.idf_sum([t]) for t in terms}
+    return gather(terms, idf, texts, cosine.values(), len(hits))
 
 
 def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,

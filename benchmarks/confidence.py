@@ -1,0 +1,231 @@
+"""Fit and report the "no confident match" decision (kb/search/confidence.py) on the project's question sets.
+
+    .venv/bin/python benchmarks/confidence.py            # fit on one half, report the other; print the constants
+    .venv/bin/python benchmarks/confidence.py --write    # ... and write them into kb/search/confidence.py
+
+Question sets: corpus/ (tests/data/questions/*.jsonl, over an index of corpus/ built here once) and labour-docs
+(benchmarks/data/labour_questions.jsonl, over the benchmark's index, read only; skipped when absent). A question
+is fitted on when the first byte of sha256(its id) is even, held out otherwise; only held-out numbers are reported
+as results. Writes benchmarks/results/confidence.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kb import KnowledgeBase, Settings
+from kb.embed import cache_root
+from kb.records import Filters
+from kb.search import confidence as C
+from kb.search.query import evidence, retrieve
+
+MODES = ("hybrid", "dense", "keyword")
+K = 10
+L2 = 0.1  # ridge penalty on the logistic weights (the features are on 0-1 scales)
+MAX_FLAGGED_FIT = 0.025  # at most this share of the fitting half's answerable questions flagged
+CONFIDENCE_PY = ROOT / "kb" / "search" / "confidence.py"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question searched in one mode: its set, whether it has an answer, which half it is in, its evidence."""
+
+    set: str
+    qid: str
+    query: str
+    answerable: bool
+    fit: bool
+    mode: str
+    evidence: C.Evidence
+
+
+def in_fit_half(qid: str) -> bool:
+    return hashlib.sha256(qid.encode()).digest()[0] % 2 == 0
+
+
+def load(path: Path) -> list[dict]:
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    return [json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def cases(kb: KnowledgeBase, name: str, questions: list[dict]) -> list[Case]:
+    """Every question searched in every mode, with the evidence the search judged its confidence on."""
+    reader, out = kb.reader(), []
+    for q in questions:
+        for mode in MODES:
+            hits = kb.search(q["query"], k=K, mode=mode).hits
+            found = retrieve(reader, q["query"], k=K, mode=mode, filters=Filters(),
+                             encode=kb.embedder.encode if mode != "keyword" else None)
+            out.append(Case(name, q["id"], q["query"], bool(q["relevant"]), in_fit_half(q["id"]), mode,
+                            evidence(reader, hits, found.terms, found.cosine)))
+    return out
+
+
+def features(cs: list[Case]) -> np.ndarray:
+    return np.array([[1.0, c.evidence.cosine or 0.0, c.evidence.gap, c.evidence.coverage] for c in cs])
+
+
+def fit_logistic(cs: list[Case]) -> np.ndarray:
+    """[bias, w_cosine, w_gap, w_coverage] by Newton's method on the class-balanced, L2-penalised log loss."""
+    x, y = features(cs), np.array([c.answerable for c in cs], dtype=float)
+    weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+    penalty = L2 * np.diag([0.0, 1.0, 1.0, 1.0])  # the bias is not penalised
+    w = np.zeros(x.shape[1])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-x @ w))
+        grad = x.T @ (weight * (p - y)) + penalty @ w
+        hess = (x * (weight * p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return w
+
+
+def rates(cs: list[Case], model: C.Model) -> tuple[int, int, int, int]:
+    """(no-answer caught, no-answer total, answerable flagged, answerable total) under a model."""
+    judged = [(c.answerable, C.judge(c.evidence, model).confident) for c in cs]
+    none = [ok for answerable, ok in judged if not answerable]
+    some = [ok for answerable, ok in judged if answerable]
+    return sum(not ok for ok in none), len(none), sum(not ok for ok in some), len(some)
+
+
+def best_bar(cs: list[Case], models: list[C.Model], max_flagged: float | None = MAX_FLAGGED_FIT) -> C.Model:
+    """The model that catches the most no-answer questions with at most `max_flagged` of the answerable ones
+    flagged (None: the best difference of the two rates); among equals, the middle one (the widest margin)."""
+    scored = []
+    for model in models:
+        caught, none, flagged, some = rates(cs, model)
+        if max_flagged is None:
+            scored.append((round(caught / max(none, 1) - flagged / max(some, 1), 9), model))
+        elif flagged <= max_flagged * some:
+            scored.append((caught, model))
+    if not scored:
+        return models[0]
+    top = max(s for s, _ in scored)
+    equals = [m for s, m in scored if s == top]
+    return equals[len(equals) // 2]
+
+
+def fit(all_cases: list[Case]) -> C.Model:
+    """The model fitted on the fitting half: logistic weights, then its threshold, then keyword mode's bar."""
+    train = [c for c in all_cases if c.fit]
+    hybrid = [c for c in train if c.mode == "hybrid"]
+    undecided = [c for c in hybrid if not (c.evidence.complete and len(c.evidence.terms) <= C.SHORT_TERMS)]
+    w = fit_logistic(undecided)
+    base = C.Model(*[round(float(v), 3) for v in w], threshold=0.5, keyword_coverage=C.KEYWORD_COVERAGE)
+    grid = [round(float(t), 3) for t in np.arange(0.05, 0.951, 0.025)]
+    model = best_bar(hybrid, [replace(base, threshold=t) for t in grid])
+    keyword = [c for c in train if c.mode == "keyword"]
+    # Keyword mode has no meaning to fall back on: a question in other words than the documents' is rightly told
+    # that no passage holds its words, so its bar balances the two errors instead.
+    return best_bar(keyword, [replace(model, keyword_coverage=t) for t in grid], max_flagged=None)
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{a}/{b} ({100 * a / b:.0f} %)" if b else "–"
+
+
+def table(cs: list[Case], model: C.Model, old: bool = False) -> list[str]:
+    """Held-out rates per set and pooled, per mode (and the old single-cosine rule for comparison)."""
+    rows = ["| mode | set | no-answer caught | answerable flagged |", "|---|---|---|---|"]
+    sets = sorted({c.set for c in cs})
+    for mode in MODES:
+        for name in [*sets, "pooled"]:
+            sub = [c for c in cs if c.mode == mode and (name == "pooled" or c.set == name)]
+            caught, none, flagged, some = rates(sub, model)
+            rows.append(f"| {mode} | {name} | {_pct(caught, none)} | {_pct(flagged, some)} |")
+    if old:
+        for name in [*sets, "pooled"]:
+            sub = [c for c in cs if c.mode == "hybrid" and (name == "pooled" or c.set == name)]
+            caught = sum((c.evidence.cosine or 0) < 0.40 for c in sub if not c.answerable)
+            flagged = sum((c.evidence.cosine or 0) < 0.40 for c in sub if c.answerable)
+            rows.append(f"| hybrid, old rule (best cosine < 0.40) | {name} | "
+                        f"{_pct(caught, sum(not c.answerable for c in sub))} | {_pct(flagged, sum(c.answerable for c in sub))} |")
+    return rows
+
+
+def wrong(cs: list[Case], model: C.Model) -> list[str]:
+    lines = []
+    for c in cs:
+        if c.mode == "hybrid" and C.judge(c.evidence, model).confident != c.answerable:
+            e = c.evidence
+            lines.append(f"- {c.set} {c.qid} {'answerable' if c.answerable else 'no answer'} “{c.query}”: cosine "
+                         f"{(e.cosine or 0):.3f}, gap {e.gap:.3f}, coverage {e.coverage:.2f} → {C.judge(e, model).reason}")
+    return lines or ["- none"]
+
+
+def constants(model: C.Model) -> dict[str, float]:
+    return {"BIAS": model.bias, "W_COSINE": model.cosine, "W_GAP": model.gap, "W_COVERAGE": model.coverage,
+            "CONFIDENCE_THRESHOLD": model.threshold, "KEYWORD_COVERAGE": model.keyword_coverage}
+
+
+def write_constants(model: C.Model) -> None:
+    text = CONFIDENCE_PY.read_text(encoding="utf-8")
+    for name, value in constants(model).items():
+        text, n = re.subn(rf"^{name} = .*$", f"{name} = {value}", text, count=1, flags=re.MULTILINE)
+        assert n == 1, name
+    CONFIDENCE_PY.write_text(text, encoding="utf-8")
+
+
+def open_sets(args: argparse.Namespace) -> dict[str, KnowledgeBase]:
+    corpus = KnowledgeBase(Settings(index_dir=args.corpus_index))
+    corpus.ingest([ROOT / "corpus"])  # incremental: embeds only what changed since the last run
+    kbs = {"corpus/": corpus}
+    if (args.labour_index / "manifest.json").is_file():
+        kbs["labour-docs"] = KnowledgeBase(Settings(index_dir=args.labour_index), embedder=corpus.embedder)
+    else:
+        print(f"no labour-docs index at {args.labour_index}: that set is skipped", file=sys.stderr)
+    return kbs
+
+
+def report(all_cases: list[Case], model: C.Model, kbs: dict[str, KnowledgeBase]) -> str:
+    held = [c for c in all_cases if not c.fit]
+    counts = {n: sum(c.mode == "hybrid" for c in all_cases if c.set == n) for n in kbs}
+    md = ["# No confident match: fitted on half the questions, reported on the other half", "",
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, `.venv/bin/python benchmarks/confidence.py`; "
+          f"k = {K}; questions: " + ", ".join(f"{n} {c}" for n, c in counts.items()) + ". A question is held out "
+          "when the first byte of sha256(id) is odd. Signals: best dense cosine, its gap to the 10th, the IDF share "
+          "of the question's terms the best shown passage of the top 3 hits holds; short questions (≤ 4 terms) "
+          "whose terms one such passage holds are confident.", "",
+          "Constants (kb/search/confidence.py): " + ", ".join(f"{k} = {v}" for k, v in constants(model).items()), "",
+          "## Held-out half", "", *table(held, model, old=True), "",
+          "## Fitting half (for reference, not a result)", "", *table([c for c in all_cases if c.fit], model), "",
+          "## Held-out questions judged wrong (hybrid)", "", *wrong(held, model), ""]
+    return "\n".join(md)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus-index", type=Path, default=cache_root() / "bench" / "confidence-corpus")
+    parser.add_argument("--labour-index", type=Path, default=cache_root() / "bench" / "labour-docs")
+    parser.add_argument("--write", action="store_true", help="write the fitted constants into kb/search/confidence.py")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "confidence.md")
+    args = parser.parse_args()
+    kbs = open_sets(args)
+    sets = {"corpus/": load(ROOT / "tests" / "data" / "questions"),
+            "labour-docs": load(ROOT / "benchmarks" / "data" / "labour_questions.jsonl")}
+    all_cases = [c for name, kb in kbs.items() for c in cases(kb, name, sets[name])]
+    model = fit(all_cases)
+    md = report(all_cases, model, kbs)
+    args.out.write_text(md, encoding="utf-8")
+    print(md)
+    if args.write:
+        write_constants(model)
+        print(f"wrote {CONFIDENCE_PY.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
