@@ -54,8 +54,9 @@ def handles_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-index_option = click.option("--index", "index", metavar="DIR", help="Index folder (default ./index or $KB_INDEX).")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+Decorator = Callable[[Callable], Callable]
+index_option: Decorator = click.option("--index", "index", metavar="DIR", help="Index folder (default ./index or $KB_INDEX).")
+json_option: Decorator = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -233,22 +234,6 @@ def topics(ctx: click.Context, index: str | None, as_json: bool) -> None:
 
 # -- info -------------------------------------------------------------------------------------------
 
-@main.command()
-@index_option
-@json_option
-@click.pass_context
-@handles_errors
-def info(ctx: click.Context, index: str | None, as_json: bool) -> None:
-    """What is in the index: documents, chunks, model, size, last update."""
-    from kb.service import KnowledgeBase
-
-    data = KnowledgeBase(_settings(ctx, index=index)).info()
-    if as_json:
-        _print_json(data)
-        return
-    display.print_info(data)
-
-
 # -- eval -------------------------------------------------------------------------------------------
 
 @main.command(name="eval")
@@ -292,6 +277,12 @@ def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: 
     settings = _settings(ctx, index=index)
     click.echo(f"kb serving {settings.index_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
     run_server(settings, host, port, workers)
+
+# The index commands use the helpers above, so they are registered after them.
+from kb.cli_index import info, reindex  # noqa: E402
+
+main.add_command(info)
+main.add_command(reindex)
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,7 @@ from typing import BinaryIO
 from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, DENSE_MODES, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
-from kb.index.store import IndexReader, IndexWriter, read_manifest
+from kb.index.store import IndexReader, IndexWriter, Manifest, read_manifest
 from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpec, SearchResult
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 
@@ -231,6 +231,12 @@ class KnowledgeBase:
         if not path.is_relative_to(root) or not path.is_file():
             raise DocumentNotFound(f"No file for document {doc_id!r}.")
         return path
+
+    def reindex(self, engine: str | None = None) -> Manifest:
+        """Rebuild the keyword index from the stored chunks (kb/index/reindex.py), in `engine` if given."""
+        from kb.index.reindex import reindex
+
+        return reindex(self.settings.index_dir, engine, self.settings.snapshot_grace_seconds)
 
     def delete(self, doc_id: str) -> None:
         """Remove one document from the index, and its file if it was uploaded (add_files); a file still in an

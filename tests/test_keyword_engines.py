@@ -173,5 +173,5 @@ def test_a_missing_tantivy_index_says_how_to_rebuild(tmp_path):
     _write(folder, "tantivy", CORPUS)
     snapshot = folder / "snapshots" / read_manifest(folder).snapshot
     (snapshot / "tantivy" / "meta.json").unlink()
-    with pytest.raises(IndexNotFound, match="Rebuild: kb ingest"):
+    with pytest.raises(IndexNotFound, match="Rebuild it: kb reindex --index"):
         IndexReader(folder)

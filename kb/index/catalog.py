@@ -125,6 +125,14 @@ class ChunkOwners:
         return {c: docs[o] for c, o in zip(ids[found].tolist(), self.owners[at[found]].tolist())}
 
 
+def keyword_rows(db: sqlite3.Connection, batch: int = 2000) -> Iterator[list[tuple[int, str, str, str]]]:
+    """Every chunk as a keyword writer takes it, (chunk_id, title, heading path, text), `batch` at a time."""
+    rows = db.execute("SELECT c.chunk_id, d.title, c.heading_path, c.text FROM chunks c JOIN documents d USING (doc_id) "
+                      "ORDER BY c.chunk_id")
+    while part := rows.fetchmany(batch):
+        yield [(int(r[0]), r[1], " ".join(json.loads(r[2])), r[3]) for r in part]
+
+
 def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     """The WHERE clause (over documents d) and parameters of normalised filters."""
     clauses: list[str] = []

@@ -11,10 +11,13 @@ storage need clocks that agree to well within the grace period.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
+from pathlib import Path
 
 from kb.config import SNAPSHOTS_KEPT
+from kb.index.layout import MANIFEST, SNAPSHOTS
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,15 @@ def _parse(text: str, default: dt.datetime) -> dt.datetime:
     except ValueError:
         return default
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def remove_leftovers(index_dir: Path, keep: Set[str]) -> None:
+    """Delete the snapshot folders a killed run left behind (those not in `keep`: the current one and those kept
+    for readers) and half-written manifests."""
+    folder = index_dir / SNAPSHOTS
+    if folder.is_dir():
+        for child in folder.iterdir():
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+    for tmp in index_dir.glob(f".{MANIFEST}.*.tmp"):
+        tmp.unlink(missing_ok=True)

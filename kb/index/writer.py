@@ -16,7 +16,7 @@ from kb.config import DEFAULT_SNAPSHOT_GRACE_SECONDS
 from kb.errors import IndexMismatch
 from kb.index import catalog, keyword, layout, retention
 from kb.index import vectors as vector_kinds
-from kb.index.layout import DB_FILE, MANIFEST, SNAPSHOTS, snapshot_dir
+from kb.index.layout import DB_FILE, MANIFEST, snapshot_dir
 from kb.index.lock import WriteLock
 from kb.index.manifest import Manifest, VectorIndexSpec, check_schema, read_manifest
 from kb.index.reader import connect
@@ -38,10 +38,11 @@ class IndexWriter:
 
     def __init__(self, index_dir: Path, model: ModelSpec | Mapping[str, Any], chunker: Mapping[str, Any],
                  topics: Mapping[str, Any] | None = None, index_kind: str | None = None, keyword_engine: str | None = None,
-                 snapshot_grace: float = DEFAULT_SNAPSHOT_GRACE_SECONDS) -> None:
+                 snapshot_grace: float = DEFAULT_SNAPSHOT_GRACE_SECONDS, rebuild_keyword: bool = False) -> None:
         """`index_kind` is one of kb.index.vectors.CHOICES; None keeps the kind the index was asked for before
         (auto when new). `keyword_engine` names one of kb.index.keyword.ENGINES for a new index (see keyword.chosen).
-        `snapshot_grace`: seconds a superseded snapshot stays for readers (kb/index/retention.py)."""
+        `snapshot_grace`: seconds a superseded snapshot stays for readers (kb/index/retention.py). `rebuild_keyword`:
+        the keyword index anew from the stored chunks, in `keyword_engine` if given (`kb reindex`)."""
         if index_kind is not None and index_kind not in vector_kinds.CHOICES:
             raise ValueError(f"unknown index kind {index_kind!r}; use one of: {', '.join(vector_kinds.CHOICES)}")
         self.index_dir = Path(index_dir)
@@ -51,6 +52,7 @@ class IndexWriter:
         self.index_kind = index_kind
         self.keyword_engine = keyword_engine
         self.snapshot_grace = snapshot_grace
+        self.rebuild_keyword = rebuild_keyword
         self._lock = WriteLock(self.index_dir)
         self.db: sqlite3.Connection | None = None
         self.vectors: VectorTable | None = None
@@ -86,12 +88,14 @@ class IndexWriter:
         self.previous = read_manifest(self.index_dir) if (self.index_dir / MANIFEST).exists() else None
         if self.previous is not None:
             self._check_compatible(self.previous)
-        self._remove_leftovers()
+        retention.remove_leftovers(self.index_dir, {self.previous.snapshot, *self.previous.previous_snapshots} if self.previous else set())
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         self.snapshot = f"{stamp}-{os.getpid()}"
         self.snapshot_dir = snapshot_dir(self.index_dir, self.snapshot)
         self.snapshot_dir.mkdir(parents=True)
-        self.keyword_engine = keyword.chosen(self.previous.keyword if self.previous else None, self.keyword_engine, self.index_dir)
+        current = self.previous.keyword if self.previous else None
+        rebuild = self.rebuild_keyword and current is not None
+        self.keyword_engine = keyword.chosen(None if rebuild else current, self.keyword_engine, self.index_dir)
         engine = keyword.engine(self.keyword_engine)
         self.db = connect(self.snapshot_dir / DB_FILE, read_only=False)
         old_dir = snapshot_dir(self.index_dir, self.previous.snapshot) if self.previous else None
@@ -104,7 +108,20 @@ class IndexWriter:
             source.backup(self.db)
             source.close()
             self.vectors = VectorTable.load(old_dir)
-        self.keyword = engine.writer(self.db, self.snapshot_dir, old_dir)
+        if rebuild:
+            self._rebuild_keyword(keyword.engine(str(current)), engine)
+        else:
+            self.keyword = engine.writer(self.db, self.snapshot_dir, old_dir)
+
+    def _rebuild_keyword(self, old: keyword.KeywordEngine, new: keyword.KeywordEngine) -> None:
+        """A fresh keyword index in the new snapshot, from every stored chunk; the old engine's dropped."""
+        db = self._db()
+        old.drop(db, self.snapshot_dir)
+        new.create(db, self.snapshot_dir)
+        self.keyword = new.writer(db, self.snapshot_dir, None)
+        for rows in catalog.keyword_rows(db):
+            self.keyword.add(rows)
+        self.rebuild_keyword = False  # a checkpoint's next snapshot starts from this one
 
     def _check_compatible(self, manifest: Manifest) -> None:
         check_schema(manifest, self.index_dir, "writes")
@@ -116,18 +133,6 @@ class IndexWriter:
                 f"sha256 {new.sha256[:12]}…). Use the same settings (KB_MODEL, KB_BACKEND, KB_PRECISION), "
                 f"or ingest into a new index with --index NEW_DIR."
             )
-
-    def _remove_leftovers(self) -> None:
-        """Delete snapshot folders a killed run left behind (never the current one)."""
-        folder = self.index_dir / SNAPSHOTS
-        if not folder.is_dir():
-            return
-        keep = {self.previous.snapshot, *self.previous.previous_snapshots} if self.previous else set()
-        for child in folder.iterdir():
-            if child.name not in keep:
-                shutil.rmtree(child, ignore_errors=True)
-        for tmp in self.index_dir.glob(f".{MANIFEST}.*.tmp"):
-            tmp.unlink(missing_ok=True)
 
     def _db(self) -> sqlite3.Connection:
         assert self.db is not None, "use the writer inside `with`"

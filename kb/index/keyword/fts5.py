@@ -37,6 +37,10 @@ def create(db: sqlite3.Connection, folder: Path) -> None:
     db.executescript(SCHEMA)
 
 
+def drop(db: sqlite3.Connection, folder: Path) -> None:
+    db.execute("DROP TABLE IF EXISTS chunks_fts")
+
+
 class Fts5Writer:
     """Adds and removes the keyword rows of chunks in the snapshot being built."""
 

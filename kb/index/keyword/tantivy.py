@@ -75,6 +75,10 @@ def create(db: sqlite3.Connection, folder: Path) -> None:
     tantivy.Index(_schema(), path=str(folder / FOLDER), reuse=False)
 
 
+def drop(db: sqlite3.Connection, folder: Path) -> None:
+    """Nothing to drop in a snapshot being built: a write that rebuilds the index does not carry it over."""
+
+
 def _carry_over(previous: Path, folder: Path) -> None:
     """Start the new snapshot's index from the previous one's, without writing a byte into the previous folder."""
     source, target = previous / FOLDER, folder / FOLDER
@@ -188,7 +192,7 @@ class TantivyIndex:
             self.docs = sum(int(segment["max_doc"]) for segment in meta["segments"])
         except (ValueError, OSError, KeyError) as exc:
             raise IndexNotFound(f"The keyword index in {folder} is missing or damaged ({exc}). "
-                                f"Rebuild: kb ingest PATH --index NEW_DIR") from None
+                                f"Rebuild it: kb reindex --index {folder.parent.parent}") from None
         self.schema = self.index.schema
 
     def _query(self, tokens: Sequence[str], allowed: set[str] | None) -> tantivy.Query:
