@@ -217,6 +217,12 @@ def labour_index(env: dict) -> Path:
         print(f"building the labour-docs index in {cache} (once; about 10 minutes) ...", flush=True)
     subprocess.run([PY, "-m", "kb", "ingest", str(LABOUR), "--index", str(cache), "-q"], check=True, env=env,
                    capture_output=True)
+    from kb.index.keyword import DEFAULT_ENGINE
+    from kb.index.store import read_manifest
+
+    if read_manifest(cache).keyword != DEFAULT_ENGINE:  # an index cached before the default changed: the figures are the default's
+        subprocess.run([PY, "-m", "kb", "reindex", "--index", str(cache), "--keyword-engine", DEFAULT_ENGINE], check=True, env=env,
+                       capture_output=True)
     return cache
 
 
