@@ -4,6 +4,9 @@ report, never onto the terminal, whether files are read here or in forked reader
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,9 @@ from click.testing import CliRunner
 from kb import KnowledgeBase, Settings
 from kb.cli import main
 from kb.display import ingest_summary
+from kb.errors import LoadError
 from kb.ingest.discover import skip_reason
+from kb.ingest.loaders import held_warnings
 from kb.records import FileFailure, IngestReport, SkippedFile
 from tests.pdfs import make_pdf
 
@@ -70,6 +75,25 @@ def test_the_report_names_every_file_and_the_terminal_holds_no_parser_lines(fold
 def test_a_file_named_explicitly_is_read_whatever_its_name(folder, tmp_path, fake_embedder):
     report = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder).ingest([folder / "notes.docx"])
     assert not report.skipped and [f.code for f in report.failed] == ["unsupported"]
+
+
+def test_held_warnings_keep_this_threads_and_let_another_threads_through(caplog):
+    def elsewhere() -> None:
+        logging.getLogger("other").warning("said on another thread")
+
+    with held_warnings() as said:
+        logging.getLogger("somelib.reader").warning("odd table at %d", 3)
+        logging.getLogger("somelib.reader").info("not a warning")
+        warnings.warn("deprecated thing", DeprecationWarning, stacklevel=1)
+        logging.getLogger("somelib.reader").warning("odd table at %d", 3)
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+    assert said == ["somelib: odd table at 3", "DeprecationWarning: deprecated thing"]
+    assert [r.getMessage() for r in caplog.records] == ["said on another thread"]  # pytest's handler saw only that one
+    with pytest.raises(LoadError, match="^broken; the parser warned: somelib: bad xref$"), held_warnings():
+        logging.getLogger("somelib").warning("bad xref")
+        raise LoadError("broken")
 
 
 def test_skip_reasons():

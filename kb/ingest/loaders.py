@@ -59,21 +59,6 @@ def media_type(path: Path) -> str:
     return MEDIA_TYPES.get(loader, DEFAULT_MEDIA_TYPE) if loader is not None else DEFAULT_MEDIA_TYPE
 
 
-def load(path: Path) -> tuple[LoadedFile, tuple[str, ...]]:
-    """A file through its loader, and what the parsers warned about on the way (pypdf's "EOF marker not found").
-
-    Those warnings belong in the file's report entry, not on the terminal: they are held back while the file
-    loads. A file that fails raises its error with them appended to its message."""
-    with captured_warnings() as said:
-        try:
-            loaded = loader_for(path)(path)
-        except KBError as exc:
-            if not said:
-                raise
-            raise type(exc)(f"{exc}; {_said(said)}") from exc
-    return loaded, tuple(said[:MAX_WARNINGS])
-
-
 def _said(said: list[str]) -> str:
     more = f" (and {len(said) - MAX_WARNINGS} more)" if len(said) > MAX_WARNINGS else ""
     return "the parser warned: " + "; ".join(said[:MAX_WARNINGS]) + more
@@ -100,8 +85,10 @@ def _note(said: list[str], message: str) -> None:
 
 
 @contextlib.contextmanager
-def captured_warnings() -> Iterator[list[str]]:
-    """The libraries' warnings (logging and `warnings`) made on this thread while the block runs, in order, each once.
+def held_warnings() -> Iterator[list[str]]:
+    """The libraries' warnings (logging and `warnings`) made on this thread while a file is read, in order, each
+    once, held back from the terminal: they belong in the file's report entry. A KBError raised in the block
+    (the file failed) gets them appended to its message.
 
     `warnings.catch_warnings` swaps process-wide state: a reader runs one file at a time in its own process,
     and the in-process executor reads on one thread, so nothing else warns in between."""
@@ -121,6 +108,10 @@ def captured_warnings() -> Iterator[list[str]]:
             warnings.simplefilter("always")
             warnings.showwarning = lambda message, category, *_, **__: _note(said, f"{category.__name__}: {message}")
             yield said
+    except KBError as exc:
+        if not said:
+            raise
+        raise type(exc)(f"{exc}; {_said(said)}") from exc
     finally:
         root.removeHandler(handler)
         for other in others:

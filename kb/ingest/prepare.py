@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from kb.embed import Embedder, open_embedder
 from kb.errors import LoadError
 from kb.ingest.chunking import ChunkerSettings, chunk_document, embedding_input
-from kb.ingest.loaders import load
+from kb.ingest.loaders import MAX_WARNINGS, held_warnings, loader_for
 from kb.ingest.metadata import build_document, sidecar_path
 from kb.records import Chunk, Document, LoadedFile, ModelSpec, Section
 
@@ -102,26 +102,28 @@ class PreparedDocument:
 
 
 def read(task: PrepareTask, settings: PrepareSettings) -> ChunkedDocument:
-    """Load and chunk one document; LoadError (or the loader's error) when it cannot be used."""
+    """Load and chunk one document; LoadError (or the loader's error) when it cannot be used.
+
+    What the libraries warn about meanwhile (pypdf's "EOF marker not found") is held back from the terminal and
+    kept with the document, or added to the error's message (`loaders.held_warnings`)."""
     count_tokens = settings.embedder().count_tokens
-    said: tuple[str, ...] = ()
-    if task.record is not None:
-        doc, sections = _record_document(task, task.record)
-    else:
-        doc, sections, said = _file_document(task, settings.max_file_bytes)
-    chunks = chunk_document(doc.doc_id, doc.title, sections, settings.chunker, count_tokens)
-    if not chunks and task.record is None:
-        raise LoadError("no text left after cleaning" + (f"; the parser warned: {'; '.join(said)}" if said else ""))
-    return ChunkedDocument(doc, tuple(chunks), task.root, said)
+    with held_warnings() as said:
+        if task.record is not None:
+            doc, sections = _record_document(task, task.record)
+        else:
+            doc, sections = _file_document(task, settings.max_file_bytes)
+        chunks = chunk_document(doc.doc_id, doc.title, sections, settings.chunker, count_tokens)
+        if not chunks and task.record is None:
+            raise LoadError("no text left after cleaning")
+    return ChunkedDocument(doc, tuple(chunks), task.root, tuple(said[:MAX_WARNINGS]))
 
 
-def _file_document(task: PrepareTask, max_file_bytes: int) -> tuple[Document, tuple[Section, ...], tuple[str, ...]]:
-    """The file's document and sections, and its parsers' warnings, held back from the terminal (`loaders.load`)."""
+def _file_document(task: PrepareTask, max_file_bytes: int) -> tuple[Document, tuple[Section, ...]]:
     assert task.path is not None and task.rel is not None
     path = Path(task.path)
     _check_size(path.stat().st_size, max_file_bytes)
-    loaded, said = load(path)
-    return build_document(path, Path(task.rel), loaded, task.digest, source=str(path)), loaded.sections, said
+    loaded = loader_for(path)(path)
+    return build_document(path, Path(task.rel), loaded, task.digest, source=str(path)), loaded.sections
 
 
 def _check_size(size: int, max_file_bytes: int) -> None:
