@@ -58,7 +58,7 @@ def wrap(body: Text, width: int, indent: int = 0, first: Text | str | None = Non
         pieces = paragraph.divide(_break_offsets(paragraph.plain, max(width - indent, 20))) if paragraph.plain else [paragraph]
         for piece in pieces:
             piece.rstrip()
-            lines.append(Text(" " * indent).append_text(piece))
+            lines.append(Text(" " * indent).append_text(piece) if piece.plain else Text())
     if first is not None and lines:
         head = first if isinstance(first, Text) else Text(first)
         lines[0] = head.copy().append_text(lines[0][indent:])
