@@ -148,6 +148,9 @@ class Settings:
     checkpoint_chunks: int = DEFAULT_CHECKPOINT_CHUNKS  # KB_CHECKPOINT_CHUNKS; 0 = no checkpoint by chunks
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS  # KB_CHECKPOINT_SECONDS; 0 = no checkpoint by time
     snapshot_grace_seconds: float = DEFAULT_SNAPSHOT_GRACE_SECONDS  # KB_SNAPSHOT_GRACE_SECONDS
+    # Results and documents name their source relative to the folder it was ingested from, so the API shows no
+    # server paths; KB_ABSOLUTE_SOURCES=1 gives the absolute path instead (a tool on the same machine opening files).
+    absolute_sources: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -183,6 +186,7 @@ class Settings:
             checkpoint_chunks=_env_int("KB_CHECKPOINT_CHUNKS", DEFAULT_CHECKPOINT_CHUNKS),
             checkpoint_seconds=_env_float("KB_CHECKPOINT_SECONDS", DEFAULT_CHECKPOINT_SECONDS),
             snapshot_grace_seconds=_env_float("KB_SNAPSHOT_GRACE_SECONDS", DEFAULT_SNAPSHOT_GRACE_SECONDS),
+            absolute_sources=env.get("KB_ABSOLUTE_SOURCES", "").strip().lower() in ("1", "true", "yes"),
         )
         given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         for name in ("index_dir", "uploads_dir"):

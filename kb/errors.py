@@ -12,6 +12,7 @@ Hierarchy (HTTP status)::
     ├── IndexLocked              another process is writing the index                   409
     ├── DocumentNotFound         no document with that id                               404
     ├── QueryError               the query or its filters are not valid                 400
+    │   └── UnknownFilter        a filter names a field or value the index does not know 400
     ├── UploadRefused            an upload is refused, and none of its files kept       400
     │   ├── BadFileName          no file can be stored under that name                  400
     │   ├── DuplicateFile        the same name twice in one upload                      400
@@ -24,6 +25,8 @@ Hierarchy (HTTP status)::
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 
 class KBError(Exception):
@@ -67,12 +70,45 @@ class DocumentNotFound(KBError):
     code = "not_found"
     http_status = 404
 
+    def __init__(self, message: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.suggestions = tuple(suggestions)  # close ids, for the edge to offer
+
 
 class QueryError(KBError):
     """The query or one of its filters is not valid."""
 
     code = "bad_query"
     http_status = 400
+
+
+# How an edge writes one filter, e.g. ("type", "tool_report") -> "--type tool_report" (CLI) or "type=tool_report" (API).
+Spelling = Callable[[str, str], str]
+
+
+class UnknownFilter(QueryError):
+    """A filter names a field, or a value of a field, that the index does not know."""
+
+    code = "unknown_filter"
+    http_status = 400
+
+    def __init__(self, field: str, value: str, suggestions: Sequence[str] = (), known: Sequence[str] = (),
+                 field_known: bool = True) -> None:
+        self.field, self.value, self.field_known = field, value, field_known
+        self.suggestions, self.known = tuple(suggestions), tuple(known)
+        super().__init__(self.explain(lambda name, v: f"{name}={v}"))
+
+    def explain(self, spell: Spelling, most: int = 20) -> str:
+        """The message in an edge's own words: `spell` writes a filter as that edge takes it."""
+        what = f"the index has no {self.field} {self.value!r}" if self.field_known else f"the index has no field {self.field!r}"
+        parts = [f"{spell(self.field, self.value)}: {what}."]
+        if self.suggestions:
+            spelt = (spell(self.field, s) if self.field_known else spell(s, self.value) for s in self.suggestions)
+            parts.append("Did you mean " + " or ".join(spelt) + "?")
+        if self.known:
+            shown = ", ".join(self.known[:most]) + (f" and {len(self.known) - most} more" if len(self.known) > most else "")
+            parts.append(f"{'Known values' if self.field_known else 'Fields'}: {shown}.")
+        return " ".join(parts)
 
 
 class UploadRefused(KBError):

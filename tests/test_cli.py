@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -120,3 +121,32 @@ def test_browse_and_topics(runner, corpus_kb):
     assert len(topics) >= 20 and all({"id", "label", "documents"} <= set(t) for t in topics)
     ghana = json.loads(runner.invoke(main, ["browse", "--index", index, "--json", "--country", "Ghana"]).output)
     assert ghana["hits"] and all("GH" in h["metadata"]["countries"] for h in ghana["hits"])
+
+
+@pytest.mark.slow
+def test_browse_text_shows_every_id_whole(runner, corpus_kb, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    index = str(corpus_kb.settings.index_dir)
+    ids = [h["doc_id"] for h in json.loads(runner.invoke(main, ["browse", "--index", index, "--json"]).output)["hits"]]
+    result = runner.invoke(main, ["browse", "--index", index])
+    assert result.exit_code == 0, result.output
+    lines = {line.strip() for line in result.output.splitlines()}
+    assert ids and all(doc_id in lines for doc_id in ids)
+
+
+@pytest.mark.slow
+def test_search_text_wraps_under_its_text_at_the_piped_width(runner, corpus_kb, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    index = str(corpus_kb.settings.index_dir)
+    result = runner.invoke(main, ["search", "--index", index, "-k", "3", "how can apprenticeships be made more inclusive?"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(runner.invoke(main, ["search", "--index", index, "--json", "-k", "3",
+                                           "how can apprenticeships be made more inclusive?"]).output)["hits"]
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert max(len(line) for line in lines) <= 120
+    assert any(len(line) > 100 for line in lines)  # the piped width is wider than the old 80 columns
+    heads = [i for i, line in enumerate(lines) if re.match(r" ?\d+\. ", line)]
+    assert len(heads) == 3
+    body = [line for i, line in enumerate(lines[heads[0]:-1], start=heads[0]) if i not in heads]
+    assert all(line.startswith("    ") for line in body)  # every line after a hit's head starts under its text
+    assert all(any(line.startswith(f"    {h['doc_id']}") for line in lines) for h in hits)

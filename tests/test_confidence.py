@@ -125,3 +125,11 @@ def test_every_result_says_why(corpus_kb):
     for mode in ("hybrid", "dense", "keyword"):
         result = corpus_kb.search("training of trainers for vocational instructors", mode=mode)
         assert result.confident and result.confidence_reason and "\n" not in result.confidence_reason
+
+
+def test_keyword_mode_never_speaks_of_meaning():
+    for coverage in (0.0, C.KEYWORD_COVERAGE, 1.0):
+        for hits in (0, 3):
+            verdict = C.judge(_evidence(cosine=None, gap=0.0, coverage=coverage, complete=coverage == 1.0, hits=hits,
+                                        missing=() if coverage else ("pension", "reform")))
+            assert "meaning" not in verdict.reason, verdict.reason

@@ -53,9 +53,10 @@ def _known(doc_id: str, missing: str = "No document {!r} in the index") -> Itera
     """DocumentNotFound, said with the API's fix: the library's names the CLI's (kb browse)."""
     try:
         yield
-    except DocumentNotFound:
-        raise DocumentNotFound(missing.format(doc_id) + ". Find documents' ids with GET /search "
-                               "(leave out q to list them all).") from None
+    except DocumentNotFound as exc:
+        close = f" Did you mean {' or '.join(repr(s) for s in exc.suggestions)}?" if exc.suggestions else ""
+        raise DocumentNotFound(missing.format(doc_id) + f".{close} Find documents' ids with GET /search "
+                               "(leave out q to list them all).", exc.suggestions) from None
 
 
 # -- reads. The routes with a tail (/file, /similar) come first: a doc_id is a path and may hold slashes.
@@ -102,8 +103,9 @@ def similar(kb: KB, doc_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = DEFA
             responses=example(Document, DOCUMENT_EXAMPLE) | errors_for(404, 422, *READ_ERRORS))
 def document(kb: KB, doc_id: str) -> dict[str, Any]:
     """Title, type, date, language, source, metadata, and where its text lives (pages, headings)."""
-    with _known(doc_id):
-        return {**to_dict(kb.document(doc_id)), "outline": kb.outline(doc_id), "file_url": f"/documents/{doc_id}/file"}
+    with _known(doc_id):  # an id, or a path that names one (kb.document_id)
+        record = kb.document(doc_id)
+        return {**to_dict(record), "outline": kb.outline(record.doc_id), "file_url": f"/documents/{record.doc_id}/file"}
 
 
 # -- writes

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.errors import KBError
+from kb.errors import KBError, UnknownFilter
 
 log = logging.getLogger("kb.api")
 
@@ -48,6 +48,19 @@ async def _kb_error(request: Request, exc: KBError) -> JSONResponse:
     return error_response(exc.http_status, exc.code, str(exc))
 
 
+# The query parameter each filter field is given by (the others by their own name: ?topic=…, ?country=…).
+FILTER_PARAMS = {"type": "type", "language": "lang"}
+
+
+def api_spelling(field: str, value: str) -> str:
+    """A filter as a request writes it: ("language", "en") -> "lang=en"."""
+    return f"{FILTER_PARAMS.get(field, field)}={value}"
+
+
+async def _unknown_filter(request: Request, exc: UnknownFilter) -> JSONResponse:
+    return error_response(exc.http_status, exc.code, exc.explain(api_spelling))
+
+
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
     parts = []
     for err in exc.errors():
@@ -77,6 +90,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 # is found by the raised class first, and FastAPI raises its own when a request body cannot be parsed.
 HANDLERS: dict[int | type[Exception], Any] = {
     KBError: _kb_error,
+    UnknownFilter: _unknown_filter,
     APIError: _api_error,
     RequestValidationError: _invalid,
     HTTPException: _http,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from fastapi import Request
@@ -37,10 +38,18 @@ def search_filters(request: Request, kb: KnowledgeBase, types: list[str], langua
     where: dict[str, tuple[str, ...]] = {}
     if extra:
         known = kb.facet_fields()
-        unknown = [key for key in extra if key not in known]
+        unknown = sorted(key for key in extra if key not in known)
         if unknown:
-            raise APIError(400, "unknown_parameter",
-                           f"Unknown parameter(s): {', '.join(sorted(unknown))}. Filters: {', '.join(sorted(known))}.")
+            raise APIError(400, "unknown_parameter", _unknown_message(unknown, known))
         where = {key: tuple(request.query_params.getlist(key)) for key in extra}
     return Filters(types=tuple(types), languages=tuple(languages), since=date_bound(since, "since"),
                    until=date_bound(until, "until"), where=where)
+
+
+def _unknown_message(unknown: list[str], known: set[str]) -> str:
+    """What an unknown parameter is and what the request could say instead."""
+    names = sorted(SEARCH_PARAMS | known)
+    close = [c for key in unknown for c in difflib.get_close_matches(key.lower(), names, n=2, cutoff=0.6)]
+    hint = f" Did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
+    return (f"Unknown parameter(s): {', '.join(unknown)}: no such parameter, and no document has such a facet.{hint} "
+            f"Parameters: {', '.join(sorted(SEARCH_PARAMS))}; facets to filter on (e.g. country=KE): {', '.join(sorted(known))}.")

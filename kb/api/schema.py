@@ -80,7 +80,8 @@ class _DocumentFields(BaseModel):
     type: str
     date: str | None = None
     language: str | None = None
-    source: str
+    source: str = Field(description="The file, relative to the folder it was ingested from (absolute only with "
+                                    "KB_ABSOLUTE_SOURCES=1)")
 
 
 class Hit(_DocumentFields):
@@ -106,8 +107,10 @@ class SearchResult(BaseModel):
     confident: bool
     facets: dict[str, dict[str, int]]
     took_ms: float
-    filters: dict[str, Any]
-    total: int | None = Field(None, description="Documents that pass the filters (browse mode)")
+    filters: dict[str, Any] = Field(description="The filters applied, in the index's own values (type=tool_report, "
+                                                "country=GH, topic=apprenticeships)")
+    total: int | None = Field(None, description="Documents that pass the filters (a search ranks among them; a browse "
+                                                "lists them)")
     offset: int = 0
     confidence_reason: str = Field("", description="Why the result is or is not a confident match, as the CLI and "
                                                    "the search box say it")
@@ -188,7 +191,7 @@ HIT_EXAMPLE = {
     "doc_id": "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
     "title": "Recognition of Prior Learning: A Toolkit for Assessment and Certification",
     "type": "tool_report", "date": "2022-05-10", "language": "en",
-    "source": "/srv/kb/corpus/tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
+    "source": "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf",
     "score": 0.93, "score_kind": "hybrid", "chunk_id": 118, "page": 6, "page_label": "4",
     "heading_path": ["4. Assessment methods"],
     "snippet": "…candidates show what they can do through a portfolio, direct observation and an interview…",
@@ -199,4 +202,4 @@ HIT_EXAMPLE = {
 SEARCH_EXAMPLE = {"query": "how are skills learned on the job certified?", "mode": "hybrid", "k": 10, "offset": 0,
                   "hits": [HIT_EXAMPLE], "confident": True,
                   "facets": {"type": {"tool_report": 4, "press_release": 3}, "topic": {"recognition-of-prior-learning": 3}},
-                  "took_ms": 42.0, "filters": {}, "total": None}
+                  "took_ms": 42.0, "filters": {}, "total": 24}

@@ -13,10 +13,10 @@ from kb.api.auth import Read
 from kb.api.deps import KB
 from kb.api.filters import DATE_PATTERN, search_filters
 from kb.api.schema import READ_ERRORS, SEARCH_EXAMPLE, SearchResult, errors_for, example
-from kb.config import DEFAULT_K, DEFAULT_MODE, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES
+from kb.cache import LRU
+from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES
 from kb.errors import QueryError
 from kb.records import to_dict
-from kb.service import LRU
 
 router = APIRouter()
 
@@ -49,10 +49,12 @@ def search(
                                    description="The question or keywords; leave it out to browse (newest first)",
                                    examples=["how can apprenticeships be made more inclusive?"],
                                    json_schema_extra={"pattern": QUERY_PATTERN})] = None,
-    k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of documents")] = DEFAULT_K,
+    k: Annotated[int | None, Query(ge=1, le=MAX_K, description=f"Number of documents (default {DEFAULT_K} for a search, "
+                                                               f"{DEFAULT_BROWSE_K} for a browse, as in the CLI)")] = None,
     mode: Annotated[str, Query(pattern=MODE_PATTERN, description="Retrieval mode")] = DEFAULT_MODE,
-    type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report")] = [],  # noqa: B006
-    lang: Annotated[list[str], Query(description="Language code(s), e.g. en")] = [],  # noqa: B006
+    type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report (or 'tool report'); "
+                                                                "a type the index does not know is a 400 naming the known ones")] = [],  # noqa: B006
+    lang: Annotated[list[str], Query(description="Language code(s) or name(s), e.g. en or English")] = [],  # noqa: B006
     since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"],
                                        json_schema_extra={"pattern": DATE_PATTERN})] = None,
     until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])",
@@ -60,15 +62,18 @@ def search(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many documents (paging)")] = 0,
 ) -> Response:
     """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=KE`
-    or `topic=apprenticeships`. Without `q`, browse the documents that pass the filters, newest first.
+    or `topic=apprenticeships` (a label, a singular or a country's name works too; an unknown field or value is a
+    400 that lists the known ones). Without `q`, browse the documents that pass the filters, newest first; `total`
+    is the number of documents that pass the filters in both, and `filters` echoes them in the index's values.
     The result is the same record that `kb search --json` prints."""
     filters = search_filters(request, kb, type_, lang, since, until)
     if q is None:  # browse: made afresh each time, so never kept
-        body = _encoded(to_dict(kb.browse(filters, k=k, offset=offset)) | {"offset": offset})
+        body = _encoded(to_dict(kb.browse(filters, k=k or DEFAULT_BROWSE_K, offset=offset)) | {"offset": offset})
         return Response(body, media_type="application/json")
     if not re.search(QUERY_PATTERN, q):  # the published pattern, applied (FastAPI only publishes it)
         raise QueryError("The query has no words: send q=<your question>, e.g. /search?q=apprenticeships+for+women")
     answers: LRU = request.app.state.answers
+    k = k or DEFAULT_K
     key = kb.search_key(q, k=k, mode=mode, filters=filters, offset=offset)
     body = answers.get(key)
     if body is None:

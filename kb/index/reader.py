@@ -171,6 +171,15 @@ class IndexReader:
             raise DocumentNotFound(f"No document {doc_id!r} in the index. List them with: kb browse")
         return str(rows[0][0])
 
+    def document_ids(self) -> list[str]:
+        """Every document's id, sorted."""
+        return [r[0] for r in self._rows("SELECT doc_id FROM documents ORDER BY doc_id")]
+
+    @cached_property
+    def roots(self) -> tuple[str, ...]:
+        """The folders (or record collections) documents were ingested from, longest first."""
+        return tuple(sorted((r[0] for r in self._rows("SELECT DISTINCT root FROM documents")), key=len, reverse=True))
+
     def content_hashes(self) -> dict[str, str]:
         """{doc_id: content hash} of every document."""
         return {r[0]: r[1] for r in self._rows("SELECT doc_id, content_hash FROM documents")}

@@ -130,7 +130,9 @@ def _trust(evidence: Evidence) -> str:
     """Why a search is confident, in the user's terms."""
     if evidence.complete:
         return "A top hit holds every word of the question."
-    if evidence.cosine is not None and evidence.cosine >= CLOSE_COSINE:
+    if evidence.cosine is None:
+        return "A passage holds most of the question's rarer words."
+    if evidence.cosine >= CLOSE_COSINE:
         return "A passage is close in meaning to the question."
     return "A passage holds the question's rarer words and is near it in meaning."
 
@@ -138,7 +140,7 @@ def _trust(evidence: Evidence) -> str:
 def judge(evidence: Evidence, model: Model = FITTED) -> Verdict:
     """Confident or not, and why."""
     if not evidence.hits:
-        return Verdict(False, "No match: no document holds a word of the question or comes close in meaning.")
+        return Verdict(False, "No match: no document holds a word of the question.")
     if evidence.complete and len(evidence.terms) <= SHORT_TERMS:
         confident = True
     elif evidence.cosine is None:

@@ -1,11 +1,103 @@
-"""Filters as a user writes them -> filters as the index stores their values (facet names, ISO country codes)."""
+"""Filters as a user writes them -> filters as the index stores their values (facet names, ISO country codes).
+
+`resolve` checks each field and value against what the index knows (`KnownValues`): a label or a common
+spelling ("Tool Report", "tool-report", "apprenticeship") becomes the stored value ("tool_report",
+"apprenticeships"); a field or value it cannot place is an UnknownFilter naming the closest known ones.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from kb.errors import UnknownFilter
 from kb.index.catalog import facet_field
 from kb.records import Filters
+
+# Fields whose every well-formed value is allowed, known to the index or not.
+OPEN_VALUES = {"year": re.compile(r"[12][0-9]{3}")}
+# How many close known values an error suggests.
+SUGGESTIONS = 3
+
+
+def spelling(value: str) -> str:
+    """How a value is compared with the index's: 'Tool Report', 'tool-report' and 'tool_report' are 'tool report'."""
+    return " ".join(w for w in re.split(r"[\s_-]+", value.lower()) if w)
+
+
+@dataclass(frozen=True)
+class KnownValues:
+    """What each filter field may name: {field: {spelling: stored value}}, what an error lists per field, and
+    tables beyond the index (countries: any country of the table is allowed, with documents or not)."""
+
+    values: Mapping[str, Mapping[str, str]]
+    listed: Mapping[str, tuple[str, ...]]
+    lookups: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, names: Mapping[str, Iterable[tuple[str, str]]],
+              lookups: Mapping[str, Callable[[str], str | None]] | None = None) -> KnownValues:
+        """From (name, stored value) pairs per field: each stored value names itself, a label or alias another."""
+        values: dict[str, dict[str, str]] = {}
+        for name, pairs in names.items():
+            table = values.setdefault(name, {})
+            for alias, stored in pairs:
+                table.setdefault(spelling(stored), stored)
+                table.setdefault(spelling(alias), stored)
+        listed = {name: tuple(sorted(set(table.values()), key=str.lower)) for name, table in values.items()}
+        return cls(values, listed, dict(lookups or {}))
+
+    def value(self, name: str, given: str) -> str:
+        """The stored value `given` names in field `name`; UnknownFilter when it names none."""
+        if name in OPEN_VALUES and OPEN_VALUES[name].fullmatch(given.strip()):
+            return given.strip()
+        table = self.values.get(name, {})
+        key = spelling(given)
+        for form in _forms(key):
+            if form in table:
+                return table[form]
+        lookup = self.lookups.get(name)
+        found = lookup(given) if lookup and given.strip() else None
+        if found:
+            return found
+        close = difflib.get_close_matches(key, list(table), n=SUGGESTIONS * 3, cutoff=0.6)
+        raise UnknownFilter(name, given, suggestions=_unique(table[c] for c in close)[:SUGGESTIONS],
+                            known=self.listed.get(name, ()))
+
+
+def _forms(key: str) -> list[str]:
+    """The spelling, then its plural or singular: 'apprenticeship' finds 'apprenticeships', 'tool reports' 'tool report'."""
+    forms = [key, key + "s"]
+    if key.endswith("s"):
+        forms.append(key[:-1])
+    if key.endswith("es"):
+        forms.append(key[:-2])
+    return forms
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def resolve(filters: Filters, known: KnownValues) -> Filters:
+    """The filters in the index's own values (see the module's docstring); UnknownFilter for a field or a value
+    the index does not know. A known value that no document matches is not an error: it finds nothing."""
+    where: dict[str, tuple[str, ...]] = {}
+    for key, values in filters.where.items():
+        name = facet_field(key)
+        if name not in known.values and name not in OPEN_VALUES:
+            fields = sorted(set(known.values) | set(OPEN_VALUES))
+            raise UnknownFilter(key, values[0] if values else "", field_known=False, known=fields,
+                                suggestions=difflib.get_close_matches(name, fields, n=SUGGESTIONS, cutoff=0.6))
+        where[name] = tuple(_unique((*where.get(name, ()), *(known.value(name, v) for v in values))))
+    return Filters(
+        types=tuple(_unique(known.value("type", v) for v in filters.types)),
+        languages=tuple(_unique(known.value("language", v) for v in filters.languages)),
+        since=filters.since, until=filters.until, where=where,
+    )
 
 
 def normalise(filters: Filters) -> Filters:

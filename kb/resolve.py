@@ -1,0 +1,136 @@
+"""Names people use -> the index's: document ids from paths, filter values from labels, sources shown relative.
+
+The service calls these with its reader; each answers from one snapshot's typed reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from kb.errors import DocumentNotFound
+from kb.records import DOCUMENT_TYPES, Document, IngestReport, SearchResult
+from kb.search.filters import KnownValues
+
+if TYPE_CHECKING:
+    from kb.index.store import IndexReader
+
+# Fields every index can filter on, whether or not a document carries them yet.
+ALWAYS_FIELDS = ("type", "language", "topic", "country", "region")
+# Close ids an unknown id's error suggests.
+SUGGESTED_IDS = 3
+
+
+def known_values(reader: IndexReader, topics_path: Path | None) -> KnownValues:
+    """What filters may name in this snapshot: its facet values, the taxonomy's topics (ids and labels), the
+    document types, and the country table's countries and regions (names, aliases and codes)."""
+    from kb.ingest.enrich import countries
+    from kb.ingest.metadata import normalise_language
+    from kb.topics import Taxonomy
+
+    fields = sorted(reader.facet_fields() | set(ALWAYS_FIELDS))
+    stored = reader.facet_counts(None, fields)
+    names: dict[str, list[tuple[str, str]]] = {f: [(v, v) for v in stored.get(f, {})] for f in fields}
+    names["type"] += [(t, t) for t in DOCUMENT_TYPES]
+    names["topic"] += [(t.label, t.id) for t in Taxonomy.load(topics_path).topics]
+    table = countries()
+    names["country"] += [(c.name, c.code) for c in table.by_code.values() if c.code in stored.get("country", {})]
+    names["region"] += [(c.region, c.region) for c in table.by_code.values()]
+    languages = set(stored.get("language", {}))
+
+    def country(value: str) -> str | None:
+        found = table.lookup(value)
+        return found.code if found else None
+
+    def language(value: str) -> str | None:  # 'English', 'en-GB' -> 'en', when the index holds that language
+        code = normalise_language(value)
+        return code if code in languages else None
+
+    return KnownValues.build(names, {"country": country, "language": language})
+
+
+def document_id(reader: IndexReader, ref: str, cwd: Path) -> str:
+    """The id of the document `ref` names: its id, a path under an ingested root, or a path as a shell completes
+    it (relative to `cwd`, or absolute); DocumentNotFound, with the closest ids, when it names none."""
+    text = ref.strip()
+    candidates = [text, PurePosixPath(os.path.normpath(text)).as_posix()] if text else []
+    full = _full_path(text, cwd)
+    if full is not None:
+        candidates += [full.relative_to(root).as_posix() for root in reader.roots
+                       if os.path.isabs(root) and full.is_relative_to(root)]
+    found = reader.documents(candidates)
+    for candidate in candidates:
+        if candidate in found:
+            return candidate
+    ids = reader.document_ids()
+    tail = [i for i in ids if text.endswith("/" + i)]  # a path that ends in an id: corpus/tool-reports/x.pdf
+    if len(tail) == 1:
+        return tail[0]
+    raise not_found(ref, ids)
+
+
+def _full_path(text: str, cwd: Path) -> Path | None:
+    """`text` as an absolute path (relative ones from `cwd`; a shell has already expanded ~), None if it is none."""
+    if not text:
+        return None
+    try:
+        path = Path(text)
+        return (path if path.is_absolute() else cwd / path).resolve()
+    except (OSError, ValueError):  # a NUL byte, a name too long: not a path of this machine
+        return None
+
+
+def not_found(ref: str, ids: list[str]) -> DocumentNotFound:
+    """DocumentNotFound for `ref`, suggesting the ids closest to it: same file name, a cut id's whole, or alike."""
+    name = PurePosixPath(ref.strip()).name
+    stem = ref.strip().rstrip(".…")
+    same = [i for i in ids if PurePosixPath(i).name == name
+            or (stem and (i.startswith(stem) or PurePosixPath(i).name.startswith(stem)))]
+    alike = difflib.get_close_matches(ref, ids, n=SUGGESTED_IDS, cutoff=0.6)
+    names = {PurePosixPath(i).name: i for i in ids}
+    alike += [names[n] for n in difflib.get_close_matches(name, list(names), n=SUGGESTED_IDS, cutoff=0.6)]
+    suggestions = list(dict.fromkeys(same + alike))[:SUGGESTED_IDS]
+    hint = f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    return DocumentNotFound(f"No document {ref!r} in the index.{hint} List them with: kb browse", suggestions)
+
+
+def relative_source(source: str, roots: Iterable[str]) -> str:
+    """Where a document came from, relative to the folder it was ingested from (a record: its id in its collection)."""
+    for root in roots:  # longest first: a root inside another names the shorter path
+        if source.startswith(root) and source[len(root):len(root) + 1] in ("/", "#", os.sep):
+            return source[len(root) + 1:]
+    return PurePosixPath(source).name if os.path.isabs(source) else source
+
+
+def shown_result(result: SearchResult, roots: Iterable[str]) -> SearchResult:
+    """The result with each hit's source relative to its root."""
+    roots = tuple(roots)
+    hits = tuple(dataclasses.replace(h, source=relative_source(h.source, roots)) for h in result.hits)
+    return dataclasses.replace(result, hits=hits)
+
+
+def shown_document(document: Document, roots: Iterable[str]) -> Document:
+    """The document with its source relative to its root."""
+    return dataclasses.replace(document, source=relative_source(document.source, roots))
+
+
+def shown_report(report: IngestReport, folder: Path) -> IngestReport:
+    """An upload's report naming its files relative to the uploads `folder`, and the index by its folder's name."""
+    root = str(folder.resolve())
+    changes: dict[str, object] = {"index_dir": Path(report.index_dir).name}
+    for f in dataclasses.fields(report):
+        entries = getattr(report, f.name)
+        if isinstance(entries, tuple) and entries and all(dataclasses.is_dataclass(e) and hasattr(e, "path") for e in entries):
+            changes[f.name] = tuple(_shown_entry(e, root) for e in entries)
+    return dataclasses.replace(report, **changes)  # type: ignore[arg-type]
+
+
+def _shown_entry(entry, root: str):
+    changes = {"path": relative_source(entry.path, (root,))}
+    if isinstance(getattr(entry, "reason", None), str):
+        changes["reason"] = entry.reason.replace(root + os.sep, "")
+    return dataclasses.replace(entry, **changes)
