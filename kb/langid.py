@@ -1,0 +1,96 @@
+"""A question's language, as py3langid tells it, without its 0.8 s start.
+
+py3langid keeps its model LZMA-compressed; unpacking it costs ~0.8 s of CPU, more than a whole one-shot
+`kb search`. kb unpacks it once into its cache (KB_CACHE/langid/), keeping only the columns of the languages
+it asks about, as plain .npy files that are memory-mapped: opening them costs about a millisecond. The
+scores are py3langid's (its DFA walk, `visit_counts`, and its naive Bayes over the same tables, with
+`norm_probs`), so the answers are the same as `LanguageIdentifier.set_languages(languages)` gives.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+from kb.config import cache_root
+
+# The files of one unpacked model: DFA transitions, each state's row offset, each state's feature, and the
+# naive Bayes tables cut to the languages asked about.
+ARRAYS = ("nextmove", "rowbase", "output", "ptc", "pc")
+
+
+def _unpacked(languages: tuple[str, ...]) -> Path:
+    """The folder of py3langid's model unpacked for `languages`, made once (atomically: by rename)."""
+    import numpy as np
+    import py3langid
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
+
+    version = getattr(py3langid, "__version__", "0")
+    folder = cache_root() / "langid" / f"{version}-{'-'.join(languages)}"
+    if folder.is_dir():
+        return folder
+    ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
+    columns = [classes.index(code) for code in languages]
+    arrays = {
+        "nextmove": np.asarray(nextmove, dtype=np.int32),
+        "rowbase": np.asarray(row, dtype=np.int32) << 8,  # fewer than 2**16 distinct rows: offsets below 2**24
+        "output": np.asarray(output, dtype=np.int32),
+        "ptc": np.ascontiguousarray(np.asarray(ptc, dtype=np.float32)[:, columns]),
+        "pc": np.asarray(pc, dtype=np.float32)[columns],
+    }
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
+    try:
+        for name, array in arrays.items():
+            np.save(building / f"{name}.npy", array)
+        os.rename(building, folder)
+    except OSError:  # another process finished first: use its copy
+        if not folder.is_dir():
+            raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return folder
+
+
+class QuestionLanguage:
+    """Tells which of a few languages a text is in, with py3langid's normalised probability."""
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        import numpy as np
+
+        self.languages = tuple(languages)
+        folder = _unpacked(self.languages)
+        self._arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+
+    def classify(self, text: str) -> tuple[str, float]:
+        """(language, probability); a text with no known features gets the first language at 1/len(languages)."""
+        import numpy as np
+        from py3langid.langid import visit_counts
+
+        if text.isupper():
+            text = text.lower()
+        data = unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+        a = self._arrays
+        visits = visit_counts(a["nextmove"], a["rowbase"], a["output"], data)
+        if not visits:
+            return self.languages[0], 1.0 / len(self.languages)
+        features = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
+        counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
+        scores = (np.log1p(counts) @ a["ptc"][features] + a["pc"]) * (1.0 / math.sqrt(len(data) or 1))
+        scores = np.exp(scores - scores.max())
+        scores /= scores.sum()
+        best = int(scores.argmax())
+        return self.languages[best], float(scores[best])
+
+
+@cache
+def question_language(languages: tuple[str, ...]) -> QuestionLanguage:
+    """The classifier for these languages, one per process."""
+    return QuestionLanguage(languages)
