@@ -27,6 +27,7 @@ from kb import KnowledgeBase, Settings
 from kb import search as S
 from kb.embed import Embedder, load_embedder
 from kb.evaluate import eval_index_dir, load_beir, score_run
+from kb.index.keyword import DEFAULT_ENGINE as DEFAULT_KEYWORD_ENGINE
 from kb.ingest.pipeline import ingest_records
 from kb.records import Filters
 
@@ -112,7 +113,8 @@ def scifact(settings: Settings, embedder: Embedder, protocol_check: bool) -> dic
 def labour(settings: Settings, embedder: Embedder, cache: Path) -> dict:
     folder = SHARED / "labour-docs"
     questions = [json.loads(line) for line in (ROOT / "benchmarks" / "data" / "labour_questions.jsonl").read_text().splitlines() if line.strip()]
-    index = cache / "bench" / "labour-docs"
+    engine = settings.keyword_engine or DEFAULT_KEYWORD_ENGINE
+    index = cache / "bench" / ("labour-docs" if engine == "fts5" else f"labour-docs-{engine}")  # fts5's kept its name
     kb = KnowledgeBase(replace(settings, index_dir=index), embedder=embedder)
     report = kb.ingest([folder])  # incremental: only the first run embeds
     print(f"labour-docs: {kb.info().documents} documents ({report.chunks_embedded} chunks embedded now)", file=sys.stderr)

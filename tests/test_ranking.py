@@ -29,9 +29,9 @@ def test_minmax_gives_the_best_one_and_the_worst_zero():
 
 def test_keyword_ceiling_is_a_fixed_multiple_of_the_summed_idf():
     assert fusion.keyword_ceiling(2.0) == pytest.approx(fusion.KEYWORD_CEILING * 2.0)
-    # bm25 never exceeds 2.2 x the summed IDF, so the keyword score of even a full match is at most 2/3.
+    # bm25 never exceeds 2.2 x the summed IDF, so the keyword score of even a full match is at most 1.1.
     best_bm25 = 2.2 * 2.0
-    assert best_bm25 / fusion.keyword_ceiling(2.0) == pytest.approx(2 / 3)
+    assert best_bm25 / fusion.keyword_ceiling(2.0) == pytest.approx(2.2 / fusion.KEYWORD_CEILING)
 
 
 def test_one_retriever_keeps_its_own_scores_and_a_document_scores_its_best_chunk():
@@ -51,10 +51,10 @@ def test_hybrid_sums_the_cosine_and_the_bm25_over_the_ceiling():
     dense = [(1, 0.6), (2, -0.2)]
     keyword = [(2, 4.0), (3, 2.0)]
     docs = {d.doc_id: d.score for d in fusion.fuse([dense, keyword], {1: "a", 2: "b", 3: "c"}, "hybrid", 8.0)}
-    w = fusion.DENSE_WEIGHT
+    w, floor = fusion.DENSE_WEIGHT, fusion.KEYWORD_FLOOR
     assert docs["a"] == pytest.approx(w * 0.6)  # no keyword candidate: 0 there
-    assert docs["b"] == pytest.approx((1 - w) * 0.5)  # a negative cosine counts as 0, not against
-    assert docs["c"] == pytest.approx((1 - w) * 0.25)
+    assert docs["b"] == pytest.approx((1 - w) * (0.5 - floor))  # a negative cosine counts as 0, not against
+    assert docs["c"] == pytest.approx((1 - w) * (0.25 - floor))
 
 
 def test_hybrid_without_a_ceiling_counts_no_keyword_score():
@@ -79,8 +79,9 @@ def test_hybrid_orders_a_documents_passages_by_scores_rescaled_within_the_query(
     assert [c for c, _ in manual.chunks] == [2, 1]
     assert manual.chunks[0][1] == pytest.approx(w * 1.0 + (1 - w) * 6.8 / 7.0)
     assert manual.chunks[1][1] == pytest.approx(w * 0.0 + (1 - w) * 1.0)
-    # The document itself scores its best chunk on the fixed scale: max cosine and max bm25 / ceiling.
-    assert manual.score == pytest.approx(w * 0.7 + (1 - w) * 9.0 / 30.0)
+    # The document itself scores its best chunk on the fixed scale: chunk 2's cosine and bm25 / ceiling (above
+    # the floor) beat chunk 1's keyword score alone.
+    assert manual.score == pytest.approx(w * 0.7 + (1 - w) * (8.8 / 30.0 - fusion.KEYWORD_FLOOR))
 
 
 # -- grouping and passage choice -----------------------------------------------------------------------

@@ -8,14 +8,16 @@ from typing import Any
 
 from kb.search.grouping import DocCandidate, group
 
-# Hybrid fusion: weight of the dense retriever's score (keyword gets the rest), both on a 0-1 scale
-# that means the same for every query (see fuse).
+# Hybrid fusion: weight of the dense retriever's score (keyword gets the rest), both on a scale that means
+# the same for every query (see fuse).
 DENSE_WEIGHT = 0.5
-# The keyword side of the hybrid is bm25 / (KEYWORD_CEILING x the query terms' summed IDF). FTS5's bm25
-# never exceeds (k1 + 1) = 2.2 x that sum, so the keyword score stays below 2/3 and the cosine weighs more.
-# Chosen with DENSE_WEIGHT on a small grid by the even half of SciFact's test queries and the labour-docs
-# questions (benchmarks/relevance.py); the odd half of SciFact and the corpus/ questions were held out.
-KEYWORD_CEILING = 3.3
+# The keyword side of the hybrid is bm25 / (KEYWORD_CEILING x the query terms' summed IDF), counted only above
+# KEYWORD_FLOOR. The keyword engine's bm25 never exceeds (k1 + 1) = 2.2 x that sum, so it stays below 1.1.
+# A chunk that shares one common word with a question put in other words scores under the floor: nothing.
+# Chosen on a small grid by the tuning half of SciFact's test queries, the labour-docs and the corpus/
+# questions (sha256 of the query id, even first byte); the odd half was held out (benchmarks/fusion_lab.py).
+KEYWORD_CEILING = 2.0
+KEYWORD_FLOOR = 0.1
 FUSION_SCORE_KIND = "hybrid"
 
 
@@ -26,13 +28,14 @@ def keyword_ceiling(idf_sum: float) -> float:
     return KEYWORD_CEILING * idf_sum
 
 
-def _convex(dense: Mapping[Any, float], keyword: Mapping[Any, float], ceiling: float) -> dict[Any, float]:
-    """DENSE_WEIGHT x cosine + the rest x bm25 / ceiling; a key one retriever did not return scores 0 there."""
-    fused: dict[Any, float] = defaultdict(float)
-    for key, cosine in dense.items():
-        fused[key] += DENSE_WEIGHT * max(0.0, cosine)
-    for key, score in keyword.items():
-        fused[key] += (1.0 - DENSE_WEIGHT) * (score / ceiling if ceiling > 0 else 0.0)
+def _chunk_hybrid(dense: Mapping[int, float], keyword: Mapping[int, float], ceiling: float) -> dict[int, float]:
+    """Each candidate chunk's DENSE_WEIGHT x cosine + the rest x (bm25 / ceiling - KEYWORD_FLOOR, at least 0);
+    a chunk one retriever did not return scores 0 there (a negative cosine counts as 0, not against)."""
+    fused: dict[int, float] = defaultdict(float)
+    for chunk_id, cosine in dense.items():
+        fused[chunk_id] += DENSE_WEIGHT * max(0.0, cosine)
+    for chunk_id, score in keyword.items():
+        fused[chunk_id] += (1.0 - DENSE_WEIGHT) * (max(0.0, score / ceiling - KEYWORD_FLOOR) if ceiling > 0 else 0.0)
     return fused
 
 
@@ -62,23 +65,27 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], chunk_doc: Mapping[int
     """Documents ranked by the evidence of their chunks.
 
     A document scores its best chunk. Single-retriever modes keep that retriever's own score. Hybrid
-    mode (rankings = [dense, keyword]) sums the two scores with weights DENSE_WEIGHT and 1 - DENSE_WEIGHT,
-    each on a scale that means the same for every query: the cosine as it is, and bm25 divided by the
-    score of a full match for the query's words (`ceiling`, see keyword_ceiling()).
+    mode (rankings = [dense, keyword]) scores each chunk by both retrievers, weights DENSE_WEIGHT and
+    1 - DENSE_WEIGHT, each on a scale that means the same for every query: the cosine as it is, and bm25
+    divided by a multiple of a full match's score for the query's words (`ceiling`, see keyword_ceiling()),
+    less KEYWORD_FLOOR. The best chunk is the one that holds the meaning and the words together; summing the
+    best cosine of one chunk and the best bm25 of another rewarded a long document for a word anywhere.
 
     Rescaling within each query (min-max) would give the best keyword hit full marks even when it only
-    shares a common word with a question put in other words; here it keeps the low score it earned, and
-    the meaning decides. Measured (benchmarks/relevance): labour-docs questions 0.79 -> 0.86 nDCG@10,
-    reworded ones 0.44 -> 0.68; SciFact 0.742 -> 0.732. A hit's passages are ordered by _passage_scores.
+    shares a common word with a question put in other words; here it keeps the low score it earned (under
+    the floor: none), and the meaning decides. Measured (benchmarks/results/relevance.md, held-out half):
+    SciFact 0.756 -> 0.766 nDCG@10, labour-docs 0.888 -> 0.891, corpus/ 0.984 -> 0.984 against the
+    document-level sum before. A hit's passages are ordered by _passage_scores.
     """
     if len(rankings) == 1:
         groups = group(rankings[0], chunk_doc)
         docs = [DocCandidate(d, chunks[0][1], tuple(chunks)) for d, chunks in groups.items()]
         return sorted(docs, key=lambda c: -c.score)
     dense, keyword = rankings
-    dense_best, keyword_best = ({d: chunks[0][1] for d, chunks in group(ranked, chunk_doc).items()}
-                                for ranked in (dense, keyword))
-    doc_scores = _convex(dense_best, keyword_best, ceiling)
+    doc_scores: dict[str, float] = {}
+    for chunk_id, score in _chunk_hybrid(dict(dense), dict(keyword), ceiling).items():
+        doc_id = chunk_doc[chunk_id]
+        doc_scores[doc_id] = max(score, doc_scores.get(doc_id, 0.0))
     chunk_scores = _passage_scores(dict(dense), dict(keyword))
     groups = group(sorted(chunk_scores.items(), key=lambda kv: -kv[1]), chunk_doc)
     docs = [DocCandidate(d, s, tuple(groups[d])) for d, s in doc_scores.items()]
