@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from kb import display
+from kb.cli_filters import cli_spelling, filter_options
 from kb.config import (
     AUTO_FLAT_MAX_CHUNKS,
     DEFAULT_BROWSE_K,
@@ -22,7 +23,7 @@ from kb.config import (
     MODES,
     Settings,
 )
-from kb.errors import KBError, QueryError
+from kb.errors import KBError, QueryError, UnknownFilter
 from kb.records import Filters, to_dict
 
 
@@ -42,6 +43,8 @@ def handles_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except UnknownFilter as exc:  # said with the flags that give a filter: exit status 2, as for a bad flag
+            raise click.UsageError(exc.explain(cli_spelling)) from None
         except QueryError as exc:
             raise click.UsageError(str(exc)) from None
         except KBError as exc:
@@ -117,53 +120,23 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model:
 
 # -- search -----------------------------------------------------------------------------------------
 
-def _parse_where(values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    where: dict[str, list[str]] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. --where country=Kenya)", param_hint="--where")
-        where.setdefault(key.strip().lower(), []).append(value.strip())
-    return {k: tuple(v) for k, v in where.items()}
-
-
-def _check_date(value: str | None, name: str) -> str | None:
-    if value is None:
-        return None
-    from kb.ingest.metadata import normalise_date  # the ingest side's parser; not imported by a plain search
-
-    date = normalise_date(value)
-    if date is None:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD", param_hint=name)
-    return date
-
-
 @main.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("-k", "k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="Number of documents.")
 @click.option("--mode", type=click.Choice(MODES), default=DEFAULT_MODE, show_default=True)
-@click.option("--type", "types", multiple=True, help="Only this document type (repeatable).")
-@click.option("--lang", "languages", multiple=True, help="Only this language code, e.g. en (repeatable).")
-@click.option("--since", help="Only documents dated on or after (YYYY[-MM[-DD]]).")
-@click.option("--until", help="Only documents dated on or before (YYYY[-MM[-DD]]).")
-@click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
-              help="Only documents whose metadata KEY has VALUE, e.g. country=Kenya.")
+@filter_options
 @index_option
 @json_option
 @click.pass_context
 @handles_errors
-def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, types: tuple[str, ...], languages: tuple[str, ...],
-           since: str | None, until: str | None, where: tuple[str, ...], index: str | None, as_json: bool) -> None:
+def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filters: Filters, index: str | None,
+           as_json: bool) -> None:
     """Find the documents that best answer QUERY."""
     from kb.service import KnowledgeBase
 
     text = " ".join(query).strip()
     if not text:
         raise click.UsageError("The query is empty. Example: kb search \"apprenticeships for women\"")
-    filters = Filters(
-        types=tuple(types), languages=tuple(languages), since=_check_date(since, "--since"),
-        until=_check_date(until, "--until"), where=_parse_where(where),
-    )
     result = KnowledgeBase(_settings(ctx, index=index), one_shot=True).search(text, k=k, mode=mode, filters=filters)
     if as_json:
         _print_json(result)
@@ -189,27 +162,41 @@ def similar(ctx: click.Context, doc_id: str, k: int, index: str | None, as_json:
         display.print_result(result)
 
 
+@main.command()
+@click.argument("doc_id")
+@index_option
+@json_option
+@click.pass_context
+@handles_errors
+def show(ctx: click.Context, doc_id: str, index: str | None, as_json: bool) -> None:
+    """One document's metadata and outline; DOC_ID is its id or its file's path."""
+    from kb.service import KnowledgeBase
+
+    kb = KnowledgeBase(_settings(ctx, index=index))
+    doc = kb.document(doc_id)
+    data = {**to_dict(doc), "outline": kb.outline(doc.doc_id)}
+    if as_json:
+        _print_json(data)
+        return
+    shown = {k: v for k, v in to_dict(doc).items() if k != "metadata"} | {k: v for k, v in doc.metadata.items() if k != "topics_auto"}
+    for key, value in shown.items():
+        click.echo(f"{key + ':':<10} {', '.join(value) if isinstance(value, list | tuple) else value}")
+
+
 # -- browse and topics ------------------------------------------------------------------------------
 
 @main.command()
-@click.option("--topic", "topics", multiple=True, help="Only documents on this topic (repeatable).")
-@click.option("--type", "types", multiple=True, help="Only this document type (repeatable).")
-@click.option("--country", "countries", multiple=True, help="Only documents about this country (name or ISO code).")
-@click.option("--region", "regions", multiple=True, help="Only documents about a country in this ILO region.")
-@click.option("--lang", "languages", multiple=True, help="Only this language code.")
+@filter_options
 @click.option("-k", "k", type=click.IntRange(1, MAX_BROWSE_K), default=DEFAULT_BROWSE_K, show_default=True, help="Number of documents.")
 @index_option
 @json_option
 @click.pass_context
 @handles_errors
-def browse(ctx: click.Context, topics: tuple[str, ...], types: tuple[str, ...], countries: tuple[str, ...],
-           regions: tuple[str, ...], languages: tuple[str, ...], k: int, index: str | None, as_json: bool) -> None:
+def browse(ctx: click.Context, filters: Filters, k: int, index: str | None, as_json: bool) -> None:
     """List documents without a question, newest first, with their topics."""
     from kb.service import KnowledgeBase
 
-    where = {key: values for key, values in (("topic", topics), ("country", countries), ("region", regions)) if values}
-    result = KnowledgeBase(_settings(ctx, index=index)).browse(
-        Filters(types=tuple(types), languages=tuple(languages), where=where), k=k)
+    result = KnowledgeBase(_settings(ctx, index=index)).browse(filters, k=k)
     if as_json:
         _print_json(result)
         return
@@ -268,15 +255,16 @@ def eval_(ctx: click.Context, dataset: str, modes: tuple[str, ...], split: str, 
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), help="Server processes.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log each request (uvicorn's access log).")
 @click.pass_context
 @handles_errors
-def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: int) -> None:
+def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the HTTP API and the search box (demo page at /, API docs at /docs)."""
     from kb.api.serve import run_server
 
     settings = _settings(ctx, index=index)
     click.echo(f"kb serving {settings.index_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
-    run_server(settings, host, port, workers)
+    run_server(settings, host, port, workers, access_log=access_log)
 
 # The index commands use the helpers above, so they are registered after them.
 from kb.cli_index import info, reindex  # noqa: E402

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from kb.cache import LRU
 from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, DENSE_MODES, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.store import IndexReader, IndexWriter, Manifest, read_manifest
 from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpec, SearchResult
+from kb.resolve import document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
+from kb.search.filters import KnownValues, describe, resolve
 
 
 def _same_model(mine: dict, recorded: ModelSpec) -> bool:
@@ -25,7 +27,7 @@ def _checked_query(query: str, k: int, mode: str, offset: int) -> str:
     """The query with its whitespace normalised; QueryError when it, k, mode or offset cannot be searched."""
     query = " ".join((query or "").split())
     if not query:
-        raise QueryError("The query is empty. Ask a question, e.g. kb search \"apprenticeships for women\"")
+        raise QueryError("The query is empty: ask a question, e.g. \"apprenticeships for women\".")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"The query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}.")
     if not 1 <= k <= MAX_K:
@@ -40,31 +42,6 @@ def _checked_query(query: str, k: int, mode: str, offset: int) -> str:
 def _result_key(reader: IndexReader, query: str, k: int, mode: str, filters: Filters, offset: int) -> tuple[object, ...]:
     # Keyed by snapshot: a new snapshot is never answered from an old one's results.
     return (reader.snapshot, query, k, offset, mode, repr(filters))
-
-
-class LRU:
-    """A small thread-safe least-recently-used map; size 0 keeps nothing."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
 
 
 # Cores one query's embedding may use: a query is a few tokens, and a server runs many at once.
@@ -82,6 +59,7 @@ class KnowledgeBase:
         self._one_shot = one_shot
         self._reader: IndexReader | None = None
         self._query_embedders: dict[str, Embedder] = {}
+        self._known: tuple[str, KnownValues] | None = None  # what filters may name, by snapshot
         self._lock = threading.Lock()
         # Recent results, keyed by snapshot: a new snapshot is never answered from an old one's results.
         self._results = LRU(self.settings.result_cache)
@@ -132,8 +110,31 @@ class KnowledgeBase:
         return self.reader().info()
 
     def document(self, doc_id: str) -> Document:
-        """One document's metadata; DocumentNotFound when the id is unknown."""
-        return self.reader().document(doc_id)
+        """One document's metadata (`doc_id` as document_id takes it); DocumentNotFound when it names none."""
+        reader = self.reader()
+        return self._shown(reader, reader.document(self.document_id(doc_id)))
+
+    def document_id(self, ref: str) -> str:
+        """The id of the document `ref` names: an id, a path under an ingested root, or a path relative to the
+        working folder or absolute (as a shell completes it); DocumentNotFound, suggesting close ids, otherwise."""
+        return document_id(self.reader(), ref, Path.cwd())
+
+    def resolve_filters(self, filters: Filters | None) -> Filters:
+        """The filters in the index's own values ('Tool Report' -> tool_report, 'Ghana' -> GH, a topic's label or
+        singular -> its id); UnknownFilter, naming the closest known ones, for a field or value the index lacks."""
+        if not filters:
+            return Filters()
+        reader = self.reader()
+        known = self._known
+        if known is None or known[0] != reader.snapshot:
+            known = self._known = (reader.snapshot, known_values(reader, self.settings.topics_path))
+        return resolve(filters, known[1])
+
+    def _shown(self, reader: IndexReader, record):
+        """A result or document with its sources relative to their roots, unless the settings want them absolute."""
+        if self.settings.absolute_sources:
+            return record
+        return (shown_result if isinstance(record, SearchResult) else shown_document)(record, reader.roots)
 
     def search_key(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
                    offset: int = 0) -> tuple[object, ...]:
@@ -141,22 +142,25 @@ class KnowledgeBase:
 
         Searches with equal keys have equal answers, so a caller may keep its own rendering of one under it."""
         query = _checked_query(query, k, mode, offset)
-        return _result_key(self.reader(), query, k, mode, filters or Filters(), offset)
+        return _result_key(self.reader(), query, k, mode, self.resolve_filters(filters), offset)
 
     def search(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
                offset: int = 0) -> SearchResult:
         """The k best documents for a question after the first `offset` (paging), each with its best passages."""
         query = _checked_query(query, k, mode, offset)
         reader = self.reader()
-        filters = filters or Filters()
+        filters = self.resolve_filters(filters)
         key = _result_key(reader, query, k, mode, filters, offset)
         cached = self._results.get(key)
         if cached is not None:
             return cached
         encode = self._query_embedder(reader).encode if mode in DENSE_MODES else None
         result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode)
-        if offset:
-            result = dataclasses.replace(result, k=k, hits=result.hits[offset:])
+        # total: the documents that pass the filters, as in a browse (every one of them gets a score).
+        allowed = allowed_documents(reader, filters)
+        total = reader.counts()[0] if allowed is None else len(allowed)
+        result = dataclasses.replace(result, k=k, hits=result.hits[offset:], total=total)
+        result = self._shown(reader, result)
         self._results.put(key, result)
         return result
 
@@ -164,7 +168,9 @@ class KnowledgeBase:
         """More like this: the documents whose passages are closest to this document's."""
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K} (got {k}).")
-        return similar_documents(self.reader(), doc_id, k=k, filters=filters or Filters())
+        reader = self.reader()
+        found = similar_documents(reader, self.document_id(doc_id), k=k, filters=self.resolve_filters(filters))
+        return self._shown(reader, found)
 
     def browse(self, filters: Filters | None = None, k: int = DEFAULT_BROWSE_K, offset: int = 0) -> SearchResult:
         """Documents without a query, newest first, with facet counts over all that match the filters."""
@@ -172,18 +178,19 @@ class KnowledgeBase:
 
         started = time.perf_counter()
         reader = self.reader()
-        allowed = allowed_documents(reader, filters or Filters())
+        filters = self.resolve_filters(filters)
+        allowed = allowed_documents(reader, filters)
         documents = [d for d in reader.all_documents() if allowed is None or d.doc_id in allowed]
         hits = tuple(
             Hit(doc_id=d.doc_id, title=d.title, type=d.type, date=d.date, language=d.language, source=d.source,
                 score=0.0, score_kind="none", passages=(), metadata=d.metadata)
             for d in documents[offset:offset + k]
         )
-        return SearchResult(
+        return self._shown(reader, SearchResult(
             query="", mode="browse", k=k, hits=hits, confident=True,
             facets=facet_counts(reader, None if allowed is None else [d.doc_id for d in documents]),
-            took_ms=round((time.perf_counter() - started) * 1000, 1), total=len(documents),
-        )
+            took_ms=round((time.perf_counter() - started) * 1000, 1), filters=describe(filters), total=len(documents),
+        ))
 
     def topics(self) -> list[dict[str, object]]:
         """The taxonomy's topics with how many documents carry each (and topics only documents name)."""
@@ -209,7 +216,7 @@ class KnowledgeBase:
     def outline(self, doc_id: str) -> list[dict[str, object]]:
         """Where the document's text lives: pages and headings in reading order, with chunk counts."""
         outline: list[dict[str, object]] = []
-        for chunk in self.reader().chunks_of(doc_id):
+        for chunk in self.reader().chunks_of(self.document_id(doc_id)):
             key = {"page": chunk.page, "page_label": chunk.page_label, "heading_path": list(chunk.heading_path)}
             if outline and all(outline[-1][f] == v for f, v in key.items()):
                 outline[-1]["chunks"] += 1  # type: ignore[operator]
@@ -219,6 +226,7 @@ class KnowledgeBase:
 
     def document_file(self, doc_id: str) -> Path:
         """The original file of a document, only from inside the folder it was ingested from."""
+        doc_id = self.document_id(doc_id)
         try:
             root_name = self.reader().document_root(doc_id)
         except DocumentNotFound:
@@ -241,8 +249,7 @@ class KnowledgeBase:
     def delete(self, doc_id: str) -> None:
         """Remove one document from the index, and its file if it was uploaded (add_files); a file still in an
         ingested folder returns on the next ingest."""
-        reader = self.reader()
-        reader.document(doc_id)  # DocumentNotFound when unknown
+        doc_id = self.document_id(doc_id)  # DocumentNotFound when it names none
         try:
             source: Path | None = self.document_file(doc_id)
         except DocumentNotFound:  # a record without a file of its own (a BEIR corpus, a moved folder)
@@ -279,7 +286,8 @@ class KnowledgeBase:
         from kb.uploads import store
 
         limit = min(max_bytes or self.settings.max_file_bytes, self.settings.max_file_bytes)
-        return self.ingest(store(files, self.settings.uploads_folder, limit))
+        report = self.ingest(store(files, self.settings.uploads_folder, limit))
+        return report if self.settings.absolute_sources else shown_report(report, self.settings.uploads_folder)
 
 
 
