@@ -125,19 +125,21 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model:
 @click.option("-k", "k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="Number of documents.")
 @click.option("--mode", type=click.Choice(MODES), default=DEFAULT_MODE, show_default=True)
 @filter_options
+@click.option("--query-lang", help="The question's language (en, fr, es, it, nl); detected when left out.")
 @index_option
 @json_option
 @click.pass_context
 @handles_errors
-def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filters: Filters, index: str | None,
-           as_json: bool) -> None:
+def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filters: Filters, query_lang: str | None,
+           index: str | None, as_json: bool) -> None:
     """Find the documents that best answer QUERY."""
     from kb.service import KnowledgeBase
 
     text = " ".join(query).strip()
     if not text:
         raise click.UsageError("The query is empty. Example: kb search \"apprenticeships for women\"")
-    result = KnowledgeBase(_settings(ctx, index=index), one_shot=True).search(text, k=k, mode=mode, filters=filters)
+    kb = KnowledgeBase(_settings(ctx, index=index), one_shot=True)
+    result = kb.search(text, k=k, mode=mode, filters=filters, query_language=query_lang)
     if as_json:
         _print_json(result)
     else:

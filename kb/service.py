@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from kb import languages
 from kb.cache import LRU
 from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, DENSE_MODES, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
@@ -137,25 +138,29 @@ class KnowledgeBase:
         return (shown_result if isinstance(record, SearchResult) else shown_document)(record, reader.roots)
 
     def search_key(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
-                   offset: int = 0) -> tuple[object, ...]:
+                   offset: int = 0, query_language: str | None = None) -> tuple[object, ...]:
         """What names a search's answer: the snapshot and the request, normalised; QueryError when it is not valid.
 
         Searches with equal keys have equal answers, so a caller may keep its own rendering of one under it."""
         query = _checked_query(query, k, mode, offset)
-        return _result_key(self.reader(), query, k, mode, self.resolve_filters(filters), offset)
+        language = languages.check(query_language)
+        return (*_result_key(self.reader(), query, k, mode, self.resolve_filters(filters), offset), language)
 
     def search(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
-               offset: int = 0) -> SearchResult:
-        """The k best documents for a question after the first `offset` (paging), each with its best passages."""
+               offset: int = 0, query_language: str | None = None) -> SearchResult:
+        """The k best documents for a question after the first `offset` (paging), each with its best passages.
+        The question is matched in `query_language` (en, fr, es, it, nl), else in the language detected."""
         query = _checked_query(query, k, mode, offset)
+        language = languages.check(query_language)
         reader = self.reader()
         filters = self.resolve_filters(filters)
-        key = _result_key(reader, query, k, mode, filters, offset)
+        key = (*_result_key(reader, query, k, mode, filters, offset), language)
         cached = self._results.get(key)
         if cached is not None:
             return cached
         encode = self._query_embedder(reader).encode if mode in DENSE_MODES else None
-        result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode)
+        result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
+                            query_language=language, model_languages=self.settings.model_languages)
         # total: the documents that pass the filters, as in a browse (every one of them gets a score).
         allowed = allowed_documents(reader, filters)
         total = reader.counts()[0] if allowed is None else len(allowed)

@@ -175,3 +175,70 @@ def test_a_missing_tantivy_index_says_how_to_rebuild(tmp_path):
     (snapshot / "tantivy" / "meta.json").unlink()
     with pytest.raises(IndexNotFound, match="Rebuild it: kb reindex --index"):
         IndexReader(folder)
+
+
+def _write_languages(index_dir, docs: dict[str, tuple[str, str, str]]) -> None:
+    """One tantivy snapshot of {doc_id: (language, title, text)}."""
+    with IndexWriter(index_dir, MODEL, {"chunk_tokens": 200}, keyword_engine="tantivy") as writer:
+        for doc_id, (language, title, text) in docs.items():
+            doc = Document(doc_id=doc_id, title=title, type="report", date=None, language=language, source=doc_id,
+                           format="txt", content_hash=doc_id + title)
+            chunk = Chunk(doc_id=doc_id, ordinal=0, text=text, n_tokens=len(text.split()))
+            writer.add_document(doc, "root", [chunk], np.ones((1, 8), dtype="float32"))
+        writer.commit()
+
+
+LANGUAGE_DOCS = {
+    "fr": ("fr", "Les métiers de l'artisanat", "Des formations courtes pour les apprentis des ateliers."),
+    "es": ("es", "Contrato", "Cada aprendiz tiene un tutor en la empresa."),
+    "it": ("it", "Guida", "Le imprese assumono giovani apprendisti."),
+    "nl": ("nl", "Gids", "Werknemers volgen opleidingen in het bedrijf."),
+    "en": ("en", "Guide", "Of the apprentices, the des and de workers."),
+}
+
+
+def _languages_found(reader: IndexReader, query: str, languages: tuple[str, ...]) -> list[str]:
+    hits = reader.keyword.search(query.split(), 10, None, languages)
+    docs = reader.chunk_documents(c for c, _ in hits)
+    return [docs[c] for c, _ in hits]
+
+
+def test_tantivy_matches_each_language_with_its_own_stemmer(tmp_path):
+    _write_languages(tmp_path / "index", LANGUAGE_DOCS)
+    with open_reader(tmp_path / "index") as reader:
+        assert _languages_found(reader, "formation", ("fr", "en")) == ["fr"]  # the document says "formations"
+        assert _languages_found(reader, "aprendices", ("es", "en")) == ["es"]  # the document says "aprendiz"
+        assert _languages_found(reader, "apprendista", ("it", "en")) == ["it"]  # "apprendisti"
+        assert _languages_found(reader, "opleiding", ("nl", "en")) == ["nl"]  # "opleidingen"
+        assert reader.keyword.idf_sum(["formation"], ("fr", "en")) > 0
+
+
+def test_tantivy_drops_the_stop_words_of_a_documents_language_but_keeps_englishs(tmp_path):
+    _write_languages(tmp_path / "index", LANGUAGE_DOCS)
+    with open_reader(tmp_path / "index") as reader:
+        # "des" is a French stop word: not in the French document's tokens; the English document keeps its words
+        # as FTS5 always did ("de", "des" and "of" included).
+        assert _languages_found(reader, "des", ("en",)) == ["en"]
+        assert _languages_found(reader, "of", ("en",)) == ["en"]
+
+
+def test_a_tantivy_index_without_an_analysis_version_reads_and_writes_english(tmp_path, monkeypatch):
+    """An index written before per-language analysis (no kb-analysis.json) keeps English tokens for every document
+    and every question, so its answers stay those it was built to give."""
+    from kb.index import layout
+    from kb.index.keyword import tantivy as engine
+
+    folder = tmp_path / "index"
+    with monkeypatch.context() as patch:  # written as kb wrote it before: English tokens, no analysis file
+        patch.setattr(engine, "ANALYSIS_VERSION", 1)
+        _write_languages(folder, {"es": LANGUAGE_DOCS["es"]})
+    (layout.snapshot_dir(folder, read_manifest(folder).snapshot) / engine.FOLDER / engine.ANALYSIS_FILE).unlink()
+    with open_reader(folder) as reader:
+        assert reader.keyword.version == 1
+        # Porter's "aprendiz" is not Spanish's "aprendic": the Spanish analysis is not used on this index.
+        assert _languages_found(reader, "aprendiz", ("es", "en")) == ["es"]
+        assert _languages_found(reader, "aprendices", ("es", "en")) == []
+    _write_languages(folder, {"fr": LANGUAGE_DOCS["fr"]})  # a write keeps the index's analysis
+    with open_reader(folder) as reader:
+        assert reader.keyword.version == 1
+        assert _languages_found(reader, "des", ("fr", "en")) == ["fr"]  # Porter kept the French stop word

@@ -55,6 +55,8 @@ def search(
     type_: Annotated[list[str], Query(alias="type", description="Document type(s), e.g. tool_report (or 'tool report'); "
                                                                 "a type the index does not know is a 400 naming the known ones")] = [],  # noqa: B006
     lang: Annotated[list[str], Query(description="Language code(s) or name(s), e.g. en or English")] = [],  # noqa: B006
+    query_lang: Annotated[str | None, Query(description="The question's language (en, fr, es, it, nl); detected when "
+                                            "left out. `lang` filters the documents' language instead")] = None,
     since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"],
                                        json_schema_extra={"pattern": DATE_PATTERN})] = None,
     until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])",
@@ -74,11 +76,11 @@ def search(
         raise QueryError("The query has no words: send q=<your question>, e.g. /search?q=apprenticeships+for+women")
     answers: LRU = request.app.state.answers
     k = k or DEFAULT_K
-    key = kb.search_key(q, k=k, mode=mode, filters=filters, offset=offset)
+    key = kb.search_key(q, k=k, mode=mode, filters=filters, offset=offset, query_language=query_lang)
     body = answers.get(key)
     if body is None:
         # If an ingest lands between the two calls, the answer kept is newer than its key says, never older.
-        result = kb.search(q, k=k, mode=mode, filters=filters, offset=offset)
+        result = kb.search(q, k=k, mode=mode, filters=filters, offset=offset, query_language=query_lang)
         body = _encoded(to_dict(result) | {"offset": offset})
         answers.put(key, body)
     return Response(body, media_type="application/json")

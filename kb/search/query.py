@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
+from kb.languages import analysis_languages, notice, question_language
 from kb.records import Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
 from kb.search.confidence import CONFIDENCE_HITS, Evidence, gather, judge
@@ -37,6 +38,7 @@ class Retrieved:
     cosine: dict[int, float]  # chunk id -> cosine, for the dense candidates (empty in keyword mode)
     query_vector: np.ndarray | None
     terms: list[str]
+    language: str  # the question's language (detected, or as given)
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -72,19 +74,22 @@ def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str
 
 
 def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,
-                   limit: int = CANDIDATE_CHUNKS) -> list[tuple[int, float]]:
+                   limit: int = CANDIDATE_CHUNKS, languages: Sequence[str] = ("en",)) -> list[tuple[int, float]]:
     """[(chunk_id, bm25)] best first (higher is better); none for a query without words."""
     if not terms:
         return []
-    return [(int(c), float(s)) for c, s in reader.keyword.search(terms, limit, allowed)]
+    return [(int(c), float(s)) for c, s in reader.keyword.search(terms, limit, allowed, languages)]
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
-             encode: Encode | None) -> Retrieved:
-    """Candidate documents for a query, best first, with the chunks that put them there."""
+             encode: Encode | None, query_language: str | None = None) -> Retrieved:
+    """Candidate documents for a query, best first, with the chunks that put them there. The question's words are
+    matched in its language (`query_language`, else detected) and in English (kb/languages.py)."""
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
-    terms = query_terms(query)
+    language = query_language or question_language(query)
+    languages = analysis_languages(language)
+    terms = query_terms(query, languages)
     allowed = allowed_documents(reader, filters)
     limit = max(CANDIDATE_CHUNKS, 3 * k)
     query_vector = None
@@ -98,11 +103,11 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         cosine = dict(dense)
         rankings.append(dense)
     if mode in KEYWORD_MODES:
-        rankings.append(keyword_chunks(reader, terms, allowed, limit))
+        rankings.append(keyword_chunks(reader, terms, allowed, limit, languages))
     chunk_doc = reader.chunk_documents({c for ranked in rankings for c, _ in ranked})
     rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
-    ceiling = keyword_ceiling(reader.keyword.idf_sum(terms)) if mode == "hybrid" else 0.0
-    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms)
+    ceiling = keyword_ceiling(reader.keyword.idf_sum(terms, languages)) if mode == "hybrid" else 0.0
+    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms, language)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -128,16 +133,19 @@ def _took_ms(started: float) -> float:
 
 
 def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
-               encode: Encode | None) -> SearchResult:
-    """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes)."""
+               encode: Encode | None, query_language: str | None = None, model_languages: str = "en") -> SearchResult:
+    """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes); `query_language`
+    is the question's language when the user gave it; `model_languages` what the embedding model understands."""
     started = time.perf_counter()
-    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language)
+    said = notice(found.language, mode, reader.manifest.model.name, model_languages)
     hits = _hits(reader, found.docs[:k], {stem(t) for t in found.terms}, SCORE_KINDS[mode])
     verdict = judge(evidence(reader, hits, found.terms, found.cosine))
     return SearchResult(
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
         took_ms=_took_ms(started), filters=describe(filters), confidence_reason=verdict.reason,
+        query_language=found.language, notices=(said,) if said else (),
     )
 
 

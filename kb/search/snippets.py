@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+
+from kb.languages import DEFAULT_LANGUAGE, STOP_WORDS
 
 SNIPPET_CHARS = 280
 
-_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her here
-    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off
-    on once only or other our ours ourselves out over own same she should so some such than that the their theirs
-    them themselves then there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your yours yourself yourselves""".split()  # noqa: SIM905  # reads as prose
-)
+# English's stop words; each language's are in kb/languages.py.
+_STOPWORDS = STOP_WORDS[DEFAULT_LANGUAGE]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -25,10 +22,12 @@ def _stemmer():
     return snowballstemmer.stemmer("porter")
 
 
-def query_terms(query: str) -> list[str]:
-    """The query's words that carry meaning: lowercased, stop words dropped (all kept if nothing is left)."""
+def query_terms(query: str, languages: Sequence[str] = (DEFAULT_LANGUAGE,)) -> list[str]:
+    """The query's words that carry meaning: lowercased, the stop words of its `languages` dropped (all kept if
+    nothing is left). Those words are never highlighted either: highlights mark the terms' stems."""
+    stop = _STOPWORDS if tuple(languages) == (DEFAULT_LANGUAGE,) else frozenset().union(*(STOP_WORDS[x] for x in languages))
     words = [w.lower() for w in _WORD.findall(query)]
-    kept = [w for w in words if w not in _STOPWORDS]
+    kept = [w for w in words if w not in stop]
     return list(dict.fromkeys(kept or words))
 
 

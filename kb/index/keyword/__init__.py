@@ -1,7 +1,9 @@
 """Keyword engines behind one protocol, one module per engine, one registry.
 
-    fts5     SQLite's FTS5 with BM25, inside the snapshot's kb.sqlite (kb/index/keyword/fts5.py)
-    tantivy  Tantivy's BM25 over immutable segments, in the snapshot's tantivy/ folder (kb/index/keyword/tantivy.py)
+    fts5     SQLite's FTS5 with BM25, inside the snapshot's kb.sqlite (kb/index/keyword/fts5.py); English (Porter)
+             analysis for every document and question
+    tantivy  Tantivy's BM25 over immutable segments, in the snapshot's tantivy/ folder (kb/index/keyword/tantivy.py);
+             each document analysed in its own language, a question in its own and English
 
 The manifest names the engine a snapshot was written with. A new engine is a module offering
 `create`, `writer` and `open_index` (the `KeywordEngine` protocol) plus one line in ENGINES.
@@ -24,13 +26,16 @@ Query = Callable[[str, Sequence[Any]], list[sqlite3.Row]]
 class KeywordIndex(Protocol):
     """What a reader asks of a snapshot's keyword index."""
 
-    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None) -> list[tuple[int, float]]:
+    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
+               languages: Sequence[str] = ("en",)) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] of the k best chunks holding any of the terms, best first (higher is better);
-        only chunks of the `allowed` documents when given."""
+        only chunks of the `allowed` documents when given. The terms are analysed in each of `languages`
+        (kb/languages.py, the question's own first) and their tokens OR-ed; an engine of one analysis ignores it."""
         ...
 
-    def idf_sum(self, terms: Sequence[str]) -> float:
-        """The terms' summed IDF as this engine's BM25 computes it: the scale of a full match for them."""
+    def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
+        """The terms' summed IDF as this engine's BM25 computes it, over the same tokens as search: the scale of a
+        full match for them."""
         ...
 
     def chunk_ids(self) -> set[int]:

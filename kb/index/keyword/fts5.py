@@ -2,6 +2,10 @@
 
 The table lives in the snapshot's kb.sqlite (rowid = chunk_id), so it is copied, written and
 committed with the documents and chunks, in the same transaction.
+
+A limitation: FTS5's porter tokenizer analyses every document and every question as English (Porter stems, no stop
+words), whatever their language; a search's `languages` are ignored. The tantivy engine (the default) analyses each
+document in its own language (kb/index/keyword/analysis.py).
 """
 
 from __future__ import annotations
@@ -72,8 +76,9 @@ class Fts5Index:
         self._chunk_count = chunk_count
         self._match_counts: dict[str, int] = {}
 
-    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None) -> list[tuple[int, float]]:
-        """[(chunk_id, bm25)] best first; FTS5's bm25() is lower-is-better, so it is negated."""
+    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
+               languages: Sequence[str] = ("en",)) -> list[tuple[int, float]]:
+        """[(chunk_id, bm25)] best first; FTS5's bm25() is lower-is-better, so it is negated. English analysis only."""
         if not terms:
             return []
         w_title, w_heading, w_text = BM25_WEIGHTS
@@ -102,7 +107,7 @@ class Fts5Index:
             self._match_counts[match] = count
         return count
 
-    def idf_sum(self, terms: Sequence[str]) -> float:
+    def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """Sum over the terms of IDF as FTS5's bm25 computes it, log((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
         chunks = self._chunk_count()
         total = 0.0

@@ -1,6 +1,7 @@
 """The tantivy keyword engine: Tantivy's BM25 (block-max WAND over immutable segments) in the snapshot's folder.
 
-    snapshots/NAME/tantivy/    meta.json, .managed.json and the segment files of one Tantivy index
+    snapshots/NAME/tantivy/    meta.json, .managed.json and the segment files of one Tantivy index, and
+                               kb-analysis.json: the analysis version of its tokens (none: 1, all English)
 
 A write starts from the previous snapshot's index: its segment files are immutable, so they are hard-linked
 into the new snapshot's folder (meta.json and .managed.json are copied), and the new segments and delete
@@ -11,7 +12,8 @@ Scoring equals FTS5's bm25 (kb/index/keyword/fts5.py), so the hybrid's scale and
   whole length, so the title is indexed twice in one `body` field (Tantivy's field boosts would instead sum
   three separately saturated BM25s, another model);
 - the same tokens: kb/index/keyword/analysis.py (FTS5's tokenizer and Porter stems) makes them, Tantivy's
-  whitespace tokenizer only splits them;
+  whitespace tokenizer only splits them; a document in French, Spanish, Italian or Dutch is analysed in its own
+  language (its stemmer and stop words) and a question in the languages kb/search/query.py names;
 - the same IDF: each term's query is boosted by FTS5's IDF over Tantivy's, log((N - n + 0.5) / (n + 0.5)) over
   log(1 + (N - n + 0.5) / (n + 0.5)); a boost keeps block-max WAND pruning.
 """
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import IndexNotFound
 from kb.index import catalog, layout
-from kb.index.keyword.analysis import analyzer
+from kb.index.keyword.analysis import ANALYSIS_VERSION, ENGLISH_ONLY, analyzer, document_language, query_tokens
 
 if TYPE_CHECKING:
     import tantivy
@@ -38,9 +40,12 @@ if TYPE_CHECKING:
 
 NAME = "tantivy"
 FOLDER = "tantivy"
-# The one body field, of English tokens today. The seam for per-document languages (issue 15): a body field per
-# language, a document's chunks analysed and indexed in its language's, a question matched in its own.
+# The one body field: each document's tokens in its own language's analysis. One field keeps one BM25 (and one
+# scale for the hybrid) over the whole index; languages rarely share a stem, and when they do ("format") it is
+# mostly one word.
 BODY = "body"
+# The analysis version of the index's tokens (kb/index/keyword/analysis.py), written when the index is created.
+ANALYSIS_FILE = "kb-analysis.json"
 # The writer's indexing memory, shared by its threads; one segment is written each time it fills.
 WRITER_HEAP_BYTES = 256_000_000
 # Files of Tantivy's own locks: never carried into another snapshot.
@@ -73,10 +78,19 @@ def create(db: sqlite3.Connection, folder: Path) -> None:
 
     (folder / FOLDER).mkdir()
     tantivy.Index(_schema(), path=str(folder / FOLDER), reuse=False)
+    (folder / FOLDER / ANALYSIS_FILE).write_text(json.dumps({"version": ANALYSIS_VERSION}), encoding="utf-8")
 
 
 def drop(db: sqlite3.Connection, folder: Path) -> None:
     """Nothing to drop in a snapshot being built: a write that rebuilds the index does not carry it over."""
+
+
+def analysis_version(folder: Path) -> int:
+    """The analysis version of the snapshot's tokens: an index created before versions were written has 1."""
+    try:
+        return int(json.loads((folder / FOLDER / ANALYSIS_FILE).read_text(encoding="utf-8"))["version"])
+    except FileNotFoundError:
+        return ENGLISH_ONLY
 
 
 def _carry_over(previous: Path, folder: Path) -> None:
@@ -92,9 +106,9 @@ def _carry_over(previous: Path, folder: Path) -> None:
             os.link(file, target / file.name)
 
 
-def _body(title: str, heading: str, text: str) -> str:
+def _body(title: str, heading: str, text: str, language: str) -> str:
     """The body field's tokens: the title's twice (weight 2), the heading path's and the text's once."""
-    return " ".join(analyzer().tokens("\n".join((title, title, heading, text))))
+    return " ".join(analyzer(language).tokens("\n".join((title, title, heading, text))))
 
 
 class TantivyWriter:
@@ -104,6 +118,7 @@ class TantivyWriter:
         self.db = db
         self.folder = folder
         self.index = _open(folder)
+        self.version = analysis_version(folder)  # an index keeps the analysis it was created with
         self._writer: tantivy.IndexWriter | None = None
 
     def _open_writer(self) -> tantivy.IndexWriter:
@@ -112,16 +127,19 @@ class TantivyWriter:
         return self._writer
 
     def add(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
-        """Index chunks; each one's document id comes from the snapshot's chunks table (inserted just before)."""
+        """Index chunks; each one's document id and language come from the snapshot's chunks and documents tables
+        (inserted just before)."""
         import tantivy
 
         if not rows:
             return
-        docs = {int(r[0]): r[1] for r in catalog.rows_in(self._rows, "SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({marks})",
-                                                        (int(r[0]) for r in rows))}
+        sql = "SELECT c.chunk_id, c.doc_id, d.language FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({marks})"
+        found = catalog.rows_in(self._rows, sql, (int(r[0]) for r in rows))
+        docs = {int(r[0]): (r[1], document_language(r[2], self.version)) for r in found}
         writer = self._open_writer()
         for chunk_id, title, heading, text in rows:
-            writer.add_document(tantivy.Document(chunk_id=int(chunk_id), doc_id=docs[int(chunk_id)], body=_body(title, heading, text)))
+            doc_id, language = docs[int(chunk_id)]
+            writer.add_document(tantivy.Document(chunk_id=int(chunk_id), doc_id=doc_id, body=_body(title, heading, text, language)))
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
         return self.db.execute(sql, params).fetchall()
@@ -162,11 +180,6 @@ def writer(db: sqlite3.Connection, folder: Path, previous: Path | None) -> Tanti
     return TantivyWriter(db, folder)
 
 
-def _tokens(terms: Sequence[str]) -> list[str]:
-    """The query terms as the index holds them (analysed), each once: one term query per token."""
-    return list(dict.fromkeys(token for term in terms for token in analyzer().tokens(term)))
-
-
 def tantivy_idf(doc_freq: int, docs: int) -> float:
     """Tantivy's BM25 IDF, log(1 + (N - n + 0.5) / (n + 0.5)), never 0."""
     return math.log(1.0 + (docs - doc_freq + 0.5) / (doc_freq + 0.5))
@@ -190,6 +203,7 @@ class TantivyIndex:
             # from the snapshot's own meta.json (N is not in the Python API), so that boost x Tantivy's IDF = idf().
             meta = json.loads((folder / FOLDER / "meta.json").read_text(encoding="utf-8"))
             self.docs = sum(int(segment["max_doc"]) for segment in meta["segments"])
+            self.version = analysis_version(folder)
         except (ValueError, OSError, KeyError) as exc:
             raise IndexNotFound(f"The keyword index in {folder} is missing or damaged ({exc}). "
                                 f"Rebuild it: kb reindex --index {folder.parent.parent}") from None
@@ -212,18 +226,23 @@ class TantivyIndex:
         must = tantivy.Occur.Must
         return tantivy.Query.boolean_query([(must, terms), (must, tantivy.Query.const_score_query(documents, 0.0))])
 
-    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None) -> list[tuple[int, float]]:
+    def _tokens(self, terms: Sequence[str], languages: Sequence[str]) -> list[str]:
+        """The query terms as the index holds them (analysed in each language), each once: one term query per token."""
+        return query_tokens(tuple(terms), tuple(languages), self.version)
+
+    def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
+               languages: Sequence[str] = ("en",)) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] best first (ties by chunk id)."""
-        tokens = _tokens(terms)
+        tokens = self._tokens(terms, languages)
         if not tokens or k < 1 or (allowed is not None and not allowed):
             return []
         hits = self.searcher.search(self._query(tokens, allowed), k, count=False).hits
         ids = self.searcher.fast_field_values("chunk_id", [address for _, address in hits])
         return sorted(((int(i), float(s)) for (s, _), i in zip(hits, ids)), key=lambda h: (-h[1], h[0]))  # type: ignore[arg-type]
 
-    def idf_sum(self, terms: Sequence[str]) -> float:
+    def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """Sum of idf() over the analysed terms (FTS5's formula): a chunk's bm25 never exceeds (k1 + 1) = 2.2 x this."""
-        return sum(idf(self.searcher.doc_freq(BODY, token), self.docs) for token in _tokens(terms))
+        return sum(idf(self.searcher.doc_freq(BODY, token), self.docs) for token in self._tokens(terms, languages))
 
     def chunk_ids(self) -> set[int]:
         """Every chunk id the keyword index holds (for integrity checks)."""
