@@ -31,11 +31,12 @@ def keyword_ceiling(idf_sum: float) -> float:
 def _chunk_hybrid(dense: Mapping[int, float], keyword: Mapping[int, float], ceiling: float) -> dict[int, float]:
     """Each candidate chunk's DENSE_WEIGHT x cosine + the rest x (bm25 / ceiling - KEYWORD_FLOOR, at least 0);
     a chunk one retriever did not return scores 0 there (a negative cosine counts as 0, not against)."""
-    fused: dict[int, float] = defaultdict(float)
-    for chunk_id, cosine in dense.items():
-        fused[chunk_id] += DENSE_WEIGHT * max(0.0, cosine)
+    fused = {chunk_id: DENSE_WEIGHT * cosine if cosine > 0 else 0.0 for chunk_id, cosine in dense.items()}
+    weight = (1.0 - DENSE_WEIGHT) / ceiling if ceiling > 0 else 0.0
+    floor = KEYWORD_FLOOR * ceiling  # bm25 - floor = ceiling x (bm25 / ceiling - KEYWORD_FLOOR)
     for chunk_id, score in keyword.items():
-        fused[chunk_id] += (1.0 - DENSE_WEIGHT) * (max(0.0, score / ceiling - KEYWORD_FLOOR) if ceiling > 0 else 0.0)
+        above = score - floor
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + (weight * above if above > 0 else 0.0)
     return fused
 
 
@@ -85,7 +86,8 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], chunk_doc: Mapping[int
     doc_scores: dict[str, float] = {}
     for chunk_id, score in _chunk_hybrid(dict(dense), dict(keyword), ceiling).items():
         doc_id = chunk_doc[chunk_id]
-        doc_scores[doc_id] = max(score, doc_scores.get(doc_id, 0.0))
+        if score >= doc_scores.get(doc_id, 0.0):
+            doc_scores[doc_id] = score
     chunk_scores = _passage_scores(dict(dense), dict(keyword))
     groups = group(sorted(chunk_scores.items(), key=lambda kv: -kv[1]), chunk_doc)
     docs = [DocCandidate(d, s, tuple(groups[d])) for d, s in doc_scores.items()]
