@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
+import json
 import os
 import shutil
 import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,6 +33,11 @@ if not HAVE_BROWSER:
 HOSTILE_TITLE = 'Beekeeping <img src=x onerror="window.__xss=1"> cooperatives <script>window.__xss=2</script>'
 HOSTILE_BODY = ("Refugee beekeeping cooperatives sell honey. <img src=x onerror=\"window.__xss=3\"> "
                 "<script>window.__xss=4</script> Hives are shared by the members.")
+# What the stub API below says of every search: the box must show it as it is, as text.
+SAID_REASON = 'Only one passage names "mortgage" <b>once</b>: none answers the question closely.'
+SAID_NOTICES = ("Meaning search understands English best; keyword search carries this question.", "<i>A second notice</i>")
+MIGRATION = "how can migrant workers get their skills recognised?"
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
 
 
 def _free_port() -> int:
@@ -55,9 +64,8 @@ def servers(tmp_path_factory, embedder):
     from kb.api import create_app
 
     docs = tmp_path_factory.mktemp("browser") / "docs"
-    for sub in ("skills-guides", "tool-reports"):
+    for sub in ("skills-guides", "tool-reports", "press-releases"):
         shutil.copytree(CORPUS / sub, docs / sub)
-    (docs / "press-releases").mkdir()
     (docs / "press-releases" / "hostile.txt").write_text(HOSTILE_TITLE + "\n\n" + HOSTILE_BODY, encoding="utf-8")
 
     api_port, page_port = _free_port(), _free_port()
@@ -67,6 +75,10 @@ def servers(tmp_path_factory, embedder):
     kb.ingest([docs])
     server = uvicorn.Server(uvicorn.Config(create_app(settings, kb=kb), host="127.0.0.1", port=api_port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
+    stub_port = _free_port()
+    stub = uvicorn.Server(uvicorn.Config(create_app(settings, kb=_Saying(settings, embedder=embedder)), host="127.0.0.1",
+                                         port=stub_port, log_level="warning"))
+    threading.Thread(target=stub.run, daemon=True).start()
 
     site = docs.parent / "site"
     site.mkdir()
@@ -78,14 +90,26 @@ def servers(tmp_path_factory, embedder):
 <script src="http://127.0.0.1:{api_port}/widget.js" defer></script></head>
 <body><h1>Our tools on apprenticeships</h1><kb-search topic="apprenticeships" api="http://127.0.0.1:{api_port}"></kb-search></body></html>""",
                                      encoding="utf-8")
+    (site / "saying.html").write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Said</title>
+<script src="http://127.0.0.1:{stub_port}/widget.js" defer></script></head>
+<body><kb-search api="http://127.0.0.1:{stub_port}"></kb-search></body></html>""", encoding="utf-8")
     handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(site), **kw)  # noqa: E731
     page_server = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), handler)
     threading.Thread(target=page_server.serve_forever, daemon=True).start()
     _wait_for(api_port)
+    _wait_for(stub_port)
     yield {"api": f"http://127.0.0.1:{api_port}", "page": f"{page_origin}/index.html", "topic_page": f"{page_origin}/topic.html",
-           "kb": kb}
-    server.should_exit = True
+           "saying_page": f"{page_origin}/saying.html", "kb": kb}
+    server.should_exit = stub.should_exit = True
     page_server.shutdown()
+
+
+class _Saying(KnowledgeBase):
+    """A knowledge base whose every search carries a confidence reason and notices of its own, to see them shown."""
+
+    def search(self, *args, **kwargs):
+        return dataclasses.replace(super().search(*args, **kwargs), confident=False, confidence_reason=SAID_REASON,
+                                   notices=SAID_NOTICES)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +141,8 @@ def _type(driver, text: str):
 
     root = _box(driver)
     field = root.find_element("css selector", "input")
+    # The last question's results go first, so that the wait below sees this question's.
+    driver.execute_script("document.querySelector('kb-search').shadowRoot.querySelector('ul').replaceChildren()")
     field.clear()
     field.send_keys(text)
     WebDriverWait(driver, 30).until(
@@ -201,24 +227,108 @@ def test_hostile_titles_and_text_render_as_text_and_run_nothing(servers, browser
     assert browser.execute_script("return window.__xss === undefined")
 
 
-def test_no_confident_match_is_shown_plainly(servers, browser):
+def _api(servers, path: str, **params):
+    """The API's JSON answer, as the box gets it."""
+    query = "?" + urllib.parse.urlencode(params, doseq=True) if params else ""
+    with urllib.request.urlopen(servers["api"] + path + query, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _in_box(driver, script: str):
+    """Run `script` with `root` bound to the box's shadow root (one read, no stale elements)."""
+    return driver.execute_script("const root = document.querySelector('kb-search').shadowRoot;\n" + script)
+
+
+CHIPS = """return [...root.querySelectorAll('.chip')].map(c => ({field: c.dataset.field, value: c.dataset.value,
+  text: c.textContent, pressed: c.getAttribute('aria-pressed') === 'true', shown: !c.hidden && c.offsetParent !== null}));"""
+
+
+def test_the_box_shows_the_apis_confidence_reason_and_notices_and_no_words_of_its_own(servers, browser):
+    query = "interest rate rules for mortgage lending by central banks"
     browser.get(servers["page"])
-    root, _ = _type(browser, "interest rate rules for mortgage lending by central banks")
-    notice = root.find_element("css selector", ".notice")
-    assert notice.is_displayed() and "No confident match" in notice.text
+    root, _ = _type(browser, query)
+    answer = _api(servers, "/search", q=query, k=8)
+    said = ([answer["confidence_reason"]] if not answer["confident"] and answer["confidence_reason"] else []) + answer["notices"]
+    assert [n.text for n in root.find_elements("css selector", ".notice")] == said
 
 
-def test_narrow_phone_screen(servers, browser):
-    browser.set_window_size(390, 800)
+def test_reasons_and_notices_are_shown_verbatim_as_text_above_the_results(servers, browser):
+    browser.get(servers["saying_page"])
+    root, _ = _type(browser, "mortgage lending by central banks")
+    notices = root.find_elements("css selector", ".notice")
+    assert [n.text for n in notices] == [SAID_REASON, *SAID_NOTICES]
+    assert all(n.is_displayed() for n in notices)
+    assert not root.find_elements("css selector", ".notices b, .notices i"), "the API's text is shown as text"
+    first = root.find_elements("css selector", "li[role=option]")[0]
+    assert notices[-1].rect["y"] + notices[-1].rect["height"] <= first.rect["y"]
+
+
+def _label(field: str, value: str, topics: dict[str, str]) -> str:
+    names = {"type": {"press_release": "Press release", "tool_report": "Tool report", "skills_guide": "Skills guide"},
+             "country": {"NP": "Nepal", "KE": "Kenya", "GH": "Ghana", "NO": "Norway", "BD": "Bangladesh"},
+             "language": {"en": "English", "fr": "French"}}
+    return topics[value] if field == "topic" else names[field].get(value, "")
+
+
+def _carried(hit: dict, field: str) -> list[str]:
+    return {"topic": hit["metadata"].get("topics", []), "country": hit["metadata"].get("countries", []),
+            "type": [hit["type"]], "language": [hit["language"]]}[field]
+
+
+def test_chips_come_from_the_questions_own_results_with_labels(servers, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    topics = {t["id"]: t["label"] for t in servers["kb"].topics()}
+    browser.get(servers["page"])
+    _type(browser, MIGRATION)
+    migration = _in_box(browser, CHIPS)
+    hits = _api(servers, "/search", q=MIGRATION, k=8)["hits"]
+    assert "skills-migration" in {c["value"] for c in migration if c["field"] == "topic"}
+    for chip in migration:  # each chip: its label, and how many of the shown results carry the value
+        carried = sum(chip["value"] in _carried(h, chip["field"]) for h in hits)
+        label = _label(chip["field"], chip["value"], topics)
+        assert chip["text"] == f"{label} ({carried})" if label else chip["text"].endswith(f" ({carried})"), chip
+        assert not chip["text"].startswith(chip["value"] + " ") or chip["field"] == "year", chip
+    _type(browser, "safety of young workers and apprentices")
+    safety = _in_box(browser, CHIPS)
+    assert {(c["field"], c["value"]) for c in safety} != {(c["field"], c["value"]) for c in migration}
+
+    # A chip filters the question's results to its value.
+    _type(browser, MIGRATION)
+    _in_box(browser, "root.querySelector('.more:not([hidden])') && root.querySelector('.more').click();"
+                     "root.querySelector('.chip[data-value=\"skills-migration\"]').click();")
+    WebDriverWait(browser, 30).until(lambda d: any(c["pressed"] and c["value"] == "skills-migration" for c in _in_box(d, CHIPS)))
+    WebDriverWait(browser, 30).until(lambda d: d.find_element("css selector", "kb-search").get_attribute("aria-busy") == "false")
+    shown = _in_box(browser, "return [...root.querySelectorAll('li .title')].map(a => a.textContent);")
+    assert shown == [h["title"] for h in _api(servers, "/search", q=MIGRATION, k=8, topic="skills-migration")["hits"]]
+
+
+@pytest.mark.parametrize("page", ["page", "demo"])
+def test_phone_two_rows_of_chips_more_filters_and_three_results_above_the_fold(servers, browser, page):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     try:
-        browser.get(servers["page"])
-        root, _ = _type(browser, "gender-responsive training")
-        panel = root.find_element("css selector", ".panel")
-        assert panel.size["width"] <= 390
+        browser.get(servers["page"] if page == "page" else servers["api"] + "/")
+        root, _ = _type(browser, MIGRATION)
+        layout = _in_box(browser, """const panel = root.querySelector('.panel').getBoundingClientRect();
+          const shown = [...root.querySelectorAll('.chip, .more')].filter(c => !c.hidden && c.offsetParent !== null);
+          const fold = Math.min(window.innerHeight, panel.bottom);
+          const above = [...root.querySelectorAll('li[role=option]')].filter(li => {
+            const r = li.getBoundingClientRect(); return r.top >= 0 && r.bottom <= fold; }).length;
+          return {rows: new Set(shown.map(c => Math.round(c.getBoundingClientRect().top))).size, above: above,
+                  chips: root.querySelectorAll('.chip').length, hidden: root.querySelectorAll('.chip[hidden]').length,
+                  more: !root.querySelector('.more').hidden, width: panel.width, viewport: window.innerWidth};""")
         ARTIFACTS.mkdir(exist_ok=True)
-        browser.save_screenshot(str(ARTIFACTS / "search-box-phone.png"))
+        browser.save_screenshot(str(ARTIFACTS / f"search-box-phone-{page}.png"))
+        assert layout["viewport"] == PHONE["width"] and layout["width"] <= PHONE["width"], layout
+        assert layout["rows"] <= 2 and layout["above"] >= 3, layout
+        assert layout["more"] == (layout["hidden"] > 0) and layout["hidden"] > 0, layout  # 390 px holds fewer than all
+        more = root.find_element("css selector", ".more")
+        assert more.tag_name == "button" and more.get_attribute("aria-expanded") == "false" and "More filters" in more.text
+        more.click()
+        opened = _in_box(browser, CHIPS)
+        assert all(c["shown"] for c in opened) and more.get_attribute("aria-expanded") == "true"
     finally:
-        browser.set_window_size(1200, 900)
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_a_box_opened_on_a_topic_lists_that_topics_documents(servers, browser):
@@ -231,3 +341,116 @@ def test_a_box_opened_on_a_topic_lists_that_topics_documents(servers, browser):
     shown = [li.find_element("css selector", ".title").text for li in root.find_elements("css selector", "li[role=option]")]
     tagged = servers["kb"].browse(Filters(where={"topic": ("apprenticeships",)}), k=8).hits
     assert shown == [h.title for h in tagged] and shown
+
+
+# -- the API's docs with no internet -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def offline_browser(tmp_path_factory):
+    """A Chromium that reaches 127.0.0.1 only: every other host goes to a proxy where nothing listens, and no name
+    resolves (loopback addresses are never proxied)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--window-size=1200,900", "--proxy-server=http://127.0.0.1:9",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chrome-offline-profile')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _operations(driver, timeout: float) -> set[str]:
+    """The paths Swagger UI lists on the page, once it lists any (empty after `timeout` seconds)."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: d.find_elements("css selector", ".opblock-summary-path"))
+    except TimeoutException:
+        return set()
+    return {e.get_attribute("data-path") for e in driver.find_elements("css selector", ".opblock-summary-path")}
+
+
+def test_api_docs_work_with_no_internet(servers, offline_browser):
+    import uvicorn
+    from fastapi import FastAPI
+
+    # The guard: FastAPI's own docs page, whose scripts come from a CDN, lists nothing in this browser.
+    plain = FastAPI()
+    plain.get("/ping")(lambda: {"ok": True})
+    port = _free_port()
+    control = uvicorn.Server(uvicorn.Config(plain, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=control.run, daemon=True).start()
+    try:
+        _wait_for(port)
+        offline_browser.get(f"http://127.0.0.1:{port}/docs")
+        assert _operations(offline_browser, 5) == set(), "the browser reached the internet: this test would prove nothing"
+    finally:
+        control.should_exit = True
+
+    offline_browser.get(servers["api"] + "/docs")
+    listed = _operations(offline_browser, 30)
+    assert {"/search", "/documents/{doc_id}", "/documents/{doc_id}/file", "/documents/{doc_id}/view", "/topics", "/health"} <= listed
+    loaded = offline_browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(url.startswith(servers["api"] + "/") for url in loaded), loaded
+    offline_browser.get(servers["api"] + "/redoc")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(offline_browser, 30).until(lambda d: "/documents/{doc_id}/view" in d.find_element("tag name", "body").text)
+
+
+# -- citations open at the passage ---------------------------------------------------------------------------
+
+PASSAGE_POSITION = """const words = decodeURIComponent(arguments[0]).replace(/\\s+/g, ' ').toLowerCase();
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT);
+let best = null;
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {  // the innermost element holding the words
+  if (node.textContent.replace(/\\s+/g, ' ').toLowerCase().includes(words)) best = node;
+}
+if (!best) return null;
+const r = best.getBoundingClientRect();
+return {top: r.top, bottom: r.bottom, page_top: r.top + window.scrollY, viewport: window.innerHeight, tag: best.tagName,
+        text: document.body.innerText};"""
+
+
+@pytest.mark.parametrize("suffix, question", [
+    (".md", "pitfalls of online learning: designing for fast broadband and laptops"),
+    (".html", "Norway and the ILO turn the Centenary Declaration commitment into a global skills programme"),
+    (".txt", "Nepal: assessment centres in more provinces, certified workers in recruitment agencies' databases"),
+])
+def test_a_citation_opens_its_page_scrolled_to_the_passage(servers, browser, suffix, question):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(servers["page"])
+    root, _ = _type(browser, question)
+    links = [a for a in root.find_elements("css selector", ".cite a") if f"{suffix}/view" in a.get_attribute("href")]
+    assert links, f"no {suffix} hit with a citation link for {question!r}"
+    href = links[0].get_attribute("href")
+    assert ":~:text=" in href, href
+    words = href.split(":~:text=")[1]
+    tabs = set(browser.window_handles)
+    links[0].click()
+    WebDriverWait(browser, 10).until(lambda d: len(d.window_handles) > len(tabs))
+    browser.switch_to.window((set(browser.window_handles) - tabs).pop())
+    try:
+        WebDriverWait(browser, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        # The browser scrolls to a text fragment after the page has loaded: wait (bounded) for the passage to show.
+        WebDriverWait(browser, 10).until(lambda d: (p := d.execute_script(PASSAGE_POSITION, words)) and
+                                         p["top"] >= 0 and p["bottom"] <= p["viewport"])
+        where = browser.execute_script(PASSAGE_POSITION, words)
+        assert where["page_top"] > where["viewport"], "the passage is below the first screen: the page scrolled to it"
+        if suffix == ".md":
+            assert "title:" not in where["text"] and "---" not in where["text"], "no front matter on the page"
+            anchor = urllib.parse.unquote(href.split("#")[1].split(":~:")[0])
+            assert browser.execute_script("return !!document.getElementById(arguments[0])", anchor), anchor
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / f"citation{suffix.replace('.', '-')}.png"))
+    finally:
+        browser.close()
+        browser.switch_to.window(tabs.pop())

@@ -11,6 +11,37 @@
 
   var TYPE_LABELS = { press_release: "Press release", tool_report: "Tool report", skills_guide: "Skills guide",
     convention: "Convention", report: "Report", other: "Document" };
+  // The chips: [field, its /search parameter, how many values at most, the values a hit has].
+  var FACETS = [
+    ["topic", "topic", 6, function (h) { return (h.metadata && h.metadata.topics) || []; }],
+    ["type", "type", 4, function (h) { return h.type ? [h.type] : []; }],
+    ["country", "country", 4, function (h) { return (h.metadata && h.metadata.countries) || []; }],
+    ["language", "lang", 3, function (h) { return h.language ? [h.language] : []; }]
+  ];
+  var topicLabels = {}; // API base -> a promise of {topic id: label}, asked of /topics once
+
+  function labelsOf(api) {
+    if (!topicLabels[api]) {
+      topicLabels[api] = fetch(api + "/topics", { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : {}; })
+        .then(function (body) { var map = {}; (body.topics || []).forEach(function (t) { map[t.id] = t.label; }); return map; })
+        .catch(function () { return {}; });
+    }
+    return topicLabels[api];
+  }
+
+  function displayName(kind, code) {
+    try { return new Intl.DisplayNames([document.documentElement.lang || "en"], { type: kind }).of(code) || code; }
+    catch (e) { return code; }
+  }
+
+  function facetLabel(field, value, topics) {
+    if (field === "topic") return topics[value] || value;
+    if (field === "type") return TYPE_LABELS[value] || value.replace(/_/g, " ");
+    if (field === "country") return /^[A-Za-z]{2}$/.test(value) ? displayName("region", value.toUpperCase()) : value;
+    return displayName("language", value);
+  }
+
   var CSS = [
     ":host{display:block;position:relative;font-family:var(--kb-font,system-ui,-apple-system,'Segoe UI',Roboto,sans-serif);",
     "color:var(--kb-text,#1d2433);--_accent:var(--kb-accent,#1e2dbe);--_radius:var(--kb-radius,8px);max-width:100%}",
@@ -26,8 +57,10 @@
     ".panel[hidden]{display:none}",
     ".chips{display:flex;flex-wrap:wrap;gap:.35em;padding:.3em .3em .5em}",
     ".chip{font:inherit;font-size:.8em;border:1px solid var(--kb-border,#c5cbe0);background:transparent;color:inherit;",
-    "border-radius:999px;padding:.2em .7em;cursor:pointer}",
+    "border-radius:999px;padding:.2em .7em;cursor:pointer;max-width:15em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}",
     ".chip[aria-pressed=true]{background:var(--_accent);border-color:var(--_accent);color:#fff}",
+    ".chips [hidden]{display:none}.more{font:inherit;font-size:.8em;border:0;background:transparent;color:var(--_accent);",
+    "text-decoration:underline;cursor:pointer;padding:.2em .4em}",
     ".notice{padding:.5em .6em;border-radius:calc(var(--_radius) - 2px);background:#fff6db;color:#5c4400;font-size:.9em;margin:.2em .2em .5em}",
     ".error{background:#fde8e8;color:#8a1c1c}",
     "ul{list-style:none;margin:0;padding:0}",
@@ -42,7 +75,9 @@
     ".cite{font-size:.8em;margin-top:.25em}",
     ".cite a{color:var(--kb-muted,#5b6478)}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
-    "@media (max-width:600px){.panel{position:fixed;left:4px;right:4px;max-height:75vh}.meta{gap:.35em}}"
+    "@media (max-width:600px){li{padding:.45em .5em}.chip{max-width:11em}",
+    ".meta{gap:.35em;flex-wrap:nowrap;white-space:nowrap;overflow:hidden}.topics{overflow:hidden;text-overflow:ellipsis}.plain{display:none}",
+    ".title,.snippet{display:-webkit-box;-webkit-box-orient:vertical;overflow:hidden}.title{-webkit-line-clamp:2}.snippet{-webkit-line-clamp:3}}"
   ].join("");
 
   function el(tag, attrs, text) {
@@ -78,7 +113,9 @@
       var id = "kb" + (++counter);
       this._ids = { list: id + "-list", status: id + "-status" };
       this._root = this.attachShadow({ mode: "open" });
-      this._filters = { type: null, topic: null };
+      this._filters = { topic: null, type: null, country: null, language: null };
+      this._topics = {};
+      this._moreOpen = false;
       this._active = -1;
       this._hits = [];
       this._timer = 0;
@@ -100,10 +137,15 @@
       this._filters.topic = this.getAttribute("topic") || null;
       var self = this;
       this._outside = function (e) { if (!e.composedPath().includes(self)) self._close(); };
+      this._resized = function () { if (!self._panel.hidden) self._fitChips(); };
       document.addEventListener("click", this._outside);
+      window.addEventListener("resize", this._resized);
     }
 
-    disconnectedCallback() { document.removeEventListener("click", this._outside); }
+    disconnectedCallback() {
+      document.removeEventListener("click", this._outside);
+      window.removeEventListener("resize", this._resized);
+    }
 
     _render() {
       var root = this._root;
@@ -119,15 +161,18 @@
       var status = el("span", { class: "status", id: this._ids.status, role: "status", "aria-live": "polite" });
       box.append(label, input, status);
       var panel = el("div", { class: "panel", hidden: "" });
-      var chips = el("div", { class: "chips", role: "group", "aria-label": "Filter results" });
-      var notice = el("div", { class: "notice", hidden: "" });
+      var chips = el("div", { class: "chips", id: this._ids.list + "-chips", role: "group", "aria-label": "Filter results" });
+      var more = el("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": chips.id, hidden: "" });
+      var notices = el("div", { class: "notices", role: "note" });
       var list = el("ul", { id: this._ids.list, role: "listbox", "aria-label": "Search results" });
-      panel.append(notice, chips, list);
+      panel.append(notices, chips, list);
       root.append(box, panel);
       this._input = input; this._status = status; this._panel = panel; this._chips = chips;
-      this._notice = notice; this._list = list;
+      this._more = more; this._notices = notices; this._list = list;
 
       var self = this;
+      more.addEventListener("mousedown", function (e) { e.preventDefault(); });
+      more.addEventListener("click", function () { self._moreOpen = !self._moreOpen; self._fitChips(); });
       input.addEventListener("input", function () { self._schedule(); });
       input.addEventListener("keydown", function (e) { self._key(e); });
       input.addEventListener("focus", function () {
@@ -152,15 +197,15 @@
       this._request = ctrl;
       var params = new URLSearchParams({ k: this.getAttribute("k") || "8" });
       if (!browsing) params.set("q", q);
-      if (this._filters.type) params.append("type", this._filters.type);
-      if (this._filters.topic) params.append("topic", this._filters.topic);
-      this._setBusy(true);
       var self = this;
+      FACETS.forEach(function (f) { if (self._filters[f[0]]) params.append(f[1], self._filters[f[0]]); });
+      this._setBusy(true);
+      var labels = labelsOf(this.api);
       fetch(this.api + "/search?" + params.toString(), { signal: ctrl.signal, headers: { Accept: "application/json" } })
         .then(function (r) {
           return r.json().catch(function () { return {}; }).then(function (body) {
             if (!r.ok) throw new Error((body.error && body.error.message) || ("HTTP " + r.status));
-            return body;
+            return labels.then(function (topics) { self._topics = topics; return body; });
           });
         })
         .then(function (data) { if (self._request === ctrl) self._show(data); })
@@ -173,10 +218,16 @@
       if (on) this._status.textContent = "Searching…";
     }
 
-    _fileUrl(hit) {
-      var path = String(hit.doc_id).split("/").map(encodeURIComponent).join("/");
-      var url = this.api + "/documents/" + path + "/file";
-      return hit.page ? url + "#page=" + hit.page : url;
+    /* Where a hit opens: the API's cite_url (the PDF page, or the page scrolled to the passage). */
+    _fileUrl(hit) { return this.api + hit.cite_url; }
+
+    /* The API's own sentences, verbatim: why the result is not a confident match, then each notice. */
+    _say(data, hits) {
+      var lines = [];
+      if (data.confident === false && data.confidence_reason) lines.push(data.confidence_reason);
+      (data.notices || []).forEach(function (n) { if (n) lines.push(n); });
+      if (!hits.length && !lines.length) lines.push("No documents match. Try other words or remove a filter.");
+      this._notices.replaceChildren.apply(this._notices, lines.map(function (t) { return el("div", { class: "notice" }, t); }));
     }
 
     _show(data) {
@@ -184,16 +235,8 @@
       this._hits = hits;
       this._active = -1;
       this._list.replaceChildren();
-      this._notice.hidden = true;
-      this._notice.className = "notice";
+      this._say(data, hits);
       var self = this;
-      if (!hits.length) {
-        this._notice.textContent = "No documents match. Try other words or remove a filter.";
-        this._notice.hidden = false;
-      } else if (data.confident === false) {
-        this._notice.textContent = "No confident match: these are the closest documents, but none answers the question closely.";
-        this._notice.hidden = false;
-      }
       hits.forEach(function (hit, i) {
         var li = el("li", { id: self._ids.list + "-" + i, role: "option", "aria-selected": "false" });
         var title = el("a", { class: "title", href: self._fileUrl(hit), target: "_blank", rel: "noopener", tabindex: "-1" }, hit.title);
@@ -201,13 +244,15 @@
         meta.append(el("span", { class: "badge" }, TYPE_LABELS[hit.type] || hit.type));
         if (hit.date) meta.append(el("span", null, hit.date));
         var topics = (hit.metadata && hit.metadata.topics) || [];
-        if (topics.length) meta.append(el("span", null, topics.slice(0, 3).join(" · ")));
+        if (topics.length) meta.append(el("span", { class: "topics" }, topics.slice(0, 3).map(function (t) { return self._topics[t] || t; }).join(" · ")));
         li.append(title, meta, snippetNode(hit.snippet || "", hit.highlights));
         var where = [];
         if (hit.page) where.push("page " + (hit.page_label && hit.page_label !== String(hit.page) ? hit.page_label + " (PDF page " + hit.page + ")" : hit.page));
         if (hit.heading_path && hit.heading_path.length) where.push(hit.heading_path.join(" › "));
+        var plain = !where.length && hit.cite_url;  // on a phone the title, which opens there too, is enough
+        if (plain) where.push("Open at the passage");
         if (where.length) {
-          var cite = el("div", { class: "cite" });
+          var cite = el("div", { class: plain ? "cite plain" : "cite" });
           cite.append(el("a", { href: self._fileUrl(hit), target: "_blank", rel: "noopener", tabindex: "-1" }, where.join(" · ")));
           li.append(cite);
         }
@@ -215,22 +260,32 @@
         li.addEventListener("click", function (e) { if (e.target.tagName !== "A") self._openHit(i); });
         self._list.append(li);
       });
-      this._renderChips(data.facets || {});
+      this._renderChips(hits);
       this._status.textContent = hits.length + (hits.length === 1 ? " result" : " results");
       this._open();
+      this._fitChips();
     }
 
-    _renderChips(facets) {
+    /* Chips from the question's own results: each value the hits carry, with how many carry it, commonest first
+       (the better-ranked first among equals). A value every hit has would not narrow them. */
+    _renderChips(hits) {
       var self = this;
       this._chips.replaceChildren();
-      [["type", facets.type || {}], ["topic", facets.topic || {}]].forEach(function (pair) {
-        var field = pair[0], counts = pair[1];
-        var values = Object.keys(counts).slice(0, field === "topic" ? 6 : 5);
-        if (self._filters[field] && values.indexOf(self._filters[field]) < 0) values.unshift(self._filters[field]);
+      this._moreOpen = false;
+      FACETS.forEach(function (f) {
+        var field = f[0], counts = {}, order = [];
+        hits.forEach(function (hit) {
+          f[3](hit).forEach(function (v) { if (!counts[v]) { counts[v] = 0; order.push(v); } counts[v] += 1; });
+        });
+        var values = order.filter(function (v) { return counts[v] < hits.length; })
+          .sort(function (a, b) { return counts[b] - counts[a] || order.indexOf(a) - order.indexOf(b); }).slice(0, f[2]);
+        var active = self._filters[field];
+        if (active) values = [active].concat(values.filter(function (v) { return v !== active; }));
         values.forEach(function (value) {
-          var on = self._filters[field] === value;
-          var text = (field === "type" ? (TYPE_LABELS[value] || value) : value) + (counts[value] ? " (" + counts[value] + ")" : "");
-          var chip = el("button", { type: "button", class: "chip", "aria-pressed": on ? "true" : "false", "data-field": field, "data-value": value }, text);
+          var on = active === value;
+          var text = facetLabel(field, value, self._topics) + (counts[value] ? " (" + counts[value] + ")" : "");
+          var chip = el("button", { type: "button", class: "chip", "aria-pressed": on ? "true" : "false", "data-field": field,
+            "data-value": value, title: text }, text);
           chip.addEventListener("mousedown", function (e) { e.preventDefault(); });
           chip.addEventListener("click", function () {
             self._filters[field] = on ? null : value;
@@ -240,15 +295,35 @@
           self._chips.append(chip);
         });
       });
+      this._chips.append(this._more);
+    }
+
+    /* At most two rows of chips (pressed ones first), the rest behind "More filters"; all of them once opened. */
+    _fitChips() {
+      var chips = [].slice.call(this._chips.querySelectorAll(".chip")), more = this._more, open = this._moreOpen, hidden = 0;
+      var rows = function () {
+        var tops = {};
+        chips.concat(more).forEach(function (c) { if (!c.hidden) tops[c.offsetTop] = 1; });
+        return Object.keys(tops).length;
+      };
+      chips.forEach(function (c) { c.hidden = true; });
+      more.hidden = false;
+      more.textContent = "More filters (" + chips.length + ")";
+      chips.forEach(function (c) { // in order, each chip that still fits (a long one may leave room for a short one)
+        c.hidden = false;
+        if (!open && rows() > 2 && c.getAttribute("aria-pressed") !== "true") { c.hidden = true; hidden += 1; }
+      });
+      more.textContent = open ? "Fewer filters" : "More filters (" + hidden + ")";
+      more.hidden = !open && !hidden;
+      more.setAttribute("aria-expanded", String(open));
     }
 
     _fail(err) {
       this._hits = [];
       this._list.replaceChildren();
       this._chips.replaceChildren();
-      this._notice.className = "notice error";
-      this._notice.textContent = "Search is unavailable right now (" + (err && err.message ? err.message : "network error") + ").";
-      this._notice.hidden = false;
+      this._notices.replaceChildren(el("div", { class: "notice error" },
+        "Search is unavailable right now (" + (err && err.message ? err.message : "network error") + ")."));
       this._status.textContent = "Error";
       this._open();
     }
@@ -261,7 +336,18 @@
       this._close();
     }
 
-    _open() { this._panel.hidden = false; this._input.setAttribute("aria-expanded", "true"); }
+    _open() {
+      this._panel.hidden = false;
+      this._input.setAttribute("aria-expanded", "true");
+      // On a phone the results take the screen's width and what is below the box, scrolled up to near the top.
+      var p = this._panel.style, box = this.getBoundingClientRect();
+      p.left = p.right = p.maxHeight = "";
+      if (!window.matchMedia || !window.matchMedia("(max-width:600px)").matches) return;
+      p.left = (4 - box.left) + "px";
+      p.right = (4 - window.innerWidth + box.right) + "px";
+      if (box.top > window.innerHeight / 5) this.scrollIntoView({ block: "start" });
+      p.maxHeight = Math.max(200, window.innerHeight - this._panel.getBoundingClientRect().top - 4) + "px";
+    }
 
     _close() {
       this._panel.hidden = true;
