@@ -64,6 +64,13 @@ def test_topic_and_country_filter_search_as_they_filter_browse(kb_cli):
     assert json.loads(search.stdout)["total"] == len(browse)
 
 
+def test_a_topic_label_and_a_region_spelt_otherwise_name_theirs(kb_cli):
+    label = _ids(kb_cli("browse", "--topic", "Skills and labour migration", "--json"))
+    assert label and label == _ids(kb_cli("browse", "--topic", "skills-migration", "--json"))
+    region = _ids(kb_cli("browse", "--region", "arab states", "--json"))
+    assert region and region == _ids(kb_cli("browse", "--region", "Arab States", "--json"))
+
+
 def test_year_is_since_and_until_that_year(kb_cli):
     assert _ids(kb_cli("browse", "--year", "2024", "--json")) == _ids(kb_cli("browse", "--since", "2024", "--until", "2024", "--json"))
     assert kb_cli("browse", "--year", "2024", "--since", "2023").exit_code == 2
