@@ -61,7 +61,7 @@ def test_keyword_mode_decides_on_the_rare_words_alone():
     held = C.judge(_evidence(cosine=None, gap=0.0, coverage=C.KEYWORD_COVERAGE, missing=("reform",)))
     missing = C.judge(_evidence(cosine=None, gap=0.0, coverage=C.KEYWORD_COVERAGE / 2, missing=("pension",)))
     assert held.confident and not missing.confident
-    assert missing.reason == "No confident match: no passage holds “pension” (keyword search only)."
+    assert missing.reason == "No confident match: no passage holds “pension”."
 
 
 def test_no_hits_is_never_confident():
@@ -133,3 +133,11 @@ def test_keyword_mode_never_speaks_of_meaning():
             verdict = C.judge(_evidence(cosine=None, gap=0.0, coverage=coverage, complete=coverage == 1.0, hits=hits,
                                         missing=() if coverage else ("pension", "reform")))
             assert "meaning" not in verdict.reason, verdict.reason
+
+
+def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_kb):
+    from kb.search.query import Retrieved, evidence
+
+    found = Retrieved(docs=[], cosine={1: 0.9}, query_vector=None, terms=["aprendizaje"], language="es")
+    assert evidence(corpus_kb.reader(), (), found, "en").cosine is None
+    assert evidence(corpus_kb.reader(), (), found, "en,es").cosine == 0.9

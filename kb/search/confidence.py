@@ -3,7 +3,8 @@
 The signals (an `Evidence`): how close in meaning the best dense candidate is (its cosine), how far it stands
 above the tenth (the gap), and how much of the question's weight in rare words the best shown passage holds
 (its IDF-weighted coverage). A logistic model combines them; a short question whose every word a passage of a
-top hit holds is always confident; keyword mode, which has no cosine, decides on coverage alone.
+top hit holds is always confident; keyword mode, which has no cosine, decides on coverage alone (and so does a
+question in a language the embedding model does not understand: its cosines say little).
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ def _doubt(evidence: Evidence) -> str:
         held = f"no passage holds {_quoted(evidence.missing)}"
     else:
         held = f"no passage holds all of {_quoted(evidence.terms)}"
-    if evidence.cosine is None:
-        return f"No confident match: {held} (keyword search only)."
+    if evidence.cosine is None:  # keyword mode, or a question in a language the model does not understand
+        return f"No confident match: {held}."
     return f"No confident match: {held}, and none is close in meaning."
 
 

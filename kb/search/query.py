@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
-from kb.languages import analysis_languages, notice, question_language
+from kb.languages import analysis_languages, notice, question_language, understood
 from kb.records import Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
 from kb.search.confidence import CONFIDENCE_HITS, Evidence, gather, judge
@@ -140,7 +140,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language)
     said = notice(found.language, mode, reader.manifest.model.name, model_languages)
     hits = _hits(reader, found.docs[:k], {stem(t) for t in found.terms}, SCORE_KINDS[mode])
-    verdict = judge(evidence(reader, hits, found.terms, found.cosine))
+    verdict = judge(evidence(reader, hits, found, model_languages))
     return SearchResult(
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
@@ -149,16 +149,20 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     )
 
 
-def evidence(reader: IndexReader, hits: Sequence[Hit], terms: Sequence[str], cosine: dict[int, float]) -> Evidence:
-    """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the
-    terms' IDF and the dense candidates' cosines."""
+def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en") -> Evidence:
+    """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the terms'
+    IDF (analysed as the keyword search did) and the dense candidates' cosines, unless the model does not understand
+    the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
+    the question is judged on its words alone, as in keyword mode."""
     top = hits[:CONFIDENCE_HITS]
     shown = reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
     texts = [" ".join((h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text))
              for h in top for p in h.passages if p.chunk_id in shown]
-    idf = {t: reader.keyword.idf_sum([t]) for t in terms}
-    return gather(terms, idf, texts, cosine.values(), len(hits))
+    languages = analysis_languages(found.language)
+    idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
+    cosines = found.cosine.values() if understood(found.language, model_languages) else ()
+    return gather(found.terms, idf, texts, cosines, len(hits))
 
 
 def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
