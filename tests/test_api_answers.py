@@ -183,3 +183,21 @@ def test_head_works_wherever_get_does(client):
     assert client.head("/documents/no-such.pdf").status_code == 404
     refused = client.head("/documents", headers=AUTH)  # POST only: HEAD is still refused
     assert refused.status_code == 405 and "POST" in refused.headers["allow"]
+
+
+def test_server_faults_are_said_without_the_server_s_paths(tmp_path):
+    settings = Settings(index_dir=tmp_path / "none", rate_limit=0)
+    with TestClient(create_app(settings, kb=KnowledgeBase(settings, embedder=WordHashEmbedder()))) as empty:
+        for path in ("/search?q=skills", "/health", f"/documents/{RPL}"):
+            answer = empty.get(path)
+            assert answer.status_code == 503 and str(tmp_path) not in answer.text and "kb ingest" not in answer.text, answer.text
+            assert "/health" in answer.text, answer.text
+
+
+def test_a_bad_setting_is_a_500_that_keeps_its_path_for_the_log(client, tmp_path, caplog):
+    kb = client.app.state.kb
+    broken = KnowledgeBase(replace(kb.settings, topics_path=tmp_path / "missing.yaml"), embedder=kb.embedder)
+    with TestClient(create_app(broken.settings, kb=broken)) as c:
+        answer = c.get("/topics")
+    assert answer.status_code == 500 and answer.json()["error"]["code"] == "bad_config"
+    assert str(tmp_path) not in answer.text and str(tmp_path) in caplog.text  # the operator's log has it

@@ -40,12 +40,26 @@ async def _api_error(request: Request, exc: APIError) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
+# What a client reads of the server's own faults: their messages name the server's folders and its commands.
+NO_INDEX = "This server has no index to search yet; GET /health says when it has one."
+SERVER_FAULT = "The server's settings or index cannot answer this ({code}); its operator will find why in its log."
+
+
+def client_message(exc: KBError) -> str:
+    """The error's message as a client may read it: a 5xx is the operator's, and said without server paths."""
+    if exc.http_status == 503:
+        return NO_INDEX
+    if exc.http_status >= 500:
+        return SERVER_FAULT.format(code=exc.code)
+    return str(exc)
+
+
 async def _kb_error(request: Request, exc: KBError) -> JSONResponse:
     # A 500 is the server's settings or index: its operator has to hear of it. (A 503, no index yet, is a
     # state /health reports, not a fault to log at every request.)
     if exc.http_status == 500:
         log.error("%s on %s: %s", exc.code, request.url.path, exc)
-    return error_response(exc.http_status, exc.code, str(exc))
+    return error_response(exc.http_status, exc.code, client_message(exc))
 
 
 # The query parameter each filter field is given by (the others by their own name: ?topic=…, ?country=…).

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from kb.api.deps import KB
+from kb.api.errors import client_message
 from kb.api.schema import Health, NoIndex, example
 from kb.errors import IndexNotFound
 
@@ -24,6 +25,6 @@ def health(kb: KB) -> dict[str, Any] | JSONResponse:
     try:
         info = kb.info()
     except IndexNotFound as exc:  # a state to report, not an error: monitors read the body
-        return JSONResponse({"status": "no_index", "message": str(exc)}, status_code=503)
+        return JSONResponse({"status": "no_index", "message": client_message(exc)}, status_code=503)
     return {"status": "ok", "documents": info.documents, "chunks": info.chunks, "model": info.model,
             "snapshot": info.snapshot, "updated_at": info.updated_at}
