@@ -125,7 +125,7 @@ def _country_codes(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def describe(filters: Filters) -> dict[str, Any]:
-    """The filters as a search result reports them: {field: values as the user gave them}."""
+    """The filters as a search result reports them: {field: values}, in the index's values once resolve() has run."""
     out: dict[str, Any] = {}
     if filters.types:
         out["type"] = list(filters.types)
