@@ -206,3 +206,15 @@ def test_kb_model_takes_a_local_folder_and_its_languages(tmp_path, monkeypatch):
     assert FRENCH[0].split("/", 1)[1] in _ids(french)  # ids are relative to the ingested folder
     monkeypatch.setenv("KB_MODEL_LANGUAGES", "en")  # the same index, the model declared English
     assert KnowledgeBase(Settings.from_env()).search("apprentissage des jeunes", k=3).notices
+
+
+def test_highlights_skip_the_stop_words_of_the_passages_language():
+    from kb.search.snippets import highlight_spans, stem
+
+    text = "Le programme d'apprentissage de Côte d'Ivoire, de 2022."
+    stems = {stem(t) for t in query_terms("Côte d'Ivoire apprenticeship")}  # an English question: "d" is a term
+    marked = [text[s:e] for s, e in highlight_spans(text, stems, "fr")]
+    assert marked == ["Côte", "Ivoire"]
+    assert "d" in [text[s:e] for s, e in highlight_spans(text, stems)]  # English passages: as before
+    english = "The d-day of the programme"
+    assert highlight_spans(english, {stem("programme")}, "en") == highlight_spans(english, {stem("programme")})

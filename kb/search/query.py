@@ -125,7 +125,8 @@ def _hits(reader: IndexReader, top: Sequence[DocCandidate], stems: set[str], sco
     more = further_pool(top, chunks)  # for hits whose best chunks are only a title page, contents or scraps
     if more:
         chunks = {**chunks, **reader.chunks(more)}
-    return tuple(_hit(documents[c.doc_id], c, score_kind, hit_passages(c, chunks, stems)) for c in top)
+    return tuple(_hit(documents[c.doc_id], c, score_kind, hit_passages(c, chunks, stems, documents[c.doc_id].language))
+                 for c in top)
 
 
 def _took_ms(started: float) -> float:

@@ -37,8 +37,9 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word.lower())
 
 
-def highlight_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
-    """[start, end) offsets of words in text whose stem is one of the query's stems.
+def highlight_spans(text: str, stems: set[str], language: str | None = None) -> list[tuple[int, int]]:
+    """[start, end) offsets of words in text whose stem is one of the query's stems; in a passage of another
+    language than English (`language`, its document's), never one of that language's stop words.
 
     Only words that begin like a stem are stemmed (a stem keeps its word's first letters), so a
     passage of a hundred words costs a regex scan and a few stemmer calls, not a hundred.
@@ -51,7 +52,8 @@ def highlight_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
     if any(h in text for h in _HYPHENS):
         compounds = (m for m in _COMPOUND.finditer(text) if all(stem(w) in stems for w in _WORD.findall(m.group(0))))
         spans = sorted(spans + [(m.start(), m.end()) for m in compounds])
-    return spans
+    stop = STOP_WORDS.get(language) if language and language != DEFAULT_LANGUAGE else None
+    return [(s, e) for s, e in spans if text[s:e].lower() not in stop] if stop else spans
 
 
 # Highlights never mark part of a hyphenated word ("SKILL" of "SKILL-UP" for "skill"); the whole compound is
@@ -90,9 +92,10 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
     return best_start, min(len(text), best_start + size)
 
 
-def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A short excerpt of text around the query's words, with highlight offsets."""
-    spans = highlight_spans(text, stems)
+def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS,
+                 language: str | None = None) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short excerpt of text around the query's words, with highlight offsets (`language`: the text's)."""
+    spans = highlight_spans(text, stems, language)
     start, end = _window(text, spans, size)
     # Snap to word boundaries so a snippet never starts or ends inside a word.
     if start > 0:
