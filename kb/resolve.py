@@ -72,7 +72,9 @@ def document_id(reader: IndexReader, ref: str, cwd: Path) -> str:
     """The id of the document `ref` names: its id, a path under an ingested root, or a path as a shell completes
     it (relative to `cwd`, or absolute); DocumentNotFound, with the closest ids, when it names none."""
     text = ref.strip()
-    candidates = [text, PurePosixPath(os.path.normpath(text)).as_posix()] if text else []
+    if text and text in reader.documents([text]):  # an id as given: no file system asked
+        return text
+    candidates = [PurePosixPath(os.path.normpath(text)).as_posix()] if text else []
     full = _full_path(text, cwd)
     if full is not None:
         candidates += [full.relative_to(root).as_posix() for root in reader.roots
