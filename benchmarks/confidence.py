@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -77,11 +78,19 @@ def features(cs: list[Case]) -> np.ndarray:
     return np.array([[1.0, c.evidence.cosine or 0.0, c.evidence.gap, c.evidence.coverage] for c in cs])
 
 
-def fit_logistic(cs: list[Case]) -> np.ndarray:
-    """[bias, w_cosine, w_gap, w_coverage] by Newton's method on the class-balanced, L2-penalised log loss."""
-    x, y = features(cs), np.array([c.answerable for c in cs], dtype=float)
+FEATURES = ("cosine", "gap", "coverage")  # the columns after the bias in features()
+# The sets of features the logistic model may use; fit() keeps the one with the best leave-one-out AUC on the
+# fitting half (so the held-out half chooses nothing).
+FEATURE_SETS = (("cosine",), ("cosine", "gap"), ("cosine", "coverage"), ("cosine", "gap", "coverage"))
+
+
+def fit_logistic(cs: list[Case], use: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """[bias, w_cosine, w_gap, w_coverage] by Newton's method on the class-balanced, L2-penalised log loss, with
+    the weights of the features not in `use` held at 0."""
+    columns = [0, *(1 + FEATURES.index(f) for f in use)]
+    x, y = features(cs)[:, columns], np.array([c.answerable for c in cs], dtype=float)
     weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
-    penalty = L2 * np.diag([0.0, 1.0, 1.0, 1.0])  # the bias is not penalised
+    penalty = L2 * np.diag([0.0] + [1.0] * len(use))  # the bias is not penalised
     w = np.zeros(x.shape[1])
     for _ in range(100):
         p = 1 / (1 + np.exp(-x @ w))
@@ -91,7 +100,18 @@ def fit_logistic(cs: list[Case]) -> np.ndarray:
         w -= step
         if np.abs(step).max() < 1e-9:
             break
-    return w
+    full = np.zeros(1 + len(FEATURES))
+    full[columns] = w
+    return full
+
+
+def loo_auc(cs: list[Case], use: tuple[str, ...]) -> float:
+    """Leave-one-out AUC of the logistic model on these questions: how well it ranks a question it was not fitted on."""
+    x = features(cs)
+    scores = [float(x[i] @ fit_logistic(cs[:i] + cs[i + 1:], use)) for i in range(len(cs))]
+    pos = [s for s, c in zip(scores, cs) if c.answerable]
+    neg = [s for s, c in zip(scores, cs) if not c.answerable]
+    return float(np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg]))
 
 
 def rates(cs: list[Case], model: C.Model) -> tuple[int, int, int, int]:
@@ -119,19 +139,24 @@ def best_bar(cs: list[Case], models: list[C.Model], max_flagged: float | None = 
     return equals[len(equals) // 2]
 
 
-def fit(all_cases: list[Case]) -> C.Model:
-    """The model fitted on the fitting half: logistic weights, then its threshold, then keyword mode's bar."""
+def fit(all_cases: list[Case]) -> tuple[C.Model, str]:
+    """The model fitted on the fitting half (its features, logistic weights, threshold, keyword mode's bar), and
+    a line saying how its features were chosen."""
     train = [c for c in all_cases if c.fit]
     hybrid = [c for c in train if c.mode == "hybrid"]
     undecided = [c for c in hybrid if not (c.evidence.complete and len(c.evidence.terms) <= C.SHORT_TERMS)]
-    w = fit_logistic(undecided)
+    auc = {use: loo_auc(undecided, use) for use in FEATURE_SETS}
+    chosen = max(FEATURE_SETS, key=lambda use: (round(auc[use], 3), -len(use)))  # the fewest among equals
+    note = ("Features chosen by leave-one-out AUC on the fitting half's questions the short rule leaves open: "
+            + ", ".join(f"{' + '.join(u)} {a:.3f}" for u, a in auc.items()) + f"; chosen: {' + '.join(chosen)}.")
+    w = fit_logistic(undecided, chosen)
     base = C.Model(*[round(float(v), 3) for v in w], threshold=0.5, keyword_coverage=C.KEYWORD_COVERAGE)
     grid = [round(float(t), 3) for t in np.arange(0.05, 0.951, 0.025)]
     model = best_bar(hybrid, [replace(base, threshold=t) for t in grid])
     keyword = [c for c in train if c.mode == "keyword"]
     # Keyword mode has no meaning to fall back on: a question in other words than the documents' is rightly told
     # that no passage holds its words, so its bar balances the two errors instead.
-    return best_bar(keyword, [replace(model, keyword_coverage=t) for t in grid], max_flagged=None)
+    return best_bar(keyword, [replace(model, keyword_coverage=t) for t in grid], max_flagged=None), note
 
 
 def _pct(a: int, b: int) -> str:
@@ -180,9 +205,11 @@ def write_constants(model: C.Model) -> None:
     CONFIDENCE_PY.write_text(text, encoding="utf-8")
 
 
-def open_sets(args: argparse.Namespace) -> dict[str, KnowledgeBase]:
-    corpus = KnowledgeBase(Settings(index_dir=args.corpus_index))
-    corpus.ingest([ROOT / "corpus"])  # incremental: embeds only what changed since the last run
+def open_sets(args: argparse.Namespace, scratch: Path) -> dict[str, KnowledgeBase]:
+    """The question sets' indexes: corpus/ built afresh (about 20 s; so it always has the current files and
+    analysis) unless --corpus-index names one, and the labour-docs benchmark index, read only."""
+    corpus = KnowledgeBase(Settings(index_dir=args.corpus_index or scratch / "corpus-index"))
+    corpus.ingest([ROOT / "corpus"])
     kbs = {"corpus/": corpus}
     if (args.labour_index / "manifest.json").is_file():
         kbs["labour-docs"] = KnowledgeBase(Settings(index_dir=args.labour_index), embedder=corpus.embedder)
@@ -191,16 +218,23 @@ def open_sets(args: argparse.Namespace) -> dict[str, KnowledgeBase]:
     return kbs
 
 
-def report(all_cases: list[Case], model: C.Model, kbs: dict[str, KnowledgeBase]) -> str:
+def _head() -> str:
+    import subprocess
+
+    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip() or "?"
+
+
+def report(all_cases: list[Case], model: C.Model, note: str, kbs: dict[str, KnowledgeBase]) -> str:
     held = [c for c in all_cases if not c.fit]
     counts = {n: sum(c.mode == "hybrid" for c in all_cases if c.set == n) for n in kbs}
     md = ["# No confident match: fitted on half the questions, reported on the other half", "",
-          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, `.venv/bin/python benchmarks/confidence.py`; "
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, main at {_head()}, `.venv/bin/python benchmarks/confidence.py`; "
           f"k = {K}; questions: " + ", ".join(f"{n} {c}" for n, c in counts.items()) + ". A question is held out "
           "when the first byte of sha256(id) is odd. Signals: best dense cosine, its gap to the 10th, the IDF share "
           "of the question's terms the best shown passage of the top 3 hits holds; short questions (≤ 4 terms) "
           "whose terms one such passage holds are confident.", "",
-          "Constants (kb/search/confidence.py): " + ", ".join(f"{k} = {v}" for k, v in constants(model).items()), "",
+          note, "", "Constants (kb/search/confidence.py): " + ", ".join(f"{k} = {v}" for k, v in constants(model).items()), "",
           "## Held-out half", "", *table(held, model, old=True), "",
           "## Fitting half (for reference, not a result)", "", *table([c for c in all_cases if c.fit], model), "",
           "## Held-out questions judged wrong (hybrid)", "", *wrong(held, model), ""]
@@ -209,22 +243,27 @@ def report(all_cases: list[Case], model: C.Model, kbs: dict[str, KnowledgeBase])
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus-index", type=Path, default=cache_root() / "bench" / "confidence-corpus")
+    parser.add_argument("--corpus-index", type=Path, help="an index of corpus/ to use (default: build one in a temporary folder)")
     parser.add_argument("--labour-index", type=Path, default=cache_root() / "bench" / "labour-docs")
     parser.add_argument("--write", action="store_true", help="write the fitted constants into kb/search/confidence.py")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "confidence.md")
     args = parser.parse_args()
-    kbs = open_sets(args)
-    sets = {"corpus/": load(ROOT / "tests" / "data" / "questions"),
-            "labour-docs": load(ROOT / "benchmarks" / "data" / "labour_questions.jsonl")}
-    all_cases = [c for name, kb in kbs.items() for c in cases(kb, name, sets[name])]
-    model = fit(all_cases)
-    md = report(all_cases, model, kbs)
+    with tempfile.TemporaryDirectory(prefix="kb-confidence-") as scratch:
+        kbs = open_sets(args, Path(scratch))
+        all_cases = collect(kbs)
+    model, note = fit(all_cases)
+    md = report(all_cases, model, note, kbs)
     args.out.write_text(md, encoding="utf-8")
     print(md)
     if args.write:
         write_constants(model)
         print(f"wrote {CONFIDENCE_PY.relative_to(ROOT)}", file=sys.stderr)
+
+
+def collect(kbs: dict[str, KnowledgeBase]) -> list[Case]:
+    sets = {"corpus/": load(ROOT / "tests" / "data" / "questions"),
+            "labour-docs": load(ROOT / "benchmarks" / "data" / "labour_questions.jsonl")}
+    return [c for name, kb in kbs.items() for c in cases(kb, name, sets[name])]
 
 
 if __name__ == "__main__":
