@@ -1,12 +1,17 @@
 """Skills topics: the taxonomy (kb/data/topics.yaml, or Settings.topics_path) and automatic tagging at ingest.
 
-A document gets the topics its metadata gives, plus those it is about by two kinds of evidence:
-meaning — the mean cosine similarity of the document's three passages closest to the topic (label,
-description and synonyms embedded together) — and words — how many of the topic's synonyms occur in
-the text (SYNONYM_WEIGHT for SYNONYMS_NEEDED or more distinct ones). Topics scoring at least
-TOPIC_THRESHOLD, and within TOPIC_MARGIN of the document's best topic, are assigned (at most
-MAX_AUTO_TOPICS). Settings chosen on the corpus/ half of benchmarks/data/topic_labels.jsonl; the
-labour-docs half is the held-out check (benchmarks/topics.py).
+A document is about a topic by two kinds of evidence, combined by a small logistic model (WEIGHTS, BIAS):
+- meaning: the mean cosine of the document's three chunks closest to the topic (label, description and
+  synonyms embedded together), and how far that is below the document's best topic; counted for English
+  text only (the default model reads English best: elsewhere its cosines are low for every topic);
+- words: how many of the topic's synonyms and translations occur (up to SYNONYMS_NEEDED), the share of the
+  document's chunks that hold one, and, for a text in another language, the synonyms once more;
+- spread: the share of its chunks that have the topic among their two closest.
+A topic whose probability reaches TOPIC_THRESHOLD is assigned. A document carries at most MAX_TOPICS topics,
+its metadata's and the automatic ones together, the best supported first (a metadata topic outside the
+taxonomy counts as certain), unless its text spreads wider: a further topic stays when its probability is
+STRONG_TOPIC or more. The model and the threshold are fitted on one half of benchmarks/data/topic_labels.jsonl
+(split by a hash of the document id) and reported on the other: `python benchmarks/topics.py --fit`.
 """
 
 from __future__ import annotations
@@ -28,12 +33,18 @@ if TYPE_CHECKING:
     from kb.embed import Embedder
 
 DEFAULT_TOPICS = Path(__file__).resolve().parent / "data" / "topics.yaml"
-TOPIC_THRESHOLD = 0.45
-TOPIC_MARGIN = 0.16
-SYNONYM_WEIGHT = 0.15
-SYNONYMS_NEEDED = 2
-MAX_AUTO_TOPICS = 4
+TOPIC_THRESHOLD = 0.35
+STRONG_TOPIC = 0.90
+MAX_TOPICS = 5
+SYNONYMS_NEEDED = 3
 TOP_PASSAGES = 3
+# Fitted by benchmarks/topics.py --fit on the tuning half (L2 0.1): the features of `TopicTagger.features`.
+WEIGHTS = (2.188, 4.892, 1.499, 8.256, 1.933, 0.245)
+BIAS = -4.38
+# A text is read as English when these words are at least ENGLISH_SHARE of its words (about a quarter of English
+# prose; a few per cent of French, Spanish, Italian or Dutch).
+_ENGLISH = frozenset("the and of to in is for that with on are by".split())  # noqa: SIM905
+ENGLISH_SHARE = 0.08
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class Topic:
     label: str
     description: str
     synonyms: tuple[str, ...] = ()
+    translations: tuple[str, ...] = ()  # the synonyms in other languages: matched in the text, not embedded
 
     @property
     def text(self) -> str:
@@ -79,8 +91,9 @@ class Taxonomy:
             if not isinstance(entry, dict) or not entry.get("id") or not entry.get("label"):
                 raise ConfigError(f"{file}: every topic needs an id and a label (found {entry!r}).")
             synonyms = entry.get("synonyms") or []
+            translations = entry.get("translations") or []
             topics.append(Topic(str(entry["id"]), str(entry["label"]), " ".join(str(entry.get("description", "")).split()),
-                                tuple(str(s) for s in synonyms)))
+                                tuple(str(s) for s in synonyms), tuple(str(s) for s in translations)))
         ids = [t.id for t in topics]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"{file}: topic ids must be unique.")
@@ -127,32 +140,54 @@ class TopicTagger:
         return vectors
 
     @cached_property
-    def _synonym_patterns(self) -> dict[str, list[re.Pattern[str]]]:
-        return {t.id: [re.compile(r"(?<!\w)" + re.escape(s.lower()) + r"(?!\w)") for s in t.synonyms]
-                for t in self.taxonomy.topics}
+    def _word_patterns(self) -> dict[str, list[re.Pattern[str]]]:
+        words = {t.id: dict.fromkeys(w.lower() for w in (*t.synonyms, *t.translations)) for t in self.taxonomy.topics}
+        return {topic: [re.compile(r"(?<!\w)" + re.escape(w) + r"(?!\w)") for w in ws] for topic, ws in words.items()}
 
-    def scores(self, chunk_vectors: np.ndarray, text: str = "") -> dict[str, float]:
-        """{topic id: meaning score (mean cosine of the closest passages) + synonym score}."""
+    def features(self, chunk_vectors: np.ndarray, text: str) -> np.ndarray:
+        """[topics, features]: the evidence WEIGHTS weigh (see the module's docstring), one row per topic.
+        `text` is the document's chunk texts joined; cut into as many equal runs of words as it has chunks,
+        it gives the share of chunks holding a topic's words the same at ingest and at a re-tag."""
+        import numpy as np
+
+        sims = chunk_vectors @ self.topic_vectors.T  # [chunks, topics]
+        meaning = -np.sort(-sims, axis=0)[:min(TOP_PASSAGES, sims.shape[0])].mean(axis=0)
+        nearest = np.argsort(-sims, axis=1)[:, :2]
+        spread = np.array([(nearest == j).any(axis=1).mean() for j in range(sims.shape[1])])
+        words = text.lower().replace("\u2019", "'").split()  # the typographic apostrophe as typed
+        size = -(-len(words) // len(chunk_vectors)) or 1
+        texts = [" ".join(words[i:i + size]) for i in range(0, len(words), size)]
+        english = float(sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * max(1, len(words)))
+        rows = []
+        for j, topic in enumerate(self.taxonomy.topics):
+            patterns = self._word_patterns[topic.id]
+            found = sum(1 for p in patterns if any(p.search(t) for t in texts))
+            share = sum(1 for t in texts if any(p.search(t) for p in patterns)) / max(1, len(texts))
+            named = min(1.0, found / SYNONYMS_NEEDED)
+            rows.append([english * meaning[j], english * (meaning[j] - meaning.max()), named, share, spread[j],
+                         (1 - english) * named])
+        return np.asarray(rows, dtype="float64")
+
+    def scores(self, chunk_vectors: np.ndarray, text: str) -> dict[str, float]:
+        """{topic id: probability that the document is about it}."""
         import numpy as np
 
         if len(chunk_vectors) == 0:
             return {}
-        sims = chunk_vectors @ self.topic_vectors.T  # [chunks, topics]
-        top = min(TOP_PASSAGES, sims.shape[0])
-        best = -np.sort(-sims, axis=0)[:top].mean(axis=0)
-        lowered = text.lower()
-        out = {}
-        for topic, meaning in zip(self.taxonomy.topics, best):
-            found = sum(1 for p in self._synonym_patterns[topic.id] if p.search(lowered)) if lowered else 0
-            out[topic.id] = float(meaning) + SYNONYM_WEIGHT * min(1.0, found / SYNONYMS_NEEDED)
-        return out
+        logits = self.features(chunk_vectors, text) @ np.asarray(WEIGHTS) + BIAS
+        return {t.id: float(p) for t, p in zip(self.taxonomy.topics, 1 / (1 + np.exp(-logits)))}
 
-    def assign(self, chunk_vectors: np.ndarray, text: str = "", threshold: float = TOPIC_THRESHOLD,
-               margin: float = TOPIC_MARGIN, limit: int = MAX_AUTO_TOPICS) -> tuple[str, ...]:
-        """The topics a document is about, best first."""
+    def assign(self, chunk_vectors: np.ndarray, text: str, given: tuple[str, ...] = (),
+               threshold: float = TOPIC_THRESHOLD) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the topics a document carries, the automatic ones among them): see the module's docstring."""
         scores = self.scores(chunk_vectors, text)
-        if not scores:
-            return ()
-        best = max(scores.values())
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        return tuple(t for t, s in ranked if s >= threshold and s >= best - margin)[:limit]
+        auto = tuple(t for t, p in sorted(scores.items(), key=lambda kv: -kv[1]) if p >= threshold)
+        topics = carried(given, auto, scores)
+        return topics, tuple(t for t in auto if t in topics)
+
+
+def carried(given: tuple[str, ...], auto: tuple[str, ...], scores: dict[str, float]) -> tuple[str, ...]:
+    """A document's topics: at most MAX_TOPICS of its metadata's and its automatic ones, the best supported first
+    (a metadata topic the taxonomy cannot score counts as certain), then any whose support is STRONG_TOPIC or more."""
+    ranked = sorted(dict.fromkeys([*given, *auto]), key=lambda t: -scores.get(t, 1.0))
+    return tuple(t for i, t in enumerate(ranked) if i < MAX_TOPICS or scores.get(t, 1.0) >= STRONG_TOPIC)

@@ -6,7 +6,7 @@ import pytest
 
 from kb import KnowledgeBase, Settings
 from kb.errors import ConfigError
-from kb.topics import Taxonomy
+from kb.topics import MAX_TOPICS, STRONG_TOPIC, Taxonomy, carried
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,12 @@ KNOWN = {
     "skills-guides/inclusive-apprenticeships-persons-with-disabilities.md": "disability-inclusion",
     "press-releases/2023-11-green-skills-energy-transition-south-africa.md": "green-skills",
     "press-releases/2022-05-east-africa-gulf-skills-partnership-migration.md": "skills-migration",
+    "skills-guides/upgrading-informal-apprenticeships-work-based-learning-informal-economy.md": "informal-economy",
+    # French and Italian texts: the topic's words in their language carry the evidence.
+    "press-releases/2022-10-cote-divoire-apprentissage-renove-artisanat.html": "apprenticeships",
+    "skills-guides/apprendistato-duale-guida-per-le-imprese.md": "apprenticeships",
 }
+NORWAY = "press-releases/2020-12-ilo-norway-partnership-launches-gpsl3.html"
 
 
 def test_the_taxonomy_is_plain_data_with_enough_topics():
@@ -61,3 +66,20 @@ def test_a_broken_taxonomy_is_a_clear_error(tmp_path):
     bad.write_text("topics:\n  - label: no id\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="id and a label"):
         Taxonomy.load(bad)
+
+
+def test_a_document_carries_at_most_five_topics_unless_its_text_spreads_wider():
+    scores = {"a": 0.99, "b": 0.95, "c": 0.6, "d": 0.5, "e": 0.4, "f": 0.92, "g": 0.2}
+    # Metadata gave six of them: the best supported five stay, and "f" beyond them because its support is strong.
+    assert carried(("g", "e", "d", "c", "b", "a"), ("f",), scores) == ("a", "b", "f", "c", "d")
+    assert carried(("x-not-in-the-taxonomy",), ("a",), scores) == ("x-not-in-the-taxonomy", "a")
+    assert MAX_TOPICS == 5 and STRONG_TOPIC > 0.5
+
+
+def test_no_corpus_document_carries_more_than_five_topics_and_the_norway_release_not_forced_labour(corpus_kb):
+    for doc in corpus_kb.reader().all_documents():
+        assert len(doc.metadata.get("topics", ())) <= MAX_TOPICS, (doc.doc_id, doc.metadata["topics"])
+    norway = corpus_kb.document(NORWAY).metadata
+    # Its metadata names seven topics; the text gives forced labour one sentence of a regional strand.
+    assert "forced-labour" not in norway["topics"]
+    assert {"skills-migration", "constituents-capacity"} <= set(norway["topics"])

@@ -137,22 +137,22 @@ def apply(writer: IndexWriter, plan: Plan, outcomes: Iterable[Outcome], tagger: 
 
 def _add(writer: IndexWriter, tagger: TopicTagger, prepared: PreparedDocument) -> None:
     text = " ".join(c.text for c in prepared.chunks)
-    doc = with_topics(prepared.document, tagger.assign(prepared.vectors, text))
+    given = tuple(prepared.document.metadata.get("topics", ()))
+    doc = with_topics(prepared.document, *tagger.assign(prepared.vectors, text, given))
     writer.add_document(doc, prepared.root, prepared.chunks, prepared.vectors)
 
 
 def _retag(writer: IndexWriter, tagger: TopicTagger, doc_id: str) -> None:
     """Re-tag a stored document from its stored vectors: no re-embedding."""
-    given = writer.given_topics(doc_id)
-    auto = tagger.assign(writer.vectors_of(doc_id), writer.text_of(doc_id))
-    writer.set_topics(doc_id, tuple(dict.fromkeys([*given, *auto])), auto)
+    given = tuple(writer.given_topics(doc_id))
+    topics, auto = tagger.assign(writer.vectors_of(doc_id), writer.text_of(doc_id), given)
+    writer.set_topics(doc_id, topics, auto)
 
 
-def with_topics(doc: Document, auto: tuple[str, ...]) -> Document:
-    """The document with its automatic topics added to those its metadata gave."""
-    given = tuple(doc.metadata.get("topics", ()))
+def with_topics(doc: Document, topics: tuple[str, ...], auto: tuple[str, ...]) -> Document:
+    """The document with the topics it carries (its metadata's and the automatic ones, kb.topics.carried)."""
     metadata = dict(doc.metadata)
-    metadata["topics"] = tuple(dict.fromkeys([*given, *auto]))
+    metadata["topics"] = topics
     metadata["topics_auto"] = auto
     if not metadata["topics"]:
         del metadata["topics"]
