@@ -16,6 +16,7 @@ from kb.api.schema import READ_ERRORS, SEARCH_EXAMPLE, SearchResult, errors_for,
 from kb.cache import LRU
 from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES
 from kb.errors import QueryError
+from kb.languages import LANGUAGES
 from kb.records import to_dict
 
 router = APIRouter()
@@ -24,6 +25,8 @@ router = APIRouter()
 # on exactly these); spelled out so that the OpenAPI pattern means the same in every regex dialect.
 QUERY_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 MODE_PATTERN = f"^({'|'.join(MODES)})$"
+# The question languages languages.check() takes, in either case, or empty (detect it); published, and applied by check().
+QUERY_LANG_PATTERN = "^(" + "|".join("".join(f"[{c}{c.upper()}]" for c in code) for code in LANGUAGES) + ")?$"
 
 
 def answer_cache(size: int) -> LRU:
@@ -56,7 +59,8 @@ def search(
                                                                 "a type the index does not know is a 400 naming the known ones")] = [],  # noqa: B006
     lang: Annotated[list[str], Query(description="Language code(s) or name(s), e.g. en or English")] = [],  # noqa: B006
     query_lang: Annotated[str | None, Query(description="The question's language (en, fr, es, it, nl); detected when "
-                                            "left out. `lang` filters the documents' language instead")] = None,
+                                            "left out. `lang` filters the documents' language instead",
+                                            json_schema_extra={"pattern": QUERY_LANG_PATTERN})] = None,
     since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"],
                                        json_schema_extra={"pattern": DATE_PATTERN})] = None,
     until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])",
@@ -68,6 +72,9 @@ def search(
     400 that lists the known ones). Without `q`, browse the documents that pass the filters, newest first; `total`
     is the number of documents that pass the filters in both, and `filters` echoes them in the index's values.
     The result is the same record that `kb search --json` prints."""
+    if query_lang is not None and not re.fullmatch(QUERY_LANG_PATTERN, query_lang):  # the published pattern, applied
+        raise QueryError(f"query_lang={query_lang!r} is not a language kb matches questions in; send one of: "
+                         f"{', '.join(f'query_lang={code}' for code in LANGUAGES)}, or leave it out to detect it.")
     filters = search_filters(request, kb, type_, lang, since, until)
     if q is None:  # browse: made afresh each time, so never kept
         body = _encoded(to_dict(kb.browse(filters, k=k or DEFAULT_BROWSE_K, offset=offset)) | {"offset": offset})
