@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -32,6 +33,7 @@ from kb.embed import Embedder, load_embedder
 from kb.evaluate import eval_index_dir, load_beir
 from kb.index.keyword import DEFAULT_ENGINE
 from kb.index.store import IndexWriter, open_reader, read_manifest
+from kb.languages import analysis_languages, question_language
 from kb.search.query import CANDIDATE_CHUNKS, dense_chunks, keyword_chunks
 from kb.search.snippets import query_terms
 
@@ -106,6 +108,7 @@ def labour_set(settings: Settings, embedder: Embedder) -> tuple[Path, list[dict]
 
 def corpus_set(settings: Settings, embedder: Embedder) -> tuple[Path, list[dict]]:
     index = LAB / "corpus"
+    shutil.rmtree(index, ignore_errors=True)  # built afresh: an index keeps the keyword analysis it was made with
     KnowledgeBase(replace(settings, index_dir=index, keyword_engine=DEFAULT_ENGINE), embedder=embedder).ingest([ROOT / "corpus"])
     questions = []
     for file in sorted((ROOT / "tests" / "data" / "questions").glob("*.jsonl")):
@@ -122,11 +125,13 @@ def collect_set(index: Path, questions: list[dict], embedder: Embedder) -> dict:
     with open_reader(index) as reader:
         vectors = embedder.encode([q["query"] for q in questions])
         for q, vector in zip(questions, vectors):
-            terms = query_terms(q["query"])
+            languages = analysis_languages(question_language(q["query"]))  # as retrieve() matches the words
+            terms = query_terms(q["query"], languages)
             out.append(Query(q["id"], q["query"], q["kind"], q["relevant"],
                              dense_chunks(reader, vector, None, CANDIDATE_CHUNKS),
-                             keyword_chunks(reader, terms, None, CANDIDATE_CHUNKS),
-                             reader.keyword.idf_sum(terms), [reader.keyword.idf_sum([t]) for t in terms], vector, {}))
+                             keyword_chunks(reader, terms, None, CANDIDATE_CHUNKS, languages),
+                             reader.keyword.idf_sum(terms, languages),
+                             [reader.keyword.idf_sum([t], languages) for t in terms], vector, {}))
             ids = [c for c, _ in out[-1].keyword]
             if ids:
                 out[-1].keyword_cosine = dict(zip(ids, (reader.vectors_by_id(ids) @ vector).tolist()))

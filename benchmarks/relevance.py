@@ -30,6 +30,7 @@ from kb.evaluate import eval_index_dir, load_beir, score_run
 from kb.index.keyword import DEFAULT_ENGINE as DEFAULT_KEYWORD_ENGINE
 from kb.ingest.pipeline import ingest_records
 from kb.records import Filters
+from kb.search.fusion import KEYWORD_FLOOR
 
 SHARED = ROOT.parent / "shared" / "data"
 PUBLISHED_SCIFACT = [
@@ -129,6 +130,15 @@ def labour(settings: Settings, embedder: Embedder, cache: Path) -> dict:
     return {"rows": rows, "queries": len(judged), "by_kind": by_kind, "confidence": confidence_rates(kb, questions)}
 
 
+# The hand-written part of relevance.md (the fusion's tuning and held-out halves, its history) starts here; a rerun keeps it.
+NOTES = "## How the fusion was chosen"
+
+
+def kept_notes(path: Path) -> str:
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    return "\n" + old[old.index(NOTES):] if NOTES in old else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="kb relevance benchmark")
     parser.add_argument("--skip-scifact", action="store_true")
@@ -144,9 +154,11 @@ def main() -> int:
     results: dict = {"date": dt.date.today().isoformat(),
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
                      "model": settings.model, "dense_weight": S.DENSE_WEIGHT, "keyword_ceiling": S.KEYWORD_CEILING,
+                     "keyword_floor": KEYWORD_FLOOR, "keyword_engine": settings.keyword_engine or DEFAULT_KEYWORD_ENGINE,
                      "confidence_threshold": S.CONFIDENCE_THRESHOLD}
     md = [f"# Relevance — measured {results['date']} on {results['machine']}", "",
-          f"hybrid = {S.DENSE_WEIGHT} x cosine + {1 - S.DENSE_WEIGHT:g} x bm25 / ({S.KEYWORD_CEILING} x the query terms' summed IDF)", ""]
+          f"hybrid, per chunk = {S.DENSE_WEIGHT} x cosine + {1 - S.DENSE_WEIGHT:g} x max(0, bm25 / ({S.KEYWORD_CEILING} x the query terms' "
+          f"summed IDF) - {KEYWORD_FLOOR}); a document scores its best chunk. Keyword engine: {results['keyword_engine']}.", ""]
     if not args.skip_scifact and (SHARED / "beir" / "scifact").is_dir():
         results["scifact"] = scifact(settings, embedder, args.mteb_protocol)
         md += [f"## SciFact test ({results['scifact']['queries']} queries)", "", table(results["scifact"]["rows"], PUBLISHED_SCIFACT), ""]
@@ -161,7 +173,7 @@ def main() -> int:
     print(text)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "relevance.md").write_text(text + "\n", encoding="utf-8")
+    (out / "relevance.md").write_text(text + "\n" + kept_notes(out / "relevance.md"), encoding="utf-8")
     (out / "relevance.json").write_text(json.dumps(results, indent=2, default=float) + "\n", encoding="utf-8")
     return 0
 
