@@ -75,7 +75,7 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], chunk_doc: Mapping[int
     Rescaling within each query (min-max) would give the best keyword hit full marks even when it only
     shares a common word with a question put in other words; here it keeps the low score it earned (under
     the floor: none), and the meaning decides. Measured (benchmarks/results/relevance.md, held-out half):
-    SciFact 0.756 -> 0.766 nDCG@10, labour-docs 0.888 -> 0.891, corpus/ 0.984 -> 0.984 against the
+    SciFact 0.756 -> 0.766 nDCG@10, labour-docs 0.887 -> 0.891, corpus/ 0.984 -> 0.984 against the
     document-level sum before. A hit's passages are ordered by _passage_scores.
     """
     if len(rankings) == 1:
