@@ -12,6 +12,7 @@ and on real PDFs, whose extracted text has lost its lines and layout:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kb.records import Chunk
 
@@ -61,25 +62,30 @@ def _may(text: str, clues: tuple[str, ...]) -> bool:
 
 def is_front_matter(chunk: Chunk) -> bool:
     """Whether a chunk is a title page, an imprint, a table of contents or a list/acknowledgements section."""
-    text = chunk.text
-    heading = chunk.heading_path[0] if chunk.heading_path else ""
+    return _judged(chunk.text, chunk.page, chunk.ordinal, chunk.heading_path[0] if chunk.heading_path else "")
+
+
+# A search judges each of its hits' best chunks once or twice, and a search box asks about the same chunks
+# again at every pause: the verdict is kept by what it is drawn from.
+@lru_cache(maxsize=16384)
+def _judged(text: str, page: int | None, ordinal: int, heading: str) -> bool:
     words = len(text.split(None, TITLE_PAGE_WORDS))  # counted up to TITLE_PAGE_WORDS + 1: all any rule needs
     leaders = len(_LEADER.findall(text)) if _LEADER_CLUE.search(text) else 0
     if leaders >= 2 or (leaders and words <= TOC_FRAGMENT_WORDS):
         return True  # contents pages also turn up deep in a document (a part's own contents, an annex list)
-    if not _in_front(chunk):
+    if not _in_front(page, ordinal):
         return False
     if _HEADING.fullmatch(heading) or _OPENING.match(text):
         return True
     low = text.lower()
     if (_may(low, _NOTICE_CLUES) and _NOTICE.search(text)) or (_may(low, _IMPRINT_CLUES) and len(_IMPRINT.findall(text)) >= IMPRINT_MARKS):
         return True
-    if chunk.page == 1 and chunk.ordinal == 0:
+    if page == 1 and ordinal == 0:
         return words <= TITLE_PAGE_WORDS
-    return chunk.page == 2 and chunk.ordinal <= 2 and words <= INNER_TITLE_WORDS and not _SENTENCE.search(text)
+    return page == 2 and ordinal <= 2 and words <= INNER_TITLE_WORDS and not _SENTENCE.search(text)
 
 
-def _in_front(chunk: Chunk) -> bool:
-    if chunk.page is not None:
-        return chunk.page <= FRONT_PAGES
-    return chunk.ordinal < FRONT_CHUNKS
+def _in_front(page: int | None, ordinal: int) -> bool:
+    if page is not None:
+        return page <= FRONT_PAGES
+    return ordinal < FRONT_CHUNKS

@@ -71,12 +71,13 @@ def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chun
     when those hold none, from the further pool); failing those its front matter; else its best chunk.
     Only chunks in `chunks` count."""
     pool = [(c, s) for c, s in ranked[:PASSAGE_POOL] if c in chunks]
-    body = [(c, s) for c, s in pool if _telling(chunks[c]) and not is_front_matter(chunks[c])]
+    # Each chunk is judged once: telling front matter from the text is the dearest step of choosing passages.
+    telling = [(c, s, is_front_matter(chunks[c])) for c, s in pool if _telling(chunks[c])]
+    body = [(c, s) for c, s, front in telling if not front]
     if not body:
         further = [(c, s) for c, s in ranked[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS] if c in chunks]
         body = [(c, s) for c, s in further if _telling(chunks[c]) and not is_front_matter(chunks[c])]
-    front = [(c, s) for c, s in pool if _telling(chunks[c]) and is_front_matter(chunks[c])]
-    return body or front or pool[:1]
+    return body or [(c, s) for c, s, front in telling if front] or pool[:1]
 
 
 def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
