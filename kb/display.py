@@ -25,6 +25,7 @@ TYPE_STYLES = {"press_release": "cyan", "tool_report": "green", "skills_guide": 
 # Said when a result is not confident and the confidence step gave no reason of its own.
 NOT_CONFIDENT = "No confident match: none of these passages answers the question closely. Try other words, or fewer filters."
 INDENT = 4  # where a hit's lines start, under its title
+NO_BREAK = "\u00a0"  # between the words of a type label, so a wrapped line never splits "[skills guide]"
 
 
 # Skipped and failed files listed one a line after the summary; the rest are counted (--json lists them all).
@@ -100,7 +101,7 @@ def _head(hit: Hit, width: int, first: Text, dated: bool = True) -> list[Text]:
     from rich.text import Text
 
     head = Text(hit.title, style="bold")
-    head.append(f"  [{hit.type.replace('_', ' ')}]", style=TYPE_STYLES.get(hit.type, "white"))
+    head.append(f"  [{hit.type.replace('_', NO_BREAK)}]", style=TYPE_STYLES.get(hit.type, "white"))
     if hit.date and dated:
         head.append(f"  {hit.date}", style="dim")
     return wrap(head, width, len(first), first)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 PIPED_WIDTH = 120  # columns when the output is no terminal and $COLUMNS is unset
-_WORD = re.compile(r"\S+\s*")
+_WORD = re.compile(r"[^ ]+ *")  # words part at plain spaces only: a no-break space holds "[tool\u00a0report]" together
 
 
 def console(stderr: bool = False) -> Console:
