@@ -166,6 +166,17 @@ class FileFailure(BaseModel):
     reason: str
 
 
+class SkippedFile(BaseModel):
+    path: str = Field(description="A file, or a folder (ending in /), left out on purpose")
+    code: str = Field(description="unsupported_type, hidden, temporary, hidden_folder or linked_folder")
+    reason: str
+
+
+class FileWarnings(BaseModel):
+    path: str
+    warnings: list[str] = Field(description="What the parsers said while reading a file that was ingested")
+
+
 class IngestReport(BaseModel):
     index_dir: str
     added: list[str]
@@ -173,6 +184,8 @@ class IngestReport(BaseModel):
     unchanged: list[str]
     removed: list[str]
     failed: list[FileFailure]
+    skipped: list[SkippedFile] = Field(default_factory=list)
+    warnings: list[FileWarnings] = Field(default_factory=list)
     chunks_embedded: int
     seconds: float
     counts: dict[str, int]
