@@ -180,9 +180,9 @@ def show(ctx: click.Context, doc_id: str, index: str | None, as_json: bool) -> N
     if as_json:
         _print_json(data)
         return
-    shown = {k: v for k, v in to_dict(doc).items() if k != "metadata"} | {k: v for k, v in doc.metadata.items() if k != "topics_auto"}
-    for key, value in shown.items():
-        click.echo(f"{key + ':':<10} {', '.join(value) if isinstance(value, list | tuple) else value}")
+    hidden = {"metadata", "content_hash", "topics_auto"}  # the metadata's own fields are shown, not the dict
+    fields = {k: v for k, v in to_dict(doc).items() if k not in hidden} | {k: v for k, v in doc.metadata.items() if k not in hidden}
+    display.print_document(fields, data["outline"])
 
 
 # -- browse and topics ------------------------------------------------------------------------------

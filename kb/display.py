@@ -18,7 +18,7 @@ from kb.terminal import PlainProgress, RichProgress, console, wrap
 if TYPE_CHECKING:
     from rich.text import Text  # imported where it is used: `kb --help` and `--json` never load rich
 
-__all__ = ["PlainProgress", "RichProgress", "print_browse", "print_eval", "print_info", "print_report", "print_result",
+__all__ = ["PlainProgress", "RichProgress", "print_browse", "print_eval", "print_document", "print_info", "print_report", "print_result",
            "print_topics"]
 
 TYPE_STYLES = {"press_release": "cyan", "tool_report": "green", "skills_guide": "magenta"}
@@ -243,6 +243,26 @@ def print_info(data: IndexInfo) -> None:
     lines: list[Text] = []
     for name, value in rows:
         lines += wrap(Text(value), out.width, 14, Text(f"{name:<12}  ", style="bold"))
+    _print_lines(out, lines)
+
+
+def print_document(fields: Mapping[str, Any], outline: Sequence[Mapping[str, Any]]) -> None:
+    """What `kb show` prints: a field a line (lists joined), wrapped under its value; then where the text lives,
+    a line per page and heading with its chunk count."""
+    from rich.text import Text
+
+    out = console()
+    lines: list[Text] = []
+    for name, value in fields.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        lines += wrap(Text(shown), out.width, 11, Text(f"{name + ':':<10} ", style="bold"))
+    if outline:
+        lines.append(Text("outline:", style="bold"))
+        for entry in outline:
+            page = f"p. {entry['page']}" + (f" ({entry['page_label']})" if entry.get("page_label") else "") if entry.get("page") else ""
+            where = " › ".join(entry.get("heading_path") or []) or "(no heading)"
+            lines += wrap(Text(f"{where}  [{_plural(int(entry['chunks']), 'chunk')}]"), out.width, 13,
+                          Text(f"  {page:<10} " if page else "  "))
     _print_lines(out, lines)
 
 

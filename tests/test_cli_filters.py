@@ -115,6 +115,7 @@ def test_a_path_from_another_folder_and_a_cut_id(kb_cli, monkeypatch, tmp_path):
     assert cut.exit_code == 1 and f"Did you mean '{RPL}'?" in cut.output, cut.output
     text = kb_cli("show", RPL)
     assert f"doc_id:    {RPL}" in text.output and "topics_auto" not in text.output
+    assert "outline:" in text.output and "1. Introduction" in text.output  # where the text lives, heading by heading
 
 
 def test_serve_logs_requests_unless_told_not_to():
