@@ -57,7 +57,8 @@
     ".panel[hidden]{display:none}",
     ".chips{display:flex;flex-wrap:wrap;gap:.35em;padding:.3em .3em .5em}",
     ".chip{font:inherit;font-size:.8em;border:1px solid var(--kb-border,#c5cbe0);background:transparent;color:inherit;",
-    "border-radius:999px;padding:.2em .7em;cursor:pointer;max-width:15em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}",
+    "border-radius:999px;padding:.2em .7em;cursor:pointer;max-width:15em;display:inline-flex;white-space:pre}",
+    ".chip .l{overflow:hidden;text-overflow:ellipsis}.chip .n{flex:none}",
     ".chip[aria-pressed=true]{background:var(--_accent);border-color:var(--_accent);color:#fff}",
     ".chips [hidden]{display:none}.more{font:inherit;font-size:.8em;border:0;background:transparent;color:var(--_accent);",
     "text-decoration:underline;cursor:pointer;padding:.2em .4em}",
@@ -283,9 +284,10 @@
         if (active) values = [active].concat(values.filter(function (v) { return v !== active; }));
         values.forEach(function (value) {
           var on = active === value;
-          var text = facetLabel(field, value, self._topics) + (counts[value] ? " (" + counts[value] + ")" : "");
+          var label = facetLabel(field, value, self._topics), n = counts[value] ? " (" + counts[value] + ")" : "";
           var chip = el("button", { type: "button", class: "chip", "aria-pressed": on ? "true" : "false", "data-field": field,
-            "data-value": value, title: text }, text);
+            "data-value": value, title: label + n });
+          chip.append(el("span", { class: "l" }, label), el("span", { class: "n" }, n)); // a long label is cut, its count never
           chip.addEventListener("mousedown", function (e) { e.preventDefault(); });
           chip.addEventListener("click", function () {
             self._filters[field] = on ? null : value;
