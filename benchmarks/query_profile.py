@@ -107,18 +107,21 @@ def profile(index: Path, paths: list[Path], mode: str = "hybrid", k: int = 10, r
     embed = kb._query_embedder(reader).encode  # the service's own query embedder, as a search uses it
     asked = questions(paths)
     times: dict[str, list[float]] = defaultdict(list)
+    first: dict[str, list[float]] = defaultdict(list)
     for round_no in range(rounds):
-        counted = times if round_no else defaultdict(list)
+        counted = times if round_no else first
         for query in asked:
-            staged(reader, query, embed, mode, k, counted)
-            encode = TimedEncode(embed)
+            encode = TimedEncode(embed)  # the whole search first: in the first round it meets the question's chunks first
             started = time.perf_counter()
             q.run_search(reader, query, k=k, mode=mode, filters=Filters(), encode=encode)
             whole = time.perf_counter() - started
             counted["run_search"].append(whole * 1000)
             counted["all but the embedding"].append((whole - encode.seconds) * 1000)
+            staged(reader, query, embed, mode, k, counted)
     return {"index": str(index), "engine": reader.manifest.keyword, "chunks": reader.chunk_count,
-            "questions": len(asked), "rounds": rounds - 1, "mode": mode, "times": dict(times)}
+            "questions": len(asked), "rounds": rounds - 1, "mode": mode, "times": dict(times),
+            # The first asking of each question, before the per-chunk memories (front matter, stems) know its chunks.
+            "first_asking": first["all but the embedding"]}
 
 
 def p90(values: list[float]) -> float:
@@ -134,6 +137,9 @@ def table(result: dict[str, Any]) -> str:
         values = result["times"][name]
         label = f"**{name}**" if name == "all but the embedding" else name
         lines.append(f"| {label} | {statistics.median(values):.2f} | {p90(values):.2f} |")
+    if result.get("first_asking"):
+        values = result["first_asking"]
+        lines.append(f"| all but the embedding, each question's first asking | {statistics.median(values):.2f} | {p90(values):.2f} |")
     return "\n".join(lines)
 
 
