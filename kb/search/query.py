@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
 from kb.languages import analysis_languages, notice, question_language, understood
-from kb.records import Document, Filters, Hit, Passage, SearchResult
+from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
 from kb.search.confidence import CONFIDENCE_HITS, Evidence, gather, judge
 from kb.search.filters import describe, normalise
@@ -118,13 +118,19 @@ def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tupl
     )
 
 
-def _hits(reader: IndexReader, top: Sequence[DocCandidate], stems: set[str], score_kind: str) -> tuple[Hit, ...]:
-    """The hits for these candidates: their documents' metadata and their passages."""
-    documents = reader.documents(c.doc_id for c in top)
+def _passage_chunks(reader: IndexReader, top: Sequence[DocCandidate]) -> dict[int, Chunk]:
+    """The chunks these candidates' passages are chosen from."""
     chunks = reader.chunks(passage_pool(top))
     more = further_pool(top, chunks)  # for hits whose best chunks are only a title page, contents or scraps
     if more:
         chunks = {**chunks, **reader.chunks(more)}
+    return chunks
+
+
+def _hits(reader: IndexReader, top: Sequence[DocCandidate], chunks: Mapping[int, Chunk], stems: set[str],
+          score_kind: str) -> tuple[Hit, ...]:
+    """The hits for these candidates: their documents' metadata and their passages (from `chunks`)."""
+    documents = reader.documents(c.doc_id for c in top)
     return tuple(_hit(documents[c.doc_id], c, score_kind, hit_passages(c, chunks, stems, documents[c.doc_id].language))
                  for c in top)
 
@@ -140,8 +146,9 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     started = time.perf_counter()
     found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language)
     said = notice(found.language, mode, reader.manifest.model.name, model_languages)
-    hits = _hits(reader, found.docs[:k], {stem(t) for t in found.terms}, SCORE_KINDS[mode])
-    verdict = judge(evidence(reader, hits, found, model_languages))
+    chunks = _passage_chunks(reader, found.docs[:k])
+    hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode])
+    verdict = judge(evidence(reader, hits, found, model_languages, chunks))
     return SearchResult(
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
@@ -150,13 +157,15 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     )
 
 
-def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en") -> Evidence:
+def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en",
+             chunks: Mapping[int, Chunk] | None = None) -> Evidence:
     """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the terms'
     IDF (analysed as the keyword search did) and the dense candidates' cosines, unless the model does not understand
     the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
-    the question is judged on its words alone, as in keyword mode."""
+    the question is judged on its words alone, as in keyword mode. `chunks`: those the passages were cut from, if
+    the caller has them (else they are read again)."""
     top = hits[:CONFIDENCE_HITS]
-    shown = reader.chunks([p.chunk_id for h in top for p in h.passages])
+    shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
     texts = [" ".join((h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text))
              for h in top for p in h.passages if p.chunk_id in shown]
@@ -190,7 +199,7 @@ def similar_documents(reader: IndexReader, doc_id: str, *, k: int, filters: Filt
     dense = dense_chunks(reader, centroid, others, max(CANDIDATE_CHUNKS, 3 * k))
     chunk_doc = reader.chunk_documents(c for c, _ in dense)
     docs = fuse([[(c, s) for c, s in dense if c in chunk_doc]], chunk_doc, "dense")[:k]
-    hits = _hits(reader, docs, set(), "cosine")
+    hits = _hits(reader, docs, _passage_chunks(reader, docs), set(), "cosine")
     return SearchResult(
         query=f"similar:{source.doc_id}", mode="dense", k=k, hits=hits, confident=bool(hits),
         facets=facet_counts(reader, [c.doc_id for c in docs]), took_ms=_took_ms(started), filters=describe(filters),
