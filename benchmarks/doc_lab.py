@@ -4,7 +4,7 @@ the candidate lists alone do not hold: a document's other chunks' words and vect
     python benchmarks/fusion_lab.py collect          # first: the cached candidates of each set
     python benchmarks/doc_lab.py load                # each set's index in memory once: tokens, postings, vectors
     python benchmarks/doc_lab.py                     # document-level variants, by the tuning half's summed nDCG@10
-    python benchmarks/doc_lab.py more | more2 | more3   # candidate depth, keyword feedback (RM3), agreement gate
+    python benchmarks/doc_lab.py more | more2 | more3 | more4   # depth, keyword feedback (RM3), agreement gate, dense floor
     python benchmarks/doc_lab.py held_out            # the two variants whose held-out half was read (2026-12-06)
 
 The split and the question sets are fusion_lab's (tuning_half, score_sets); nothing here is tuned per query.
@@ -398,6 +398,25 @@ def held_out() -> None:
               flush=True)
 
 
+def dense_floor(corpus: Corpus, floor: float = 0.2, ceiling: float = 2.0, kw_floor: float = 0.1, power: float = 1.0):
+    """The dense side rescaled like the keyword side: max(0, (cosine - floor) / (1 - floor)) ** power."""
+    def rank(q: Query, chunk_doc: dict[int, str]) -> list[str]:
+        dense = [(c, max(0.0, (s - floor) / (1 - floor)) ** power) for c, s in q.dense]
+        fused, _ = fused_chunks(q, ceiling, kw_floor, dense=dense)
+        return ranked({d: s for d, (s, _) in best_per_doc(fused, chunk_doc).items()})
+    return rank
+
+
+def more4() -> None:
+    data = load_all()
+    cs = dict.fromkeys(data)
+    for floor in (0.0, 0.1, 0.2, 0.3):
+        for ceiling in (1.6, 2.0, 2.5, 3.0):
+            for power in (1.0, 1.5):
+                show(f"dense floor {floor} ceiling {ceiling} power {power}",
+                     run(partial(dense_floor, floor=floor, ceiling=ceiling, power=power), cs, data))
+
+
 def run(factory, cs: dict[str, Corpus], data: dict[str, dict]) -> dict[str, dict[str, float]]:
     out = {}
     for name, d in data.items():
@@ -446,4 +465,4 @@ def more2() -> None:
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "variants"
-    {"load": load, "check": check, "more": more, "more2": more2, "more3": more3, "held_out": held_out}.get(command, variants)()
+    {"load": load, "check": check, "more": more, "more2": more2, "more3": more3, "more4": more4, "held_out": held_out}.get(command, variants)()
