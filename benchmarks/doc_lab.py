@@ -5,6 +5,7 @@ the candidate lists alone do not hold: a document's other chunks' words and vect
     python benchmarks/doc_lab.py load                # each set's index in memory once: tokens, postings, vectors
     python benchmarks/doc_lab.py                     # document-level variants, by the tuning half's summed nDCG@10
     python benchmarks/doc_lab.py more | more2 | more3 | more4   # depth, keyword feedback (RM3), agreement gate, dense floor
+    python benchmarks/doc_lab.py titles && python benchmarks/doc_lab.py more5   # titles embedded alone
     python benchmarks/doc_lab.py held_out            # the two variants whose held-out half was read (2026-12-06)
 
 The split and the question sets are fusion_lab's (tuning_half, score_sets); nothing here is tuned per query.
@@ -463,6 +464,47 @@ def more2() -> None:
         show(f"rm3 same scale fb {fb} terms {terms} lam {lam}", run(partial(rm3, fb_chunks=fb, terms=terms, lam=lam, same_scale=True), cs, data))
 
 
+def title_vectors() -> None:
+    """Each document's title embedded alone (the model kb uses), for the title-signal variants."""
+    from kb import Settings
+    from kb.embed import load_embedder
+
+    settings = Settings.from_env()
+    embedder = load_embedder(settings.model, settings.backend, settings.precision, settings.batch_size)
+    for name, data in load_all().items():
+        with open_reader(Path(data["index"])) as reader:
+            docs = reader.all_documents()
+        vectors = embedder.encode([d.title or "" for d in docs])
+        with open(LAB / f"{name}-titles.pkl", "wb") as fh:
+            pickle.dump({d.doc_id: np.asarray(v, dtype="float32") for d, v in zip(docs, vectors)}, fh)
+        print(name, len(docs), "titles", file=sys.stderr)
+
+
+def title_signal(titles: dict[str, np.ndarray], weight: float = 0.1, how: str = "add"):
+    """The best chunk + weight x 0.5 x the title's own cosine ('add'), or x max(0, title cosine - best cosine) ('excess')."""
+    def rank(q: Query, chunk_doc: dict[int, str]) -> list[str]:
+        fused, _ = fused_chunks(q)
+        cos = best_per_doc({c: max(0.0, s) for c, s in q.dense}, chunk_doc)
+        v = np.asarray(q.vector, dtype="float32")
+        out = {}
+        for d, (s, _) in best_per_doc(fused, chunk_doc).items():
+            t = float(titles[d] @ v)
+            out[d] = s + weight * 0.5 * (t if how == "add" else max(0.0, t - cos.get(d, (0.0, 0))[0]))
+        return ranked(out)
+    return rank
+
+
+def more5() -> None:
+    data = load_all()
+    titles = {}
+    for name in data:
+        with open(LAB / f"{name}-titles.pkl", "rb") as fh:
+            titles[name] = pickle.load(fh)
+    for how in ("add", "excess"):
+        for weight in (0.05, 0.1, 0.2, 0.4):
+            show(f"title cosine {how} w {weight}", run(partial(title_signal, weight=weight, how=how), titles, data))
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "variants"
-    {"load": load, "check": check, "more": more, "more2": more2, "more3": more3, "more4": more4, "held_out": held_out}.get(command, variants)()
+    {"load": load, "check": check, "more": more, "more2": more2, "more3": more3, "more4": more4, "more5": more5, "titles": title_vectors, "held_out": held_out}.get(command, variants)()
