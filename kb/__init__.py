@@ -9,19 +9,44 @@
 
 from __future__ import annotations
 
-from kb.config import Settings
-from kb.errors import (
-    ConfigError,
-    DocumentNotFound,
-    IndexLocked,
-    IndexMismatch,
-    IndexNotFound,
-    KBError,
-    LoadError,
-    QueryError,
-)
-from kb.records import Chunk, Document, Filters, Hit, IndexInfo, IngestReport, Passage, SearchResult
-from kb.service import KnowledgeBase
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kb.config import Settings
+    from kb.errors import (
+        ConfigError,
+        DocumentNotFound,
+        IndexLocked,
+        IndexMismatch,
+        IndexNotFound,
+        KBError,
+        LoadError,
+        QueryError,
+    )
+    from kb.records import Chunk, Document, Filters, Hit, IndexInfo, IngestReport, Passage, SearchResult
+    from kb.service import KnowledgeBase
+
+# Where each name lives. They are imported on first use, so `python -m kb` starts its command (kb/__main__.py)
+# before kb's modules load, and a submodule (kb.records, kb.cli) can be imported without the whole library.
+_HOMES = {
+    "Settings": "kb.config", "KnowledgeBase": "kb.service",
+    **dict.fromkeys(("ConfigError", "DocumentNotFound", "IndexLocked", "IndexMismatch", "IndexNotFound", "KBError",
+                     "LoadError", "QueryError"), "kb.errors"),
+    **dict.fromkeys(("Chunk", "Document", "Filters", "Hit", "IndexInfo", "IngestReport", "Passage", "SearchResult"),
+                    "kb.records"),
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'kb' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

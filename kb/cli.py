@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -62,6 +63,10 @@ index_option: Decorator = click.option("--index", "index", metavar="DIR", help="
 json_option: Decorator = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
+# The commands that read, print and exit: they run without the cyclic garbage collector (kb/__main__.py).
+ONE_SHOT_COMMANDS = frozenset({"search", "similar", "show", "browse", "topics", "info"})
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index", metavar="DIR", help="Index folder (default ./index or $KB_INDEX).")
 @click.version_option(package_name="kb")
@@ -75,6 +80,8 @@ def main(ctx: click.Context, index: str | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["index"] = index
+    if ctx.invoked_subcommand not in ONE_SHOT_COMMANDS:
+        gc.enable()  # kb/__main__.py turned it off for a process that only answers and exits
 
 
 # -- ingest -----------------------------------------------------------------------------------------

@@ -9,11 +9,14 @@ scores are py3langid's (its DFA walk, `visit_counts`, and its naive Bayes over t
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
+import re
 import shutil
 import tempfile
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -25,17 +28,30 @@ from kb.config import cache_root
 ARRAYS = ("nextmove", "rowbase", "output", "ptc", "pc")
 
 
+def _version() -> str:
+    """py3langid's __version__, read from its source: importing it (and its logging) costs ~5 ms of a `kb search`."""
+    spec = importlib.util.find_spec("py3langid")
+    try:
+        source = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    except OSError:
+        source = ""
+    found = re.search(r"""^__version__ = ['"]([^'"]+)['"]""", source, re.M)
+    if found:
+        return found.group(1)
+    import py3langid
+
+    return getattr(py3langid, "__version__", "0")
+
+
 def _unpacked(languages: tuple[str, ...]) -> Path:
     """The folder of py3langid's model unpacked for `languages`, made once (atomically: by rename)."""
+    folder = cache_root() / "langid" / f"{_version()}-{'-'.join(languages)}"
+    if folder.is_dir():
+        return folder
     import numpy as np
-    import py3langid
     from py3langid.langid import MODEL_DIR, MODEL_FILE
     from py3langid.modelio import load_model
 
-    version = getattr(py3langid, "__version__", "0")
-    folder = cache_root() / "langid" / f"{version}-{'-'.join(languages)}"
-    if folder.is_dir():
-        return folder
     ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
     columns = [classes.index(code) for code in languages]
     arrays = {
@@ -70,18 +86,17 @@ class QuestionLanguage:
         self._arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
         # The DFA walk indexes one element per byte of text: a memoryview gives Python ints (~30 ns each), where
         # indexing the memmap makes a numpy scalar (~1 us). Neither copies the file.
-        self._walk = tuple(memoryview(self._arrays[name]) for name in ("nextmove", "rowbase", "output"))
+        self._walk = (memoryview(self._arrays["nextmove"]), memoryview(self._arrays["rowbase"]), memoryview(self._arrays["output"]))
 
     def classify(self, text: str) -> tuple[str, float]:
         """(language, probability); a text with no known features gets the first language at 1/len(languages)."""
         import numpy as np
-        from py3langid.langid import visit_counts
 
         if text.isupper():
             text = text.lower()
         data = unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
         a = self._arrays
-        visits = visit_counts(*self._walk, data)
+        visits = _visit_counts(*self._walk, data)
         if not visits:
             return self.languages[0], 1.0 / len(self.languages)
         features = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
@@ -91,6 +106,18 @@ class QuestionLanguage:
         scores /= scores.sum()
         best = int(scores.argmax())
         return self.languages[best], float(scores[best])
+
+
+def _visit_counts(nextmove: memoryview, rowbase: memoryview, output: memoryview, data: bytes) -> Counter[int] | None:
+    """py3langid's DFA walk over the bytes (py3langid.langid.visit_counts, its code), each feature's count; None
+    when none is met. Written out here so that telling a question's language never imports py3langid."""
+    state, features = 0, []
+    for byte in data:
+        state = nextmove[rowbase[state] + byte]
+        feature = output[state]
+        if feature >= 0:
+            features.append(feature)
+    return Counter(features) if features else None
 
 
 @cache

@@ -31,6 +31,22 @@ def test_search_without_an_index_says_how_to_build_one(runner, tmp_path):
     assert f"No index at {tmp_path / 'none'}. Run: kb ingest corpus/" in result.output
 
 
+def test_the_commands_that_run_on_turn_the_garbage_collector_back_on(runner, tmp_path):
+    """`python -m kb` (kb/__main__.py) starts without the cyclic garbage collector, for a one-shot search; a command
+    that runs on (ingest, reindex, serve, eval) turns it back on before its work."""
+    import gc
+
+    missing = str(tmp_path / "none")
+    try:
+        gc.disable()
+        runner.invoke(main, ["search", "--index", missing, "apprenticeships"])
+        assert not gc.isenabled()
+        runner.invoke(main, ["reindex", "--index", missing])  # fails (no index), after the group has decided
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_empty_query_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["search", "--index", str(tmp_path), "   "])
     assert result.exit_code == 2
