@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -33,6 +34,21 @@ def test_the_terms_must_be_in_one_passage_to_be_complete():
     ev = C.gather(["pension", "reform"], {"pension": 2.0, "reform": 2.0}, ["a pension", "a reform"], [0.3], hits=2)
     assert not ev.complete and ev.missing == () and ev.coverage == 0.5
     assert "no passage holds all of “pension reform”" in C.judge(ev).reason
+
+
+def test_the_document_gap_is_the_best_documents_cosine_over_the_fifth_best_documents():
+    ev = C.gather(["pension"], {"pension": 2.0}, [], [0.7, 0.69, 0.5], hits=6, doc_cosines=[0.5, 0.7, 0.45, 0.6, 0.3, 0.2])
+    assert C.DOC_GAP_RANK == 5 and ev.doc_gap == pytest.approx(0.7 - 0.3)
+    assert C.gather(["pension"], {}, [], [0.7], hits=2, doc_cosines=[0.7, 0.4]).doc_gap == pytest.approx(0.3)  # fewer: the last
+    assert C.gather(["pension"], {}, [], [], hits=2).doc_gap == 0.0  # keyword mode: no cosines, no gap
+
+
+def test_the_model_counts_the_document_gap_by_its_weight():
+    stands_out, crowd = _evidence(cosine=0.45, doc_gap=0.2), _evidence(cosine=0.45, doc_gap=0.01)
+    weighed = C.Model(-5.0, 9.0, 0.0, 0.0, 0.4, C.KEYWORD_COVERAGE, doc_gap=5.0)
+    assert C.probability(stands_out, weighed) > C.probability(crowd, weighed)
+    assert C.judge(stands_out, weighed).confident and not C.judge(crowd, weighed).confident
+    assert C.FITTED.doc_gap == C.W_DOC_GAP
 
 
 def test_without_dense_candidates_there_is_no_cosine():
@@ -133,6 +149,20 @@ def test_keyword_mode_never_speaks_of_meaning():
             verdict = C.judge(_evidence(cosine=None, gap=0.0, coverage=coverage, complete=coverage == 1.0, hits=hits,
                                         missing=() if coverage else ("pension", "reform")))
             assert "meaning" not in verdict.reason, verdict.reason
+
+
+def test_evidence_takes_each_candidate_documents_best_cosine(corpus_kb):
+    """The document gap counts documents, not chunks: two chunks of one document are one document, and a document
+    only the keyword search found has no cosine."""
+    from kb.search.grouping import DocCandidate
+    from kb.search.query import Retrieved, evidence
+
+    docs = [DocCandidate("a", 0.9, ((1, 1.0), (2, 0.8))), DocCandidate("b", 0.5, ((3, 0.5),)),
+            DocCandidate("c", 0.4, ((4, 0.4),)), DocCandidate("d", 0.3, ((5, 0.3),))]
+    found = Retrieved(docs=docs, cosine={1: 0.7, 2: 0.69, 3: 0.5, 5: 0.4}, query_vector=None, terms=["pension"],
+                      language="en")
+    assert evidence(corpus_kb.reader(), (), found, "en").doc_gap == pytest.approx(0.7 - 0.4)  # a, b, d: d is the last
+    assert evidence(corpus_kb.reader(), (), replace(found, language="es"), "en").doc_gap == 0.0  # judged on words
 
 
 def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_kb):

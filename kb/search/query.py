@@ -171,8 +171,15 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
              for h in top for p in h.passages if p.chunk_id in shown]
     languages = analysis_languages(found.language)
     idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
-    cosines = found.cosine.values() if understood(found.language, model_languages) else ()
-    return gather(found.terms, idf, texts, cosines, len(hits))
+    if not understood(found.language, model_languages):
+        return gather(found.terms, idf, texts, (), len(hits))
+    return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found))
+
+
+def _document_cosines(found: Retrieved) -> list[float]:
+    """Each candidate document's best dense cosine (its chunks the dense search returned): a few hundred lookups."""
+    best = (max((found.cosine[c] for c, _ in doc.chunks if c in found.cosine), default=None) for doc in found.docs)
+    return [b for b in best if b is not None]
 
 
 def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
