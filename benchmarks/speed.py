@@ -235,11 +235,13 @@ def bench_load(index: Path, seconds: float) -> dict:
     os.environ["KB_RESULT_CACHE"] = "1024"
     warm = load_test(index, clients=16, seconds=seconds, warm_all=True)
     cold = load_test(index, clients=16, seconds=seconds)
+    cold_two = load_test(index, clients=16, seconds=seconds, workers=2)
     os.environ["KB_RESULT_CACHE"] = "0"
     uncached = load_test(index, clients=16, seconds=seconds)
     two = load_test(index, clients=16, seconds=seconds, workers=2)  # a process per core: the Python side is one core's
     del os.environ["KB_RESULT_CACHE"]
-    return {"cache warm": warm, "cache starting empty": cold, "cache off": uncached, "cache off, 2 workers": two}
+    return {"cache warm": warm, "cache starting empty": cold, "cache starting empty, 2 workers": cold_two,
+            "cache off": uncached, "cache off, 2 workers": two}
 
 
 def bench_ann(n: int, env: dict) -> str:
@@ -263,7 +265,7 @@ def mb(n: int) -> str:
 
 # What issue 17 asks of each API row (16 clients, labour-docs).
 LOAD_TARGETS = {"cache off": "≥ 75 q/s, p99 ≤ 250 ms, 0 errors", "cache off, 2 workers": "≥ 75 q/s, p99 ≤ 250 ms, 0 errors",
-                "cache starting empty": "p99 ≤ 50 ms, 0 errors",
+                "cache starting empty": "p99 ≤ 50 ms, 0 errors", "cache starting empty, 2 workers": "p99 ≤ 50 ms, 0 errors",
                 "cache warm": "0 errors"}
 
 

@@ -37,7 +37,7 @@ SHORT_TERMS = 4
 # W_DOC_GAP is 0 by decision, not by fit: with the added labour-docs questions the script's choice is cosine +
 # document gap (fitting half: 19/23 caught, 2/81 flagged), but on the held-out half it flagged 7/72 answerable
 # questions of the original sets where these constants flag 5/72 (benchmarks/results/confidence.md); so these
-# constants stay until more questions tell. `--write` would install that choice.
+# constants stay until more questions tell (benchmarks/confidence.py fits it for the record, never installs it).
 BIAS = -3.525
 W_COSINE = 6.97
 W_GAP = 1.652
