@@ -72,6 +72,8 @@ class IndexReader:
         self._lock = threading.Lock()
         self._owners: catalog.ChunkOwners | None = None
         self._owner_lookups = 0
+        self._facets: catalog.FacetTable | None = None
+        self._facet_lookups = 0
 
     # -- vectors --------------------------------------------------------------------------------------
     @property
@@ -226,6 +228,12 @@ class IndexReader:
 
     def facet_counts(self, doc_ids: Sequence[str] | None, fields: Sequence[str]) -> dict[str, dict[str, int]]:
         """{field: {value: number of documents}} over these documents (None: the whole index), unsorted."""
+        # As chunk_documents: a reader that has counted once keeps every document's values (catalog.FacetTable).
+        self._facet_lookups += 1
+        if self._facets is None and self._facet_lookups > 1:
+            self._facets = catalog.FacetTable(self._rows("SELECT doc_id, field, value FROM facets"))
+        if self._facets is not None and self._facets.exact:
+            return self._facets.counts(doc_ids, fields)
         return catalog.facet_counts(self._rows, doc_ids, fields)
 
     def facet_fields(self) -> set[str]:
