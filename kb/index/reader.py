@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 # Page cache of each reader connection (SQLite's default is 2 MB); the OS caches the file for all of them.
 READER_CACHE_KB = 1024
-# Documents a reader keeps after reading them (~1-3 KB each, with their metadata).
+# Documents and chunks a reader keeps after reading them (~1-3 KB each): a search reads ~60 chunks.
 KEPT_DOCUMENTS = 2048
+KEPT_CHUNKS = 4096
 
 
 def connect(path: Path, read_only: bool) -> sqlite3.Connection:
@@ -76,6 +77,7 @@ class IndexReader:
         self._owner_lookups = 0
         self._facets: kept.FacetTable | None = None
         self._documents: kept.Kept[str, Document] = kept.Kept(KEPT_DOCUMENTS)
+        self._chunks: kept.Kept[int, Chunk] = kept.Kept(KEPT_CHUNKS)
         self._facet_lookups = 0
 
     # -- vectors --------------------------------------------------------------------------------------
@@ -162,11 +164,7 @@ class IndexReader:
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         """{doc_id: Document} for those of the ids that exist."""
-        return self._documents.get(doc_ids, self._read_documents)
-
-    def _read_documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
-        rows = catalog.rows_in(self._rows, "SELECT * FROM documents WHERE doc_id IN ({marks})", doc_ids)
-        return {row["doc_id"]: catalog.document_from_row(row) for row in rows}
+        return self._documents.get(doc_ids, lambda missing: catalog.read_documents(self._rows, missing))
 
     def all_documents(self) -> list[Document]:
         """Every document, newest first."""
@@ -194,8 +192,7 @@ class IndexReader:
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
         """{chunk_id: Chunk} for those of the ids that exist."""
-        rows = catalog.rows_in(self._rows, "SELECT * FROM chunks WHERE chunk_id IN ({marks})", (int(c) for c in chunk_ids))
-        return {row["chunk_id"]: catalog.chunk_from_row(row) for row in rows}
+        return self._chunks.get((int(c) for c in chunk_ids), lambda missing: catalog.read_chunks(self._rows, missing))
 
     def chunk_documents(self, chunk_ids: Iterable[int]) -> dict[int, str]:
         """{chunk_id: doc_id} for the given chunks that exist."""

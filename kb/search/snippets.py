@@ -88,7 +88,8 @@ def _starting_words(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
     spans, size = [], len(text)
     for m in scan.finditer(low):
         start, end = m.span()
-        if start and (_is_word(text[start - 1]) or (start > 1 and text[start - 1] in _HYPHENS and _is_word(text[start - 2]))):
+        before = text[start - 1] if start else " "
+        if before.isalnum() or before == "_" or (before in _HYPHENS and start > 1 and _is_word(text[start - 2])):
             continue  # inside a word, or after "word-"
         if end + 1 < size and text[end] in _HYPHENS and _is_word(text[end + 1]):
             continue  # before "-word"
@@ -109,10 +110,10 @@ def _compounds(text: str) -> list[tuple[int, int]]:
             start = out.pop()[0]
         else:
             start = at - 1
-            while start and _is_word(text[start - 1]):
+            while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 start -= 1
         end = at + 1
-        while end < size and _is_word(text[end]):
+        while end < size and (text[end].isalnum() or text[end] == "_"):
             end += 1
         out.append((start, end))
     return out

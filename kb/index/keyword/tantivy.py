@@ -26,6 +26,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -251,7 +252,10 @@ class TantivyIndex:
             return []
         hits = self.searcher.search(self._query(tokens, allowed), k, count=False).hits
         ids = self.searcher.fast_field_values("chunk_id", [address for _, address in hits])
-        return sorted(((int(i), float(s)) for (s, _), i in zip(hits, ids)), key=lambda h: (-h[1], h[0]))  # type: ignore[arg-type]
+        found = [(int(i), float(s)) for (s, _), i in zip(hits, ids)]  # type: ignore[arg-type]
+        found.sort(key=itemgetter(0))
+        found.sort(key=itemgetter(1), reverse=True)  # stable: ties stay by chunk id (two C-keyed sorts, no lambda)
+        return found
 
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """Sum of idf() over the analysed terms (FTS5's formula): a chunk's bm25 never exceeds (k1 + 1) = 2.2 x this."""
