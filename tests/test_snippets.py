@@ -64,3 +64,15 @@ def test_a_snippet_shows_the_query_words_of_a_passage_not_its_generic_verbs():
     stems = {S.stem(t) for t in S.query_terms("how can migrant workers get their skills recognised?")}
     snippet, marks = S.make_snippet(text, stems)
     assert [snippet[s:e] for s, e in marks] == ["migrant", "workers", "skills", "recognised"]
+
+
+def test_the_lowercase_scan_finds_what_the_ignorecase_scan_finds():
+    """highlight_spans scans the lowercased text case-sensitively; where lowercasing compares otherwise than
+    re.IGNORECASE ("ſ" is an "s", "İ" lowercases to two characters) it keeps the IGNORECASE scan: the spans agree."""
+    texts = ["Skills, SKILL-UP and up-skilling: skill-based skills; re-skill", "ſkills İstanbul skills ΣΚΙΛ skill",
+             "work- ers work--work -work work- workers' WORKING co-op Co-Op", "a-b-c a--b -x-y- x_y-z 3-d 3D"]
+    for stems in ({S.stem("skills")}, {S.stem("work"), S.stem("co")}, {"a", "b", "x", "y"}, {"3", "d"}, {"σκιλ"}):
+        for text in texts:
+            old = [m.span() for m in S._candidates(frozenset(stems)).finditer(text)]
+            assert S._starting_words(text, frozenset(stems)) == old, (text, stems)
+            assert S._compounds(text) == [m.span() for m in S._COMPOUND.finditer(text)], text

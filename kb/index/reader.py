@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import DocumentNotFound, IndexNotFound
-from kb.index import catalog, keyword
+from kb.index import catalog, kept, keyword
 from kb.index import vectors as vector_kinds
 from kb.index.layout import DB_FILE, MANIFEST, snapshot_dir
 from kb.index.manifest import check_schema, read_manifest
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 # Page cache of each reader connection (SQLite's default is 2 MB); the OS caches the file for all of them.
 READER_CACHE_KB = 1024
+# Documents and chunks a reader keeps after reading them (~1-3 KB each): a search reads ~60 chunks.
+KEPT_DOCUMENTS = 2048
+KEPT_CHUNKS = 4096
 
 
 def connect(path: Path, read_only: bool) -> sqlite3.Connection:
@@ -72,6 +75,10 @@ class IndexReader:
         self._lock = threading.Lock()
         self._owners: catalog.ChunkOwners | None = None
         self._owner_lookups = 0
+        self._facets: kept.FacetTable | None = None
+        self._documents: kept.Kept[str, Document] = kept.Kept(KEPT_DOCUMENTS)
+        self._chunks: kept.Kept[int, Chunk] = kept.Kept(KEPT_CHUNKS)
+        self._facet_lookups = 0
 
     # -- vectors --------------------------------------------------------------------------------------
     @property
@@ -157,8 +164,7 @@ class IndexReader:
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         """{doc_id: Document} for those of the ids that exist."""
-        rows = catalog.rows_in(self._rows, "SELECT * FROM documents WHERE doc_id IN ({marks})", doc_ids)
-        return {row["doc_id"]: catalog.document_from_row(row) for row in rows}
+        return self._documents.get(doc_ids, lambda missing: catalog.read_documents(self._rows, missing))
 
     def all_documents(self) -> list[Document]:
         """Every document, newest first."""
@@ -186,8 +192,7 @@ class IndexReader:
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
         """{chunk_id: Chunk} for those of the ids that exist."""
-        rows = catalog.rows_in(self._rows, "SELECT * FROM chunks WHERE chunk_id IN ({marks})", (int(c) for c in chunk_ids))
-        return {row["chunk_id"]: catalog.chunk_from_row(row) for row in rows}
+        return self._chunks.get((int(c) for c in chunk_ids), lambda missing: catalog.read_chunks(self._rows, missing))
 
     def chunk_documents(self, chunk_ids: Iterable[int]) -> dict[int, str]:
         """{chunk_id: doc_id} for the given chunks that exist."""
@@ -226,6 +231,12 @@ class IndexReader:
 
     def facet_counts(self, doc_ids: Sequence[str] | None, fields: Sequence[str]) -> dict[str, dict[str, int]]:
         """{field: {value: number of documents}} over these documents (None: the whole index), unsorted."""
+        # As chunk_documents: a reader that has counted once keeps every document's values (kept.FacetTable).
+        self._facet_lookups += 1
+        if self._facets is None and self._facet_lookups > 1:
+            self._facets = kept.FacetTable(self._rows("SELECT doc_id, field, value FROM facets"))
+        if self._facets is not None and self._facets.exact:
+            return self._facets.counts(doc_ids, fields)
         return catalog.facet_counts(self._rows, doc_ids, fields)
 
     def facet_fields(self) -> set[str]:

@@ -117,4 +117,5 @@ def same_passage(a: str, b: str) -> bool:
 
 
 def _runs(words: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(words[i:i + SHARED_RUN]) for i in range(len(words) - SHARED_RUN + 1)}
+    # Every run of SHARED_RUN words, made by zip in C (a slice and a tuple a word made it the dearer half of the test).
+    return set(zip(*(words[i:] for i in range(SHARED_RUN))))

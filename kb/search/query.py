@@ -70,7 +70,7 @@ def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str
             return []
         limit = min(limit, len(allowed_ids))
     scores, ids = reader.vectors.search(np.asarray(query_vector, dtype="float32"), limit, allowed_ids)
-    return [(int(i), float(s)) for i, s in zip(ids.tolist(), scores.tolist())]
+    return list(zip(ids.tolist(), scores.tolist()))  # tolist() gives Python ints and floats
 
 
 def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,
@@ -104,8 +104,10 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         rankings.append(dense)
     if mode in KEYWORD_MODES:
         rankings.append(keyword_chunks(reader, terms, allowed, limit, languages))
-    chunk_doc = reader.chunk_documents({c for ranked in rankings for c, _ in ranked})
-    rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
+    found = {c for ranked in rankings for c, _ in ranked}
+    chunk_doc = reader.chunk_documents(found)
+    if len(chunk_doc) < len(found):  # chunks the catalog lacks (never in a whole snapshot) are left out
+        rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
     ceiling = keyword_ceiling(reader.keyword.idf_sum(terms, languages)) if mode == "hybrid" else 0.0
     return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms, language)
 

@@ -26,6 +26,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,8 @@ WRITER_HEAP_BYTES = 256_000_000
 LOCK_FILES = {".tantivy-meta.lock", ".tantivy-writer.lock"}
 # Files Tantivy rewrites (by an atomic rename) on each commit: copied, where the immutable segment files are linked.
 COPIED_FILES = {"meta.json", ".managed.json"}
+# Tokens whose document frequency a reader keeps (~100 bytes each).
+DOC_FREQS = 65536
 
 
 def _schema() -> tantivy.Schema:
@@ -208,6 +211,17 @@ class TantivyIndex:
             raise IndexNotFound(f"The keyword index in {folder} is missing or damaged ({exc}). "
                                 f"Rebuild it: kb reindex --index {folder.parent.parent}") from None
         self.schema = self.index.schema
+        self._doc_freqs: dict[str, int] = {}
+
+    def _doc_freq(self, token: str) -> int:
+        """How many chunks hold the token. A search asks three times for each (its query, the hybrid's ceiling,
+        the confidence's IDF) and a search box again at every pause: kept, up to DOC_FREQS tokens."""
+        found = self._doc_freqs.get(token)
+        if found is None:
+            if len(self._doc_freqs) >= DOC_FREQS:
+                self._doc_freqs.clear()
+            found = self._doc_freqs[token] = self.searcher.doc_freq(BODY, token)
+        return found
 
     def _query(self, tokens: Sequence[str], allowed: set[str] | None) -> tantivy.Query:
         """Any of the tokens in the body; with `allowed`, only in those documents (a filter that adds no score)."""
@@ -215,7 +229,7 @@ class TantivyIndex:
 
         clauses = []
         for token in tokens:
-            found = self.searcher.doc_freq(BODY, token)
+            found = self._doc_freq(token)
             term = tantivy.Query.term_query(self.schema, BODY, token, index_option="freq")
             boost = idf(found, self.docs) / tantivy_idf(found, self.docs)  # FTS5's IDF in place of Tantivy's
             clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(term, boost)))
@@ -238,11 +252,14 @@ class TantivyIndex:
             return []
         hits = self.searcher.search(self._query(tokens, allowed), k, count=False).hits
         ids = self.searcher.fast_field_values("chunk_id", [address for _, address in hits])
-        return sorted(((int(i), float(s)) for (s, _), i in zip(hits, ids)), key=lambda h: (-h[1], h[0]))  # type: ignore[arg-type]
+        found = [(int(i), float(s)) for (s, _), i in zip(hits, ids)]  # type: ignore[arg-type]
+        found.sort(key=itemgetter(0))
+        found.sort(key=itemgetter(1), reverse=True)  # stable: ties stay by chunk id (two C-keyed sorts, no lambda)
+        return found
 
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """Sum of idf() over the analysed terms (FTS5's formula): a chunk's bm25 never exceeds (k1 + 1) = 2.2 x this."""
-        return sum(idf(self.searcher.doc_freq(BODY, token), self.docs) for token in self._tokens(terms, languages))
+        return sum(idf(self._doc_freq(token), self.docs) for token in self._tokens(terms, languages))
 
     def chunk_ids(self) -> set[int]:
         """Every chunk id the keyword index holds (for integrity checks)."""
