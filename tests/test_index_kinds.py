@@ -251,28 +251,3 @@ def test_a_flat_snapshot_of_an_earlier_release_is_still_read(flat_dir, embedder)
     kb = _kb(flat_dir, embedder)
     assert kb.search(_chunk_text(300), mode="dense", k=3).hits[0].doc_id == "doc-0300"
     assert kb.search(_chunk_text(123, 1), mode="dense", k=3).hits[0].doc_id == "doc-0123"
-
-
-def test_flat_search_through_the_fp16_screen_is_the_exact_search():
-    """Past SCREEN_MIN_ROWS a flat index scores only the candidates its fp16 screen vouches for
-    (kb/index/vectors/screen.py): the k best are still those of the whole fp32 product, with its very scores,
-    and rows tied with the k-th (repeated chunks) are taken by lowest chunk id, as over every row."""
-    from kb.index.vectors import screen
-    from kb.index.vectors.flat import FlatVectors
-
-    rng = np.random.default_rng(7)
-    vectors = rng.standard_normal((screen.SCREEN_MIN_ROWS + 904, 384)).astype("float32")
-    vectors[1::50] = vectors[0]  # the same chunk many times over: scores tied across any k
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = np.sort(rng.choice(10**6, len(vectors), replace=False)).astype("int64")
-    flat = FlatVectors(ids, vectors)
-    queries = [vectors[0] + 0.3 * rng.standard_normal(384), *rng.standard_normal((10, 384)),
-               *(vectors[rng.integers(len(vectors), size=10)] + 0.05 * rng.standard_normal((10, 384)))]
-    for query in np.asarray(queries, dtype="float32"):
-        whole = vectors @ query
-        order = np.lexsort((ids, -whole))  # the definition: every row, best first, ties by chunk id
-        for k in (1, 10, 50, 200):
-            scores, found = flat.search(query, k)
-            assert found.tolist() == ids[order[:k]].tolist()
-            assert np.array_equal(scores, whole[order[:k]])
-    assert flat._screen is not None or screen.build(vectors) is None  # screened unless this BLAS cannot match

@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.index.vectors import screen
 from kb.index.vectors.arrays import ARRAY_FILE, FLAT_FILE, IDS_FILE, open_arrays, read_flat, row_numbers
-from kb.index.vectors.screen import exact_scores
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,8 +36,6 @@ class FlatVectors:
         self.vectors = vectors
         self.ntotal = len(ids)
         self.d = int(vectors.shape[1])
-        self._screen: screen.Screen | None = None  # built at the second search (None after it: no screen here)
-        self._searches = 0
 
     @classmethod
     def open(cls, folder: Path) -> FlatVectors:
@@ -56,10 +52,7 @@ class FlatVectors:
         import numpy as np
 
         query = np.asarray(query, dtype="float32").reshape(-1)
-        rows = self._screened(query, k) if allowed_ids is None else None
-        if rows is not None:  # the candidates that hold the k best (kb/index/vectors/screen.py)
-            ids, scores = self.ids[rows], exact_scores(self.vectors, rows, query)
-        elif allowed_ids is None:
+        if allowed_ids is None:
             ids, scores = self.ids, self.vectors @ query
         else:
             allowed_ids = np.unique(np.asarray(allowed_ids, dtype="int64"))
@@ -71,17 +64,9 @@ class FlatVectors:
         k = min(k, len(ids))
         if k <= 0:
             return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
-        top = _best(scores, ids, k) if k < len(ids) else np.arange(len(ids))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(ids) else np.arange(len(ids))
         top = top[np.lexsort((ids[top], -scores[top]))]  # best first; ties by chunk id, so runs repeat
         return scores[top].astype("float32"), np.asarray(ids[top], dtype="int64")
-
-    def _screened(self, query: np.ndarray, k: int) -> np.ndarray | None:
-        """Row numbers holding the k best, from the fp16 screen; None: score every row. The screen is built at a
-        reader's second search (a one-shot `kb search` makes one and is spared building it and importing FAISS)."""
-        self._searches += 1
-        if self._searches == 2:
-            self._screen = screen.build(self.vectors)
-        return self._screen.candidates(query, k) if self._screen is not None and 0 < k < self.ntotal else None
 
     def get(self, chunk_ids: np.ndarray) -> np.ndarray:
         """The vectors of these chunk ids, in the order asked; KeyError for an unknown id."""
@@ -102,20 +87,6 @@ class FlatVectors:
 
     def close(self) -> None:
         pass
-
-
-def _best(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k best scores; of rows tied with the k-th, those of the lowest chunk ids (argpartition alone
-    would take any of them, and not the same ones over the screen's candidates as over every row)."""
-    import numpy as np
-
-    top = np.argpartition(-scores, k - 1)[:k]
-    kth = scores[top].min()
-    tied = np.flatnonzero(scores == kth)
-    above = top[scores[top] > kth]
-    if len(above) + len(tied) == k:
-        return top
-    return np.concatenate([above, tied[np.argsort(ids[tied], kind="stable")][:k - len(above)]])
 
 
 def build(folder: Path, ids: np.ndarray, vectors: np.ndarray, table: VectorTable,
