@@ -95,13 +95,11 @@ FEATURE_SETS = (("cosine",), ("cosine", "gap"), ("cosine", "coverage"), ("cosine
 CHOOSABLE = tuple(use for use in FEATURE_SETS if "doc_gap" not in use)
 
 
-def fit_logistic(cs: list[Case], use: tuple[str, ...] = FEATURES) -> np.ndarray:
-    """[bias, w_cosine, w_gap, w_doc_gap, w_coverage] by Newton's method on the class-balanced, L2-penalised log loss, with
-    the weights of the features not in `use` held at 0."""
-    columns = [0, *(1 + FEATURES.index(f) for f in use)]
-    x, y = features(cs)[:, columns], np.array([c.answerable for c in cs], dtype=float)
+def newton_logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Weights for the columns of x (the first is the bias, not penalised) by Newton's method on the
+    class-balanced, L2-penalised log loss of labels y (1 = answerable)."""
     weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
-    penalty = L2 * np.diag([0.0] + [1.0] * len(use))  # the bias is not penalised
+    penalty = L2 * np.diag([0.0] + [1.0] * (x.shape[1] - 1))
     w = np.zeros(x.shape[1])
     for _ in range(100):
         p = 1 / (1 + np.exp(-x @ w))
@@ -111,6 +109,15 @@ def fit_logistic(cs: list[Case], use: tuple[str, ...] = FEATURES) -> np.ndarray:
         w -= step
         if np.abs(step).max() < 1e-9:
             break
+    return w
+
+
+def fit_logistic(cs: list[Case], use: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """[bias, w_cosine, w_gap, w_doc_gap, w_coverage] by Newton's method on the class-balanced, L2-penalised log loss, with
+    the weights of the features not in `use` held at 0."""
+    columns = [0, *(1 + FEATURES.index(f) for f in use)]
+    x, y = features(cs)[:, columns], np.array([c.answerable for c in cs], dtype=float)
+    w = newton_logistic(x, y)
     full = np.zeros(1 + len(FEATURES))
     full[columns] = w
     return full

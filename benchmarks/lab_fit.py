@@ -6,11 +6,14 @@ import itertools
 import math
 import pickle
 import sys
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from confidence import newton_logistic
+
 SHORT_TERMS = 4
-L2 = 0.1
 
 
 def rank_feature(rank):
@@ -57,18 +60,7 @@ def short(r):
 
 
 def fit_logistic(x, y):
-    weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
-    penalty = L2 * np.diag([0.0] + [1.0] * (x.shape[1] - 1))
-    w = np.zeros(x.shape[1])
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-x @ w))
-        grad = x.T @ (weight * (p - y)) + penalty @ w
-        hess = (x * (weight * p * (1 - p))[:, None]).T @ x + penalty
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-9:
-            break
-    return w
+    return newton_logistic(x, y)
 
 
 def matrix(rows, use):
