@@ -74,7 +74,7 @@ def cases(kb: KnowledgeBase, name: str, questions: list[dict]) -> list[Case]:
             found = retrieve(reader, q["query"], k=K, mode=mode, filters=Filters(),
                              encode=kb.embedder.encode if mode != "keyword" else None)
             out.append(Case(name, q["id"], q["query"], bool(q["relevant"]), in_fit_half(q["id"]), mode,
-                            evidence(reader, hits, found, kb.settings.model_languages)))
+                            evidence(reader, hits, found, kb.settings.model_languages, document_gap=True)))
     return out
 
 

@@ -32,7 +32,7 @@ def signals(kb, q):
     reader = kb.reader()
     hits = kb.search(q["query"], k=10, mode="hybrid").hits
     found = retrieve(reader, q["query"], k=10, mode="hybrid", filters=Filters(), encode=kb.embedder.encode)
-    ev = evidence(reader, hits, found, kb.settings.model_languages)
+    ev = evidence(reader, hits, found, kb.settings.model_languages, document_gap=True)
     langs = analysis_languages(found.language)
     dense = dense_chunks(reader, found.query_vector, None, 200)
     kw = keyword_chunks(reader, found.terms, None, 200, langs)

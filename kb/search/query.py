@@ -12,7 +12,7 @@ from kb.errors import QueryError
 from kb.languages import analysis_languages, notice, question_language, understood
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
-from kb.search.confidence import CONFIDENCE_HITS, Evidence, gather, judge
+from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather, judge
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
@@ -160,12 +160,13 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
 
 
 def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en",
-             chunks: Mapping[int, Chunk] | None = None) -> Evidence:
+             chunks: Mapping[int, Chunk] | None = None, document_gap: bool = FITTED.doc_gap != 0) -> Evidence:
     """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the terms'
     IDF (analysed as the keyword search did) and the dense candidates' cosines, unless the model does not understand
     the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
     the question is judged on its words alone, as in keyword mode. `chunks`: those the passages were cut from, if
-    the caller has them (else they are read again)."""
+    the caller has them (else they are read again). `document_gap`: whether to measure it (the fitted model gives
+    it no weight today; benchmarks/confidence.py still measures it)."""
     top = hits[:CONFIDENCE_HITS]
     shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
@@ -175,7 +176,7 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
     if not understood(found.language, model_languages):
         return gather(found.terms, idf, texts, (), len(hits))
-    return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found))
+    return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else ())
 
 
 def _document_cosines(found: Retrieved) -> list[float]:
