@@ -6,10 +6,12 @@ and fast enough while the index is small (see AUTO_FLAT_MAX_CHUNKS in kb/index/v
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.index.vectors import screen
 from kb.index.vectors.arrays import ARRAY_FILE, FLAT_FILE, IDS_FILE, open_arrays, read_flat, row_numbers
 
 if TYPE_CHECKING:
@@ -26,33 +28,55 @@ class FlatVectors:
 
     numpy's matrix-vector product reads the memory-mapped rows once per query; at the 50,000 chunks
     up to which `auto` keeps an index flat that is ~77 MB and a few milliseconds, as with FAISS's own
-    flat index, which computes the same sums.
+    flat index, which computes the same sums. A snapshot with a screen (kb/index/vectors/screen.py) is searched
+    through it from the reader's second search on: the same top k, a quarter of the bytes read.
     """
 
-    def __init__(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def __init__(self, ids: np.ndarray, vectors: np.ndarray, screen_folder: Path | None = None) -> None:
         if len(ids) != len(vectors) or vectors.ndim != 2:
             raise ValueError(f"{len(ids)} chunk ids for vectors of shape {vectors.shape}")
         self.ids = ids
         self.vectors = vectors
         self.ntotal = len(ids)
         self.d = int(vectors.shape[1])
+        self._screen_folder = screen_folder  # the snapshot's, when it has a screen
+        self._screen: screen.Screen | None = None  # read at the second search
+        self._searched = False
+        self._screen_lock = threading.Lock()
 
     @classmethod
-    def open(cls, folder: Path) -> FlatVectors:
-        """The snapshot's arrays, memory-mapped; or an older snapshot's vectors.faiss, read into memory."""
+    def open(cls, folder: Path, screened: bool = False) -> FlatVectors:
+        """The snapshot's arrays, memory-mapped; or an older snapshot's vectors.faiss, read into memory.
+        `screened`: the snapshot has a screen."""
         if not (folder / IDS_FILE).exists() and (folder / FLAT_FILE).exists():
             return cls(*read_flat(folder / FLAT_FILE))
         ids, vectors = open_arrays(folder)
         if vectors.dtype.name != "float32" or ids.dtype.name != "int64":
             raise ValueError(f"{folder / ARRAY_FILE} holds {vectors.dtype}, ids {ids.dtype}")
-        return cls(ids, vectors)
+        return cls(ids, vectors, folder if screened else None)
+
+    def _screened(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(chunk ids, exact scores) holding the exact top k, through the screen; None: scan every row. The screen
+        is read at the second search, so a one-shot search neither reads it nor imports faiss."""
+        if self._screen is None:
+            if self._screen_folder is None or not self._searched:
+                self._searched = True
+                return None
+            with self._screen_lock:
+                if self._screen is None:
+                    self._screen = screen.Screen.open(self._screen_folder)
+        found = self._screen.top_rows(self.vectors, query, k)
+        return None if found is None else (self.ids[found[0]], found[1])
 
     def search(self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, chunk ids) of the k best rows for one query vector, best first; only `allowed_ids` if given."""
         import numpy as np
 
         query = np.asarray(query, dtype="float32").reshape(-1)
-        if allowed_ids is None:
+        found = self._screened(query, k) if allowed_ids is None else None
+        if found is not None:
+            ids, scores = found
+        elif allowed_ids is None:
             ids, scores = self.ids, self.vectors @ query
         else:
             allowed_ids = np.unique(np.asarray(allowed_ids, dtype="int64"))
@@ -64,8 +88,7 @@ class FlatVectors:
         k = min(k, len(ids))
         if k <= 0:
             return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(ids) else np.arange(len(ids))
-        top = top[np.lexsort((ids[top], -scores[top]))]  # best first; ties by chunk id, so runs repeat
+        top = _best(ids, scores, k)
         return scores[top].astype("float32"), np.asarray(ids[top], dtype="int64")
 
     def get(self, chunk_ids: np.ndarray) -> np.ndarray:
@@ -89,10 +112,25 @@ class FlatVectors:
         pass
 
 
+def _best(ids: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best scores, best first; ties by chunk id, also at the k-th place (argpartition would
+    keep whichever of two equal scores its layout met first: duplicate chunks have equal vectors), so the answer
+    does not depend on the rows searched."""
+    import numpy as np
+
+    if k < len(ids):
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        above, tied = np.flatnonzero(scores > kth), np.flatnonzero(scores == kth)
+        top = np.concatenate([above, tied[np.argsort(ids[tied], kind="stable")][:k - len(above)]])
+    else:
+        top = np.arange(len(ids))
+    return top[np.lexsort((ids[top], -scores[top]))]
+
+
 def build(folder: Path, ids: np.ndarray, vectors: np.ndarray, table: VectorTable,
           previous: VectorIndexSpec | None, previous_folder: Path | None) -> Mapping[str, Any]:
-    """Nothing to write beyond the arrays every snapshot keeps; no parameters."""
-    return {}
+    """The screen (kb/index/vectors/screen.py), beside the arrays every snapshot keeps."""
+    return screen.build(folder, vectors)
 
 
 def one_blas_thread() -> None:
@@ -108,4 +146,4 @@ def one_blas_thread() -> None:
 def open_index(folder: Path, spec: VectorIndexSpec) -> FlatVectors:
     """The snapshot's vectors, memory-mapped, searched one BLAS thread per query (as the ivf kind does)."""
     one_blas_thread()
-    return FlatVectors.open(folder)
+    return FlatVectors.open(folder, screened=spec.params.get("screen") == screen.SCREEN_FILE)

@@ -1,0 +1,101 @@
+"""The flat kind's 8-bit screen (kb/index/vectors/screen.py) changes how much is read, never the answer: every query
+through it returns what a scan of every vector returns, ties included; what it cannot prove it scans."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.index.store import open_reader, read_manifest
+from kb.index.vectors import screen
+from kb.index.vectors.flat import FlatVectors
+from tests.test_vector_kinds import _vectors, _write
+
+DIMENSION = 32
+
+
+def _clustered(rows: int, seed: int = 0) -> np.ndarray:
+    """Unit vectors around a few dozen topics, as chunk embeddings are, with some rows repeated exactly (the same
+    passage in two documents): close scores and exact ties, where a screen could go wrong."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, DIMENSION))
+    data = centres[rng.integers(0, 40, rows)] + 0.6 * rng.standard_normal((rows, DIMENSION))
+    copies = rng.choice(rows, rows // 20, replace=False)
+    data[copies] = data[rng.choice(rows, len(copies))]
+    return (data / np.linalg.norm(data, axis=1, keepdims=True)).astype("float32")
+
+
+@pytest.fixture
+def screened(tmp_path):
+    """(flat vectors searched through a screen, the same vectors scanned whole, the queries)."""
+    vectors = _clustered(6000)
+    ids = np.sort(np.random.default_rng(1).choice(100_000, len(vectors), replace=False)).astype("int64")
+    assert screen.build(tmp_path, vectors) == {"screen": screen.SCREEN_FILE}
+    queries = _clustered(150, seed=2)
+    return FlatVectors(ids, vectors, tmp_path), FlatVectors(ids, vectors), queries
+
+
+@pytest.mark.parametrize("k", [1, 10, 200])
+def test_the_screen_returns_what_a_full_scan_returns(screened, k):
+    through, whole, queries = screened
+    through.search(queries[0], k)  # the first search scans; the screen is read at the second
+    used = 0
+    for query in queries:
+        scores, ids = through.search(query, k)
+        expected_scores, expected_ids = whole.search(query, k)
+        assert ids.tolist() == expected_ids.tolist()
+        np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-6)
+        used += through._screen is not None and through._screen.top_rows(through.vectors, query, k) is not None
+    assert used >= 0.9 * len(queries)  # the screen answered (not the fallback scan) for nearly every query
+
+
+def test_a_one_shot_search_never_reads_the_screen(screened):
+    through, _, queries = screened
+    through.search(queries[0], 10)
+    assert through._screen is None
+    through.search(queries[1], 10)
+    assert through._screen is not None
+
+
+def test_what_the_screen_cannot_prove_is_scanned(tmp_path):
+    # Every vector nearly equal: the k-th score sits within the screen's error of thousands of others.
+    base = np.ones(DIMENSION, dtype="float32")
+    vectors = base + 1e-4 * np.random.default_rng(3).standard_normal((5000, DIMENSION)).astype("float32")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    screen.build(tmp_path, vectors)
+    ids = np.arange(len(vectors), dtype="int64")
+    through, whole = FlatVectors(ids, vectors, tmp_path), FlatVectors(ids, vectors)
+    query = vectors[7]
+    through.search(query, 50)
+    assert screen.Screen.open(tmp_path).top_rows(vectors, query, 50) is None
+    assert through.search(query, 50)[1].tolist() == whole.search(query, 50)[1].tolist()
+
+
+def test_ties_at_the_kth_place_go_to_the_smaller_chunk_ids():
+    # 60 copies of one vector among 3,000 others: the k best are copies, and which ones must not depend on the rows.
+    rng = np.random.default_rng(4)
+    vectors = _clustered(3000, seed=5)
+    query = vectors[0]
+    vectors = vectors[vectors @ query < 0.9]
+    copies = rng.choice(len(vectors), 60, replace=False)
+    vectors[copies] = query
+    ids = np.arange(len(vectors), dtype="int64") * 3
+    for k in (1, 5, 40):
+        assert FlatVectors(ids, vectors).search(query, k)[1].tolist() == sorted(ids[copies].tolist())[:k]
+
+
+def test_a_snapshot_gets_a_screen_from_a_size_on_and_a_reader_uses_it(tmp_path, monkeypatch):
+    _write(tmp_path / "small", "flat")  # 120 chunks: below SCREEN_MIN_CHUNKS
+    assert "screen" not in read_manifest(tmp_path / "small").index.params
+    monkeypatch.setattr(screen, "SCREEN_MIN_CHUNKS", 100)
+    monkeypatch.setattr(screen, "SCREEN_SLACK", 0)
+    monkeypatch.setattr(screen, "SCREEN_MAX_SHARE", 1.0)
+    _write(tmp_path / "big", "flat")
+    assert read_manifest(tmp_path / "big").index.params == {"screen": screen.SCREEN_FILE}
+    with open_reader(tmp_path / "big") as reader:
+        query = _vectors(17)[0]
+        first = reader.vectors.search(query, 5)
+        second = reader.vectors.search(query, 5)
+        assert reader.vectors._screen is not None
+        assert second[1].tolist() == first[1].tolist() and second[1][0] == next(
+            c.chunk_id for c in reader.chunks_of("doc-17") if c.ordinal == 0)
