@@ -9,6 +9,8 @@ candidates (and, for the keyword fields, on each index's tokens held in memory).
     python benchmarks/evidence_lab.py shapes           # per-document blend, keyword gated by cosine, a length prior
     python benchmarks/doc_lab.py load && python benchmarks/evidence_lab.py third   # document BM25 as a third signal
     python benchmarks/evidence_lab.py fields           # the title (and heading path) as keyword fields, or reweighted
+    python benchmarks/evidence_lab.py coverage         # the keyword part x the idf share of the words a chunk holds
+    python benchmarks/evidence_lab.py oracle           # per question the best of hybrid / dense / keyword (a bound)
     python benchmarks/evidence_lab.py held_out         # read once: the one variant that tied kb's fusion
 
 Every choice is made on the tuning half's summed nDCG@10 over the three sets (fusion_lab.tuning_half); `show`
@@ -275,6 +277,14 @@ class Fields:
         self.n = len(self.length["text"])
         self.avgdl = {f: max(1e-9, sum(v.values()) / self.n) for f, v in self.length.items()}
 
+    def holds(self, token: str, chunk: int) -> bool:
+        return any(chunk in self.postings[f].get(token, ()) for f in self.postings)
+
+    def idf_one(self, token: str) -> float:
+        """The token's idf in the one body field (chunks holding it in any field)."""
+        n = len(set().union(*(self.postings[f].get(token, {}).keys() for f in self.postings)))
+        return max(1e-6, math.log((self.n - n + 0.5) / (n + 0.5)))
+
     def idf(self, field: str, token: str) -> float:
         n = len(self.postings[field].get(token, {}))
         return max(1e-6, math.log((self.n - n + 0.5) / (n + 0.5)))
@@ -387,6 +397,49 @@ def field_rank_twice(fields: Fields, title: int = 2, heading: int = 1):
     return rank
 
 
+def coverage_rank(fields: Fields, gamma: float, floor: float = 0.1):
+    """The keyword part x (the idf share of the query's tokens the chunk holds) ** gamma: a chunk matching all the
+    question's words counts fully, one matching a single word heavily less (index lists; presence from the fields)."""
+    def rank(q: Query, chunk_doc: dict[int, str]) -> list[str]:
+        tokens = tokens_of(q, fields.version)
+        weights = {t: fields.idf_one(t) for t in tokens}
+        total = sum(weights.values()) or 1.0
+        fused, kw = fused_chunks(q, floor=floor)
+        scores = {}
+        for c, s in fused.items():
+            if kw.get(c):
+                share = sum(w for t, w in weights.items() if fields.holds(t, c)) / total
+                s -= kw[c] * (1 - min(1.0, share) ** gamma)
+            scores[c] = s
+        return ranked({d: s for d, (s, _) in best_per_doc(scores, chunk_doc).items()})
+    return rank
+
+
+def do_coverage() -> None:
+    data, fields = load_fields()
+    show("now", run(now, data))
+    for gamma in (0.5, 1.0, 2.0):
+        for floor in (0.0, 0.05, 0.1):
+            show(f"keyword x coverage ** {gamma} floor {floor}", run(partial(coverage_rank, gamma=gamma, floor=floor), data, fields))
+
+
+def oracle() -> None:
+    """A diagnostic, not a choice: per question the best of hybrid, dense and keyword (and of hybrid and dense), the
+    most a per-question switch among these rankings could reach (a fusion mixes them: not its bound)."""
+    from fusion_lab import ndcg, single, tuning_half
+
+    for name, d in load_all().items():
+        rows = []
+        for q in (q for q in d["queries"] if q.relevant):
+            rankings = (now(q, d["chunk_doc"]), single(q.dense, d["chunk_doc"]), single(q.keyword, d["chunk_doc"]))
+            rows.append((tuning_half(q.qid), *(ndcg(r, q.relevant) for r in rankings)))
+        for part, chosen in (("all", rows), ("held out", [r for r in rows if not r[0]])):
+            hybrid, dense, two, three = (sum(f(r) for r in chosen) / len(chosen) for f in
+                                         (lambda r: r[1], lambda r: r[2], lambda r: max(r[1:3]), lambda r: max(r[1:])))
+            print(f"{name} {part} ({len(chosen)}): hybrid {hybrid:.3f} dense {dense:.3f}"
+                  f" best of (hybrid, dense) {two:.3f} best of the three {three:.3f}")
+
+
 def held_out() -> None:
     """Read once (2026-12-06, rel2), for the one variant that tied kb's fusion on the tuning half (a tie, not a
     choice: nothing here beat it): all, tuning and held-out halves, beside kb's fusion and dense alone."""
@@ -402,4 +455,4 @@ def held_out() -> None:
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "spread"
-    {"spread": do_spread, "neighbours": do_neighbours, "selfnorm": do_selfnorm, "weight": do_weight, "fields": do_fields, "shapes": do_shapes, "third": do_third, "held_out": held_out}[command]()
+    {"spread": do_spread, "neighbours": do_neighbours, "selfnorm": do_selfnorm, "weight": do_weight, "fields": do_fields, "shapes": do_shapes, "third": do_third, "held_out": held_out, "coverage": do_coverage, "oracle": oracle}[command]()
