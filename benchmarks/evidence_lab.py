@@ -10,6 +10,7 @@ candidates (and, for the keyword fields, on each index's tokens held in memory).
     python benchmarks/doc_lab.py load && python benchmarks/evidence_lab.py third   # document BM25 as a third signal
     python benchmarks/evidence_lab.py fields           # the title (and heading path) as keyword fields, or reweighted
     python benchmarks/evidence_lab.py coverage         # the keyword part x the idf share of the words a chunk holds
+    python benchmarks/evidence_lab.py short            # short questions (names, keywords) weighted toward keyword
     python benchmarks/evidence_lab.py oracle           # per question the best of hybrid / dense / keyword (a bound)
     python benchmarks/evidence_lab.py held_out         # read once: the one variant that tied kb's fusion
 
@@ -423,6 +424,26 @@ def do_coverage() -> None:
             show(f"keyword x coverage ** {gamma} floor {floor}", run(partial(coverage_rank, gamma=gamma, floor=floor), data, fields))
 
 
+def short_rank(fields: Fields, most: int, weight: float, ceiling: float = 2.0, floor: float = 0.1):
+    """A question of at most `most` index tokens (a name, a few keywords) fused with dense weight `weight`; a longer
+    one as now."""
+    def rank(q: Query, chunk_doc: dict[int, str]) -> list[str]:
+        short = len(tokens_of(q, fields.version)) <= most
+        fused, _ = fused_chunks(q, ceiling if short else 2.0, floor if short else 0.1, weight if short else 0.5)
+        return ranked({d: s for d, (s, _) in best_per_doc(fused, chunk_doc).items()})
+    return rank
+
+
+def do_short() -> None:
+    data, fields = load_fields()
+    show("now", run(now, data))
+    for most in (1, 2, 3, 4):
+        for weight in (0.2, 0.3, 0.4, 0.6):
+            for floor in (0.0, 0.1):
+                show(f"short (<= {most} tokens) dense weight {weight} floor {floor}",
+                     run(partial(short_rank, most=most, weight=weight, floor=floor), data, fields))
+
+
 def oracle() -> None:
     """A diagnostic, not a choice: per question the best of hybrid, dense and keyword (and of hybrid and dense), the
     most a per-question switch among these rankings could reach (a fusion mixes them: not its bound)."""
@@ -455,4 +476,4 @@ def held_out() -> None:
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "spread"
-    {"spread": do_spread, "neighbours": do_neighbours, "selfnorm": do_selfnorm, "weight": do_weight, "fields": do_fields, "shapes": do_shapes, "third": do_third, "held_out": held_out, "coverage": do_coverage, "oracle": oracle}[command]()
+    {"spread": do_spread, "neighbours": do_neighbours, "selfnorm": do_selfnorm, "weight": do_weight, "fields": do_fields, "shapes": do_shapes, "third": do_third, "held_out": held_out, "coverage": do_coverage, "oracle": oracle, "short": do_short}[command]()
