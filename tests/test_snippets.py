@@ -76,3 +76,17 @@ def test_the_lowercase_scan_finds_what_the_ignorecase_scan_finds():
             old = [m.span() for m in S._candidates(frozenset(stems)).finditer(text)]
             assert S._starting_words(text, frozenset(stems)) == old, (text, stems)
             assert S._compounds(text) == [m.span() for m in S._COMPOUND.finditer(text)], text
+
+
+def test_the_lowercase_scan_agrees_with_the_ignorecase_scan_on_random_text():
+    """Random runs of letters, hyphens of every kind, digits, underscores, accents and punctuation: the word-start and
+    hyphen checks the lowercase scan makes inside its pattern give the spans of the IGNORECASE scan."""
+    import random
+
+    rng = random.Random(7)
+    alphabet = "abcdeABCDEéÉ_09 \u00ad\u2010\u2011-.,'\n"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        stems = frozenset("".join(rng.choice("abcdeé") for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 3)))
+        old = [m.span() for m in S._candidates(stems).finditer(text)]
+        assert S._starting_words(text, stems) == old, (text, stems)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from kb.search.grouping import DocCandidate, group
@@ -49,15 +49,15 @@ def _minmax(scores: Mapping[Any, float]) -> dict[Any, float]:
     return {key: (value - low) / span if span > 0 else 1.0 for key, value in scores.items()}
 
 
-def _passage_scores(dense: Mapping[int, float], keyword: Mapping[int, float]) -> dict[int, float]:
+def _passage_scores(dense: Sequence[tuple[int, float]], keyword: Sequence[tuple[int, float]]) -> dict[int, float]:
     """Chunk scores that order the passages of a hit: each retriever min-max rescaled over this query's
     candidates, then weighted as in fuse. Within one document every chunk shares the title's keyword
     score, so the rescaled differences tell its passages apart better than the fixed scale does (which
     put a near-empty contents page, carried by the title alone, above the passage that answers)."""
-    fused: dict[int, float] = defaultdict(float)
+    fused: dict[int, float] = {}
     for scores, weight in ((dense, DENSE_WEIGHT), (keyword, 1.0 - DENSE_WEIGHT)):
-        for key, value in _minmax(scores).items():
-            fused[key] += weight * value
+        for key, value in _minmax(dict(scores)).items():
+            fused[key] = fused.get(key, 0.0) + weight * value
     return fused
 
 
@@ -88,7 +88,7 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], chunk_doc: Mapping[int
         doc_id = chunk_doc[chunk_id]
         if score >= doc_scores.get(doc_id, 0.0):
             doc_scores[doc_id] = score
-    chunk_scores = _passage_scores(dict(dense), dict(keyword))
-    groups = group(sorted(chunk_scores.items(), key=lambda kv: -kv[1]), chunk_doc)
+    # Best first; sorted(reverse=True) keeps equal scores in the order given, as the documents' order needs.
+    groups = group(sorted(_passage_scores(dense, keyword).items(), key=itemgetter(1), reverse=True), chunk_doc)
     docs = [DocCandidate(d, s, tuple(groups[d])) for d, s in doc_scores.items()]
     return sorted(docs, key=lambda c: (-c.score, c.doc_id))
