@@ -84,7 +84,16 @@ def _starting_words(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
     low = text.lower()
     if scan is None or len(low) != len(text) or (not text.isascii() and _TRAPPED.search(text)):
         return [m.span() for m in _candidates(stems).finditer(text)]
-    return [m.span() for m in scan.finditer(low)]
+    spans, size = [], len(text)
+    for m in scan.finditer(low):
+        start, end = m.span()
+        before = text[start - 1] if start else " "
+        if before.isalnum() or before == "_" or (before in _HYPHENS and start > 1 and _is_word(text[start - 2])):
+            continue  # inside a word, or after "word-"
+        if end + 1 < size and text[end] in _HYPHENS and _is_word(text[end + 1]):
+            continue  # before "-word"
+        spans.append((start, end))
+    return spans
 
 
 def _compounds(text: str) -> list[tuple[int, int]]:
@@ -109,6 +118,7 @@ def _compounds(text: str) -> list[tuple[int, int]]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _prefixes(stems: frozenset[str]) -> tuple[str, ...]:
     """A stem's first letters that a word starting like it has: two of a short stem ("toys" -> "toi"), three of a
     longer one."""
@@ -125,20 +135,11 @@ def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1024)
 def _lowercase_scan(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
-    """The prefixes followed by the rest of their word, standing alone, to scan a lowercased text with; None when a
-    prefix holds a character that re.IGNORECASE matches otherwise than its lowercase (see _CASE_TRAPS).
-
-    The pattern starts with the prefixes, so that re skips to their first letters; the checks that the word starts
-    there (no word character, nor a word and a hyphen, before it) look behind from the prefix's end, one
-    alternative per prefix length since a look-behind has a fixed width; the rest of the word is taken whole
-    (possessive, "word character, any number, no giving back") before checking that no hyphen joins it to the next."""
+    """The prefixes followed by the rest of their word, to scan a lowercased text with; None when a prefix holds a
+    character that re.IGNORECASE matches otherwise than its lowercase (see _CASE_TRAPS)."""
     if any(c in _CASE_TRAPS or c != c.lower() for p in prefixes for c in p):
         return None
-    by_length: dict[int, list[str]] = {}
-    for prefix in prefixes:
-        by_length.setdefault(len(prefix), []).append(re.escape(prefix))
-    starts = "|".join(rf"(?:{'|'.join(alts)})(?<!\w.{{{n}}})(?<!\w[{_HYPHENS}].{{{n}}})" for n, alts in sorted(by_length.items()))
-    return re.compile(rf"(?:{starts})\w*+(?![{_HYPHENS}]\w)", re.DOTALL)
+    return re.compile("(?:" + "|".join(map(re.escape, prefixes)) + r")\w*")
 
 
 def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
