@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import sys
 import tempfile
@@ -74,7 +75,8 @@ def cases(kb: KnowledgeBase, name: str, questions: list[dict]) -> list[Case]:
             found = retrieve(reader, q["query"], k=K, mode=mode, filters=Filters(),
                              encode=kb.embedder.encode if mode != "keyword" else None)
             out.append(Case(name, q["id"], q["query"], bool(q["relevant"]), in_fit_half(q["id"]), mode,
-                            evidence(reader, hits, found, kb.settings.model_languages, document_gap=True)))
+                            evidence(reader, hits, found, kb.settings.model_languages, document_gap=True,
+                                     countries=True)))
     return out
 
 
@@ -123,10 +125,18 @@ def fit_logistic(cs: list[Case], use: tuple[str, ...] = FEATURES) -> np.ndarray:
     return full
 
 
-def loo_auc(cs: list[Case], use: tuple[str, ...]) -> float:
-    """Leave-one-out AUC of the logistic model on these questions: how well it ranks a question it was not fitted on."""
+def ruled_out(c: Case, rule: bool) -> bool:
+    """Whether the country rule (kb/search/confidence.py COUNTRY_RULE), when on, decides this question."""
+    return rule and bool(c.evidence.absent_countries)
+
+
+def loo_auc(cs: list[Case], use: tuple[str, ...], rule: bool = False) -> float:
+    """Leave-one-out AUC of the logistic model on these questions: how well it ranks a question it was not fitted on.
+    With the country rule, the questions it decides rank lowest and the logistic is fitted on the others."""
     x = features(cs)
-    scores = [float(x[i] @ fit_logistic(cs[:i] + cs[i + 1:], use)) for i in range(len(cs))]
+    scores = [-math.inf if ruled_out(cs[i], rule) else
+              float(x[i] @ fit_logistic([c for c in cs[:i] + cs[i + 1:] if not ruled_out(c, rule)], use))
+              for i in range(len(cs))]
     pos = [s for s, c in zip(scores, cs) if c.answerable]
     neg = [s for s, c in zip(scores, cs) if not c.answerable]
     return float(np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg]))
@@ -158,31 +168,44 @@ def best_bar(cs: list[Case], models: list[C.Model], max_flagged: float | None = 
 
 
 def fit(all_cases: list[Case]) -> tuple[C.Model, str]:
-    """The model fitted on the fitting half (its features, logistic weights, threshold, keyword mode's bar), and
-    a line saying how its features were chosen."""
+    """The model fitted on the fitting half (its features, whether the country rule holds, logistic weights,
+    threshold, keyword mode's bar), and a line saying how its features were chosen."""
     train = [c for c in all_cases if c.fit]
     hybrid = [c for c in train if c.mode == "hybrid"]
     # The questions the model decides: not those the short-question rule does, nor those in a language the model
     # does not understand (no cosine: judged on their words, as in keyword mode).
     undecided = [c for c in hybrid if not (c.evidence.complete and len(c.evidence.terms) <= C.SHORT_TERMS)
                  and c.evidence.cosine is not None]
-    auc = {use: loo_auc(undecided, use) for use in FEATURE_SETS}
-    chosen = max(CHOOSABLE, key=lambda use: (round(auc[use], 3), -len(use)))  # the fewest among equals
+    variants = [(use, rule) for rule in (False, True) for use in FEATURE_SETS]
+    auc = {v: loo_auc(undecided, *v) for v in variants}
+    # The best AUC; among equals the fewest features (the country rule counts as one).
+    chosen = max((v for v in variants if v[0] in CHOOSABLE), key=lambda v: (round(auc[v], 3), -len(v[0]) - v[1]))
     grid = [round(float(t), 3) for t in np.arange(0.05, 0.951, 0.025)]
-    variants = []
-    for use in FEATURE_SETS:  # each variant at its own best threshold, for the record
-        model = best_bar(hybrid, [replace(_model(fit_logistic(undecided, use)), threshold=t) for t in grid])
+    lines = []
+    for use, rule in variants:  # each variant at its own best threshold, for the record
+        model = best_bar(hybrid, _thresholds(undecided, use, rule, grid))
         caught, none, flagged, some = rates(hybrid, model)
-        variants.append(f"{' + '.join(use)}: AUC {auc[use]:.3f}, threshold {model.threshold}, caught "
-                        f"{_pct(caught, none)}, flagged {_pct(flagged, some)}")
+        lines.append(f"{_name(use, rule)}: AUC {auc[use, rule]:.3f}, threshold {model.threshold}, caught "
+                     f"{_pct(caught, none)}, flagged {_pct(flagged, some)}")
     note = ("Features chosen by leave-one-out AUC on the fitting half's questions the short rule leaves open "
-            "(hybrid; each variant with the fitting half's rates at its own threshold): " + "; ".join(variants)
-            + f". Chosen: {' + '.join(chosen)}.")
-    model = best_bar(hybrid, [replace(_model(fit_logistic(undecided, chosen)), threshold=t) for t in grid])
+            "(hybrid; each variant with the fitting half's rates at its own threshold): " + "; ".join(lines)
+            + f". Chosen: {_name(*chosen)}.")
+    model = best_bar(hybrid, _thresholds(undecided, *chosen, grid))
     keyword = [c for c in train if c.mode == "keyword"]
     # Keyword mode has no meaning to fall back on: a question in other words than the documents' is rightly told
     # that no passage holds its words, so its bar balances the two errors instead.
     return best_bar(keyword, [replace(model, keyword_coverage=t) for t in grid], max_flagged=None), note
+
+
+def _thresholds(undecided: list[Case], use: tuple[str, ...], rule: bool, grid: list[float]) -> list[C.Model]:
+    """The logistic model of these features (fitted on the questions the country rule, if on, leaves open) at each
+    threshold of the grid."""
+    fitted = replace(_model(fit_logistic([c for c in undecided if not ruled_out(c, rule)], use)), country_rule=rule)
+    return [replace(fitted, threshold=t) for t in grid]
+
+
+def _name(use: tuple[str, ...], rule: bool) -> str:
+    return " + ".join(use) + (" + country rule" if rule else "")
 
 
 def _model(w: np.ndarray) -> C.Model:
@@ -226,13 +249,15 @@ def wrong(cs: list[Case], model: C.Model) -> list[str]:
         if c.mode == "hybrid" and C.judge(c.evidence, model).confident != c.answerable:
             e = c.evidence
             lines.append(f"- {c.set} {c.qid} {'answerable' if c.answerable else 'no answer'} “{c.query}”: cosine "
-                         f"{(e.cosine or 0):.3f}, gap {e.gap:.3f}, document gap {e.doc_gap:.3f}, coverage {e.coverage:.2f} → {C.judge(e, model).reason}")
+                         f"{(e.cosine or 0):.3f}, gap {e.gap:.3f}, document gap {e.doc_gap:.3f}, coverage {e.coverage:.2f}"
+                         f"{', countries no top hit mentions: ' + ', '.join(e.absent_countries) if e.absent_countries else ''}"
+                         f" → {C.judge(e, model).reason}")
     return lines or ["- none"]
 
 
-def constants(model: C.Model) -> dict[str, float]:
+def constants(model: C.Model) -> dict[str, float | bool]:
     return {"BIAS": model.bias, "W_COSINE": model.cosine, "W_GAP": model.gap, "W_DOC_GAP": model.doc_gap,
-            "W_COVERAGE": model.coverage,
+            "W_COVERAGE": model.coverage, "COUNTRY_RULE": model.country_rule,
             "CONFIDENCE_THRESHOLD": model.threshold, "KEYWORD_COVERAGE": model.keyword_coverage}
 
 
@@ -272,8 +297,9 @@ def report(all_cases: list[Case], model: C.Model, note: str, kept: str) -> str:
           f"k = {K}; questions: " + ", ".join(f"{n} {c}" for n, c in counts.items()) + ". A question is held out "
           "when the first byte of sha256(id) is odd. Signals: best dense cosine, its gap to the 10th, the best "
           f"document's best cosine less the {C.DOC_GAP_RANK}th best document's (document gap), the IDF share "
-          "of the question's terms the best shown passage of the top 3 hits holds; short questions (≤ 4 terms) "
-          "whose terms one such passage holds are confident.", "",
+          "of the question's terms the best shown passage of the top 3 hits holds, the countries the question names "
+          "that no top-3 hit's document mentions (the country rule, when chosen: not confident); short questions "
+          "(≤ 4 terms) whose terms one such passage holds are confident.", "",
           note, "", "Constants (kb/search/confidence.py): " + ", ".join(f"{k} = {v}" for k, v in constants(model).items()), "",
           "## Held-out half", "", "Targets (issue 15): no-answer caught ≥ 80 %, answerable flagged ≤ 5 %, per set and pooled.", "",
           *table(held, model, old=True), "",

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from kb.records import Filters
 from kb.search import confidence as C
 from kb.search.snippets import query_terms, stem
 from tests.conftest import load_questions
@@ -78,6 +79,31 @@ def test_keyword_mode_decides_on_the_rare_words_alone():
     missing = C.judge(_evidence(cosine=None, gap=0.0, coverage=C.KEYWORD_COVERAGE / 2, missing=("pension",)))
     assert held.confident and not missing.confident
     assert missing.reason == "No confident match: no passage holds “pension”."
+
+
+def test_a_question_naming_a_country_no_top_hit_mentions_is_not_confident_when_the_rule_holds():
+    norway = _evidence(terms=("long", "maternity", "leave", "norway"), cosine=0.64, gap=0.18, coverage=0.43,
+                       missing=("long", "norway"), absent_countries=("Norway",))
+    ruled = replace(C.FITTED, country_rule=True)
+    verdict = C.judge(norway, ruled)
+    assert not verdict.confident and verdict.reason == "No confident match: no top hit mentions Norway."
+    assert C.judge(norway, replace(ruled, country_rule=False)).confident  # the model alone trusts the cosine
+    # A short question whose words a passage holds is confident, the rule notwithstanding.
+    short = _evidence(terms=("norway",), cosine=0.3, coverage=1.0, complete=True, missing=(), absent_countries=("Norway",))
+    assert C.judge(short, ruled).confident
+    assert C.FITTED.country_rule == C.COUNTRY_RULE
+
+
+def test_the_countries_a_question_names_are_proper_names_as_written():
+    from kb.ingest.enrich import countries
+
+    table = countries()
+    assert table.named_in("How long is maternity leave in Norway?") == ["Norway"]
+    assert table.named_in("What is Germany's statutory minimum wage?") == ["Germany"]
+    assert table.named_in("Saudi Arabia and Côte d'Ivoire, not Guinea-Bissau's neighbour") == [
+        "Saudi Arabia", "Côte d'Ivoire", "Guinea-Bissau"]  # the longest name; apostrophes and hyphens inside
+    assert table.named_in("maternity leave in norway") == [] and table.named_in("a turkey farm in Chad") == ["Chad"]
+    assert [c.code for c in table.in_text("Child labour in Côte d'Ivoire and Ghana")] == ["CI", "GH"]  # titles
 
 
 def test_no_hits_is_never_confident():
@@ -165,6 +191,25 @@ def test_evidence_takes_each_candidate_documents_best_cosine(corpus_kb):
     assert evidence(corpus_kb.reader(), (), replace(found, language="es"), "en", document_gap=True).doc_gap == 0.0  # words
     # Not measured on a search while the fitted model gives it no weight (benchmarks/confidence.py asks for it).
     assert C.FITTED.doc_gap != 0 or evidence(corpus_kb.reader(), (), found, "en").doc_gap == 0.0
+
+
+def test_evidence_names_the_countries_no_top_hit_mentions(corpus_kb):
+    """Looked up in the top hits' whole documents; not when a top hit is in another language than the question."""
+    from kb.search.query import evidence, retrieve
+
+    def absent(query: str, language: str | None = None) -> tuple[str, ...]:
+        reader = corpus_kb.reader()
+        hits = corpus_kb.search(query).hits
+        if language:
+            hits = (replace(hits[0], language=language), *hits[1:])
+        found = retrieve(reader, query, k=10, mode="hybrid", filters=Filters(), encode=corpus_kb.embedder.encode)
+        return evidence(reader, hits, found, countries=True).absent_countries
+
+    assert absent("What is the legal limit on weekly working hours in Japan?") == ("Japan",)
+    assert absent("What support helps young women in Ghana get into technology jobs?") == ()
+    assert absent("What is the legal limit on weekly working hours in Japan?", language="es") == ()
+    result = corpus_kb.search("What is the legal limit on weekly working hours in Japan?")
+    assert ("mentions Japan" in result.confidence_reason) == C.COUNTRY_RULE  # looked up on a search when it counts
 
 
 def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_kb):

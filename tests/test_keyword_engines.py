@@ -89,6 +89,15 @@ def test_filters_keep_only_allowed_documents(index):
         assert set(_found(reader, "bees honey", {"bees", "fish"})) == {"bees"}
 
 
+def test_holds_says_whether_one_of_the_documents_mentions_a_word_anywhere(index):
+    with open_reader(index[0]) as reader:
+        holds = reader.keyword.holds
+        assert holds("queen", {"bees"}) and holds("queen", {"fish", "bees"})  # the first chunk of two
+        assert holds("apprenticeships", {"bees"}) and holds("Beekeeping", {"bees"})  # stems; the title counts
+        assert not holds("queen", {"fish", "solar", "cafe"}) and not holds("queen", set())
+        assert not holds("zebra", {"bees"}) and not holds("queen", {"no-such-document"})
+
+
 def test_idf_sum_grows_as_a_term_gets_rarer(index):
     with open_reader(index[0]) as reader:
         common, rare = reader.keyword.idf_sum(["fisheries"]), reader.keyword.idf_sum(["hives"])

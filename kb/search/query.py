@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
-from kb.languages import analysis_languages, notice, question_language, understood
+from kb.languages import DEFAULT_LANGUAGE, analysis_languages, notice, question_language, understood
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather, judge
@@ -39,6 +39,7 @@ class Retrieved:
     query_vector: np.ndarray | None
     terms: list[str]
     language: str  # the question's language (detected, or as given)
+    query: str = ""  # the question as asked (the confidence reads the country names it gives)
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -109,7 +110,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if len(chunk_doc) < len(found):  # chunks the catalog lacks (never in a whole snapshot) are left out
         rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
     ceiling = keyword_ceiling(reader.keyword.idf_sum(terms, languages)) if mode == "hybrid" else 0.0
-    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms, language)
+    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms, language, query)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -160,13 +161,15 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
 
 
 def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en",
-             chunks: Mapping[int, Chunk] | None = None, document_gap: bool = FITTED.doc_gap != 0) -> Evidence:
+             chunks: Mapping[int, Chunk] | None = None, document_gap: bool = FITTED.doc_gap != 0,
+             countries: bool = False) -> Evidence:
     """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the terms'
     IDF (analysed as the keyword search did) and the dense candidates' cosines, unless the model does not understand
     the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
     the question is judged on its words alone, as in keyword mode. `chunks`: those the passages were cut from, if
     the caller has them (else they are read again). `document_gap`: whether to measure it (the fitted model gives
-    it no weight today; benchmarks/confidence.py still measures it)."""
+    it no weight today; benchmarks/confidence.py still measures it). The countries no top hit mentions are looked
+    up when the fitted model has the country rule, or when `countries` asks (benchmarks/confidence.py)."""
     top = hits[:CONFIDENCE_HITS]
     shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
@@ -174,9 +177,25 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
              for h in top for p in h.passages if p.chunk_id in shown]
     languages = analysis_languages(found.language)
     idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
+    absent = _absent_countries(reader, found.query, top, languages) if FITTED.country_rule or countries else ()
     if not understood(found.language, model_languages):
-        return gather(found.terms, idf, texts, (), len(hits))
-    return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else ())
+        return gather(found.terms, idf, texts, (), len(hits), absent_countries=absent)
+    return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else (),
+                  absent)
+
+
+def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], languages: Sequence[str]) -> tuple[str, ...]:
+    """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit's document
+    mentions anywhere (each of the name's words looked up in those documents' keyword rows). None when a top hit is in
+    another language than the question's: its words cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
+    from kb.ingest.enrich import countries  # the table (~3 ms) is read by the first search, not at start-up
+
+    named = countries().named_in(query) if top else []
+    if not named or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
+        return ()
+    documents = {h.doc_id for h in top}
+    return tuple(name for name in named
+                 if not all(reader.keyword.holds(word, documents, languages) for word in query_terms(name, languages)))
 
 
 def _document_cosines(found: Retrieved) -> list[float]:

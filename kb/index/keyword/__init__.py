@@ -12,7 +12,7 @@ The manifest names the engine a snapshot was written with. A new engine is a mod
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +36,11 @@ class KeywordIndex(Protocol):
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """The terms' summed IDF as this engine's BM25 computes it, over the same tokens as search: the scale of a
         full match for them."""
+        ...
+
+    def holds(self, term: str, doc_ids: Collection[str], languages: Sequence[str] = ("en",)) -> bool:
+        """Whether a chunk of one of these documents holds the term (analysed as search does): whether a document
+        mentions a word anywhere, not only in its best passages."""
         ...
 
     def chunk_ids(self) -> set[int]:

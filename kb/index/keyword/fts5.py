@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,6 +115,15 @@ class Fts5Index:
             found = self.rows_matching(term)
             total += max(1e-6, math.log((chunks - found + 0.5) / (found + 0.5)))
         return total
+
+    def holds(self, term: str, doc_ids: Collection[str], languages: Sequence[str] = ("en",)) -> bool:
+        """Whether a chunk of one of these documents holds the term. English analysis only."""
+        if not doc_ids:
+            return False
+        marks = ",".join("?" * len(doc_ids))
+        sql = ("SELECT 1 FROM chunks_fts f JOIN chunks c ON c.chunk_id = f.rowid "
+               f"WHERE chunks_fts MATCH ? AND c.doc_id IN ({marks}) LIMIT 1")
+        return bool(self._query(sql, (match_expression([term]), *doc_ids)))
 
     def chunk_ids(self) -> set[int]:
         """Every chunk id the keyword index holds (for integrity checks)."""
