@@ -259,6 +259,12 @@ def bench_keyword(env: dict) -> str:
     return (RESULTS / "keyword.md").read_text(encoding="utf-8")
 
 
+def _last_run(name: str) -> str:
+    """benchmarks/results/NAME.md as a section of bench.md when this run skipped it: its title line replaced by a note."""
+    body = (RESULTS / f"{name}.md").read_text(encoding="utf-8").split("\n", 1)[-1]
+    return f"# (title)\n(not re-run: the last benchmarks/{name}.py results)\n{body}"
+
+
 def mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB" if n else "n/a"
 
@@ -358,6 +364,8 @@ def main() -> int:
                 keyword = bench_keyword(env)
             except subprocess.CalledProcessError as exc:  # keep the rows measured so far
                 keyword = f"(benchmarks/keyword.py failed: {exc.stderr.decode(errors='replace')[-1500:] if exc.stderr else exc})\n"
+        elif (RESULTS / "keyword.md").is_file():
+            keyword = _last_run("keyword")
         if "ann" not in skip:
             print("1M vectors ...", flush=True)
             try:
@@ -365,7 +373,7 @@ def main() -> int:
             except subprocess.CalledProcessError as exc:  # keep the rows measured so far
                 ann = f"(benchmarks/ann.py failed: {exc.stderr.decode(errors='replace')[-1500:] if exc.stderr else exc})\n"
         elif (RESULTS / "ann.md").is_file():
-            ann = "(not re-run: the last benchmarks/ann.py results)\n" + (RESULTS / "ann.md").read_text(encoding="utf-8")
+            ann = _last_run("ann")
         else:
             ann = ""
     finally:
