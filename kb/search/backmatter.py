@@ -47,11 +47,11 @@ _INDEX_HEADING = re.compile(r"(?<!\w)(?:Index|INDEX|Índice\s+(?:alfabético|ana
 # "wages, 12, 45–47", "wages 12–13": a word, then page numbers.
 _LOCATOR = re.compile(r"[a-zà-ÿ]{3},?\s\d{1,3}(?:[–-]\d{1,3})?(?:,\s?\d{1,3}(?:[–-]\d{1,3})?)*(?![\d.])")
 # A year closing an entry ("Geneva, 2019.", "January 14, 2020.") or in parentheses ("Smith, J. (2019)."; not a
-# citation inside a sentence, "(ILO, 2019)"), and a note's number opening an entry after the end of the last
-# ("… 2020. 2 U.S. Department of State", "… 2016. 25. Silva, J."). Each pattern starts with what it must find
-# (no leading alternation), so re's scan is quick.
+# citation inside a sentence, "(ILO, 2019)"), and a note's number opening an entry after the end of the last one
+# or a link ("… 2020. 2 U.S. Department of State", "… 2016. 25. Silva, J.", "….pdf/ 38 Government of…").
+# Each pattern starts with what it must find (no leading alternation), so re's scan is quick.
 _YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?[.)](?!\d)")
-_NOTE = re.compile(r"[.)]\s\d{1,3}\.?\s(?=[A-Z])")
+_NOTE = re.compile(r"[.)/]\s\d{1,3}\.?\s(?=[A-Z])")
 _FIRST_NOTE = re.compile(r"\d{1,3}\.?\s[A-Z]")
 # Literal marks, counted on the lowercased text with str.count (a regex alternation of them was ~5x slower).
 _LINK_MARKS = ("://", "www.")
