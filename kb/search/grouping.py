@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from kb.records import Chunk, Passage
 from kb.search.backmatter import is_back_matter
@@ -73,25 +74,37 @@ def is_aside(chunk: Chunk) -> bool:
     return is_front_matter(chunk) or is_back_matter(chunk)
 
 
-def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
+def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> Iterator[tuple[int, float]]:
     """A hit's candidate (chunk_id, score) pairs in the order they are offered as passages: chunks of
     MIN_PASSAGE_WORDS or more words that are neither front nor back matter, best first, from its PASSAGE_POOL
     best (or, when those hold none, from the further pool); failing those its front and back matter (a question
     about a report's sources gets its reference list when nothing else matched); else its best chunk.
-    Only chunks in `chunks` count."""
+    Only chunks in `chunks` count. Yielded as they are judged: telling front and back matter from the text is
+    the dearest step of choosing passages, and a hit that has its passages leaves the rest of its pool unjudged."""
     pool = [(c, s) for c, s in ranked[:PASSAGE_POOL] if c in chunks]
-    # Each chunk is judged once: telling front and back matter from the text is the dearest step of choosing passages.
-    telling = [(c, s, is_aside(chunks[c])) for c, s in pool if _telling(chunks[c])]
-    body = [(c, s) for c, s, aside in telling if not aside]
-    if not body:
-        further = [(c, s) for c, s in ranked[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS] if c in chunks]
-        body = [(c, s) for c, s in further if _telling(chunks[c]) and not is_aside(chunks[c])]
-    return body or [(c, s) for c, s, aside in telling if aside] or pool[:1]
+    asides: list[tuple[int, float]] = []  # each chunk is judged once
+    shown = False
+    for c, s in pool:
+        if not _telling(chunks[c]):
+            continue
+        if is_aside(chunks[c]):
+            asides.append((c, s))
+        else:
+            shown = True
+            yield c, s
+    if shown:
+        return
+    for c, s in ranked[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]:
+        if c in chunks and _telling(chunks[c]) and not is_aside(chunks[c]):
+            shown = True
+            yield c, s
+    if not shown:
+        yield from asides or pool[:1]
 
 
 def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
     """The (chunk_id, score) pairs a hit would show before duplicates are dropped: its PASSAGES_PER_HIT first."""
-    return passage_order(ranked, chunks)[:PASSAGES_PER_HIT]
+    return list(islice(passage_order(ranked, chunks), PASSAGES_PER_HIT))
 
 
 def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
