@@ -25,8 +25,9 @@ CITATION_MARKS = 3
 WORDS_PER_MARK = 12.0
 HEADED_MARKS = 2
 HEADING_LEAD_WORDS = 12
-# An index's entries: a heading then at least INDEX_LOCATORS runs of page numbers.
+# An index's entries: a heading then at least INDEX_LOCATORS runs of page numbers, one every INDEX_WORDS_PER_ENTRY words.
 INDEX_LOCATORS = 3
+INDEX_WORDS_PER_ENTRY = 6.0
 
 # The words that head back matter, in the languages kb analyses. "Note"/"Noten"/"Notas" head endnotes; a
 # table's "Note:" is followed by a sentence, not by an entry, and has no citation marks after it.
@@ -117,5 +118,10 @@ def _headed(text: str) -> bool:
 
 
 def _indexed(text: str) -> bool:
+    # An "Index" heading near the start, then entries: page numbers after at least one word in INDEX_WORDS_PER_ENTRY
+    # (prose about the Human Capital Index has numbers too, but fewer, and further apart).
     match = _INDEX_HEADING.search(text)
-    return match is not None and len(_LOCATOR.findall(text, match.end())) >= INDEX_LOCATORS
+    if match is None or text.count(" ", 0, match.start()) > HEADING_LEAD_WORDS:
+        return False
+    entries = len(_LOCATOR.findall(text, match.end()))
+    return entries >= INDEX_LOCATORS and entries * INDEX_WORDS_PER_ENTRY >= text.count(" ", match.end()) + 1
