@@ -73,7 +73,7 @@ def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: 
     reader.documents(c.doc_id for c in top)
     lap("documents")
     chunks = reader.chunks(passage_pool(top))
-    more = further_pool(top, chunks)  # as query._passage_chunks: hits whose best chunks are only front matter
+    more = further_pool(top, chunks)  # as query._passage_chunks: hits whose best chunks are only front or back matter
     if more:
         chunks = {**chunks, **reader.chunks(more)}
     lap("passage chunks")

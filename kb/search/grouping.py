@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from kb.records import Chunk, Passage
+from kb.search.backmatter import is_back_matter
 from kb.search.frontmatter import is_front_matter
 from kb.search.snippets import make_snippet
 
@@ -18,7 +20,8 @@ PASSAGES_PER_HIT = 2
 # (a shorter one only when it has nothing else).
 MIN_PASSAGE_WORDS = 8
 PASSAGE_POOL = 6
-# When a hit's PASSAGE_POOL best chunks are all front matter or scraps, up to FURTHER_POOLS times as many are looked at.
+# When a hit's PASSAGE_POOL best chunks are all front or back matter or scraps, up to FURTHER_POOLS times as many are
+# looked at.
 FURTHER_POOLS = 3
 # Two passages show the same text when they share a run of SHARED_RUN words (a sentence seen twice: what the
 # overlap of two neighbouring chunk windows shows), or when the shorter one's words are all in the other.
@@ -48,13 +51,13 @@ def passage_pool(candidates: Iterable[DocCandidate]) -> list[int]:
 
 
 def further_pool(candidates: Iterable[DocCandidate], chunks: Mapping[int, Chunk]) -> list[int]:
-    """More chunk ids for the hits whose pool (in `chunks`) holds nothing worth showing, only front matter
-    or scraps: their next PASSAGE_POOL * (FURTHER_POOLS - 1) candidates, so a title page is shown only
-    when the query found nothing else in its document."""
+    """More chunk ids for the hits whose pool (in `chunks`) holds nothing worth showing, only front or back
+    matter or scraps: their next PASSAGE_POOL * (FURTHER_POOLS - 1) candidates, so a title page or a reference
+    list is shown only when the query found nothing else in its document."""
     out: list[int] = []
     for candidate in candidates:
         pool = [chunks[c] for c, _ in candidate.chunks[:PASSAGE_POOL] if c in chunks]
-        if not any(_telling(chunk) and not is_front_matter(chunk) for chunk in pool):
+        if not any(_telling(chunk) and not is_aside(chunk) for chunk in pool):
             out += [chunk_id for chunk_id, _ in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]]
     return out
 
@@ -65,24 +68,43 @@ def _telling(chunk: Chunk) -> bool:
     return len(chunk.text.split(None, MIN_PASSAGE_WORDS)) >= MIN_PASSAGE_WORDS
 
 
-def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
+def is_aside(chunk: Chunk) -> bool:
+    """Whether a chunk names or points at its document rather than saying anything: front matter (title page,
+    contents, imprint) or back matter (references, endnotes, sources, an index)."""
+    return is_front_matter(chunk) or is_back_matter(chunk)
+
+
+def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> Iterator[tuple[int, float]]:
     """A hit's candidate (chunk_id, score) pairs in the order they are offered as passages: chunks of
-    MIN_PASSAGE_WORDS or more words that are not front matter, best first, from its PASSAGE_POOL best (or,
-    when those hold none, from the further pool); failing those its front matter; else its best chunk.
-    Only chunks in `chunks` count."""
+    MIN_PASSAGE_WORDS or more words that are neither front nor back matter, best first, from its PASSAGE_POOL
+    best (or, when those hold none, from the further pool); failing those its front and back matter (a question
+    about a report's sources gets its reference list when nothing else matched); else its best chunk.
+    Only chunks in `chunks` count. Yielded as they are judged: telling front and back matter from the text is
+    the dearest step of choosing passages, and a hit that has its passages leaves the rest of its pool unjudged."""
     pool = [(c, s) for c, s in ranked[:PASSAGE_POOL] if c in chunks]
-    # Each chunk is judged once: telling front matter from the text is the dearest step of choosing passages.
-    telling = [(c, s, is_front_matter(chunks[c])) for c, s in pool if _telling(chunks[c])]
-    body = [(c, s) for c, s, front in telling if not front]
-    if not body:
-        further = [(c, s) for c, s in ranked[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS] if c in chunks]
-        body = [(c, s) for c, s in further if _telling(chunks[c]) and not is_front_matter(chunks[c])]
-    return body or [(c, s) for c, s, front in telling if front] or pool[:1]
+    asides: list[tuple[int, float]] = []  # each chunk is judged once
+    shown = False
+    for c, s in pool:
+        if not _telling(chunks[c]):
+            continue
+        if is_aside(chunks[c]):
+            asides.append((c, s))
+        else:
+            shown = True
+            yield c, s
+    if shown:
+        return
+    for c, s in ranked[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]:
+        if c in chunks and _telling(chunks[c]) and not is_aside(chunks[c]):
+            shown = True
+            yield c, s
+    if not shown:
+        yield from asides or pool[:1]
 
 
 def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> list[tuple[int, float]]:
     """The (chunk_id, score) pairs a hit would show before duplicates are dropped: its PASSAGES_PER_HIT first."""
-    return passage_order(ranked, chunks)[:PASSAGES_PER_HIT]
+    return list(islice(passage_order(ranked, chunks), PASSAGES_PER_HIT))
 
 
 def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
