@@ -23,20 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.confidence import in_fit_half, load, newton_logistic
+from benchmarks.lab_signals import doc_order
 from kb import KnowledgeBase, Settings
 from kb.embed import cache_root
 from kb.languages import analysis_languages
 from kb.records import Filters
 from kb.search.query import dense_chunks, evidence, keyword_chunks, retrieve
-
-
-def _order(ranked, chunk_doc):
-    out = []
-    for c, _ in ranked:
-        d = chunk_doc.get(c)
-        if d and d not in out:
-            out.append(d)
-    return out
 
 
 def row(kb, q, name):
@@ -54,7 +46,7 @@ def row(kb, q, name):
     kw = keyword_chunks(reader, found.terms, None, 200, langs)
     cd = reader.chunk_documents({c for c, _ in dense[:50]} | {c for c, _ in kw[:50]})
     return {"set": name, "qid": q["id"], "query": q["query"], "answerable": bool(q["relevant"]), "fit": in_fit_half(q["id"]),
-            "ev": ev, "per_term": per_term, "top": top, "held": held, "dense_docs": _order(dense, cd), "kw_docs": _order(kw, cd)}
+            "ev": ev, "per_term": per_term, "top": top, "held": held, "dense_docs": doc_order(dense, cd), "kw_docs": doc_order(kw, cd)}
 
 
 def collect(out: Path) -> None:
