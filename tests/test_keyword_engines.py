@@ -251,3 +251,23 @@ def test_a_tantivy_index_without_an_analysis_version_reads_and_writes_english(tm
     with open_reader(folder) as reader:
         assert reader.keyword.version == 1
         assert _languages_found(reader, "des", ("fr", "en")) == ["fr"]  # Porter kept the French stop word
+
+
+def test_tantivy_breaks_ties_at_the_kth_place_by_chunk_id_whatever_its_segments(tmp_path, monkeypatch):
+    """The same chunks written in one snapshot and in five (other tantivy segments): equal scores at the cut go to
+    the smaller chunk ids in both, so a rebuilt index answers as the one it replaces."""
+    from kb.index.keyword import tantivy as engine
+
+    monkeypatch.setattr(engine, "TIE_SLACK", 2)  # ties spill past the first fetch: the loop that fetches more runs
+    docs = {f"d{n:02}": ("Guide", ["Apprentices learn welding in the workshop."]) for n in range(40)}
+    _write(tmp_path / "one", "tantivy", docs)
+    names = list(docs)
+    for start in range(0, 40, 8):
+        _write(tmp_path / "five", "tantivy", {n: docs[n] for n in names[start:start + 8]})
+    answers = []
+    for folder in ("one", "five"):
+        with open_reader(tmp_path / folder) as reader:
+            hits = reader.keyword.search(["welding"], 7)
+            assert len({s for _, s in hits}) == 1  # all tied
+            answers.append([reader.chunk_documents([c])[c] for c, _ in hits])
+    assert answers[0] == answers[1] == names[:7]

@@ -55,6 +55,8 @@ LOCK_FILES = {".tantivy-meta.lock", ".tantivy-writer.lock"}
 COPIED_FILES = {"meta.json", ".managed.json"}
 # Tokens whose document frequency a reader keeps (~100 bytes each).
 DOC_FREQS = 65536
+# Hits fetched past the k asked for, so that equal scores at the k-th place can be decided by chunk id.
+TIE_SLACK = 16
 
 
 def _schema() -> tantivy.Schema:
@@ -250,12 +252,19 @@ class TantivyIndex:
         tokens = self._tokens(terms, languages)
         if not tokens or k < 1 or (allowed is not None and not allowed):
             return []
-        hits = self.searcher.search(self._query(tokens, allowed), k, count=False).hits
+        query = self._query(tokens, allowed)
+        # Equal scores at the k-th place go to the smaller chunk ids: tantivy keeps those its segments list first, which
+        # differ between two builds of the same chunks (a reindex); so fetch more while the last still ties the k-th.
+        fetch = k + TIE_SLACK
+        hits = self.searcher.search(query, fetch, count=False).hits
+        while len(hits) == fetch and hits[-1][0] == hits[k - 1][0]:
+            fetch *= 2
+            hits = self.searcher.search(query, fetch, count=False).hits
         ids = self.searcher.fast_field_values("chunk_id", [address for _, address in hits])
         found = [(int(i), float(s)) for (s, _), i in zip(hits, ids)]  # type: ignore[arg-type]
         found.sort(key=itemgetter(0))
         found.sort(key=itemgetter(1), reverse=True)  # stable: ties stay by chunk id (two C-keyed sorts, no lambda)
-        return found
+        return found[:k]
 
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """Sum of idf() over the analysed terms (FTS5's formula): a chunk's bm25 never exceeds (k1 + 1) = 2.2 x this."""
