@@ -220,6 +220,8 @@ def _index_kind(index: Mapping[str, Any]) -> str:
     details = [f"{name} {index[name]}" for name in ("nlist", "nprobe") if name in index]
     if "quantizer" in index:
         details.append(index["quantizer"])
+    if "screen" in index:
+        details.append("8-bit screen")
     if index.get("requested") == "auto":
         details.append("chosen by auto")
     return f"{kind} ({', '.join(details)})" if details else kind

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kb.display import _index_kind
 from kb.index.store import open_reader, read_manifest
 from kb.index.vectors import screen
 from kb.index.vectors.flat import FlatVectors
@@ -92,6 +93,7 @@ def test_a_snapshot_gets_a_screen_from_a_size_on_and_a_reader_uses_it(tmp_path, 
     monkeypatch.setattr(screen, "SCREEN_MAX_SHARE", 1.0)
     _write(tmp_path / "big", "flat")
     assert read_manifest(tmp_path / "big").index.params == {"screen": screen.SCREEN_FILE}
+    assert _index_kind(read_manifest(tmp_path / "big").index.to_dict()) == "flat (8-bit screen)"  # what `kb info` says
     with open_reader(tmp_path / "big") as reader:
         query = _vectors(17)[0]
         first = reader.vectors.search(query, 5)
