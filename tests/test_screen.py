@@ -50,6 +50,12 @@ def test_the_screen_returns_what_a_full_scan_returns(screened, k):
     assert used >= 0.9 * len(queries)  # the screen answered (not the fallback scan) for nearly every query
 
 
+def test_no_k_and_every_k_are_answered_as_a_full_scan_answers_them(screened):
+    through, whole, queries = screened
+    for k in (0, 0, len(whole), len(whole) + 5):
+        assert through.search(queries[0], k)[1].tolist() == whole.search(queries[0], k)[1].tolist()
+
+
 def test_a_one_shot_search_never_reads_the_screen(screened):
     through, _, queries = screened
     through.search(queries[0], 10)

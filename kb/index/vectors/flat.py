@@ -73,7 +73,7 @@ class FlatVectors:
         import numpy as np
 
         query = np.asarray(query, dtype="float32").reshape(-1)
-        found = self._screened(query, k) if allowed_ids is None else None
+        found = self._screened(query, k) if allowed_ids is None and 0 < k < self.ntotal else None
         if found is not None:
             ids, scores = found
         elif allowed_ids is None:
