@@ -64,6 +64,21 @@ def test_a_one_shot_search_never_reads_the_screen(screened):
     assert through._screen is not None
 
 
+@pytest.mark.parametrize("damage", ["missing", "truncated", "another snapshot's"])
+def test_a_missing_or_damaged_screen_leaves_the_exact_search_answering(screened, tmp_path, damage):
+    through, whole, queries = screened
+    screen_file = tmp_path / screen.SCREEN_FILE
+    if damage == "missing":
+        screen_file.unlink()
+    elif damage == "truncated":
+        screen_file.write_bytes(screen_file.read_bytes()[:1000])
+    else:  # a screen of other vectors: fewer rows than the snapshot has
+        screen.build(tmp_path, _clustered(5000, seed=9))
+    for query in queries[:5]:
+        assert through.search(query, 10)[1].tolist() == whole.search(query, 10)[1].tolist()
+    assert through._screen is None
+
+
 def test_what_the_screen_cannot_prove_is_scanned(tmp_path):
     # Every vector nearly equal: the k-th score sits within the screen's error of thousands of others.
     base = np.ones(DIMENSION, dtype="float32")
@@ -74,7 +89,7 @@ def test_what_the_screen_cannot_prove_is_scanned(tmp_path):
     through, whole = FlatVectors(ids, vectors, tmp_path), FlatVectors(ids, vectors)
     query = vectors[7]
     through.search(query, 50)
-    assert screen.Screen.open(tmp_path).top_rows(vectors, query, 50) is None
+    assert screen.Screen.open(tmp_path, len(vectors), DIMENSION).top_rows(vectors, query, 50) is None
     assert through.search(query, 50)[1].tolist() == whole.search(query, 50)[1].tolist()
 
 

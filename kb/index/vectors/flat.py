@@ -63,8 +63,13 @@ class FlatVectors:
                 self._searched = True
                 return None
             with self._screen_lock:
-                if self._screen is None:
-                    self._screen = screen.Screen.open(self._screen_folder)
+                if self._screen is None and self._screen_folder is not None:
+                    try:
+                        self._screen = screen.Screen.open(self._screen_folder, self.ntotal, self.d)
+                    except (OSError, RuntimeError, ValueError):  # faiss and numpy's errors for a missing or damaged file
+                        self._screen_folder = None  # the exact vectors answer alone, as without a screen
+            if self._screen is None:
+                return None
         found = self._screen.top_rows(self.vectors, query, k)
         return None if found is None else (self.ids[found[0]], found[1])
 

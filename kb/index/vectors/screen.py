@@ -69,12 +69,17 @@ class Screen:
         self.ntotal = int(index.ntotal)
 
     @classmethod
-    def open(cls, folder: Path) -> Screen:
+    def open(cls, folder: Path, rows: int, dimension: int) -> Screen:
+        """The screen of a snapshot whose vectors are `rows` x `dimension`; ValueError when its files say otherwise."""
         import faiss
         import numpy as np
 
         faiss.omp_set_num_threads(1)  # one query, one thread: a server runs queries side by side
-        return cls(faiss.read_index(str(folder / SCREEN_FILE)), np.load(folder / ERROR_FILE))
+        index, error = faiss.read_index(str(folder / SCREEN_FILE)), np.load(folder / ERROR_FILE)
+        if (int(index.ntotal), int(index.d), error.shape) != (rows, dimension, (dimension,)):
+            raise ValueError(f"{folder / SCREEN_FILE}: {index.ntotal} x {index.d} codes, {error.shape} errors, "
+                             f"for {rows} x {dimension} vectors")
+        return cls(index, error)
 
     def top_rows(self, vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(rows, their exact scores) among which the exact k best rows of `vectors` are, or None when proving
