@@ -90,6 +90,22 @@ def document_id(reader: IndexReader, ref: str, cwd: Path) -> str:
     raise not_found(ref, ids)
 
 
+def document_file(reader: IndexReader, doc_id: str) -> Path:
+    """The original file of a document, only from inside the folder it was ingested from; DocumentNotFound else."""
+    try:
+        root_name = reader.document_root(doc_id)
+    except DocumentNotFound:
+        raise DocumentNotFound(f"No file for document {doc_id!r}.") from None
+    if root_name.startswith("beir:"):
+        raise DocumentNotFound(f"No file for document {doc_id!r}.")
+    root = Path(root_name).resolve()
+    path = (root / doc_id).resolve()
+    # The id came from a path under the root; anything resolving elsewhere (.., symlinks) is refused.
+    if not path.is_relative_to(root) or not path.is_file():
+        raise DocumentNotFound(f"No file for document {doc_id!r}.")
+    return path
+
+
 def _full_path(text: str, cwd: Path) -> Path | None:
     """`text` as an absolute path (relative ones from `cwd`; a shell has already expanded ~), None if it is none."""
     if not text:

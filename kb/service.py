@@ -15,9 +15,11 @@ from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.store import IndexReader, IndexWriter, Manifest, read_manifest
 from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpec, SearchResult
-from kb.resolve import document_id, known_values, shown_document, shown_report, shown_result
+from kb.resolve import document_file, document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 from kb.search.filters import KnownValues, describe, resolve
+from kb.search.query import Encode
+from kb.turns import Turns
 
 
 def _same_model(mine: dict, recorded: ModelSpec) -> bool:
@@ -62,6 +64,7 @@ class KnowledgeBase:
         self._query_embedders: dict[str, Embedder] = {}
         self._known: tuple[str, KnownValues] | None = None  # what filters may name, by snapshot
         self._lock = threading.Lock()
+        self._embed_turns, self._search_turns = Turns(), Turns()  # an uncached search's two stretches
         # Recent results, keyed by snapshot: a new snapshot is never answered from an old one's results.
         self._results = LRU(self.settings.result_cache)
 
@@ -158,16 +161,23 @@ class KnowledgeBase:
         cached = self._results.get(key)
         if cached is not None:
             return cached
-        encode = self._query_embedder(reader).encode if mode in DENSE_MODES else None
-        result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
-                            query_language=language, model_languages=self.settings.model_languages)
-        # total: the documents that pass the filters, as in a browse (every one of them gets a score).
-        allowed = allowed_documents(reader, filters)
-        total = reader.counts()[0] if allowed is None else len(allowed)
-        result = dataclasses.replace(result, k=k, hits=result.hits[offset:], total=total)
-        result = self._shown(reader, result)
+        encode = self._embedded(reader, query) if mode in DENSE_MODES else None
+        with self._search_turns:
+            result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
+                                query_language=language, model_languages=self.settings.model_languages)
+            # total: the documents that pass the filters, as in a browse (every one of them gets a score).
+            allowed = allowed_documents(reader, filters)
+            total = reader.counts()[0] if allowed is None else len(allowed)
+            result = self._shown(reader, dataclasses.replace(result, k=k, hits=result.hits[offset:], total=total))
         self._results.put(key, result)
         return result
+
+    def _embedded(self, reader: IndexReader, query: str) -> Encode:
+        """The question embedded now, in its turn (kb/turns.py), as an `encode` that gives its vector back."""
+        embedder = self._query_embedder(reader)
+        with self._embed_turns:
+            vector = embedder.encode([query])
+        return lambda texts: vector if texts == [query] else embedder.encode(texts)
 
     def similar(self, doc_id: str, k: int = DEFAULT_K, filters: Filters | None = None) -> SearchResult:
         """More like this: the documents whose passages are closest to this document's."""
@@ -231,19 +241,7 @@ class KnowledgeBase:
 
     def document_file(self, doc_id: str) -> Path:
         """The original file of a document, only from inside the folder it was ingested from."""
-        doc_id = self.document_id(doc_id)
-        try:
-            root_name = self.reader().document_root(doc_id)
-        except DocumentNotFound:
-            raise DocumentNotFound(f"No file for document {doc_id!r}.") from None
-        if root_name.startswith("beir:"):
-            raise DocumentNotFound(f"No file for document {doc_id!r}.")
-        root = Path(root_name).resolve()
-        path = (root / doc_id).resolve()
-        # The id came from a path under the root; anything resolving elsewhere (.., symlinks) is refused.
-        if not path.is_relative_to(root) or not path.is_file():
-            raise DocumentNotFound(f"No file for document {doc_id!r}.")
-        return path
+        return document_file(self.reader(), self.document_id(doc_id))
 
     def reindex(self, engine: str | None = None) -> Manifest:
         """Rebuild the keyword index from the stored chunks (kb/index/reindex.py), in `engine` if given."""
@@ -280,8 +278,7 @@ class KnowledgeBase:
         """Bring the index in line with the files under `paths` (added, updated, removed)."""
         from kb.ingest.pipeline import ingest
 
-        report = ingest(paths, self.settings, self.embedder, progress)
-        return report
+        return ingest(paths, self.settings, self.embedder, progress)
 
     def add_files(self, files: Iterable[tuple[str, BinaryIO]], max_bytes: int | None = None) -> IngestReport:
         """Keep uploaded (name, stream) files in the uploads folder and ingest them; each name becomes a doc_id.

@@ -122,3 +122,26 @@ def test_a_snapshot_gets_a_screen_from_a_size_on_and_a_reader_uses_it(tmp_path, 
         assert reader.vectors._screen is not None
         assert second[1].tolist() == first[1].tolist() and second[1][0] == next(
             c.chunk_id for c in reader.chunks_of("doc-17") if c.ordinal == 0)
+
+
+def test_a_search_thread_searches_with_one_openmp_thread(screened):
+    """OpenMP keeps its thread count per thread: a server's worker thread, not the one that opened the index, must
+    search with one thread too (with two, the idle one spun and cost a server 6-8 ms of CPU a request)."""
+    import threading
+
+    import faiss
+
+    through, _, queries = screened
+    through.search(queries[0], 10)
+    through.search(queries[1], 10)  # the screen is read here, in this thread
+    threads_seen: list[int] = []
+
+    def search() -> None:
+        faiss.omp_set_num_threads(4)  # as a thread starts with OMP_NUM_THREADS or every core
+        through.search(queries[2], 10)  # through the screen
+        threads_seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=search)
+    worker.start()
+    worker.join(30)
+    assert threads_seen == [1]

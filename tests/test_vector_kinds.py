@@ -93,3 +93,27 @@ def test_removals_and_additions_show_in_the_next_snapshot_and_the_old_one_still_
             assert new.vectors.search(_vectors(DOCUMENTS + 1)[0], 1)[1][0] == _chunk_of(new, DOCUMENTS + 1)
         # The reader opened before the write still answers from its own snapshot.
         assert old.vectors.search(_vectors(5)[0], 1)[1][0] == removed_chunk
+
+
+def test_the_ivf_kind_searches_with_one_openmp_thread_in_any_thread(tmp_path):
+    """OpenMP keeps its thread count per thread: a server's worker thread, not the one that opened the index, must
+    search with one thread too (the idle ones spin, taking CPU from the other searches)."""
+    import threading
+
+    import faiss
+
+    folder = tmp_path / "index"
+    _write(folder, "ivf")
+    seen: list[int] = []
+    with open_reader(folder) as reader:
+        reader.vectors.search(_vectors(3)[1], 5)
+
+        def search() -> None:
+            faiss.omp_set_num_threads(4)  # as a thread starts with OMP_NUM_THREADS or every core
+            reader.vectors.search(_vectors(5)[1], 5)
+            seen.append(faiss.omp_get_max_threads())
+
+        worker = threading.Thread(target=search)
+        worker.start()
+        worker.join(30)
+    assert seen == [1]

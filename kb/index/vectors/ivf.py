@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.index.vectors.arrays import StoredVectors, VectorTable, one_faiss_thread
+
 if TYPE_CHECKING:
     import numpy as np
 
     from kb.index.manifest import VectorIndexSpec
-    from kb.index.vectors.arrays import StoredVectors, VectorTable
 
 NAME = "ivf"
 IVF_FILE = "ann.faiss"
@@ -161,6 +162,7 @@ def search_ivf(index, nprobe: int, query: np.ndarray, k: int, allowed: np.ndarra
             return exact_search(vectors_of(allowed), allowed, query, wanted)
         selector = allowed_bitmap(allowed)
         nprobe = min(nlist, math.ceil(nprobe * math.sqrt(index.ntotal / len(allowed))))
+    one_faiss_thread()
     scores, ids = index.search(query, wanted, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))
     if (ids[0] >= 0).sum() < wanted and nprobe < nlist:
         scores, ids = index.search(query, wanted, params=faiss.SearchParametersIVF(sel=selector, nprobe=nlist))
@@ -208,10 +210,5 @@ def build(folder: Path, ids: np.ndarray, vectors: np.ndarray, table: VectorTable
 
 
 def open_index(folder: Path, spec: VectorIndexSpec) -> IvfIndex:
-    """The snapshot's ivf index, searched one thread per query (a server runs queries side by side)."""
-    import faiss
-
-    from kb.index.vectors.arrays import StoredVectors
-
-    faiss.omp_set_num_threads(1)
+    """The snapshot's ivf index (searched one thread per query: search_ivf)."""
     return IvfIndex(read_ivf(folder / IVF_FILE, int(spec.params["nprobe"])), int(spec.params["nprobe"]), StoredVectors(folder))

@@ -21,6 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kb.index.vectors.arrays import one_faiss_thread
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -74,7 +76,6 @@ class Screen:
         import faiss
         import numpy as np
 
-        faiss.omp_set_num_threads(1)  # one query, one thread: a server runs queries side by side
         index, error = faiss.read_index(str(folder / SCREEN_FILE)), np.load(folder / ERROR_FILE)
         if (int(index.ntotal), int(index.d), error.shape) != (rows, dimension, (dimension,)):
             raise ValueError(f"{folder / SCREEN_FILE}: {index.ntotal} x {index.d} codes, {error.shape} errors, "
@@ -86,6 +87,7 @@ class Screen:
         that would take more than SCREEN_MAX_SHARE of the rows (scan them all then)."""
         import numpy as np
 
+        one_faiss_thread()
         query = np.ascontiguousarray(query.reshape(1, -1), dtype="float32")
         bound = float(np.abs(query[0]) @ self.error) + ROUNDING
         wanted = k * SCREEN_FACTOR + SCREEN_SLACK
