@@ -40,6 +40,22 @@ def one_faiss_thread() -> None:
     faiss.omp_set_num_threads(1)
 
 
+def flushed(query: np.ndarray) -> np.ndarray:
+    """A query vector (float32, one row) with its near-zero components set to zero. all-MiniLM-L6-v2 leaves two of
+    its 384 dimensions at ~1e-32 in every vector; products of two such numbers fall below float32's normal range,
+    which this CPU handles in microcode, per row: a flat scan of labour-docs took 0.94-1.43 ms with them, 0.80-0.83
+    ms without, and its scores were the same (the products round to nothing in every sum)."""
+    import numpy as np
+
+    query = np.array(query, dtype="float32").reshape(-1)
+    query[np.abs(query) < TINY] = 0.0
+    return query
+
+
+# Below this a component of a unit vector adds nothing a float32 sum can hold (its products are < 1e-20).
+TINY = 1e-20
+
+
 def read_flat(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(chunk ids, vectors) out of a flat vectors.faiss, sorted by chunk id."""
     import faiss

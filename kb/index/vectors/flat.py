@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.index.vectors import screen
-from kb.index.vectors.arrays import ARRAY_FILE, FLAT_FILE, IDS_FILE, open_arrays, read_flat, row_numbers
+from kb.index.vectors.arrays import ARRAY_FILE, FLAT_FILE, IDS_FILE, flushed, open_arrays, read_flat, row_numbers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,7 +77,7 @@ class FlatVectors:
         """(scores, chunk ids) of the k best rows for one query vector, best first; only `allowed_ids` if given."""
         import numpy as np
 
-        query = np.asarray(query, dtype="float32").reshape(-1)
+        query = flushed(query)
         found = self._screened(query, k) if allowed_ids is None and 0 < k < self.ntotal else None
         if found is not None:
             ids, scores = found

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kb.index.vectors.arrays import StoredVectors, VectorTable, one_faiss_thread
+from kb.index.vectors.arrays import StoredVectors, VectorTable, flushed, one_faiss_thread
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,7 +150,7 @@ def search_ivf(index, nprobe: int, query: np.ndarray, k: int, allowed: np.ndarra
     import faiss
     import numpy as np
 
-    query = np.ascontiguousarray(query.reshape(1, -1), dtype="float32")
+    query = flushed(query).reshape(1, -1)
     nlist = int(index.nlist)
     wanted = min(k, index.ntotal, index.ntotal if allowed is None else len(allowed))
     if wanted <= 0:
