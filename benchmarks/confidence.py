@@ -76,7 +76,7 @@ def cases(kb: KnowledgeBase, name: str, questions: list[dict]) -> list[Case]:
                              encode=kb.embedder.encode if mode != "keyword" else None)
             out.append(Case(name, q["id"], q["query"], bool(q["relevant"]), in_fit_half(q["id"]), mode,
                             evidence(reader, hits, found, kb.settings.model_languages, document_gap=True,
-                                     countries=True)))
+                                     countries=True, encode=kb.embedder.encode, meaning=True)))
     return out
 
 
@@ -125,14 +125,23 @@ def fit_logistic(cs: list[Case], use: tuple[str, ...] = FEATURES) -> np.ndarray:
     return full
 
 
-def ruled_out(c: Case, rule: bool) -> bool:
-    """Whether the country rule (kb/search/confidence.py COUNTRY_RULE), when on, decides this question."""
-    return rule and bool(c.evidence.absent_countries)
+# The rules the fit may add, each deciding the questions it fires on (not confident): (the country rule, the meaning
+# rule's bar or None). The meaning rule (kb/search/confidence.py MEANING_RULE) at each bar of MEANING_BARS.
+MEANING_BARS = (0.03, 0.05, 0.07, 0.1)
+Rule = tuple[bool, float | None]
+RULES: tuple[Rule, ...] = ((False, None), (True, None), *((country, bar) for country in (False, True) for bar in MEANING_BARS))
 
 
-def loo_auc(cs: list[Case], use: tuple[str, ...], rule: bool = False) -> float:
+def ruled_out(c: Case, rule: Rule) -> bool:
+    """Whether a rule decides this question: the country rule (COUNTRY_RULE) or the meaning rule at its bar."""
+    country, bar = rule
+    return (country and bool(c.evidence.absent_countries)) or (
+        bar is not None and any(lift > bar for _, lift in c.evidence.unmatched))
+
+
+def loo_auc(cs: list[Case], use: tuple[str, ...], rule: Rule = (False, None)) -> float:
     """Leave-one-out AUC of the logistic model on these questions: how well it ranks a question it was not fitted on.
-    With the country rule, the questions it decides rank lowest and the logistic is fitted on the others."""
+    With a rule, the questions it decides rank lowest and the logistic is fitted on the others."""
     x = features(cs)
     scores = [-math.inf if ruled_out(cs[i], rule) else
               float(x[i] @ fit_logistic([c for c in cs[:i] + cs[i + 1:] if not ruled_out(c, rule)], use))
@@ -176,20 +185,21 @@ def fit(all_cases: list[Case]) -> tuple[C.Model, str]:
     # does not understand (no cosine: judged on their words, as in keyword mode).
     undecided = [c for c in hybrid if not (c.evidence.complete and len(c.evidence.terms) <= C.SHORT_TERMS)
                  and c.evidence.cosine is not None]
-    variants = [(use, rule) for rule in (False, True) for use in FEATURE_SETS]
+    variants = [(use, rule) for rule in RULES for use in FEATURE_SETS]
     auc = {v: loo_auc(undecided, *v) for v in variants}
-    # The best AUC; among equals the fewest features (the country rule counts as one).
-    chosen = max((v for v in variants if v[0] in CHOOSABLE), key=lambda v: (round(auc[v], 3), -len(v[0]) - v[1]))
+    # The best AUC; among equals the fewest features (each rule counts as one).
+    chosen = max((v for v in variants if v[0] in CHOOSABLE),
+                 key=lambda v: (round(auc[v], 3), -len(v[0]) - v[1][0] - (v[1][1] is not None)))
     grid = [round(float(t), 3) for t in np.arange(0.05, 0.951, 0.025)]
-    lines = []
+    lines = ["| variant | LOO AUC | threshold | fitting caught | fitting flagged |", "|---|---|---|---|---|"]
     for use, rule in variants:  # each variant at its own best threshold, for the record
         model = best_bar(hybrid, _thresholds(undecided, use, rule, grid))
         caught, none, flagged, some = rates(hybrid, model)
-        lines.append(f"{_name(use, rule)}: AUC {auc[use, rule]:.3f}, threshold {model.threshold}, caught "
-                     f"{_pct(caught, none)}, flagged {_pct(flagged, some)}")
-    note = ("Features chosen by leave-one-out AUC on the fitting half's questions the short rule leaves open "
-            "(hybrid; each variant with the fitting half's rates at its own threshold): " + "; ".join(lines)
-            + f". Chosen: {_name(*chosen)}.")
+        lines.append(f"| {_name(use, rule)} | {auc[use, rule]:.3f} | {model.threshold} | {_pct(caught, none)} | "
+                     f"{_pct(flagged, some)} |")
+    note = "\n".join(["Features and rules chosen by leave-one-out AUC on the fitting half's questions the short rule "
+                      "leaves open (hybrid; each variant with the fitting half's rates at its own threshold):", "",
+                      *lines, "", f"Chosen: {_name(*chosen)}."])
     model = best_bar(hybrid, _thresholds(undecided, *chosen, grid))
     keyword = [c for c in train if c.mode == "keyword"]
     # Keyword mode has no meaning to fall back on: a question in other words than the documents' is rightly told
@@ -197,15 +207,18 @@ def fit(all_cases: list[Case]) -> tuple[C.Model, str]:
     return best_bar(keyword, [replace(model, keyword_coverage=t) for t in grid], max_flagged=None), note
 
 
-def _thresholds(undecided: list[Case], use: tuple[str, ...], rule: bool, grid: list[float]) -> list[C.Model]:
-    """The logistic model of these features (fitted on the questions the country rule, if on, leaves open) at each
-    threshold of the grid."""
-    fitted = replace(_model(fit_logistic([c for c in undecided if not ruled_out(c, rule)], use)), country_rule=rule)
+def _thresholds(undecided: list[Case], use: tuple[str, ...], rule: Rule, grid: list[float]) -> list[C.Model]:
+    """The logistic model of these features (fitted on the questions the rule leaves open) at each threshold of the
+    grid."""
+    country, bar = rule
+    fitted = replace(_model(fit_logistic([c for c in undecided if not ruled_out(c, rule)], use)), country_rule=country,
+                     meaning_rule=bar is not None, meaning_bar=C.MEANING_BAR if bar is None else bar)
     return [replace(fitted, threshold=t) for t in grid]
 
 
-def _name(use: tuple[str, ...], rule: bool) -> str:
-    return " + ".join(use) + (" + country rule" if rule else "")
+def _name(use: tuple[str, ...], rule: Rule) -> str:
+    country, bar = rule
+    return " + ".join(use) + (" + country rule" if country else "") + (f" + meaning rule (lift > {bar})" if bar else "")
 
 
 def _model(w: np.ndarray) -> C.Model:
@@ -251,13 +264,15 @@ def wrong(cs: list[Case], model: C.Model) -> list[str]:
             lines.append(f"- {c.set} {c.qid} {'answerable' if c.answerable else 'no answer'} “{c.query}”: cosine "
                          f"{(e.cosine or 0):.3f}, gap {e.gap:.3f}, document gap {e.doc_gap:.3f}, coverage {e.coverage:.2f}"
                          f"{', countries no top hit mentions: ' + ', '.join(e.absent_countries) if e.absent_countries else ''}"
+                         f"{', unmatched words (lift): ' + ', '.join(f'{w} {x:+.3f}' for w, x in e.unmatched) if e.unmatched else ''}"
                          f" → {C.judge(e, model).reason}")
     return lines or ["- none"]
 
 
 def constants(model: C.Model) -> dict[str, float | bool]:
     return {"BIAS": model.bias, "W_COSINE": model.cosine, "W_GAP": model.gap, "W_DOC_GAP": model.doc_gap,
-            "W_COVERAGE": model.coverage, "COUNTRY_RULE": model.country_rule,
+            "W_COVERAGE": model.coverage, "COUNTRY_RULE": model.country_rule, "MEANING_RULE": model.meaning_rule,
+            "MEANING_BAR": model.meaning_bar,
             "CONFIDENCE_THRESHOLD": model.threshold, "KEYWORD_COVERAGE": model.keyword_coverage}
 
 
@@ -298,7 +313,9 @@ def report(all_cases: list[Case], model: C.Model, note: str, kept: str) -> str:
           "when the first byte of sha256(id) is odd. Signals: best dense cosine, its gap to the 10th, the best "
           f"document's best cosine less the {C.DOC_GAP_RANK}th best document's (document gap), the IDF share "
           "of the question's terms the best shown passage of the top 3 hits holds, the countries the question names "
-          "that no top-3 hit's document mentions (the country rule, when chosen: not confident); short questions "
+          "that no top-3 hit's document mentions (the country rule, when chosen: not confident), the question's words "
+          "no top-3 hit's document holds whose removal brings the question closer to the top passages by more than a "
+          "bar (the meaning rule, when chosen: not confident); short questions "
           "(≤ 4 terms) whose terms one such passage holds are confident.", "",
           note, "", "Constants (kb/search/confidence.py): " + ", ".join(f"{k} = {v}" for k, v in constants(model).items()), "",
           "## Held-out half", "", "Targets (issue 15): no-answer caught ≥ 80 %, answerable flagged ≤ 5 %, per set and pooled.", "",

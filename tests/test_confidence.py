@@ -94,6 +94,20 @@ def test_a_question_naming_a_country_no_top_hit_mentions_is_not_confident_when_t
     assert C.FITTED.country_rule == C.COUNTRY_RULE
 
 
+def test_a_word_the_top_passages_neither_hold_nor_mean_is_not_confident_when_the_rule_holds():
+    cobalt = _evidence(terms=("child", "labour", "cobalt", "mines"), cosine=0.63, gap=0.08, coverage=0.27,
+                       missing=("cobalt",), unmatched=(("cobalt", 0.052),))
+    ruled = replace(C.FITTED, meaning_rule=True, meaning_bar=0.05)
+    verdict = C.judge(cobalt, ruled)
+    assert not verdict.confident and verdict.reason == "No confident match: no top hit is about cobalt."
+    assert C.judge(cobalt, replace(ruled, meaning_rule=False)).confident  # the model alone trusts the cosine
+    assert C.judge(cobalt, replace(ruled, meaning_bar=0.06)).confident  # a lift at or under the bar does not count
+    # A word the passages lack but whose meaning they share draws the question to them (a negative lift).
+    toil = replace(cobalt, unmatched=(("coerced", -0.048),))
+    assert C.judge(toil, ruled).confident
+    assert C.FITTED.meaning_rule == C.MEANING_RULE and C.FITTED.meaning_bar == C.MEANING_BAR
+
+
 def test_the_countries_a_question_names_are_proper_names_as_written():
     from kb.ingest.enrich import countries
 
@@ -218,3 +232,33 @@ def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_
     found = Retrieved(docs=[], cosine={1: 0.9}, query_vector=None, terms=["aprendizaje"], language="es")
     assert evidence(corpus_kb.reader(), (), found, "en").cosine is None
     assert evidence(corpus_kb.reader(), (), found, "en,es").cosine == 0.9
+
+
+def test_evidence_weighs_the_words_no_top_hit_holds_by_their_meaning(corpus_kb):
+    """Each word no top-3 document holds, with how much closer the question comes to the top passages without it:
+    "Japan" pulls away from passages about working time elsewhere, "rehearse" draws the question to passages on
+    micro-teaching. The question without the words is embedded only when there are such words."""
+    from kb.search.query import evidence, retrieve
+
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str]):
+        calls.append(texts)
+        return corpus_kb.embedder.encode(texts)
+
+    def unmatched(query: str) -> dict[str, float]:
+        reader = corpus_kb.reader()
+        hits = corpus_kb.search(query).hits
+        found = retrieve(reader, query, k=10, mode="hybrid", filters=Filters(), encode=corpus_kb.embedder.encode)
+        return dict(evidence(reader, hits, found, encode=encode, meaning=True).unmatched)
+
+    japan = unmatched("What is the legal limit on weekly working hours in Japan?")
+    assert japan["Japan"] > 0.05 and calls[-1][-1] == "What is the legal limit on weekly working hours in"
+    rehearse = unmatched("How can vocational college teachers rehearse short lessons in front of colleagues and get "
+                         "structured feedback to improve their teaching?")
+    assert rehearse["rehearse"] < 0
+    calls.clear()
+    assert unmatched("training of trainers for vocational instructors") == {} and calls == []  # every word held
+    result = corpus_kb.search("What is the legal limit on weekly working hours in Japan?")
+    ruled = C.MEANING_RULE and not C.COUNTRY_RULE and japan["Japan"] > C.MEANING_BAR  # the country rule speaks first
+    assert ("is about Japan" in result.confidence_reason) == ruled

@@ -4,9 +4,12 @@ The signals (an `Evidence`): how close in meaning the best dense candidate is (i
 above the tenth (the gap), how far the best document stands above the fifth best by meaning (the document gap:
 one document that stands out, rather than many about as close), how much of the question's weight in rare
 words the best shown passage holds (its IDF-weighted coverage), and the countries the question names that no top
-hit's document mentions. A logistic model combines those its fit chose; a short question whose every word a
-passage of a top hit holds is always confident; when the fit chose the country rule, a question naming a country
-no top hit mentions is not ("maternity leave in Norway" answered by conventions that never name Norway); keyword
+hit's document mentions, and the question's words no top hit's document holds, each with how much closer the
+question comes to the top passages without it (its lift). A logistic model combines those its fit chose; a short
+question whose every word a passage of a top hit holds is always confident; when the fit chose the country rule, a
+question naming a country no top hit mentions is not ("maternity leave in Norway" answered by conventions that never
+name Norway); when it chose the meaning rule, nor is one with a word the top passages neither hold nor mean (its
+lift above MEANING_BAR: "child labour in cobalt mines" comes closer to them as "child labour in mines"); keyword
 mode, which has no cosine, decides on coverage alone (and so does a question in a language the embedding model
 does not understand: its cosines say little).
 """
@@ -50,6 +53,11 @@ W_COVERAGE = 0.0
 # whatever the model says: chosen by the fit like a feature (leave-one-out AUC on the fitting half, the questions
 # it decides scored lowest and left out of the logistic fit).
 COUNTRY_RULE = True
+# Whether a question with a word no top hit's document holds, and whose top passages match the question better
+# without that word (by more than MEANING_BAR in cosine), is not confident: chosen by the fit like the country rule,
+# with its bar. Off, the words are not looked up and nothing is embedded beyond the question.
+MEANING_RULE = False
+MEANING_BAR = 0.05
 # Confident when P(answerable) reaches this: chosen on the fitting half, the most no-answer questions caught
 # while at most 1 in 40 answerable ones is flagged.
 CONFIDENCE_THRESHOLD = 0.325
@@ -75,6 +83,9 @@ class Evidence:
     hits: int
     doc_gap: float = 0.0  # best document's best cosine minus the DOC_GAP_RANK-th best document's (0 without)
     absent_countries: tuple[str, ...] = ()  # countries the question names that no top hit's document mentions
+    # The question's words no top hit's document holds, each with its lift: the best cosine of the top hits' shown
+    # passages to the question without the word, less theirs to the whole question (> 0: the word pulls away).
+    unmatched: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,9 +100,12 @@ class Model:
     keyword_coverage: float
     doc_gap: float = 0.0
     country_rule: bool = False  # a question naming a country no top hit mentions is not confident
+    meaning_rule: bool = False  # nor is one with an unmatched word whose lift passes meaning_bar
+    meaning_bar: float = MEANING_BAR
 
 
-FITTED = Model(BIAS, W_COSINE, W_GAP, W_COVERAGE, CONFIDENCE_THRESHOLD, KEYWORD_COVERAGE, W_DOC_GAP, COUNTRY_RULE)
+FITTED = Model(BIAS, W_COSINE, W_GAP, W_COVERAGE, CONFIDENCE_THRESHOLD, KEYWORD_COVERAGE, W_DOC_GAP, COUNTRY_RULE,
+               MEANING_RULE, MEANING_BAR)
 
 
 @dataclass(frozen=True)
@@ -113,10 +127,11 @@ def _gap(ranked: Sequence[float], rank: int) -> float:
 
 
 def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[str], cosines: Iterable[float],
-           hits: int, doc_cosines: Iterable[float] = (), absent_countries: Sequence[str] = ()) -> Evidence:
+           hits: int, doc_cosines: Iterable[float] = (), absent_countries: Sequence[str] = (),
+           unmatched: Sequence[tuple[str, float]] = ()) -> Evidence:
     """The Evidence of a search: `idf` per term (the keyword index's), the texts of the top hits' shown passages,
-    the cosines of the dense candidates (empty in keyword mode), each candidate document's best cosine and the
-    countries the question names that no top hit mentions."""
+    the cosines of the dense candidates (empty in keyword mode), each candidate document's best cosine, the
+    countries the question names that no top hit mentions and the words no top hit holds, with their lifts."""
     term_stems = {t: stem(t) for t in terms}
     wanted = {s for s in term_stems.values() if s}
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
@@ -133,7 +148,7 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     doc_gap = _gap(sorted(doc_cosines, reverse=True), DOC_GAP_RANK)
     missing = tuple(t for t in terms if term_stems[t] not in seen)
     return Evidence(tuple(terms), cosine, _gap(ranked, GAP_RANK), min(1.0, best), complete, missing, hits, doc_gap,
-                    tuple(absent_countries))
+                    tuple(absent_countries), tuple(unmatched))
 
 
 def probability(evidence: Evidence, model: Model = FITTED) -> float:
@@ -177,6 +192,8 @@ def judge(evidence: Evidence, model: Model = FITTED) -> Verdict:
         confident = True
     elif model.country_rule and evidence.absent_countries:
         return Verdict(False, f"No confident match: no top hit mentions {' or '.join(evidence.absent_countries)}.")
+    elif model.meaning_rule and (foreign := [w for w, lift in evidence.unmatched if lift > model.meaning_bar]):
+        return Verdict(False, f"No confident match: no top hit is about {' or '.join(foreign)}.")
     elif evidence.cosine is None:
         confident = evidence.coverage >= model.keyword_coverage
     else:

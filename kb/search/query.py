@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     said = notice(found.language, mode, reader.manifest.model.name, model_languages)
     chunks = _passage_chunks(reader, found.docs[:k])
     hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode])
-    verdict = judge(evidence(reader, hits, found, model_languages, chunks))
+    verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode))
     return SearchResult(
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
@@ -162,14 +163,15 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
 
 def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en",
              chunks: Mapping[int, Chunk] | None = None, document_gap: bool = FITTED.doc_gap != 0,
-             countries: bool = False) -> Evidence:
+             countries: bool = False, encode: Encode | None = None, meaning: bool = False) -> Evidence:
     """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the terms'
     IDF (analysed as the keyword search did) and the dense candidates' cosines, unless the model does not understand
     the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
     the question is judged on its words alone, as in keyword mode. `chunks`: those the passages were cut from, if
     the caller has them (else they are read again). `document_gap`: whether to measure it (the fitted model gives
     it no weight today; benchmarks/confidence.py still measures it). The countries no top hit mentions are looked
-    up when the fitted model has the country rule, or when `countries` asks (benchmarks/confidence.py)."""
+    up when the fitted model has the country rule, or when `countries` asks (benchmarks/confidence.py); the words no
+    top hit holds, and their lifts, when it has the meaning rule or `meaning` asks (with `encode`, the query model)."""
     top = hits[:CONFIDENCE_HITS]
     shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
@@ -180,8 +182,40 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     absent = _absent_countries(reader, found.query, top, languages) if FITTED.country_rule or countries else ()
     if not understood(found.language, model_languages):
         return gather(found.terms, idf, texts, (), len(hits), absent_countries=absent)
+    unmatched = _unmatched(reader, found, top, languages, encode) if FITTED.meaning_rule or meaning else ()
     return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else (),
-                  absent)
+                  absent, unmatched)
+
+
+def _unmatched(reader: IndexReader, found: Retrieved, top: Sequence[Hit], languages: Sequence[str],
+               encode: Encode | None) -> tuple[tuple[str, float], ...]:
+    """The question's words (of two letters or more) that no top hit's document holds, each with its lift: how much
+    closer the top hits' shown passages come to the question without the word (best cosine less best cosine). A word
+    whose meaning the passages share draws the question to them ("coerced" beside forced labour); one they lack pulls
+    it away ("cobalt" beside child labour in mines). One encode call, only for a question that has such words."""
+    passages = [p.chunk_id for h in top for p in h.passages]
+    if encode is None or found.query_vector is None or not passages:
+        return ()
+    documents = {h.doc_id for h in top}
+    words = [t for t in found.terms if len(t) > 1 and not reader.keyword.holds(t, documents, languages)]
+    if not words:
+        return ()
+    vectors = reader.vectors_by_id(passages)
+    best = float((vectors @ found.query_vector).max())
+    without = encode([_without(found.query, word, languages) for word in words])
+    lifts = (vectors @ without.T).max(axis=0) - best
+    return tuple((_as_written(found.query, word), round(float(lift), 6)) for word, lift in zip(words, lifts))
+
+
+def _as_written(query: str, word: str) -> str:
+    """The word as the question writes it ("Python", not "python"), for the reason shown."""
+    match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", query, re.IGNORECASE)
+    return match.group(0) if match else word
+
+
+def _without(query: str, word: str, languages: Sequence[str]) -> str:
+    """The question less the whitespace-separated pieces that hold the word ("teleworker's" goes with "teleworker")."""
+    return " ".join(piece for piece in query.split() if word not in query_terms(piece, languages)) or query
 
 
 def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], languages: Sequence[str]) -> tuple[str, ...]:
