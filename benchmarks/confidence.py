@@ -300,15 +300,16 @@ def open_sets(args: argparse.Namespace, scratch: Path) -> dict[str, KnowledgeBas
 def _head() -> str:
     import subprocess
 
-    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() or "?"
+    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True, text=True)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return f"{done.stdout.strip() or '?'} {commit.stdout.strip() or '?'}"
 
 
 def report(all_cases: list[Case], model: C.Model, note: str, kept: str) -> str:
     held = [c for c in all_cases if not c.fit]
     counts = {n: sum(c.mode == "hybrid" for c in all_cases if c.set == n) for n in dict.fromkeys(c.set for c in all_cases)}
     md = ["# No confident match: fitted on half the questions, reported on the other half", "",
-          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, main at {_head()}, `.venv/bin/python benchmarks/confidence.py`; "
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, at {_head()}, `.venv/bin/python benchmarks/confidence.py`; "
           f"k = {K}; questions: " + ", ".join(f"{n} {c}" for n, c in counts.items()) + ". A question is held out "
           "when the first byte of sha256(id) is odd. Signals: best dense cosine, its gap to the 10th, the best "
           f"document's best cosine less the {C.DOC_GAP_RANK}th best document's (document gap), the IDF share "
