@@ -171,3 +171,14 @@ def test_a_dimension_near_zero_in_every_vector_neither_changes_the_answer_nor_re
         assert through.search(query, 10)[1].tolist() == whole.search(query, 10)[1].tolist()
     tiny = np.finfo(np.float32).tiny
     assert handed and not any(((q != 0) & (np.abs(q) < tiny)).any() for q in handed)
+
+
+def test_an_unreadable_screen_is_reported_by_the_integrity_check(tmp_path, monkeypatch):
+    monkeypatch.setattr(screen, "SCREEN_MIN_CHUNKS", 100)
+    _write(tmp_path, "flat")
+    with open_reader(tmp_path) as reader:
+        assert reader.check_integrity() == []
+        (reader.snapshot_dir / screen.SCREEN_FILE).write_bytes(b"torn")
+        problems = reader.check_integrity()
+        assert len(problems) == 1 and "screen" in problems[0] and "kb reindex" in problems[0]
+        assert reader.vectors.search(_vectors(17)[0], 5)[1].tolist()  # searches still answer

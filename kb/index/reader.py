@@ -272,7 +272,8 @@ class IndexReader:
 
     def check_integrity(self) -> list[str]:
         """What is inconsistent in this snapshot (empty when nothing): SQLite's own check, orphan chunks, and
-        chunks missing from the keyword index or the vectors, or there without a chunk."""
+        chunks missing from the keyword index or the vectors, or there without a chunk, and the vector index's own
+        files that searches work around (a flat screen that cannot be read)."""
         import numpy as np
 
         problems = []
@@ -291,4 +292,4 @@ class IndexReader:
             problems.append("some chunks have no vector")
         if len(self.vectors) != len(chunk_ids):
             problems.append(f"{len(self.vectors)} vectors for {len(chunk_ids)} chunks")
-        return problems
+        return problems + self.vectors.problems()

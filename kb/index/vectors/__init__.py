@@ -40,6 +40,10 @@ class VectorIndex(Protocol):
         """The exact stored vectors of these chunks, in the order asked; KeyError for an unknown id."""
         ...
 
+    def problems(self) -> list[str]:
+        """What is wrong with the kind's own files that searches work around (empty when nothing)."""
+        ...
+
     def close(self) -> None: ...
 
 

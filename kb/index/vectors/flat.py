@@ -39,7 +39,8 @@ class FlatVectors:
         self.vectors = vectors
         self.ntotal = len(ids)
         self.d = int(vectors.shape[1])
-        self._screen_folder = screen_folder  # the snapshot's, when it has a screen
+        self._screen_folder = screen_folder  # the snapshot's, when it has a screen (None once it failed to load)
+        self._screen_home = screen_folder
         self._screen: screen.Screen | None = None  # read at the second search
         self._searched = False
         self._screen_lock = threading.Lock()
@@ -72,6 +73,16 @@ class FlatVectors:
                 return None
         found = self._screen.top_rows(self.vectors, query, k)
         return None if found is None else (self.ids[found[0]], found[1])
+
+    def problems(self) -> list[str]:
+        """What is wrong with the snapshot's screen, if it has one: searches then scan every vector, still exact."""
+        if self._screen_home is None:
+            return []
+        try:
+            screen.Screen.open(self._screen_home, self.ntotal, self.d)
+        except (OSError, RuntimeError, ValueError) as exc:
+            return [f"the flat screen cannot be read ({exc}); searches scan every vector until `kb reindex` writes it"]
+        return []
 
     def search(self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, chunk ids) of the k best rows for one query vector, best first; only `allowed_ids` if given."""

@@ -194,6 +194,9 @@ class IvfIndex:
     def get(self, chunk_ids: np.ndarray) -> np.ndarray:
         return self.stored.get(chunk_ids)
 
+    def problems(self) -> list[str]:
+        return []  # its one file is read whole when the snapshot opens
+
     def close(self) -> None:
         self.stored.close()
 
