@@ -90,3 +90,22 @@ def test_the_lowercase_scan_agrees_with_the_ignorecase_scan_on_random_text():
         stems = frozenset("".join(rng.choice("abcdeé") for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 3)))
         old = [m.span() for m in S._candidates(stems).finditer(text)]
         assert S._starting_words(text, stems) == old, (text, stems)
+
+
+def test_the_stems_a_passage_holds_are_those_of_its_every_word():
+    """stems_held stems only the words that begin like a stem; it finds what stemming every word finds, including a
+    stem that only a word inside another would give ("work" in "network", "skill" in "up-skilling")."""
+    import random
+
+    def every_word(text: str, stems: frozenset[str]) -> set[str]:
+        return {S.stem(w) for w in re.findall(r"\w+", text.lower())} & stems
+
+    rng = random.Random(11)
+    words = ["network", "work", "Workers", "WORKING", "skills", "up-skilling", "ſkill", "İstanbul", "labour", "labor",
+             "toys", "Toy", "co-op", "studies", "study", "children", "child's", "3-D", "é", "_x", "sky", "skies"]
+    for _ in range(2000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        # A question's words are \w+ runs, lowercased ("İstanbul" then holds a combining dot, which \w does not match).
+        asked = re.findall(r"\w+", " ".join(rng.choice(words + ["net", "ork", "kill", "bour"]) for _ in range(3)))
+        stems = frozenset(S.stem(w) for w in asked[:rng.randint(0, 3)]) - {""}
+        assert S.stems_held(text, stems) == every_word(text, stems), (text, stems)

@@ -17,11 +17,10 @@ does not understand: its cosines say little).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kb.search.snippets import stem
+from kb.search.snippets import stem, stems_held
 
 # The passages of this many top hits are read for the question's words (the hits a user looks at first).
 CONFIDENCE_HITS = 3
@@ -68,7 +67,6 @@ KEYWORD_COVERAGE = 0.35
 # A confident reason speaks of the question's words when a passage holds this share of their IDF weight.
 MOST = 0.5
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -117,11 +115,6 @@ class Verdict:
     reason: str
 
 
-def _stems_of(text: str, wanted: set[str]) -> set[str]:
-    """The wanted stems that words of text stem to (stem() remembers its words: a passage costs lookups)."""
-    return {stem(w) for w in set(_WORD.findall(text.lower()))} & wanted
-
-
 def _gap(ranked: Sequence[float], rank: int) -> float:
     """The best of these scores (best first) minus the rank-th (the last when there are fewer)."""
     return ranked[0] - ranked[min(rank, len(ranked)) - 1] if ranked else 0.0
@@ -134,12 +127,12 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     the cosines of the dense candidates (empty in keyword mode), each candidate document's best cosine, the
     countries the question names that no top hit mentions and the words no top hit holds, with their lifts."""
     term_stems = {t: stem(t) for t in terms}
-    wanted = {s for s in term_stems.values() if s}
+    wanted = frozenset(s for s in term_stems.values() if s)
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
     total = sum(weight.values()) or 1.0
     best, complete, seen = 0.0, False, set()
     for text in passages:
-        held = _stems_of(text, wanted)
+        held = stems_held(text, wanted)
         seen |= held
         share = sum(w for t, w in weight.items() if term_stems[t] in held) / total
         best = max(best, share)

@@ -56,6 +56,26 @@ def highlight_spans(text: str, stems: set[str], language: str | None = None) -> 
     return [(s, e) for s, e in spans if text[s:e].lower() not in stop] if stop else spans
 
 
+def stems_held(text: str, stems: frozenset[str]) -> set[str]:
+    """Those of `stems` that a word of text stems to. As in highlight_spans, only the words that begin like a stem
+    are stemmed (a passage of a few hundred words: ~0.05 ms, where stemming every word took ~0.1)."""
+    low = text.lower()
+    scan = _held_scan(stems)
+    if scan is None:
+        return {stem(w) for w in set(_WORD.findall(low))} & stems
+    words = {m.group() for m in scan.finditer(low) if not (m.start() and _is_word(low[m.start() - 1]))}
+    return {stem(w) for w in words} & stems
+
+
+@lru_cache(maxsize=1024)
+def _held_scan(stems: frozenset[str]) -> re.Pattern[str] | None:
+    """stems_held's scan, or None where it could find what \\w+ words cannot: a stem that is not one \\w+ run
+    ("i̇stanbul": lowercased "İ" is an "i" and a combining dot, which \\w does not match)."""
+    if not stems or not all(_WORD.fullmatch(s) for s in stems):
+        return None
+    return _lowercase_scan(_prefixes(stems))
+
+
 # Highlights never mark part of a hyphenated word ("SKILL" of "SKILL-UP" for "skill"); the whole compound is
 # marked when each of its parts is a word of the query ("COVID-19" for "COVID-19 pandemic").
 _HYPHENS = "-\u00ad\u2010\u2011"
