@@ -103,6 +103,18 @@ def test_a_section_headed_references_needs_only_two_marks():
     assert is_back_matter(_chunk(3, text, heading_path=("7. Bibliografía",)))
 
 
+def test_an_entry_whose_first_line_became_a_heading_is_read_with_it():
+    # labour-docs, Somalia: PDF extraction made the entry's first line the chunk's heading.
+    heading = "81 Federal Government of Somalia, Ministry of Women and Human Rights"
+    text = "Development. National Action Plan for Ending Sexual Violence in Conflict. 2013. Source on file."
+    assert not is_back_matter(_chunk(5, text))
+    assert is_back_matter(_chunk(5, text, page=40, heading_path=(heading,)))
+    # A running head in capitals opens with a page number too: not an entry, so nothing is added.
+    table = ("2018 – 2021 Ensure a minimum quality of standard care in shelters for victims of child trafficking. "
+             "2017 – 2021 Develop social protection programs. 2019. Source on file.")
+    assert not is_back_matter(_chunk(6, table, page=6, heading_path=("6 BUREAU OF INTERNATIONAL LABOR AFFAIRS",)))
+
+
 @pytest.mark.parametrize("text", [
     USDOL_BODY, INLINE_CITATIONS, WITH_A_LINK, CONVENTION_ARTICLES, NUMBERED_STEPS, TABLE_NOTE, LATE_LIST,
     "The estimates draw on household surveys and censuses. See references for details of each source used in 2021.",

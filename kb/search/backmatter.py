@@ -66,8 +66,13 @@ _HEADING_CLUES = ("referen", "riferiment", "bibliogra", "note", "notas", "source
 
 
 def is_back_matter(chunk: Chunk) -> bool:
-    """Whether a chunk is a reference list, endnotes, a bibliography, a list of sources or links, or an index."""
-    return _judged(chunk.text, chunk.heading_path[-1] if chunk.heading_path else "")
+    """Whether a chunk is a reference list, endnotes, a bibliography, a list of sources or links, or an index.
+    A heading that opens like a note ("53 Government of the Republic of Ghana, Ministry of"), not in capitals as a
+    running head is ("6 BUREAU OF INTERNATIONAL LABOR AFFAIRS"), is the first line of an entry that PDF extraction
+    took for a heading: it is also read with the text."""
+    heading = chunk.heading_path[-1] if chunk.heading_path else ""
+    return _judged(chunk.text, heading) or (
+        _FIRST_NOTE.match(heading) is not None and not heading.isupper() and _judged(f"{heading} {chunk.text}", heading))
 
 
 # As for front matter, a search box asks about the same chunks at every pause: the verdict is kept.
