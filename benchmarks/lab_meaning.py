@@ -31,21 +31,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.confidence import in_fit_half, load, newton_logistic
+from benchmarks.lab_signals import question_sets, searched
 from kb import KnowledgeBase, Settings
 from kb.embed import cache_root
 from kb.languages import analysis_languages
 from kb.records import Filters
 from kb.search.fusion import keyword_ceiling
-from kb.search.query import evidence, keyword_chunks, retrieve
-from kb.search.snippets import query_terms
+from kb.search.query import _without, keyword_chunks, retrieve
 
 
 def row(kb, q, name):
-    reader = kb.reader()
-    hits = kb.search(q["query"], k=10, mode="hybrid").hits
-    found = retrieve(reader, q["query"], k=10, mode="hybrid", filters=Filters(), encode=kb.embedder.encode)
-    ev = evidence(reader, hits, found, kb.settings.model_languages, document_gap=True, countries=True)
-    langs = analysis_languages(found.language)
+    reader, hits, found, ev, langs = searched(kb, q, countries=True)
     top = [h.doc_id for h in hits[:3]]
     terms = list(found.terms)
     held = {t: reader.keyword.holds(t, set(top), langs) for t in terms}
@@ -56,12 +52,8 @@ def row(kb, q, name):
     ids = passages + [c for c, _ in dense]
     vectors = reader.vectors_by_id(ids) if ids and len(reader.vectors) else np.zeros((0, 384), "float32")
     words = kb.embedder.encode(terms) if terms else np.zeros((0, 384), "float32")
-    # The question without each word (case kept: only that word's occurrences removed).
-    without = []
-    for t in terms:
-        kept = " ".join(w for w in q["query"].split() if t not in query_terms(w, langs))
-        without.append(kept or q["query"])
-    wo = kb.embedder.encode(without) if terms else np.zeros((0, 384), "float32")
+    # The question without each word (case kept: only that word's occurrences removed), as kb's meaning rule makes it.
+    wo = kb.embedder.encode([_without(q["query"], t, langs) for t in terms]) if terms else np.zeros((0, 384), "float32")
     kw = keyword_chunks(reader, terms, None, 200, langs)
     return {"kw": [s for _, s in kw], "ceiling": keyword_ceiling(reader.keyword.idf_sum(terms, langs)),
             "fused": [c.score for c in found.docs[:100]], "all_cos": sorted(found.cosine.values(), reverse=True),
@@ -73,15 +65,7 @@ def row(kb, q, name):
 
 def collect(out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    index = out.parent / "lab-corpus-index"
-    corpus = KnowledgeBase(Settings(index_dir=index))
-    if not (index / "manifest.json").exists():
-        corpus.ingest([ROOT / "corpus"])
-    labour = KnowledgeBase(Settings(index_dir=cache_root() / "bench" / "labour-docs"), embedder=corpus.embedder)
-    sets = [("corpus/", corpus, load(ROOT / "tests" / "data" / "questions")),
-            ("labour-docs", labour, load(ROOT / "benchmarks" / "data" / "labour_questions.jsonl")),
-            ("labour-docs, added", labour, load(ROOT / "benchmarks" / "data" / "labour_confidence_questions.jsonl"))]
-    rows = [row(kb, q, name) for name, kb, qs in sets for q in qs]
+    rows = [row(kb, q, name) for name, kb, qs in question_sets(out.parent / "lab-corpus-index") for q in qs]
     out.write_bytes(pickle.dumps(rows))
     print(len(rows), "rows", file=sys.stderr)
 

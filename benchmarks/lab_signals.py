@@ -28,12 +28,29 @@ def doc_order(ranked, chunk_doc):
     return out
 
 
-def signals(kb, q):
+def searched(kb, q, countries=False):
+    """What every lab's row starts from: (reader, the hits kb shows, what retrieve found, the evidence, the
+    question's analyses)."""
     reader = kb.reader()
     hits = kb.search(q["query"], k=10, mode="hybrid").hits
     found = retrieve(reader, q["query"], k=10, mode="hybrid", filters=Filters(), encode=kb.embedder.encode)
-    ev = evidence(reader, hits, found, kb.settings.model_languages, document_gap=True)
-    langs = analysis_languages(found.language)
+    ev = evidence(reader, hits, found, kb.settings.model_languages, document_gap=True, countries=countries)
+    return reader, hits, found, ev, analysis_languages(found.language)
+
+
+def question_sets(corpus_index: Path) -> list[tuple[str, KnowledgeBase, list[dict]]]:
+    """(name, knowledge base, questions) of corpus/ (its index built at `corpus_index` if missing) and labour-docs."""
+    corpus = KnowledgeBase(Settings(index_dir=corpus_index))
+    if not (corpus_index / "manifest.json").exists():
+        corpus.ingest([ROOT / "corpus"])
+    labour = KnowledgeBase(Settings(index_dir=cache_root() / "bench" / "labour-docs"), embedder=corpus.embedder)
+    return [("corpus/", corpus, load(ROOT / "tests" / "data" / "questions")),
+            ("labour-docs", labour, load(ROOT / "benchmarks" / "data" / "labour_questions.jsonl")),
+            ("labour-docs, added", labour, load(ROOT / "benchmarks" / "data" / "labour_confidence_questions.jsonl"))]
+
+
+def signals(kb, q):
+    reader, hits, found, ev, langs = searched(kb, q)
     dense = dense_chunks(reader, found.query_vector, None, 200)
     kw = keyword_chunks(reader, found.terms, None, 200, langs)
     chunk_doc = reader.chunk_documents({c for c, _ in dense} | {c for c, _ in kw})
@@ -65,13 +82,8 @@ def main():
     which = sys.argv[2] if len(sys.argv) > 2 else "corpus,labour"
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        corpus = KnowledgeBase(Settings(index_dir=Path(scratch) / "c"))
-        corpus.ingest([ROOT / "corpus"])
-        labour = KnowledgeBase(Settings(index_dir=cache_root() / "bench" / "labour-docs"), embedder=corpus.embedder)
-        sets = [("corpus/", corpus, load(ROOT / "tests" / "data" / "questions")),
-                ("labour-docs", labour, load(ROOT / "benchmarks" / "data" / "labour_questions.jsonl")),
-                ("labour-docs+", labour, load(ROOT / "benchmarks" / "data" / "labour_confidence_questions.jsonl"))]
-        for name, kb, qs in sets:
+        for name, kb, qs in question_sets(Path(scratch) / "c"):
+            name = name.replace(", added", "+")
             if name.rstrip("+").split("-")[0].rstrip("/") not in which:
                 continue
             for q in qs:

@@ -22,21 +22,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.confidence import in_fit_half, load, newton_logistic
-from benchmarks.lab_signals import doc_order
-from kb import KnowledgeBase, Settings
-from kb.embed import cache_root
-from kb.languages import analysis_languages
-from kb.records import Filters
-from kb.search.query import dense_chunks, evidence, keyword_chunks, retrieve
+from benchmarks.confidence import in_fit_half, newton_logistic
+from benchmarks.lab_signals import doc_order, question_sets, searched
+from kb.search.query import dense_chunks, keyword_chunks
 
 
 def row(kb, q, name):
-    reader = kb.reader()
-    hits = kb.search(q["query"], k=10, mode="hybrid").hits
-    found = retrieve(reader, q["query"], k=10, mode="hybrid", filters=Filters(), encode=kb.embedder.encode)
-    ev = evidence(reader, hits, found, kb.settings.model_languages, document_gap=True, countries=True)
-    langs = analysis_languages(found.language)
+    reader, hits, found, ev, langs = searched(kb, q, countries=True)
     index = reader.keyword
     per_term = {t: {"idf": index.idf_sum([t], langs), "df": [index._doc_freq(x) for x in index._tokens([t], langs)]}
                 for t in found.terms}
@@ -50,13 +42,7 @@ def row(kb, q, name):
 
 
 def collect(out: Path) -> None:
-    corpus = KnowledgeBase(Settings(index_dir=out.parent / "lab-corpus-index"))
-    if not (out.parent / "lab-corpus-index" / "manifest.json").exists():
-        corpus.ingest([ROOT / "corpus"])
-    labour = KnowledgeBase(Settings(index_dir=cache_root() / "bench" / "labour-docs"), embedder=corpus.embedder)
-    sets = [("corpus/", corpus, load(ROOT / "tests" / "data" / "questions")),
-            ("labour-docs", labour, load(ROOT / "benchmarks" / "data" / "labour_questions.jsonl")),
-            ("labour-docs, added", labour, load(ROOT / "benchmarks" / "data" / "labour_confidence_questions.jsonl"))]
+    sets = question_sets(out.parent / "lab-corpus-index")
     out.write_bytes(pickle.dumps([row(kb, q, name) for name, kb, qs in sets for q in qs]))
 
 

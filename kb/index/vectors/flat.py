@@ -67,7 +67,7 @@ class FlatVectors:
                 if self._screen is None and self._screen_folder is not None:
                     try:
                         self._screen = screen.Screen.open(self._screen_folder, self.ntotal, self.d)
-                    except (OSError, RuntimeError, ValueError):  # faiss and numpy's errors for a missing or damaged file
+                    except screen.UNREADABLE:
                         self._screen_folder = None  # the exact vectors answer alone, as without a screen
             if self._screen is None:
                 return None
@@ -80,7 +80,7 @@ class FlatVectors:
             return []
         try:
             screen.Screen.open(self._screen_home, self.ntotal, self.d)
-        except (OSError, RuntimeError, ValueError) as exc:
+        except screen.UNREADABLE as exc:
             return [f"the flat screen cannot be read ({exc}); searches scan every vector until `kb reindex` writes it"]
         return []
 

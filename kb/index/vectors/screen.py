@@ -43,6 +43,8 @@ SCREEN_MAX_SHARE = 0.25
 # Besides the float32 rounding bound of the screen's sums (gamma below), margin for the float32 exact scores.
 ROUNDING = 1e-5
 _BATCH = 65536
+# faiss's and numpy's errors for a screen file that is missing, damaged or of other vectors (Screen.open).
+UNREADABLE = (OSError, RuntimeError, ValueError)
 
 
 def build(folder: Path, vectors: np.ndarray) -> dict[str, Any]:
