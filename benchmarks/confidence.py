@@ -21,6 +21,7 @@ import math
 import re
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -146,9 +147,20 @@ def loo_auc(cs: list[Case], use: tuple[str, ...], rule: Rule = (False, None)) ->
     scores = [-math.inf if ruled_out(cs[i], rule) else
               float(x[i] @ fit_logistic([c for c in cs[:i] + cs[i + 1:] if not ruled_out(c, rule)], use))
               for i in range(len(cs))]
-    pos = [s for s, c in zip(scores, cs) if c.answerable]
-    neg = [s for s, c in zip(scores, cs) if not c.answerable]
+    return auc(scores, [c.answerable for c in cs])
+
+
+def auc(scores: Sequence[float], answerable: Sequence[bool]) -> float:
+    """The share of (answerable, no-answer) pairs the scores put in that order, ties counting half."""
+    pos = [s for s, a in zip(scores, answerable) if a]
+    neg = [s for s, a in zip(scores, answerable) if not a]
     return float(np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg]))
+
+
+def loo_auc_rows(x: np.ndarray, answerable: Sequence[bool]) -> float:
+    """Leave-one-out AUC of newton_logistic on a feature matrix (the labs' rows: a column of ones first)."""
+    y = np.asarray(answerable, dtype=float)
+    return auc([float(x[i] @ newton_logistic(np.delete(x, i, 0), np.delete(y, i))) for i in range(len(y))], answerable)
 
 
 def rates(cs: list[Case], model: C.Model) -> tuple[int, int, int, int]:

@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.confidence import in_fit_half, load, newton_logistic
+from benchmarks.confidence import in_fit_half, load, loo_auc_rows, newton_logistic
 from benchmarks.lab_signals import question_sets, searched
 from kb import KnowledgeBase, Settings
 from kb.embed import cache_root
@@ -174,11 +174,7 @@ def rates(rows, use, w, t, rule=None):
 
 
 def loo_auc(rows, use):
-    x = np.array([[1.0, *(feature(r, u) for u in use)] for r in rows])
-    y = np.array([r["answerable"] for r in rows], dtype=float)
-    s = [float(x[i] @ newton_logistic(np.delete(x, i, 0), np.delete(y, i))) for i in range(len(rows))]
-    pos, neg = [a for a, b in zip(s, y) if b], [a for a, b in zip(s, y) if not b]
-    return float(np.mean([1.0 if p > q else 0.5 if p == q else 0.0 for p in pos for q in neg]))
+    return loo_auc_rows(np.array([[1.0, *(feature(r, u) for u in use)] for r in rows]), [r["answerable"] for r in rows])
 
 
 def choose(train, use, w, grid, rule=None):
