@@ -240,8 +240,11 @@ def bench_load(index: Path, seconds: float) -> dict:
     uncached = load_test(index, clients=16, seconds=seconds)
     two = load_test(index, clients=16, seconds=seconds, workers=2)  # a process per core: the Python side is one core's
     del os.environ["KB_RESULT_CACHE"]
+    from kb.api.serve import auto_workers
+    from kb.config import Settings
+
     return {"cache warm": warm, "cache starting empty": cold, "cache starting empty, 2 workers": cold_two,
-            "cache off": uncached, "cache off, 2 workers": two}
+            "cache off": uncached, "cache off, 2 workers": two, "default_workers": auto_workers(Settings(index_dir=index))[0]}
 
 
 def bench_ann(n: int, env: dict) -> str:
@@ -319,6 +322,8 @@ def table(r: dict) -> str:
                          f"| | {LOAD_TARGETS.get(kind, '0 errors')} |")
             lines.append(f"| server RSS ({kind}) | — | idle {l['rss_idle_mb']:.0f} MB, first 10 s {l['rss_first10_mb']:.0f} MB, "
                          f"last 10 s {l['rss_last10_mb']:.0f} MB | | stable |")
+        if "default_workers" in r["load"]:
+            lines.append(f"| `kb serve` default here (`--workers auto`) | — | {r['load']['default_workers']} workers | | |")
     return "\n".join(lines)
 
 

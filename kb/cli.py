@@ -263,17 +263,28 @@ def eval_(ctx: click.Context, dataset: str, modes: tuple[str, ...], split: str, 
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), help="Server processes.")
+@click.option("--workers", default="auto", show_default=True, callback=lambda _c, _p, value: _workers(value),
+              help="Server processes: a number (1-16), or auto: one per CPU, as many as fit in half the free memory.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log each request (uvicorn's access log).")
 @click.pass_context
 @handles_errors
-def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: int, access_log: bool) -> None:
+def serve(ctx: click.Context, index: str | None, host: str, port: int, workers: int | None, access_log: bool) -> None:
     """Run the HTTP API and the search box (demo page at /, API docs at /docs)."""
-    from kb.api.serve import run_server
+    from kb.api.serve import run_server, worker_plan
 
     settings = _settings(ctx, index=index)
-    click.echo(f"kb serving {settings.index_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
+    workers, how = worker_plan(settings, workers)
+    click.echo(f"kb serving {settings.index_dir}{how} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
     run_server(settings, host, port, workers, access_log=access_log)
+
+
+def _workers(value: str) -> int | None:
+    from kb.api.serve import parse_workers
+
+    try:
+        return parse_workers(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 # The index commands use the helpers above, so they are registered after them.
 from kb.cli_index import info, reindex  # noqa: E402

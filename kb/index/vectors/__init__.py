@@ -6,7 +6,7 @@
 
 Every snapshot also keeps the exact vectors as two arrays (kb/index/vectors/arrays.py), whatever its
 kind: the next snapshot is built from them, and "more like this" reads them. A new kind is a module
-with `build` and `open_index` (the `VectorKind` protocol) plus one line in KINDS.
+with `build`, `open_index` and `resident_files` (the `VectorKind` protocol) plus one line in KINDS.
 """
 
 from __future__ import annotations
@@ -59,6 +59,11 @@ class VectorKind(Protocol):
         ...
 
     def open_index(self, folder: Path, spec: VectorIndexSpec) -> VectorIndex: ...
+
+    def resident_files(self, spec: VectorIndexSpec) -> tuple[str, ...]:
+        """The kind's files that a reader reads whole into its own memory (not memory-mapped, so not shared
+        between server processes): what each `kb serve` worker holds of its own (kb/api/serve.py)."""
+        ...
 
 
 KINDS: dict[str, VectorKind] = {flat.NAME: flat, ivf.NAME: ivf}  # modules as kinds

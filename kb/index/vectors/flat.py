@@ -149,6 +149,11 @@ def build(folder: Path, ids: np.ndarray, vectors: np.ndarray, table: VectorTable
     return screen.build(folder, vectors)
 
 
+def resident_files(spec: VectorIndexSpec) -> tuple[str, ...]:
+    """The screen, read whole by faiss; the vectors themselves are memory-mapped, shared between processes."""
+    return (screen.SCREEN_FILE, screen.SCALE_FILE) if spec.params.get("screen") == screen.SCREEN_FILE else ()
+
+
 def one_blas_thread() -> None:
     """Let numpy's BLAS use one thread in this process. A query is one matrix-vector product, which a second
     thread does not speed up; and a server runs queries side by side, where BLAS threads that wait by spinning

@@ -212,6 +212,11 @@ def build(folder: Path, ids: np.ndarray, vectors: np.ndarray, table: VectorTable
     return params
 
 
+def resident_files(spec: VectorIndexSpec) -> tuple[str, ...]:
+    """The inverted file, read whole by faiss (its codes: ~390 bytes a chunk at 384 dimensions)."""
+    return (IVF_FILE,)
+
+
 def open_index(folder: Path, spec: VectorIndexSpec) -> IvfIndex:
     """The snapshot's ivf index (searched one thread per query: search_ivf)."""
     return IvfIndex(read_ivf(folder / IVF_FILE, int(spec.params["nprobe"])), int(spec.params["nprobe"]), StoredVectors(folder))
