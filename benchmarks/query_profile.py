@@ -28,7 +28,7 @@ from kb.config import Settings
 from kb.records import Filters
 from kb.search import query as q
 from kb.search.fusion import fuse, keyword_ceiling
-from kb.search.grouping import further_pool, hit_passages, passage_pool
+from kb.search.grouping import hit_passages
 from kb.search.snippets import query_terms, stem
 
 QUESTIONS = [ROOT / "tests/data/questions/part_a.jsonl", ROOT / "tests/data/questions/part_b.jsonl",
@@ -72,10 +72,7 @@ def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: 
     top = docs[:k]
     reader.documents(c.doc_id for c in top)
     lap("documents")
-    chunks = reader.chunks(passage_pool(top))
-    more = further_pool(top, chunks)  # as query._passage_chunks: hits whose best chunks are only front or back matter
-    if more:
-        chunks = {**chunks, **reader.chunks(more)}
+    chunks = q._passage_chunks(reader, top)
     lap("passage chunks")
     stems = {stem(t) for t in terms}
     for c in top:

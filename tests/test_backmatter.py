@@ -146,3 +146,50 @@ def test_a_pool_of_references_looks_further_for_text():
     assert further == [PASSAGE_POOL, PASSAGE_POOL + 1]
     loaded |= {c: _chunk(c, USDOL_BODY, page=3) for c in further}
     assert [c for c, _ in grouping.choose_passages(ranked, loaded)] == further
+
+
+# Ghana 2021, chunks 69 and 70: a list's entries with long titles, one mark every 15 words, after a chunk told alone.
+GHANA_69 = (
+    "https://www.state.gov/child-protection-compact-partnerships-ghana/ 67 Hamel, Reid. A Role for Social Protection "
+    "Investments to Support Food and Nutrition Security: Lessons from Ghana. February 2018. https://www.csis.org/analysis/"
+    "role-social-protection-investments-supportfood-and-nutrition-security 68 Ministry of Employment and Labour "
+    "Relations. National Employment Policy. November 2014. https://www.ilo.org/wcmsp5/groups/public/---africa/"
+    "---ro-abidjan/---iloabuja/documents/publication/wcms_373458.pdf 69 UN Human Rights Council. National report "
+    "submitted in accordance with paragraph 5 of the annex to Human Rights Council resolution 16/21 - Ghana.")
+GHANA_70 = (
+    "National report submitted in accordance with paragraph 5 of the annex to Human Rights Council resolution 16/21 - "
+    "Ghana. A/HRC/WG.6/28/GHA/1. August 25, 2017. http://daccess-ods.un.org/access.nsf/Get?Open&DS=A/HRC/WG.6/28/ "
+    "GHA/1&Lang=E 70 IOM. IOM Ghana Holds Counter-Trafficking Workshops for Communities in Volta Region. November 10, "
+    "2017. http://www.iom.int/news/iom-ghana-holds-counter-trafficking-workshopscommunities-volta-region 71 Safo, "
+    "Juliet Akyaa and Daniel Oduro-Mensah. Accra Diocese of Anglican Church organises workshop on child trafficking.")
+
+
+def test_a_reference_list_runs_on_into_entries_with_fewer_marks():
+    entries, body = _chunk(70, GHANA_70, page=10), _chunk(70, USDOL_BODY.replace("2021", "2021."), page=10)
+    assert not is_back_matter(entries)  # alone, its marks are too few
+    assert is_back_matter(entries, {69: _chunk(69, GHANA_69, page=10), 70: entries})
+    # Two chunks back, through another that runs on.
+    assert is_back_matter(entries, {68: _chunk(68, GHANA_69), 69: _chunk(69, GHANA_70), 70: entries})
+    assert not is_back_matter(entries, {69: _chunk(69, USDOL_BODY), 70: entries})  # after the report's text
+    other = Chunk(doc_id="other", ordinal=69, text=GHANA_69, n_tokens=60, chunk_id=69)
+    assert not is_back_matter(entries, {69: other, 70: entries})  # another document's
+    assert not is_back_matter(body, {69: _chunk(69, GHANA_69), 70: body})  # text with a date or two is not an entry
+    assert grouping.choose_passages([(70, 0.9), (3, 0.5)], {69: _chunk(69, GHANA_69), 70: entries,
+                                                             3: _chunk(3, USDOL_BODY, page=3)}) == [(3, 0.5)]
+
+
+def test_a_search_reads_the_chunk_before_a_possible_run_on():
+    from kb.search import query
+
+    stored = {69: _chunk(69, GHANA_69, page=10), 70: _chunk(70, GHANA_70, page=10), 3: _chunk(3, USDOL_BODY, page=3)}
+    asked: list[list[int]] = []
+
+    class Reader:  # the one IndexReader method _passage_chunks uses
+        def chunks(self, ids):
+            asked.append(sorted(ids))
+            return {i: stored[i] for i in ids if i in stored}
+
+    candidate = DocCandidate("doc", 0.9, ((70, 0.9), (3, 0.5)))
+    chunks = query._passage_chunks(Reader(), [candidate])
+    assert asked == [[3, 70], [69]]
+    assert [p.chunk_id for p in grouping.hit_passages(candidate, chunks, set())] == [3]

@@ -11,12 +11,16 @@ So a chunk is told by its citation marks (links, "accessed", "retrieved", "repor
 - under a heading ("References", "Bibliography", "Endnotes", "Notes", "Sources", "Références", "Referencias",
   "Bibliografía", "Note", "Literatuur", … in its heading path, or in its text as a capitalised word followed by an
   entry) with at least HEADED_MARKS marks in what follows it;
-- an index: an "Index" heading followed by entries with page numbers ("wages, 12, 45–47").
+- an index: an "Index" heading followed by entries with page numbers ("wages, 12, 45–47");
+- running on: a chunk with fewer marks (HEADED_MARKS, one every RUN_ON_WORDS_PER_MARK words: entries with long
+  titles) right after back matter in its document, which the reader holds (a list that began one, two or three
+  chunks before).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from kb.records import Chunk
@@ -28,6 +32,11 @@ HEADING_LEAD_WORDS = 12
 # An index's entries: a heading then at least INDEX_LOCATORS runs of page numbers, one every INDEX_WORDS_PER_ENTRY words.
 INDEX_LOCATORS = 3
 INDEX_WORDS_PER_ENTRY = 6.0
+# A reference list runs on over several chunks, and entries with long titles have one mark every 15-25 words: after
+# back matter, a chunk with HEADED_MARKS marks, one every RUN_ON_WORDS_PER_MARK words, is more of it. labour-docs:
+# +134 chunks (132 of them USDOL reference entries, 2 SDG source notes; 24 read by eye, all entries or notes).
+RUN_ON_WORDS_PER_MARK = 24.0
+RUN_ON_DEPTH = 3  # chunks looked back at
 
 # The words that head back matter, in the languages kb analyses. "Note"/"Noten"/"Notas" head endnotes; a
 # table's "Note:" is followed by a sentence, not by an entry, and has no citation marks after it.
@@ -65,11 +74,37 @@ _HEADING_CLUES = ("referen", "riferiment", "bibliogra", "note", "notas", "source
                   "bronvermelding", "literat", "cited", "reading", "index", "índice", "indice")
 
 
-def is_back_matter(chunk: Chunk) -> bool:
-    """Whether a chunk is a reference list, endnotes, a bibliography, a list of sources or links, or an index.
-    A heading that opens like a note ("53 Government of the Republic of Ghana, Ministry of"), not in capitals as a
-    running head is ("6 BUREAU OF INTERNATIONAL LABOR AFFAIRS"), is the first line of an entry that PDF extraction
-    took for a heading: it is also read with the text."""
+def is_back_matter(chunk: Chunk, chunks: Mapping[int, Chunk] | None = None) -> bool:
+    """Whether a chunk is a reference list, endnotes, a bibliography, a list of sources or links, or an index; or,
+    when `chunks` holds the chunks before it (run_on_wanted), the rest of one that began there."""
+    return _told(chunk) or (chunks is not None and _runs_on(chunk, chunks, RUN_ON_DEPTH))
+
+
+def run_on_wanted(chunks: Mapping[int, Chunk]) -> list[int]:
+    """The ids of the chunks is_back_matter needs beside `chunks` to judge them: the one before each that may run on
+    from back matter, where `chunks` lacks it (asked again with them added, up to RUN_ON_DEPTH times)."""
+    return [c.chunk_id - 1 for c in chunks.values()
+            if c.chunk_id and c.chunk_id - 1 not in chunks and not _told(c) and _may_run_on(c)]
+
+
+def _runs_on(chunk: Chunk, chunks: Mapping[int, Chunk], depth: int) -> bool:
+    if depth == 0 or chunk.chunk_id is None or not _may_run_on(chunk):
+        return False
+    before = chunks.get(chunk.chunk_id - 1)  # chunk ids follow a document's reading order: checked
+    if before is None or before.doc_id != chunk.doc_id or before.ordinal != chunk.ordinal - 1:
+        return False
+    return _told(before) or _runs_on(before, chunks, depth - 1)
+
+
+def _may_run_on(chunk: Chunk) -> bool:
+    marks = citation_marks(chunk.text)
+    return marks >= HEADED_MARKS and marks * RUN_ON_WORDS_PER_MARK >= chunk.text.count(" ") + 1
+
+
+def _told(chunk: Chunk) -> bool:
+    # A heading that opens like a note ("53 Government of the Republic of Ghana, Ministry of"), not in capitals as a
+    # running head is ("6 BUREAU OF INTERNATIONAL LABOR AFFAIRS"), is the first line of an entry that PDF extraction
+    # took for a heading: it is also read with the text.
     heading = chunk.heading_path[-1] if chunk.heading_path else ""
     return _judged(chunk.text, heading) or (
         _FIRST_NOTE.match(heading) is not None and not heading.isupper() and _judged(f"{heading} {chunk.text}", heading))

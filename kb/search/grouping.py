@@ -57,7 +57,7 @@ def further_pool(candidates: Iterable[DocCandidate], chunks: Mapping[int, Chunk]
     out: list[int] = []
     for candidate in candidates:
         pool = [chunks[c] for c, _ in candidate.chunks[:PASSAGE_POOL] if c in chunks]
-        if not any(_telling(chunk) and not is_aside(chunk) for chunk in pool):
+        if not any(_telling(chunk) and not is_aside(chunk, chunks) for chunk in pool):
             out += [chunk_id for chunk_id, _ in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]]
     return out
 
@@ -68,10 +68,11 @@ def _telling(chunk: Chunk) -> bool:
     return len(chunk.text.split(None, MIN_PASSAGE_WORDS)) >= MIN_PASSAGE_WORDS
 
 
-def is_aside(chunk: Chunk) -> bool:
+def is_aside(chunk: Chunk, chunks: Mapping[int, Chunk] | None = None) -> bool:
     """Whether a chunk names or points at its document rather than saying anything: front matter (title page,
-    contents, imprint) or back matter (references, endnotes, sources, an index)."""
-    return is_front_matter(chunk) or is_back_matter(chunk)
+    contents, imprint) or back matter (references, endnotes, sources, an index; `chunks`: those read with it, which
+    tell a reference list that runs on from the chunks before)."""
+    return is_front_matter(chunk) or is_back_matter(chunk, chunks)
 
 
 def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk]) -> Iterator[tuple[int, float]]:
@@ -87,7 +88,7 @@ def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chun
     for c, s in pool:
         if not _telling(chunks[c]):
             continue
-        if is_aside(chunks[c]):
+        if is_aside(chunks[c], chunks):
             asides.append((c, s))
         else:
             shown = True
@@ -95,7 +96,7 @@ def passage_order(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Chun
     if shown:
         return
     for c, s in ranked[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]:
-        if c in chunks and _telling(chunks[c]) and not is_aside(chunks[c]):
+        if c in chunks and _telling(chunks[c]) and not is_aside(chunks[c], chunks):
             shown = True
             yield c, s
     if not shown:

@@ -13,6 +13,7 @@ from kb.errors import QueryError
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, notice, question_language, understood
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets
+from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather, judge
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
@@ -123,11 +124,21 @@ def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tupl
 
 
 def _passage_chunks(reader: IndexReader, top: Sequence[DocCandidate]) -> dict[int, Chunk]:
-    """The chunks these candidates' passages are chosen from."""
-    chunks = reader.chunks(passage_pool(top))
+    """The chunks these candidates' passages are chosen from (and those before them that tell back matter)."""
+    chunks = _with_run_on(reader, reader.chunks(passage_pool(top)))
     more = further_pool(top, chunks)  # for hits whose best chunks are only a title page, contents or scraps
     if more:
-        chunks = {**chunks, **reader.chunks(more)}
+        chunks = _with_run_on(reader, {**chunks, **reader.chunks(more)})
+    return chunks
+
+
+def _with_run_on(reader: IndexReader, chunks: dict[int, Chunk]) -> dict[int, Chunk]:
+    """`chunks` and those before them that tell whether a reference list runs on into them (backmatter.py)."""
+    for _ in range(RUN_ON_DEPTH):
+        wanted = run_on_wanted(chunks)
+        if not wanted:
+            break
+        chunks = {**chunks, **reader.chunks(wanted)}
     return chunks
 
 
