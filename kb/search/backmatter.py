@@ -97,8 +97,13 @@ def _runs_on(chunk: Chunk, chunks: Mapping[int, Chunk], depth: int) -> bool:
 
 
 def _may_run_on(chunk: Chunk) -> bool:
-    marks = citation_marks(chunk.text)
-    return marks >= HEADED_MARKS and marks * RUN_ON_WORDS_PER_MARK >= chunk.text.count(" ") + 1
+    return _marked_for_run_on(chunk.text)
+
+
+@lru_cache(maxsize=16384)  # asked of every chunk of a search's pools, as _judged is
+def _marked_for_run_on(text: str) -> bool:
+    marks = citation_marks(text)
+    return marks >= HEADED_MARKS and marks * RUN_ON_WORDS_PER_MARK >= text.count(" ") + 1
 
 
 def _told(chunk: Chunk) -> bool:
