@@ -11,7 +11,7 @@ from kb.ingest.html import load_html
 from kb.ingest.loaders import loader_for
 from kb.ingest.metadata import build_document, date_from_name, normalise_date
 from kb.ingest.pdf import load_pdf
-from kb.ingest.text import load_markdown, load_text
+from kb.ingest.text import decode_bytes, load_markdown, load_text
 from tests.pdfs import add_page_labels, encrypt_pdf, make_image_only_pdf, make_pdf
 
 PAGES = [
@@ -233,3 +233,16 @@ def test_sidecar_metadata_wins(tmp_path):
     doc = build_document(path, Path("note.txt"), load_text(path), "h", str(path))
     assert doc.title == "Sidecar title" and doc.type == "tool_report"
     assert doc.metadata["countries"] == ("VN",) and doc.metadata["regions"] == ("Asia and the Pacific",)
+
+
+@pytest.mark.parametrize("language, text, encoding", [
+    ("fr", "Café crème: formation professionnelle des jeunes au Sénégal. Les apprentis reçoivent un certificat.", "cp1252"),
+    ("it", "La città è più bella; perché l'Università offre corsi di qualità.", "latin-1"),
+    ("es", "¿Cómo mejorar la formación de los jóvenes en España? Niños y niñas aprendieron oficios.", "cp1252"),
+    ("cs", "Příliš žluťoučký kůň úpěl ďábelské ódy. Česká republika podporuje odborné vzdělávání.", "cp1250"),
+    ("ru", "Международная организация труда поддерживает профессиональное обучение молодежи.", "cp1251"),
+])
+def test_a_short_text_in_a_legacy_code_page_decodes_as_written(language, text, encoding):
+    # A short French or Italian text reads as letters in several code pages ("crème" / "crčme"): the Western one wins
+    # the tie, and a Czech or Russian text keeps its own.
+    assert decode_bytes(text.encode(encoding)) == text

@@ -18,6 +18,9 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+# The detector's names for the Western European code pages, in the order they win a tie.
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
+
 
 def decode_bytes(data: bytes) -> str:
     """Text from bytes: a BOM wins, then strict UTF-8, then the detected charset, then Windows-1252."""
@@ -32,10 +35,16 @@ def decode_bytes(data: bytes) -> str:
         raise LoadError("binary data, not text (NUL bytes and no byte-order mark)")
     from charset_normalizer import from_bytes  # a dependency of trafilatura; only needed for legacy encodings
 
-    best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
-        return data.decode(best.encoding, errors="replace")
-    return data.decode("cp1252", errors="replace")
+    found = from_bytes(data[:200_000])
+    best = found.best()
+    if best is None or not best.encoding:
+        return data.decode("cp1252", errors="replace")
+    # Short texts leave the detector undecided between code pages that read the same bytes as letters of the same
+    # languages ("crème" in Windows-1252, "crčme" in Windows-1250: a tie, broken by the detector's own order). ILO's
+    # files in legacy encodings are English, French, Spanish or Italian: the Western code page wins a tie.
+    tied = {m.encoding for m in found
+            if m.percent_chaos <= best.percent_chaos and m.percent_coherence >= best.percent_coherence}
+    return data.decode(next((e for e in _WESTERN if e in tied), best.encoding), errors="replace")
 
 
 def looks_binary(text: str) -> bool:
