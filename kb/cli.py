@@ -133,12 +133,13 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model:
 @click.option("--mode", type=click.Choice(MODES), default=DEFAULT_MODE, show_default=True)
 @filter_options
 @click.option("--query-lang", help="The question's language (en, fr, es, it, nl); detected when left out.")
+@click.option("--as-typed", is_flag=True, help="Search the words as typed (misspelt ones are otherwise corrected).")
 @index_option
 @json_option
 @click.pass_context
 @handles_errors
 def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filters: Filters, query_lang: str | None,
-           index: str | None, as_json: bool) -> None:
+           as_typed: bool, index: str | None, as_json: bool) -> None:
     """Find the documents that best answer QUERY."""
     from kb.service import KnowledgeBase
 
@@ -146,7 +147,7 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filter
     if not text:
         raise click.UsageError("The query is empty. Example: kb search \"apprenticeships for women\"")
     kb = KnowledgeBase(_settings(ctx, index=index), one_shot=True)
-    result = kb.search(text, k=k, mode=mode, filters=filters, query_language=query_lang)
+    result = kb.search(text, k=k, mode=mode, filters=filters, query_language=query_lang, correct=not as_typed)
     if as_json:
         _print_json(result)
     else:

@@ -141,30 +141,31 @@ class KnowledgeBase:
         return (shown_result if isinstance(record, SearchResult) else shown_document)(record, reader.roots)
 
     def search_key(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
-                   offset: int = 0, query_language: str | None = None) -> tuple[object, ...]:
+                   offset: int = 0, query_language: str | None = None, correct: bool = True) -> tuple[object, ...]:
         """What names a search's answer: the snapshot and the request, normalised; QueryError when it is not valid.
 
         Searches with equal keys have equal answers, so a caller may keep its own rendering of one under it."""
         query = _checked_query(query, k, mode, offset)
         language = languages.check(query_language)
-        return (*_result_key(self.reader(), query, k, mode, self.resolve_filters(filters), offset), language)
+        return (*_result_key(self.reader(), query, k, mode, self.resolve_filters(filters), offset), language, correct)
 
     def search(self, query: str, k: int = DEFAULT_K, mode: str = DEFAULT_MODE, filters: Filters | None = None,
-               offset: int = 0, query_language: str | None = None) -> SearchResult:
+               offset: int = 0, query_language: str | None = None, correct: bool = True) -> SearchResult:
         """The k best documents for a question after the first `offset` (paging), each with its best passages.
-        The question is matched in `query_language` (en, fr, es, it, nl), else in the language detected."""
+        The question is matched in `query_language` (en, fr, es, it, nl), else in the language detected; its
+        misspelt words are searched corrected unless `correct` is False (kb/search/spelling.py)."""
         query = _checked_query(query, k, mode, offset)
         language = languages.check(query_language)
         reader = self.reader()
         filters = self.resolve_filters(filters)
-        key = (*_result_key(reader, query, k, mode, filters, offset), language)
+        key = (*_result_key(reader, query, k, mode, filters, offset), language, correct)
         cached = self._results.get(key)
         if cached is not None:
             return cached
         encode = self._embedded(reader, query) if mode in DENSE_MODES else None
         with self._search_turns:
             result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
-                                query_language=language, model_languages=self.settings.model_languages)
+                                query_language=language, model_languages=self.settings.model_languages, correct=correct)
             # total: the documents that pass the filters, as in a browse (every one of them gets a score).
             allowed = allowed_documents(reader, filters)
             total = reader.counts()[0] if allowed is None else len(allowed)

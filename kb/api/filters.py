@@ -12,7 +12,7 @@ from kb.records import Filters
 from kb.service import KnowledgeBase
 
 # The parameters of /search with a meaning of their own; any other must name a facet of the index.
-SEARCH_PARAMS = {"q", "k", "mode", "type", "lang", "query_lang", "since", "until", "offset"}
+SEARCH_PARAMS = {"q", "k", "mode", "type", "lang", "query_lang", "as_typed", "since", "until", "offset"}
 # since/until: YYYY, YYYY-MM or a calendar date (29 February in leap years only), or empty for no bound.
 # One pattern, published in the OpenAPI and applied by the server, so the two cannot disagree.
 _YEAR = "[1-9][0-9]{3}"

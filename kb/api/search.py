@@ -61,6 +61,8 @@ def search(
     query_lang: Annotated[str | None, Query(description="The question's language (en, fr, es, it, nl); detected when "
                                             "left out. `lang` filters the documents' language instead",
                                             json_schema_extra={"pattern": QUERY_LANG_PATTERN})] = None,
+    as_typed: Annotated[bool, Query(description="Search the words as typed; by default a misspelt word (no document "
+                                                "and no dictionary has it) is searched corrected, and a notice says so")] = False,
     since: Annotated[str | None, Query(description="Dated on or after (YYYY[-MM[-DD]])", examples=["2022"],
                                        json_schema_extra={"pattern": DATE_PATTERN})] = None,
     until: Annotated[str | None, Query(description="Dated on or before (YYYY[-MM[-DD]])",
@@ -83,11 +85,11 @@ def search(
         raise QueryError("The query has no words: send q=<your question>, e.g. /search?q=apprenticeships+for+women")
     answers: LRU = request.app.state.answers
     k = k or DEFAULT_K
-    key = kb.search_key(q, k=k, mode=mode, filters=filters, offset=offset, query_language=query_lang)
+    key = kb.search_key(q, k=k, mode=mode, filters=filters, offset=offset, query_language=query_lang, correct=not as_typed)
     body = answers.get(key)
     if body is None:
         # If an ingest lands between the two calls, the answer kept is newer than its key says, never older.
-        result = kb.search(q, k=k, mode=mode, filters=filters, offset=offset, query_language=query_lang)
+        result = kb.search(q, k=k, mode=mode, filters=filters, offset=offset, query_language=query_lang, correct=not as_typed)
         body = _encoded(to_dict(result) | {"offset": offset})
         answers.put(key, body)
     return Response(body, media_type="application/json")

@@ -48,3 +48,11 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_files(folder: Path) -> None:
+    """Put a folder's files (not its subfolders') and then its entries on disk."""
+    for file in (f for f in folder.iterdir() if f.is_file()):
+        with open(file, "rb") as fh:
+            os.fsync(fh.fileno())
+    fsync_dir(folder)

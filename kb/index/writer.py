@@ -265,12 +265,10 @@ class IndexWriter:
         db.close()
         self.db = None
         index = self._write_vectors()
-        for file in (f for f in self.snapshot_dir.iterdir() if f.is_file()):  # a keyword engine's folder syncs itself
-            with open(file, "rb") as fh:
-                os.fsync(fh.fileno())
-        # The files' entries, the snapshot's entry in snapshots/ and, on the first run, snapshots/ itself: all on
-        # disk before the manifest names the snapshot, or a power cut could leave a manifest pointing at nothing.
-        for folder in (self.snapshot_dir, self.snapshot_dir.parent, self.index_dir):
+        layout.fsync_files(self.snapshot_dir)  # a keyword engine's folder syncs itself
+        # The snapshot's entry in snapshots/ and, on the first run, snapshots/ itself: on disk before the manifest
+        # names the snapshot, or a power cut could leave a manifest pointing at nothing.
+        for folder in (self.snapshot_dir.parent, self.index_dir):
             layout.fsync_dir(folder)
         now = dt.datetime.now(dt.UTC)
         stamp = now.isoformat(timespec="seconds")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, notice, question_language, understood
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
-from kb.search import facets
+from kb.search import facets, spelling
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather, judge
 from kb.search.filters import describe, normalise
@@ -41,7 +41,8 @@ class Retrieved:
     query_vector: np.ndarray | None
     terms: list[str]
     language: str  # the question's language (detected, or as given)
-    query: str = ""  # the question as asked (the confidence reads the country names it gives)
+    query: str = ""  # the question as searched (the confidence reads the country names it gives)
+    corrections: Mapping[str, str] = field(default_factory=dict)  # misspelt words and those searched instead
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -85,14 +86,18 @@ def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] 
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
-             encode: Encode | None, query_language: str | None = None) -> Retrieved:
+             encode: Encode | None, query_language: str | None = None, correct: bool = True) -> Retrieved:
     """Candidate documents for a query, best first, with the chunks that put them there. The question's words are
-    matched in its language (`query_language`, else detected) and in English (kb/languages.py)."""
+    matched in its language (`query_language`, else detected) and in English (kb/languages.py); misspelt ones
+    are corrected unless `correct` is False (kb/search/spelling.py)."""
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
     language = query_language or question_language(query)
     languages = analysis_languages(language)
     terms = query_terms(query, languages)
+    fixes = spelling.corrections(terms, query, reader.keyword, languages) if correct else {}
+    if fixes:
+        query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
     allowed = allowed_documents(reader, filters)
     limit = max(CANDIDATE_CHUNKS, 3 * k)
     query_vector = None
@@ -112,7 +117,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if len(chunk_doc) < len(found):  # chunks the catalog lacks (never in a whole snapshot) are left out
         rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
     ceiling = keyword_ceiling(reader.keyword.idf_sum(terms, languages)) if mode == "hybrid" else 0.0
-    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms, language, query)
+    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms, language, query, fixes)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -154,13 +159,16 @@ def _took_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
-def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
-               encode: Encode | None, query_language: str | None = None, model_languages: str = "en") -> SearchResult:
+def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters, encode: Encode | None,
+               query_language: str | None = None, model_languages: str = "en", correct: bool = True) -> SearchResult:
     """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes); `query_language`
-    is the question's language when the user gave it; `model_languages` what the embedding model understands."""
+    is the question's language when the user gave it; `model_languages` what the embedding model understands;
+    `correct`: whether misspelt words are searched corrected."""
     started = time.perf_counter()
-    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language)
-    said = notice(found.language, mode, reader.manifest.model.name, model_languages)
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language,
+                     correct=correct)
+    said = [n for n in (spelling.notice(found.corrections), notice(found.language, mode, reader.manifest.model.name,
+                                                                   model_languages)) if n]
     chunks = _passage_chunks(reader, found.docs[:k])
     hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode])
     verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode))
@@ -168,7 +176,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
         took_ms=_took_ms(started), filters=describe(filters), confidence_reason=verdict.reason,
-        query_language=found.language, notices=(said,) if said else (),
+        query_language=found.language, notices=tuple(said),
     )
 
 

@@ -43,6 +43,16 @@ class KeywordIndex(Protocol):
         mentions a word anywhere, not only in its best passages."""
         ...
 
+    def doc_freq(self, word: str, languages: Sequence[str] = ("en",)) -> int:
+        """How many chunks hold the word (analysed as search does; the most of its tokens' counts)."""
+        ...
+
+    def begins_term(self, word: str, languages: Sequence[str] = ("en",)) -> bool | None:
+        """Whether a token of the index begins with the word as typed, accents folded (a word still being typed; not
+        its stem: "skils" stems as "skil", which begins "skill"); None when the engine cannot tell (then
+        kb/search/spelling.py corrects nothing)."""
+        ...
+
     def chunk_ids(self) -> set[int]:
         """Every chunk id the keyword index holds (for integrity checks)."""
         ...

@@ -107,6 +107,12 @@ class Fts5Index:
             self._match_counts[match] = count
         return count
 
+    def doc_freq(self, word: str, languages: Sequence[str] = ("en",)) -> int:
+        return self.rows_matching(word)
+
+    def begins_term(self, word: str, languages: Sequence[str] = ("en",)) -> bool | None:
+        return None  # FTS5 lists no terms here: no spelling corrections on an fts5 index
+
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """Sum over the terms of IDF as FTS5's bm25 computes it, log((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
         chunks = self._chunk_count()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import IndexNotFound
 from kb.index import catalog, layout
-from kb.index.keyword.analysis import ANALYSIS_VERSION, ENGLISH_ONLY, analyzer, document_language, query_tokens
+from kb.index.keyword.analysis import ANALYSIS_VERSION, ENGLISH_ONLY, analyzer, document_language, fold, query_tokens
 
 if TYPE_CHECKING:
     import tantivy
@@ -162,13 +162,7 @@ class TantivyWriter:
             self._writer.commit()
             self._writer.wait_merging_threads()  # merges finish in this snapshot, not after the manifest names it
             self._writer = None
-        target = self.folder / FOLDER
-        for file in target.iterdir():
-            if file.is_file():
-                with open(file, "rb") as fh:
-                    os.fsync(fh.fileno())
-        layout.fsync_dir(target)
-
+        layout.fsync_files(self.folder / FOLDER)
 
     def close(self) -> None:
         """Roll back what was not committed and stop the writer's threads: none may still write into the folder
@@ -284,6 +278,12 @@ class TantivyIndex:
         query = tantivy.Query.boolean_query([(must, tantivy.Query.boolean_query(words)),
                                              (must, tantivy.Query.boolean_query(docs))])
         return bool(self.searcher.search(query, 1, count=False).hits)
+
+    def doc_freq(self, word: str, languages: Sequence[str] = ("en",)) -> int:
+        return max((self._doc_freq(t) for t in self._tokens([word], languages)), default=0)
+
+    def begins_term(self, word: str, languages: Sequence[str] = ("en",)) -> bool | None:
+        return bool(self.searcher.terms_with_prefix(BODY, fold(word.lower()), limit=1))
 
     def chunk_ids(self) -> set[int]:
         """Every chunk id the keyword index holds (for integrity checks)."""
