@@ -272,11 +272,13 @@ class KnowledgeBase:
 
             discard(source, self.settings.uploads_folder)
 
-    def rank(self, query: str, k: int = 100, mode: str = DEFAULT_MODE, filters: Filters | None = None) -> list[str]:
-        """Ids of the k best documents, without passages: for evaluations and batch jobs."""
+    def rank(self, query: str, k: int = 100, mode: str = DEFAULT_MODE, filters: Filters | None = None,
+             correct: bool = False) -> list[str]:
+        """Ids of the k best documents, without passages: for evaluations and batch jobs (words as typed unless
+        `correct`: nothing would say a word was corrected)."""
         reader = self.reader()
         encode = self._query_embedder(reader).encode if mode in DENSE_MODES else None
-        return rank_documents(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode)
+        return rank_documents(reader, query, k=k, mode=mode, filters=filters or Filters(), encode=encode, correct=correct)
 
     # -- writing ------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], progress=None) -> IngestReport:

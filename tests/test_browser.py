@@ -245,13 +245,14 @@ CHIPS = """return [...root.querySelectorAll('.chip')].map(c => ({field: c.datase
   text: c.textContent, pressed: c.getAttribute('aria-pressed') === 'true', shown: !c.hidden && c.offsetParent !== null}));"""
 
 
-def test_the_box_shows_the_apis_confidence_reason_and_notices_and_no_words_of_its_own(servers, browser):
-    query = "interest rate rules for mortgage lending by central banks"
+@pytest.mark.parametrize("query", ["interest rate rules for mortgage lending by central banks", "aprenticeship in kenia"],
+                         ids=["not confident", "misspelt"])
+def test_the_box_shows_the_apis_confidence_reason_and_notices_and_no_words_of_its_own(servers, browser, query):
     browser.get(servers["page"])
     root, _ = _type(browser, query)
     answer = _api(servers, "/search", q=query, k=8)
     said = ([answer["confidence_reason"]] if not answer["confident"] and answer["confidence_reason"] else []) + answer["notices"]
-    assert [n.text for n in root.find_elements("css selector", ".notice")] == said
+    assert [n.text for n in root.find_elements("css selector", ".notice")] == said and said
 
 
 def test_reasons_and_notices_are_shown_verbatim_as_text_above_the_results(servers, browser):

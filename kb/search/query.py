@@ -260,9 +260,11 @@ def _document_cosines(found: Retrieved) -> list[float]:
 
 
 def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
-                   encode: Encode | None) -> list[str]:
-    """Just the ids of the k best documents (no snippets): what an evaluation needs."""
-    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode)
+                   encode: Encode | None, correct: bool = False) -> list[str]:
+    """Just the ids of the k best documents (no snippets): what an evaluation or a batch job needs. Its words are
+    taken as typed unless `correct`: a ranking has no notice to say a word was corrected, nor a reader to undo it
+    (SciFact test, hybrid: 0.7400 as typed, 0.7388 corrected, 2 of 300 claims corrected)."""
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, correct=correct)
     return [c.doc_id for c in found.docs[:k]]
 
 
