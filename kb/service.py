@@ -13,7 +13,7 @@ from kb.cache import LRU
 from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, DENSE_MODES, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
-from kb.index.store import IndexReader, Manifest, read_manifest, start_blas_single
+from kb.index.store import IndexReader, Manifest, read_manifest
 from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpec, SearchResult
 from kb.resolve import document_file, document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
@@ -60,8 +60,6 @@ class KnowledgeBase:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._one_shot = one_shot
-        if one_shot:
-            start_blas_single()  # before numpy loads (kb/index/vectors/arrays.py)
         self._reader: IndexReader | None = None
         self._query_embedders: dict[str, Embedder] = {}
         self._known: tuple[str, KnownValues] | None = None  # what filters may name, by snapshot

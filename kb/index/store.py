@@ -23,13 +23,12 @@ from kb.index.layout import DB_FILE, LOCK, MANIFEST, SNAPSHOTS
 from kb.index.manifest import SCHEMA_VERSION, Manifest, VectorIndexSpec, read_manifest
 from kb.index.reader import IndexReader
 from kb.index.vectors.arrays import ARRAY_FILE as VECTORS_FILE
-from kb.index.vectors.arrays import start_blas_single
 
 if TYPE_CHECKING:
     from kb.index.writer import IndexWriter
 
 __all__ = ["DB_FILE", "LOCK", "MANIFEST", "SCHEMA_VERSION", "SNAPSHOTS", "VECTORS_FILE", "IndexReader", "IndexWriter",
-           "Manifest", "VectorIndexSpec", "open_reader", "read_manifest", "start_blas_single"]
+           "Manifest", "VectorIndexSpec", "open_reader", "read_manifest"]
 
 
 def __getattr__(name: str) -> object:

@@ -35,7 +35,7 @@ _blas_started_single = False
 
 
 def start_blas_single() -> None:
-    """In a process that has not loaded numpy yet (a one-shot `kb search`): have its BLAS start with one thread,
+    """In a process that has not loaded numpy yet (a one-shot `kb search`, kb/cli.py): have its BLAS start with one thread,
     the limit every search sets anyway (flat.one_blas_thread). OpenBLAS otherwise starts a pool of threads as numpy
     loads, which made numpy's import ~60 ms slower on the 2 busy cores (interleaved, 10 runs: 169 -> 101 ms); and
     the searches then need not load threadpoolctl (~7 ms) to set the limit. The variable is the process's own
