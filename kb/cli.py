@@ -25,6 +25,7 @@ from kb.config import (
     Settings,
 )
 from kb.errors import KBError, QueryError, UnknownFilter
+from kb.index.vectors.arrays import start_blas_single
 from kb.records import Filters, to_dict
 
 
@@ -82,6 +83,8 @@ def main(ctx: click.Context, index: str | None) -> None:
     ctx.obj["index"] = index
     if ctx.invoked_subcommand not in ONE_SHOT_COMMANDS:
         gc.enable()  # kb/__main__.py turned it off for a process that only answers and exits
+    else:  # before numpy loads: its BLAS starts with the one thread a search uses (kb/index/vectors/arrays.py)
+        start_blas_single()
 
 
 # -- ingest -----------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ The service calls these with its reader; each answers from one snapshot's typed 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from kb.errors import DocumentNotFound, UnknownFilter
 from kb.records import DOCUMENT_TYPES, Document, IngestReport, SearchResult
-from kb.search.filters import KnownValues, spelling
+from kb.search.filters import KnownValues, close_matches, spelling
 
 if TYPE_CHECKING:
     from kb.index.store import IndexReader
@@ -123,9 +122,9 @@ def not_found(ref: str, ids: list[str]) -> DocumentNotFound:
     stem = ref.strip().rstrip(".…")
     same = [i for i in ids if PurePosixPath(i).name == name
             or (stem and (i.startswith(stem) or PurePosixPath(i).name.startswith(stem)))]
-    alike = difflib.get_close_matches(ref, ids, n=SUGGESTED_IDS, cutoff=0.6)
+    alike = close_matches(ref, ids, SUGGESTED_IDS)
     names = {PurePosixPath(i).name: i for i in ids}
-    alike += [names[n] for n in difflib.get_close_matches(name, list(names), n=SUGGESTED_IDS, cutoff=0.6)]
+    alike += [names[n] for n in close_matches(name, list(names), SUGGESTED_IDS)]
     suggestions = list(dict.fromkeys(same + alike))[:SUGGESTED_IDS]
     hint = f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     return DocumentNotFound(f"No document {ref!r} in the index.{hint} List them with: kb browse", suggestions)

@@ -13,7 +13,7 @@ from kb.cache import LRU
 from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, DENSE_MODES, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, Settings
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
-from kb.index.store import IndexReader, IndexWriter, Manifest, read_manifest
+from kb.index.store import IndexReader, Manifest, read_manifest
 from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpec, SearchResult
 from kb.resolve import document_file, document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
@@ -258,6 +258,8 @@ class KnowledgeBase:
             source: Path | None = self.document_file(doc_id)
         except DocumentNotFound:  # a record without a file of its own (a BEIR corpus, a moved folder)
             source = None
+        from kb.index.store import IndexWriter  # not loaded by a process that only searches
+
         manifest = read_manifest(self.settings.index_dir)
         with IndexWriter(self.settings.index_dir, manifest.model, manifest.chunker,
                          snapshot_grace=self.settings.snapshot_grace_seconds) as writer:

@@ -9,7 +9,6 @@ when the output is not a terminal (a pipe, a file), it is $COLUMNS if set, else 
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,10 @@ def console(stderr: bool = False) -> Console:
 
     out = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not out.is_terminal:
-        # shutil reads $COLUMNS first, then the size of a terminal on stdout; a pipe has none: PIPED_WIDTH.
+        # shutil reads $COLUMNS first, then the size of a terminal on stdout; a pipe has none: PIPED_WIDTH. (Imported
+        # here: with it come zlib, bz2 and lzma, ~3 ms of a search that prints to a terminal or as --json.)
+        import shutil
+
         out.width = shutil.get_terminal_size((PIPED_WIDTH, 24)).columns
     return out
 

@@ -84,7 +84,9 @@ def load(tokenizer_json: Path) -> WordPiece | None:
     stamp = json.dumps([CACHE_VERSION, str(tokenizer_json.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino])
     cached = cache_root() / "wordpiece" / f"{hashlib.sha256(stamp.encode()).hexdigest()[:32]}.txt"
     try:
-        header, _, body = cached.read_text(encoding="utf-8").partition("\n")
+        # Bytes decoded at once: read_text decodes in pieces and translates newlines, ~3 ms slower for the ~400 KB
+        # (kb writes the file with "\n" alone, and no token holds "\r": the lines are the same).
+        header, _, body = cached.read_bytes().decode("utf-8").partition("\n")
         config, tokens = json.loads(header), body.split("\n")
         if config and len(tokens) != config["size"]:
             raise ValueError("a damaged copy")

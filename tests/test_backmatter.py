@@ -193,3 +193,24 @@ def test_a_search_reads_the_chunk_before_a_possible_run_on():
     chunks = query._passage_chunks(Reader(), [candidate])
     assert asked == [[3, 70], [69]]
     assert [p.chunk_id for p in grouping.hit_passages(candidate, chunks, set())] == [3]
+
+
+def test_the_long_patterns_are_compiled_by_their_first_use_and_match_as_re_does():
+    """Front and back matter's long patterns cost a one-shot search milliseconds to compile, and most searches need
+    only some of them: each is compiled when first used, with the same matches as re.compile gives."""
+    import re
+
+    from kb.search import backmatter, frontmatter
+    from kb.search.lazy import Lazy
+
+    patterns = [v for m in (frontmatter, backmatter) for v in vars(m).values() if isinstance(v, Lazy)]
+    assert len(patterns) >= 9
+    pattern = Lazy(r"(?<!\w)(?:Index|INDEX)\s*:?\s+(?=[\dA-Z])|wages,?\s\d+", re.IGNORECASE)
+    assert pattern._compiled is None
+    text = "Index: wages, 12 and index 4 and wages 13 INDEX A"
+    same = re.compile(pattern._pattern, re.IGNORECASE)
+    assert pattern.findall(text) == same.findall(text) and pattern.findall(text, 20) == same.findall(text, 20)
+    assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in same.finditer(text)]
+    assert pattern.search(text, 1).span() == same.search(text, 1).span()  # type: ignore[union-attr]
+    assert pattern.match(text) and not pattern.match(text, 1) and pattern.fullmatch("wages 3")
+    assert pattern.compiled is pattern.compiled  # compiled once, then kept

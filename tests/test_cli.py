@@ -166,3 +166,34 @@ def test_search_text_wraps_under_its_text_at_the_piped_width(runner, corpus_kb, 
     body = [line for i, line in enumerate(lines[heads[0]:-1], start=heads[0]) if i not in heads]
     assert all(line.startswith("    ") for line in body)  # every line after a hit's head starts under its text
     assert all(any(line.startswith(f"    {h['doc_id']}") for line in lines) for h in hits)
+
+
+@pytest.mark.slow
+def test_a_one_shot_search_loads_only_what_it_needs(corpus_kb):
+    """`kb search` in a process of its own: numpy's BLAS started with one thread (no pool of threads to start, and no
+    threadpoolctl to limit it), and nothing loaded that the search does not use: not the index writer, not tempfile,
+    not difflib (an error's suggestions), not shutil (and its zlib, bz2, lzma), and, for a question without a capital
+    letter (so naming no country), not the country table."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import atexit, runpy, sys\n"
+        "def after():\n"
+        "    loaded = [m for m in ('kb.index.writer', 'kb.ingest.enrich', 'tempfile', 'threadpoolctl', 'difflib', 'shutil') if m in sys.modules]\n"
+        "    from threadpoolctl import threadpool_info\n"
+        "    blas = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+        "    print('AFTER', loaded, blas, file=sys.stderr)\n"
+        "atexit.register(after)\n"
+        f"sys.argv = ['kb', 'search', '--index', {str(corpus_kb.settings.index_dir)!r}, '--json', 'apprenticeships for women']\n"
+        "runpy.run_module('kb', run_name='__main__')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["hits"]
+    assert done.stderr.strip().splitlines()[-1] == "AFTER [] [1]", done.stderr[-2000:]

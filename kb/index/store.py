@@ -17,15 +17,28 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.index.layout import DB_FILE, LOCK, MANIFEST, SNAPSHOTS
 from kb.index.manifest import SCHEMA_VERSION, Manifest, VectorIndexSpec, read_manifest
 from kb.index.reader import IndexReader
 from kb.index.vectors.arrays import ARRAY_FILE as VECTORS_FILE
-from kb.index.writer import IndexWriter
+
+if TYPE_CHECKING:
+    from kb.index.writer import IndexWriter
 
 __all__ = ["DB_FILE", "LOCK", "MANIFEST", "SCHEMA_VERSION", "SNAPSHOTS", "VECTORS_FILE", "IndexReader", "IndexWriter",
            "Manifest", "VectorIndexSpec", "open_reader", "read_manifest"]
+
+
+def __getattr__(name: str) -> object:
+    # The writer (its lock, its retention of old snapshots) loads with the first ingest or removal: a process
+    # that only searches never needs it (~3 ms of a one-shot `kb search`).
+    if name == "IndexWriter":
+        from kb.index.writer import IndexWriter
+
+        return IndexWriter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from kb.records import Chunk
+from kb.search.lazy import Lazy
 
 CITATION_MARKS = 3
 WORDS_PER_MARK = 12.0
@@ -50,12 +51,12 @@ _HEADING_WORDS = (
 _WORDS = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(_HEADING_WORDS, key=len, reverse=True))
 # A heading is written capitalised ("References", "REFERENCES"); "see references for details" is prose. What follows
 # it is an entry: a number, a capital or a bracket, not a word going on with a sentence ("Notes in the data set…").
-_HEADING = re.compile(rf"(?<!\w)(?i:{_WORDS})(?!\w)\s*:?\s+(?=[\d\[A-ZÀ-ÝĀ-Ž])")
+_HEADING = Lazy(rf"(?<!\w)(?i:{_WORDS})(?!\w)\s*:?\s+(?=[\d\[A-ZÀ-ÝĀ-Ž])")
 # A section heading of its own (a Markdown or HTML document's heading path), numbered or not.
-_HEADING_LINE = re.compile(rf"\s*(?:[\dIVX]+(?:\.\d+)*\.?\s+)?(?i:{_WORDS})\s*:?\s*")
-_INDEX_HEADING = re.compile(r"(?<!\w)(?:Index|INDEX|Índice\s+(?:alfabético|analítico)|Indice\s+analitico)\s*:?\s+(?=[\dA-ZÀ-Ýa-z])")
+_HEADING_LINE = Lazy(rf"\s*(?:[\dIVX]+(?:\.\d+)*\.?\s+)?(?i:{_WORDS})\s*:?\s*")
+_INDEX_HEADING = Lazy(r"(?<!\w)(?:Index|INDEX|Índice\s+(?:alfabético|analítico)|Indice\s+analitico)\s*:?\s+(?=[\dA-ZÀ-Ýa-z])")
 # "wages, 12, 45–47", "wages 12–13": a word, then page numbers.
-_LOCATOR = re.compile(r"[a-zà-ÿ]{3},?\s\d{1,3}(?:[–-]\d{1,3})?(?:,\s?\d{1,3}(?:[–-]\d{1,3})?)*(?![\d.])")
+_LOCATOR = Lazy(r"[a-zà-ÿ]{3},?\s\d{1,3}(?:[–-]\d{1,3})?(?:,\s?\d{1,3}(?:[–-]\d{1,3})?)*(?![\d.])")
 # A year closing an entry ("Geneva, 2019.", "January 14, 2020.") or in parentheses ("Smith, J. (2019)."; not a
 # citation inside a sentence, "(ILO, 2019)"), and a note's number opening an entry after the end of the last one
 # or a link ("… 2020. 2 U.S. Department of State", "… 2016. 25. Silva, J.", "….pdf/ 38 Government of…").

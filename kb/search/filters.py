@@ -7,7 +7,6 @@ spelling ("Tool Report", "tool-report", "apprenticeship") becomes the stored val
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,9 +62,17 @@ class KnownValues:
         found = lookup(given) if lookup and given.strip() else None
         if found:
             return found
-        close = difflib.get_close_matches(key, list(table), n=SUGGESTIONS * 3, cutoff=0.6)
+        close = close_matches(key, list(table), SUGGESTIONS * 3)
         raise UnknownFilter(name, given, suggestions=_unique(table[c] for c in close)[:SUGGESTIONS],
                             known=self.listed.get(name, ()))
+
+
+def close_matches(word: str, candidates: list[str], n: int) -> list[str]:
+    """The candidates closest to a word that names nothing (difflib, cutoff 0.6): the suggestions of an error.
+    difflib loads here, when one is needed, not with every search (~1.5 ms of a one-shot `kb search`)."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=0.6)
 
 
 def _forms(key: str) -> list[str]:
@@ -91,7 +98,7 @@ def resolve(filters: Filters, known: KnownValues) -> Filters:
         if name not in known.values and name not in OPEN_VALUES:
             fields = sorted(set(known.values) | set(OPEN_VALUES))
             raise UnknownFilter(key, values[0] if values else "", field_known=False, known=fields,
-                                suggestions=difflib.get_close_matches(name, fields, n=SUGGESTIONS, cutoff=0.6))
+                                suggestions=close_matches(name, fields, SUGGESTIONS))
         where[name] = tuple(_unique((*where.get(name, ()), *(known.value(name, v) for v in values))))
     return Filters(
         types=tuple(_unique(known.value("type", v) for v in filters.types)),

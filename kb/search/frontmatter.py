@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 
 from kb.records import Chunk
+from kb.search.lazy import Lazy
 
 # A title page is a few lines; the first page of a report that starts straight away holds a full chunk.
 TITLE_PAGE_WORDS = 100
@@ -32,17 +33,17 @@ _SECTION_WORDS = (r"acknowledge?ments?|abbreviations|acronyms|list\s+of\s+(?:fig
                   r"remerciements|sigles|abr[eé]viations|agradecimientos|siglas|acr[oó]nimos|abreviaturas|ringraziamenti|"
                   r"abbreviazioni|dankwoord|afkortingen")
 # As a heading of its own, or opening the text and followed by an entry (a number, a capital), not by "of…"/"de…".
-_HEADING = re.compile(rf"\s*(?i:{_CONTENTS_WORDS}|{_SECTION_WORDS})\s*[:.]?\s*")
-_OPENING = re.compile(rf"\s*(?i:{_CONTENTS_WORDS}|{_SECTION_WORDS})\s*[:.]?(?:\s*$|\s+(?=[\dA-ZÀ-ÝĀ-Ž]))")
+_HEADING = Lazy(rf"\s*(?i:{_CONTENTS_WORDS}|{_SECTION_WORDS})\s*[:.]?\s*")
+_OPENING = Lazy(rf"\s*(?i:{_CONTENTS_WORDS}|{_SECTION_WORDS})\s*[:.]?(?:\s*$|\s+(?=[\dA-ZÀ-ÝĀ-Ž]))")
 # An entry's page number after dot leaders ("Introduction ........ 3", "Annex … 41") or a run of spaced dots.
-_LEADER = re.compile(r"(?:\.\s?){4,}\s*(?:\d{1,3}|[ivxlc]{1,6})\b|…{2,}\s*\d{1,3}\b", re.IGNORECASE)
-_IMPRINT = re.compile(
+_LEADER = Lazy(r"(?:\.\s?){4,}\s*(?:\d{1,3}|[ivxlc]{1,6})\b|…{2,}\s*\d{1,3}\b", re.IGNORECASE)
+_IMPRINT = Lazy(
     r"\bISBN\b|\bISSN\b|©|\bcopyright\b|all\s+rights\s+reserved|first\s+published|printed\s+in\b|"
     r"designations\s+employed|cataloguing\s+in\s+publication|catalogage|creative\s+commons|"
     r"rights\s+and\s+(?:permissions|licensing)|tous\s+droits|derechos\s+reservados|tutti\s+i\s+diritti",
     re.IGNORECASE)
 # The UN and ILO publication notices: any one of them makes a chunk part of the imprint.
-_NOTICE = re.compile(
+_NOTICE = Lazy(
     r"designations\s+employed\s+in|d[ée]signations\s+utilis[ée]es\s+dans|denominaciones\s+empleadas\s+en|"
     r"denominazioni\s+usate\s+nelle|reference\s+to\s+names\s+of\s+firms|riferimento\s+a\s+nomi\s+di\s+ditte|"
     r"mention\s+de\s+firmes|catalogue\s+or\s+list\s+of\s+new\s+publications|lista\s+delle\s+nuove\s+pubblicazioni|"

@@ -241,9 +241,11 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit's document
     mentions anywhere (each of the name's words looked up in those documents' keyword rows). None when a top hit is in
     another language than the question's: its words cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
-    from kb.ingest.enrich import countries  # the table (~3 ms) is read by the first search, not at start-up
+    if not top or not any(c.isupper() for c in query):
+        return ()  # no capital, no name (named_in looks at the words that start with one): the table stays unread
+    from kb.ingest.enrich import countries  # the table (~4 ms) is read by the first search that may name a country
 
-    named = countries().named_in(query) if top else []
+    named = countries().named_in(query)
     if not named or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
         return ()
     documents = {h.doc_id for h in top}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.index.vectors import screen
-from kb.index.vectors.arrays import ARRAY_FILE, FLAT_FILE, IDS_FILE, flushed, open_arrays, read_flat, row_numbers
+from kb.index.vectors.arrays import ARRAY_FILE, FLAT_FILE, IDS_FILE, blas_single, flushed, open_arrays, read_flat, row_numbers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,6 +159,8 @@ def one_blas_thread() -> None:
     thread does not speed up; and a server runs queries side by side, where BLAS threads that wait by spinning
     take the cores from each other: 11,584 x 384 on 2 cores, 16 threads at once, 82.6 -> 1.4 ms a product
     (threadpoolctl; one thread alone: 14.2 -> 2.0 ms on the busy machine)."""
+    if blas_single():  # the process started it so
+        return
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")
