@@ -11,8 +11,9 @@ lacks (~0.03 s). Of the words one deletion, transposition, replacement or insert
 the one held by the most chunks, at least MIN_CHUNKS, replaces it. An fts5 index corrects nothing.
 
 Cost (labour-docs, the bench's 117 questions, dictionaries read): 0.06 ms a question; 1-2 ms for one with a word the
-index lacks ("cryptocurrency": ~1,400 spellings one edit away). Over the repo's 229 questions (four sets): none corrected on the labour-docs index; on corpus/ one, an Italian
-question's "tripartita" (no Italian word list has it) searched as "tripartite".
+index lacks ("cryptocurrency": ~1,400 spellings one edit away). Over the repo's 229 questions (four sets): none
+corrected on the labour-docs index; on corpus/ one, an Italian question's "tripartita" (no Italian word list has it)
+searched as "tripartite".
 """
 
 from __future__ import annotations
