@@ -37,8 +37,8 @@ def corrections(words: Sequence[str], typed: str, keyword: KeywordIndex, languag
     them; `typed`: the question as typed, whose capitals say which words are names)."""
     fixes: dict[str, str] = {}
     for word in words:
-        if (len(word) < MIN_LETTERS or not word.isalpha() or keyword.doc_freq(word, languages)
-                or keyword.begins_term(word, languages) is not False or not _typed_lowercase(word, typed)):
+        if (len(word) < MIN_LETTERS or not word.isalpha() or not _typed_lowercase(word, typed)
+                or keyword.doc_freq(word, languages) or keyword.begins_term(word, languages) is not False):
             continue
         dictionaries = [d for d in map(_dictionary, languages) if d is not None]
         if not dictionaries or any(w in d for w in _spellings(word) for d in dictionaries):
@@ -51,16 +51,16 @@ def corrections(words: Sequence[str], typed: str, keyword: KeywordIndex, languag
 
 
 # British spellings and their American forms: pyspellchecker's English list is American, and the ILO writes British
-# ("labour", "programme", "prioritise", "centre", "analyse", "travelled", "paediatric").
-_BRITISH = ((re.compile(r"our(s|ed|ing|able)?$"), r"or\1"), (re.compile(r"is(e|es|ed|ing|ation|ations)$"), r"iz\1"),
-            (re.compile(r"ys(e|es|ed|ing)$"), r"yz\1"), (re.compile(r"tre(s)?$"), r"ter\1"),
-            (re.compile(r"mme(s)?$"), r"m\1"), (re.compile(r"logue(s)?$"), r"log\1"), (re.compile(r"ence(s)?$"), r"ense\1"),
-            (re.compile(r"ll(ed|ing|er|ers)$"), r"l\1"), (re.compile(r"ae"), "e"), (re.compile(r"oe"), "e"))
+# ("labour", "programme", "prioritise", "centre", "analyse", "travelled", "paediatric"). Patterns as text: re compiles
+# and keeps them at the first misspelt word, not at every one-shot `kb search`'s start.
+_BRITISH = ((r"our(s|ed|ing|able)?$", r"or\1"), (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"), (r"ys(e|es|ed|ing)$", r"yz\1"),
+            (r"tre(s)?$", r"ter\1"), (r"mme(s)?$", r"m\1"), (r"logue(s)?$", r"log\1"), (r"ence(s)?$", r"ense\1"),
+            (r"ll(ed|ing|er|ers)$", r"l\1"), (r"ae", "e"), (r"oe", "e"))
 
 
 def _spellings(word: str) -> set[str]:
     """The word and its American forms, if it is spelt the British way."""
-    return {word} | {pattern.sub(american, word) for pattern, american in _BRITISH}
+    return {word} | {re.sub(pattern, american, word) for pattern, american in _BRITISH}
 
 
 def _typed_lowercase(word: str, typed: str) -> bool:
