@@ -36,8 +36,9 @@ def corrections(words: Sequence[str], typed: str, keyword: KeywordIndex, languag
     """{word: the word searched instead} for the misspelt ones of a question's `words` (lowercased, as query_terms gives
     them; `typed`: the question as typed, whose capitals say which words are names)."""
     fixes: dict[str, str] = {}
+    as_typed = set(re.findall(r"\w+", typed))  # a word typed in lower case is one of these as it stands
     for word in words:
-        if (len(word) < MIN_LETTERS or not word.isalpha() or not _typed_lowercase(word, typed)
+        if (len(word) < MIN_LETTERS or not word.isalpha() or word not in as_typed
                 or keyword.doc_freq(word, languages) or keyword.begins_term(word, languages) is not False):
             continue
         dictionaries = [d for d in map(_dictionary, languages) if d is not None]
@@ -61,10 +62,6 @@ _BRITISH = ((r"our(s|ed|ing|able)?$", r"or\1"), (r"is(e|es|ed|ing|ation|ations)$
 def _spellings(word: str) -> set[str]:
     """The word and its American forms, if it is spelt the British way."""
     return {word} | {re.sub(pattern, american, word) for pattern, american in _BRITISH}
-
-
-def _typed_lowercase(word: str, typed: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", typed) is not None
 
 
 @lru_cache(maxsize=8)
