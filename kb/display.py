@@ -144,6 +144,8 @@ def _notes(result: SearchResult, width: int) -> list[Text]:
     lines: list[Text] = []
     for sentence in said:
         lines += wrap(Text(sentence, style="yellow"), width)
+    if result.corrections:
+        lines += wrap(Text("(--as-typed searches the words as you typed them.)", style="dim"), width)
     return [*lines, Text()] if lines else []
 
 

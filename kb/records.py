@@ -177,6 +177,9 @@ class SearchResult:
     query_language: str = ""
     # Sentences a user should read beside the hits (e.g. meaning search is limited for this language).
     notices: tuple[str, ...] = ()
+    # The misspelt words of the question and the words searched instead (kb/search/spelling.py); the same
+    # search with correct=False (`--as-typed`, `as_typed=true`) takes the words as typed.
+    corrections: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

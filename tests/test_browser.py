@@ -255,6 +255,26 @@ def test_the_box_shows_the_apis_confidence_reason_and_notices_and_no_words_of_it
     assert [n.text for n in root.find_elements("css selector", ".notice")] == said and said
 
 
+def test_a_corrected_question_can_be_searched_as_typed(servers, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(servers["page"])
+    root, field = _type(browser, "aprenticeship in kenia")
+    again = root.find_element("css selector", ".astyped")
+    assert again.text == "Search for “aprenticeship” and “kenia” as typed"
+    typed = _api(servers, "/search", q="aprenticeship in kenia", k=8, as_typed="true")
+    browser.execute_script("document.querySelector('kb-search').shadowRoot.querySelector('ul').replaceChildren()")
+    again.click()
+    WebDriverWait(browser, 30).until(lambda d: not root.find_elements("css selector", ".astyped")
+                                     and d.find_element("css selector", "kb-search").get_attribute("aria-busy") == "false")
+    said = ([typed["confidence_reason"]] if not typed["confident"] and typed["confidence_reason"] else []) + typed["notices"]
+    assert [n.text for n in root.find_elements("css selector", ".notice")] == said
+    assert not any("searched for" in n for n in said)
+    titles = [o.find_element("css selector", ".title").text for o in root.find_elements("css selector", "li[role=option]")]
+    assert titles == [h["title"] for h in typed["hits"]]
+    assert field.get_attribute("value") == "aprenticeship in kenia"
+
+
 def test_reasons_and_notices_are_shown_verbatim_as_text_above_the_results(servers, browser):
     browser.get(servers["saying_page"])
     root, _ = _type(browser, "mortgage lending by central banks")

@@ -3,6 +3,8 @@ are left as typed."""
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -59,6 +61,7 @@ def test_a_search_corrects_unless_asked_to_take_the_words_as_typed(corpus_kb):
     assert typo.notices[0] == "No document has “recogntion” or “lerning”: searched for “recognition” and “learning” instead."
     assert [h.doc_id for h in typo.hits] == [h.doc_id for h in right.hits]
     assert typo.confident == right.confident and typo.query == "recogntion of prior lerning"
+    assert typo.corrections == {"recogntion": "recognition", "lerning": "learning"} and right.corrections == {}
     as_typed = corpus_kb.search("recogntion of prior lerning", k=3, correct=False)
     assert not any("searched for" in n for n in as_typed.notices)
     assert corpus_kb.search("recognition of prior learning", k=3).notices == right.notices  # nothing to correct
@@ -69,6 +72,7 @@ def test_the_cli_and_the_api_say_the_same(corpus_kb):
     runner = CliRunner()
     said = runner.invoke(cli, ["search", "--index", index, "-k", "2", "aprenticeship in kenia"])
     assert said.exit_code == 0 and "searched for “apprenticeship” and “kenya” instead." in said.output
+    assert "--as-typed searches the words as you typed them" in said.output
     plain = runner.invoke(cli, ["search", "--index", index, "-k", "2", "--as-typed", "aprenticeship in kenia"])
     assert plain.exit_code == 0 and "searched for" not in plain.output
     with TestClient(create_app(corpus_kb.settings, kb=corpus_kb)) as client:
@@ -76,3 +80,7 @@ def test_the_cli_and_the_api_say_the_same(corpus_kb):
         typed = client.get("/search", params={"q": "aprenticeship in kenia", "k": 2, "as_typed": "true"})
     assert any("searched for “apprenticeship” and “kenya” instead." in n for n in corrected["notices"])
     assert typed.status_code == 200 and not any("searched for" in n for n in typed.json()["notices"])
+    assert corrected["corrections"] == {"aprenticeship": "apprenticeship", "kenia": "kenya"}
+    assert typed.json()["corrections"] == {}
+    as_json = json.loads(runner.invoke(cli, ["search", "--index", index, "-k", "2", "--json", "aprenticeship in kenia"]).output)
+    assert as_json["corrections"] == corrected["corrections"] and as_json["notices"] == corrected["notices"]

@@ -117,6 +117,9 @@ class SearchResult(BaseModel):
     query_language: str = Field("", description="The question's language (ISO 639-1), detected or given; empty "
                                                 "when unknown")
     notices: list[str] = Field(default_factory=list, description="Sentences to show beside the hits")
+    corrections: dict[str, str] = Field(default_factory=dict, description="The question's misspelt words (no document "
+                                        "and no dictionary has them) and the words searched instead, which a notice "
+                                        "names; the same request with as_typed=true searches the words as typed")
 
 
 class OutlineEntry(BaseModel):

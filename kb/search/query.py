@@ -176,7 +176,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
         took_ms=_took_ms(started), filters=describe(filters), confidence_reason=verdict.reason,
-        query_language=found.language, notices=tuple(said),
+        query_language=found.language, notices=tuple(said), corrections=dict(found.corrections),
     )
 
 

@@ -60,7 +60,7 @@
     "border-radius:999px;padding:.2em .7em;cursor:pointer;max-width:15em;display:inline-flex;white-space:pre}",
     ".chip .l{overflow:hidden;text-overflow:ellipsis}.chip .n{flex:none}",
     ".chip[aria-pressed=true]{background:var(--_accent);border-color:var(--_accent);color:#fff}",
-    ".chips [hidden]{display:none}.more{font:inherit;font-size:.8em;border:0;background:transparent;color:var(--_accent);",
+    ".chips [hidden]{display:none}.more,.astyped{font:inherit;font-size:.8em;border:0;background:transparent;color:var(--_accent);",
     "text-decoration:underline;cursor:pointer;padding:.2em .4em}",
     ".notice{padding:.5em .6em;border-radius:calc(var(--_radius) - 2px);background:#fff6db;color:#5c4400;font-size:.9em;margin:.2em .2em .5em}",
     ".error{background:#fde8e8;color:#8a1c1c}",
@@ -119,6 +119,7 @@
       this._moreOpen = false;
       this._active = -1;
       this._hits = [];
+      this._asTyped = null;  // a question to search as typed, not corrected
       this._timer = 0;
       this._request = null;
       this._render();
@@ -198,6 +199,7 @@
       this._request = ctrl;
       var params = new URLSearchParams({ k: this.getAttribute("k") || "8" });
       if (!browsing) params.set("q", q);
+      if (!browsing && this._asTyped === q) params.set("as_typed", "true");
       var self = this;
       FACETS.forEach(function (f) { if (self._filters[f[0]]) params.append(f[1], self._filters[f[0]]); });
       this._setBusy(true);
@@ -228,7 +230,18 @@
       if (data.confident === false && data.confidence_reason) lines.push(data.confidence_reason);
       (data.notices || []).forEach(function (n) { if (n) lines.push(n); });
       if (!hits.length && !lines.length) lines.push("No documents match. Try other words or remove a filter.");
-      this._notices.replaceChildren.apply(this._notices, lines.map(function (t) { return el("div", { class: "notice" }, t); }));
+      var said = lines.map(function (t) { return el("div", { class: "notice" }, t); });
+      // A corrected question can be searched again with its words as typed.
+      var typed = Object.keys(data.corrections || {});
+      if (typed.length) {
+        var q = data.query || this._input.value.trim(), self = this;
+        var again = el("button", { type: "button", class: "astyped" },
+          "Search for " + typed.map(function (w) { return "“" + w + "”"; }).join(" and ") + " as typed");
+        again.addEventListener("mousedown", function (e) { e.preventDefault(); });
+        again.addEventListener("click", function () { self._asTyped = q; self._search(); self._input.focus(); });
+        said.push(again);
+      }
+      this._notices.replaceChildren.apply(this._notices, said);
     }
 
     _show(data) {
