@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -57,23 +57,39 @@ class CountryIndex:
         return found
 
     def named_in(self, text: str) -> list[str]:
-        """The country names a short text such as a question gives, as written, longest first where they overlap
-        ("Saudi Arabia", not "Arabia"): what in_text finds, by looking up the runs of words that start with a
-        capital instead of compiling the pattern (a few microseconds a question)."""
+        """The country names a short text such as a question gives, longest first where they overlap ("Saudi Arabia",
+        not "Arabia"): what in_text finds, by looking up the runs of words that start with a capital instead of
+        compiling the pattern (a few microseconds a question). A text typed without a single capital ("apprenticeships
+        in japan") has its names in lower case: those are read too, as the table writes them ("Japan"), but for the
+        names that are also everyday words (LOWERCASE_WORDS: "turkey", "china", "jordan")."""
         words = list(_WORDS.finditer(text))
+        lowercase = not any(c.isupper() for c in text)
         found: list[str] = []
         i = 0
         while i < len(words):
             end = i
-            if words[i].group(0)[:1].isupper():
+            if lowercase or words[i].group(0)[:1].isupper():
                 for j in range(min(len(words), i + self.longest) - 1, i - 1, -1):
                     name = text[words[i].start():words[j].end()]
+                    if lowercase:
+                        name = self.lowercase_names.get(name, "")
                     if name in self.text_names:
                         found.append(name)
                         end = j
                         break
             i = end + 1
         return found
+
+    @cached_property
+    def lowercase_names(self) -> dict[str, str]:
+        """The text names in lower case -> as written, less those that are everyday words in lower case."""
+        return {name.lower(): name for name in self.text_names if name.lower() not in LOWERCASE_WORDS}
+
+
+# Country names that are also words a question may use in lower case (English, or a Spanish "china"): in a question
+# typed without capitals they are not read as the country.
+LOWERCASE_WORDS = frozenset({"chad", "chile", "china", "georgia", "guinea", "jersey", "jordan", "panama", "reunion",
+                             "turkey"})
 
 
 _WORDS = re.compile(r"\w+")

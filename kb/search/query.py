@@ -239,10 +239,11 @@ def _without(query: str, word: str, languages: Sequence[str]) -> str:
 
 def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], languages: Sequence[str]) -> tuple[str, ...]:
     """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit's document
-    mentions anywhere (each of the name's words looked up in those documents' keyword rows). None when a top hit is in
-    another language than the question's: its words cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
-    if not top or not any(c.isupper() for c in query):
-        return ()  # no capital, no name (named_in looks at the words that start with one): the table stays unread
+    mentions anywhere (each of the name's words looked up in those documents' keyword rows; a question typed without
+    capitals names them in lower case). None when a top hit is in another language than the question's: its words
+    cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
+    if not top:
+        return ()
     from kb.ingest.enrich import countries  # the table (~4 ms) is read by the first search that may name a country
 
     named = countries().named_in(query)
