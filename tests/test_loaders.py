@@ -202,6 +202,14 @@ def test_text_title_is_first_line_and_utf16_with_bom_decodes(tmp_path):
     assert "with ü" in loaded.sections[0].text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_decodes(tmp_path, encoding):
+    path = tmp_path / "note.txt"
+    path.write_bytes("Formation au Sénégal\n\nLes apprentis apprennent un métier – et l’écrivent.".encode(encoding))
+    loaded = load_text(path)
+    assert loaded.title == "Formation au Sénégal" and "l’écrivent" in loaded.sections[0].text
+
+
 def test_binary_junk_named_txt_is_refused(tmp_path):
     path = tmp_path / "junk.txt"
     path.write_bytes(bytes(range(256)) * 40)

@@ -27,6 +27,9 @@ def decode_bytes(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -45,6 +48,23 @@ def decode_bytes(data: bytes) -> str:
     tied = {m.encoding for m in found
             if m.percent_chaos <= best.percent_chaos and m.percent_coherence >= best.percent_coherence}
     return data.decode(next((e for e in _WESTERN if e in tied), best.encoding), errors="replace")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark (some Windows tools do): in Latin-script text every other byte is
+    a NUL, the high byte of each character. None for anything else, a binary file's scattered NULs among them."""
+    sample = data[:4096]
+    if len(data) % 2 or len(sample) < 4 or b"\x00" not in sample:
+        return None
+    high_first, high_last = sample[0::2].count(0), sample[1::2].count(0)  # NULs where BE puts them, where LE does
+    half = len(sample) // 2
+    for encoding, high, low in (("utf-16-be", high_first, high_last), ("utf-16-le", high_last, high_first)):
+        if high >= 0.6 * half and low == 0:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def looks_binary(text: str) -> bool:
