@@ -164,7 +164,8 @@ def print_result(result: SearchResult) -> None:
     out = console()
     lines = _notes(result, out.width)
     if not result.hits:
-        _print_lines(out, [*lines, Text(f"No results for “{result.query}”.")])
+        why = result.confidence_reason if result.confidence_reason.startswith("No match: no document holds “") else ""
+        _print_lines(out, [*lines, Text(f"No results for “{result.query}”." + (f" {why}" if why else ""))])
         return
     for rank, hit in enumerate(result.hits, start=1):
         lines += _hit_lines(rank, hit, out.width)

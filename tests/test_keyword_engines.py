@@ -98,6 +98,15 @@ def test_holds_says_whether_one_of_the_documents_mentions_a_word_anywhere(index)
         assert not holds("zebra", {"bees"}) and not holds("queen", {"no-such-document"})
 
 
+def test_holding_all_finds_the_chunks_with_every_word(index):
+    reader = IndexReader(index[0])
+    docs = reader.chunk_documents(reader.keyword.holding_all(["quality", "apprenticeship"], 10) or [])
+    assert sorted(docs.values()) == ["bees"]  # one chunk of "bees" holds both words; others one or none
+    assert reader.keyword.holding_all(["fisheries", "coffee"], 10) == [max(reader.chunk_ids_of(["cafe"]))]
+    assert reader.keyword.holding_all(["fisheries", "honey"], 10) == []
+    assert reader.keyword.holding_all(["zebra", "honey"], 10) == [] and reader.keyword.holding_all([], 10) is None
+
+
 def test_idf_sum_grows_as_a_term_gets_rarer(index):
     with open_reader(index[0]) as reader:
         common, rare = reader.keyword.idf_sum(["fisheries"]), reader.keyword.idf_sum(["hives"])

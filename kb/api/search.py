@@ -49,7 +49,8 @@ def search(
     request: Request,
     kb: KB,
     q: Annotated[str | None, Query(min_length=1, max_length=MAX_QUERY_CHARS,
-                                   description="The question or keywords; leave it out to browse (newest first)",
+                                   description="The question or keywords; words in quotes are a phrase every document "
+                                               "found holds (\"prior learning\"); leave it out to browse (newest first)",
                                    examples=["how can apprenticeships be made more inclusive?"],
                                    json_schema_extra={"pattern": QUERY_PATTERN})] = None,
     k: Annotated[int | None, Query(ge=1, le=MAX_K, description=f"Number of documents (default {DEFAULT_K} for a search, "

@@ -109,7 +109,7 @@ def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Ch
 
 
 def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
-                 language: str | None = None) -> tuple[Passage, ...]:
+                 language: str | None = None, phrases: Sequence[Sequence[str]] = ()) -> tuple[Passage, ...]:
     """The passages shown for one hit, each cut around the query's words (or from its start when the
     match is by meaning alone: embedding its sentences to find the closest would cost more than the
     whole rest of the search). A passage that shows what an earlier one shows (the same text, or the
@@ -119,7 +119,7 @@ def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: se
         if len(passages) == PASSAGES_PER_HIT:
             break
         chunk = chunks[chunk_id]
-        snippet, marks = make_snippet(chunk.text, stems, language=language)  # the document's language
+        snippet, marks = make_snippet(chunk.text, stems, language=language, phrases=phrases)  # the document's language
         if any(same_passage(snippet, shown.snippet) for shown in passages):
             continue
         passages.append(Passage(

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 
 from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
-from kb.languages import DEFAULT_LANGUAGE, analysis_languages, notice, question_language, understood
+from kb.languages import DEFAULT_LANGUAGE, STOP_WORDS, analysis_languages, notice, question_language, understood
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets, spelling
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
-from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather, judge
+from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, Verdict, gather, judge
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
+from kb.search.phrases import PHRASE_CHUNKS, holds, quoted, words
 from kb.search.snippets import query_terms, stem
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class Retrieved:
     language: str  # the question's language (detected, or as given)
     query: str = ""  # the question as searched (the confidence reads the country names it gives)
     corrections: Mapping[str, str] = field(default_factory=dict)  # misspelt words and those searched instead
+    missing_phrases: tuple[str, ...] = ()  # quoted phrases no document holds (kb/search/phrases.py)
+    phrases: tuple[str, ...] = ()  # the quoted phrases searched
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -86,19 +89,29 @@ def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] 
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
-             encode: Encode | None, query_language: str | None = None, correct: bool = True) -> Retrieved:
+             encode: Encode | None, query_language: str | None = None, correct: bool = True,
+             phrases: bool = True) -> Retrieved:
     """Candidate documents for a query, best first, with the chunks that put them there. The question's words are
     matched in its language (`query_language`, else detected) and in English (kb/languages.py); misspelt ones
-    are corrected unless `correct` is False (kb/search/spelling.py)."""
+    are corrected unless `correct` is False (kb/search/spelling.py); a phrase in quotes is one every document found
+    holds, and its chunks that hold it come first among the document's passages, unless `phrases` is False
+    (kb/search/phrases.py)."""
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
     language = query_language or question_language(query)
     languages = analysis_languages(language)
     terms = query_terms(query, languages)
+    wanted = quoted(query) if phrases else ()
     fixes = spelling.corrections(terms, query, reader.keyword, languages) if correct else {}
+    if fixes and wanted:  # a word in quotes is meant as typed
+        as_typed = {w for phrase in wanted for w in query_terms(phrase, languages)}
+        fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
     if fixes:
         query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
     allowed = allowed_documents(reader, filters)
+    held, missing = phrase_chunks(reader, wanted, languages) if wanted else (None, ())
+    if held is not None:
+        allowed = set(held) if allowed is None else allowed & set(held)
     limit = max(CANDIDATE_CHUNKS, 3 * k)
     query_vector = None
     rankings: list[list[tuple[int, float]]] = []
@@ -117,7 +130,53 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if len(chunk_doc) < len(found):  # chunks the catalog lacks (never in a whole snapshot) are left out
         rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
     ceiling = keyword_ceiling(reader.keyword.idf_sum(terms, languages)) if mode == "hybrid" else 0.0
-    return Retrieved(fuse(rankings, chunk_doc, mode, ceiling), cosine, query_vector, terms, language, query, fixes)
+    docs = fuse(rankings, chunk_doc, mode, ceiling)
+    if held:
+        docs = [_phrases_first(doc, held[doc.doc_id]) for doc in docs]
+    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted)
+
+
+def phrase_chunks(reader: IndexReader, phrases: Sequence[str],
+                  languages: Sequence[str]) -> tuple[dict[str, list[int]] | None, tuple[str, ...]]:
+    """({doc_id: its chunks whose heading path or text holds a phrase, best bm25 first} for the documents that hold
+    every phrase (in a chunk or in their title), the phrases no document holds). None instead of the dict when no
+    phrase has a word the keyword index could hold: nothing narrows the search then."""
+    found: dict[str, list[int]] | None = None
+    missing = []
+    stop = frozenset().union(*(STOP_WORDS.get(language, ()) for language in languages))
+    for phrase in phrases:
+        terms = [t for t in query_terms(phrase, languages) if t not in stop]
+        ids = reader.keyword.holding_all(terms, PHRASE_CHUNKS, languages) if terms else None
+        if ids is None:  # stop words only ("to be or not to be"): nothing the index holds to look them up by
+            continue
+        chunks = reader.chunks(ids)
+        titles = {d: doc.title for d, doc in reader.documents({c.doc_id for c in chunks.values()}).items()}
+        phrase_words = words(phrase)
+        holding: dict[str, list[int]] = {}
+        for chunk_id in ids:
+            chunk = chunks.get(chunk_id)
+            if chunk is None:
+                continue
+            if holds((" ".join(chunk.heading_path), chunk.text), phrase_words):
+                holding.setdefault(chunk.doc_id, []).append(chunk_id)
+            elif holds((titles.get(chunk.doc_id, ""),), phrase_words):
+                holding.setdefault(chunk.doc_id, [])  # the document holds it in its title: no passage to prefer
+        if not holding:
+            missing.append(phrase)
+        found = holding if found is None else {d: found[d] + c for d, c in holding.items() if d in found}
+    return found, tuple(missing)
+
+
+def _phrases_first(candidate: DocCandidate, holding: Sequence[int]) -> DocCandidate:
+    """The candidate with its chunks that hold a quoted phrase first (those the retrievers found in their order, then
+    the others, scored 0), so that its passages show the phrase."""
+    if not holding:
+        return candidate
+    found = {c for c, _ in candidate.chunks}
+    inside = set(holding)
+    lead = [(c, s) for c, s in candidate.chunks if c in inside] + [(c, 0.0) for c in holding if c not in found]
+    rest = [(c, s) for c, s in candidate.chunks if c not in inside]
+    return DocCandidate(candidate.doc_id, candidate.score, tuple(lead + rest))
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -148,11 +207,13 @@ def _with_run_on(reader: IndexReader, chunks: dict[int, Chunk]) -> dict[int, Chu
 
 
 def _hits(reader: IndexReader, top: Sequence[DocCandidate], chunks: Mapping[int, Chunk], stems: set[str],
-          score_kind: str) -> tuple[Hit, ...]:
-    """The hits for these candidates: their documents' metadata and their passages (from `chunks`)."""
+          score_kind: str, phrases: Sequence[str] = ()) -> tuple[Hit, ...]:
+    """The hits for these candidates: their documents' metadata and their passages (from `chunks`), the quoted
+    `phrases` marked whole."""
     documents = reader.documents(c.doc_id for c in top)
-    return tuple(_hit(documents[c.doc_id], c, score_kind, hit_passages(c, chunks, stems, documents[c.doc_id].language))
-                 for c in top)
+    marked = [words(p) for p in phrases]
+    return tuple(_hit(documents[c.doc_id], c, score_kind,
+                      hit_passages(c, chunks, stems, documents[c.doc_id].language, marked)) for c in top)
 
 
 def _took_ms(started: float) -> float:
@@ -170,8 +231,10 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     said = [n for n in (spelling.notice(found.corrections), notice(found.language, mode, reader.manifest.model.name,
                                                                    model_languages)) if n]
     chunks = _passage_chunks(reader, found.docs[:k])
-    hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode])
+    hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode], found.phrases)
     verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode))
+    if found.missing_phrases and not hits:
+        verdict = Verdict(False, f"No match: no document holds {' or '.join(f'“{p}”' for p in found.missing_phrases)}.")
     return SearchResult(
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
@@ -264,8 +327,9 @@ def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filter
                    encode: Encode | None, correct: bool = False) -> list[str]:
     """Just the ids of the k best documents (no snippets): what an evaluation or a batch job needs. Its words are
     taken as typed unless `correct`: a ranking has no notice to say a word was corrected, nor a reader to undo it
-    (SciFact test, hybrid: 0.7400 as typed, 0.7388 corrected, 2 of 300 claims corrected)."""
-    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, correct=correct)
+    (SciFact test, hybrid: 0.7400 as typed, 0.7388 corrected, 2 of 300 claims corrected); quotes are text, not
+    phrases to hold (a claim quotes a term: "Van Gogh" bundles)."""
+    found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, correct=correct, phrases=False)
     return [c.doc_id for c in found.docs[:k]]
 
 

@@ -181,10 +181,17 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
     return best_start, min(len(text), best_start + size)
 
 
-def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS,
-                 language: str | None = None) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A short excerpt of text around the query's words, with highlight offsets (`language`: the text's)."""
+def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS, language: str | None = None,
+                 phrases: Sequence[Sequence[str]] = ()) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short excerpt of text around the query's words, with highlight offsets (`language`: the text's). Each quoted
+    phrase (its words as kb/search/phrases.words gives them) the text holds is marked whole, in place of its words."""
     spans = highlight_spans(text, stems, language)
+    if phrases:
+        from kb.search.phrases import spans as phrase_spans
+
+        whole = sorted({span for phrase in phrases for span in phrase_spans(text, phrase)})
+        if whole:
+            spans = sorted(whole + [(s, e) for s, e in spans if not any(a <= s and e <= b for a, b in whole)])
     start, end = _window(text, spans, size)
     # Snap to word boundaries so a snippet never starts or ends inside a word.
     if start > 0:

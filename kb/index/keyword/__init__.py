@@ -53,6 +53,11 @@ class KeywordIndex(Protocol):
         kb/search/spelling.py corrects nothing)."""
         ...
 
+    def holding_all(self, words: Sequence[str], k: int, languages: Sequence[str] = ("en",)) -> list[int] | None:
+        """The ids of the k best chunks (bm25) that hold every one of the words (each analysed as search does); None
+        when no word has a token the index could hold (stop words only): nothing to narrow by."""
+        ...
+
     def chunk_ids(self) -> set[int]:
         """Every chunk id the keyword index holds (for integrity checks)."""
         ...

@@ -113,6 +113,15 @@ class Fts5Index:
     def begins_term(self, word: str, languages: Sequence[str] = ("en",)) -> bool | None:
         return None  # FTS5 lists no terms here: no spelling corrections on an fts5 index
 
+    def holding_all(self, words: Sequence[str], k: int, languages: Sequence[str] = ("en",)) -> list[int] | None:
+        if not words:
+            return None
+        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+        w_title, w_heading, w_text = BM25_WEIGHTS
+        rows = self._query("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?) LIMIT ?",
+                           (match, w_title, w_heading, w_text, k))
+        return [int(r[0]) for r in rows]
+
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
         """Sum over the terms of IDF as FTS5's bm25 computes it, log((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
         chunks = self._chunk_count()

@@ -282,6 +282,21 @@ class TantivyIndex:
     def doc_freq(self, word: str, languages: Sequence[str] = ("en",)) -> int:
         return max((self._doc_freq(t) for t in self._tokens([word], languages)), default=0)
 
+    def holding_all(self, words: Sequence[str], k: int, languages: Sequence[str] = ("en",)) -> list[int] | None:
+        import tantivy
+
+        should, must = tantivy.Occur.Should, tantivy.Occur.Must
+        clauses = []
+        for word in words:
+            tokens = self._tokens([word], languages)
+            if tokens:  # any of the word's tokens (its analysis in each language)
+                clauses.append((must, tantivy.Query.boolean_query(
+                    [(should, tantivy.Query.term_query(self.schema, BODY, t, index_option="freq")) for t in tokens])))
+        if not clauses:
+            return None if not words else []
+        hits = self.searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
+        return [int(i) for i in self.searcher.fast_field_values("chunk_id", [address for _, address in hits])]  # type: ignore[arg-type]
+
     def begins_term(self, word: str, languages: Sequence[str] = ("en",)) -> bool | None:
         return bool(self.searcher.terms_with_prefix(BODY, fold(word.lower()), limit=1))
 
