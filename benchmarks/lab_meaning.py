@@ -36,8 +36,9 @@ from kb import KnowledgeBase, Settings
 from kb.embed import cache_root
 from kb.languages import analysis_languages
 from kb.records import Filters
+from kb.search.evidence import _without
 from kb.search.fusion import keyword_ceiling
-from kb.search.query import _without, keyword_chunks, retrieve
+from kb.search.query import keyword_chunks, retrieve
 
 
 def row(kb, q, name):
@@ -280,7 +281,7 @@ def cost(rounds_arg: Path) -> None:
     import statistics
     import time
 
-    from kb.search.query import _unmatched
+    from kb.search.evidence import _unmatched
 
     rounds = int(str(rounds_arg))
     kb = KnowledgeBase(Settings(index_dir=cache_root() / "bench" / "labour-docs"))

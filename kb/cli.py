@@ -143,8 +143,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], index: str | None, model:
 @handles_errors
 def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filters: Filters, query_lang: str | None,
            as_typed: bool, index: str | None, as_json: bool) -> None:
-    """Find the documents that best answer QUERY. Words in quotes are a phrase every document found holds:
-    kb search '"prior learning" in Bangladesh'."""
+    """Find the documents that best answer QUERY ('"prior learning" in Bangladesh': each holds the quoted phrase)."""
     from kb.service import KnowledgeBase
 
     text = " ".join(query).strip()

@@ -173,13 +173,10 @@ class SearchResult:
     total: int | None = None  # documents matching (browse mode), when known
     # Why the search is (or is not) confident, in the words the CLI, the API and the search box all show.
     confidence_reason: str = ""
-    # The question's language (ISO 639-1) as detected or given with --lang; "" when unknown.
-    query_language: str = ""
+    query_language: str = ""  # the question's language (ISO 639-1), detected or given (--lang); "" when unknown
     # Sentences a user should read beside the hits (e.g. meaning search is limited for this language).
     notices: tuple[str, ...] = ()
-    # The misspelt words of the question and the words searched instead (kb/search/spelling.py); the same
-    # search with correct=False (`--as-typed`, `as_typed=true`) takes the words as typed.
-    corrections: Mapping[str, str] = field(default_factory=dict)
+    corrections: Mapping[str, str] = field(default_factory=dict)  # misspelt word -> word searched (spelling.py)
 
 
 @dataclass(frozen=True)

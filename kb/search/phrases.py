@@ -14,6 +14,14 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from kb.languages import STOP_WORDS
+from kb.search.grouping import DocCandidate
+from kb.search.snippets import query_terms
+
+if TYPE_CHECKING:
+    from kb.index.store import IndexReader
 
 # The chunks holding every word of a phrase that are read to find it: the BM25-best of them. A common phrase ("decent
 # work") has more; its documents then are those of its best chunks.
@@ -68,3 +76,46 @@ def _in_a_row(phrase: tuple[str, ...]) -> re.Pattern[str]:
     # The words as whole runs of letters and digits, with only other characters between them: what comparing the
     # text's words() in order would find, in one scan.
     return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, phrase)) + r"(?!\w)")
+
+
+def phrase_chunks(reader: IndexReader, phrases: Sequence[str],
+                  languages: Sequence[str]) -> tuple[dict[str, list[int]] | None, tuple[str, ...]]:
+    """({doc_id: its chunks whose heading path or text holds a phrase, best bm25 first} for the documents that hold
+    every phrase (in a chunk or in their title), the phrases no document holds). None instead of the dict when no
+    phrase has a word the keyword index could hold: nothing narrows the search then."""
+    found: dict[str, list[int]] | None = None
+    missing = []
+    stop = frozenset().union(*(STOP_WORDS.get(language, ()) for language in languages))
+    for phrase in phrases:
+        terms = [t for t in query_terms(phrase, languages) if t not in stop]
+        ids = reader.keyword.holding_all(terms, PHRASE_CHUNKS, languages) if terms else None
+        if ids is None:  # stop words only ("to be or not to be"): nothing the index holds to look them up by
+            continue
+        chunks = reader.chunks(ids)
+        titles = {d: doc.title for d, doc in reader.documents({c.doc_id for c in chunks.values()}).items()}
+        phrase_words = words(phrase)
+        holding: dict[str, list[int]] = {}
+        for chunk_id in ids:
+            chunk = chunks.get(chunk_id)
+            if chunk is None:
+                continue
+            if holds((" ".join(chunk.heading_path), chunk.text), phrase_words):
+                holding.setdefault(chunk.doc_id, []).append(chunk_id)
+            elif holds((titles.get(chunk.doc_id, ""),), phrase_words):
+                holding.setdefault(chunk.doc_id, [])  # the document holds it in its title: no passage to prefer
+        if not holding:
+            missing.append(phrase)
+        found = holding if found is None else {d: found[d] + c for d, c in holding.items() if d in found}
+    return found, tuple(missing)
+
+
+def phrases_first(candidate: DocCandidate, holding: Sequence[int]) -> DocCandidate:
+    """The candidate with its chunks that hold a quoted phrase first (those the retrievers found in their order, then
+    the others, scored 0), so that its passages show the phrase."""
+    if not holding:
+        return candidate
+    found = {c for c, _ in candidate.chunks}
+    inside = set(holding)
+    lead = [(c, s) for c, s in candidate.chunks if c in inside] + [(c, 0.0) for c in holding if c not in found]
+    rest = [(c, s) for c, s in candidate.chunks if c not in inside]
+    return DocCandidate(candidate.doc_id, candidate.score, tuple(lead + rest))

@@ -22,21 +22,20 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kb.errors import IndexNotFound
-from kb.index import catalog, layout
-from kb.index.keyword.analysis import ANALYSIS_VERSION, ENGLISH_ONLY, analyzer, document_language, fold, query_tokens
+from kb.index.keyword.analysis import ANALYSIS_VERSION, ENGLISH_ONLY, fold, query_tokens
 
 if TYPE_CHECKING:
     import tantivy
 
     from kb.index.keyword import Query
+    from kb.index.keyword.tantivy_write import TantivyWriter
 
 NAME = "tantivy"
 FOLDER = "tantivy"
@@ -46,12 +45,6 @@ FOLDER = "tantivy"
 BODY = "body"
 # The analysis version of the index's tokens (kb/index/keyword/analysis.py), written when the index is created.
 ANALYSIS_FILE = "kb-analysis.json"
-# The writer's indexing memory, shared by its threads; one segment is written each time it fills.
-WRITER_HEAP_BYTES = 256_000_000
-# Files of Tantivy's own locks: never carried into another snapshot.
-LOCK_FILES = {".tantivy-meta.lock", ".tantivy-writer.lock"}
-# Files Tantivy rewrites (by an atomic rename) on each commit: copied, where the immutable segment files are linked.
-COPIED_FILES = {"meta.json", ".managed.json"}
 # Tokens whose document frequency a reader keeps (~100 bytes each).
 DOC_FREQS = 65536
 # Hits fetched past the k asked for, so that equal scores at the k-th place can be decided by chunk id.
@@ -69,7 +62,7 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
-def _open(folder: Path) -> tantivy.Index:
+def open_folder(folder: Path) -> tantivy.Index:
     """The Tantivy index in a snapshot's folder."""
     import tantivy
 
@@ -97,85 +90,11 @@ def analysis_version(folder: Path) -> int:
         return ENGLISH_ONLY
 
 
-def _carry_over(previous: Path, folder: Path) -> None:
-    """Start the new snapshot's index from the previous one's, without writing a byte into the previous folder."""
-    import shutil  # a writer's: with it come zlib, bz2 and lzma, ~3 ms of every search's start
-    source, target = previous / FOLDER, folder / FOLDER
-    target.mkdir()
-    for file in source.iterdir():
-        if file.name in LOCK_FILES or not file.is_file():
-            continue
-        if file.name in COPIED_FILES:
-            shutil.copy2(file, target / file.name)
-        else:
-            os.link(file, target / file.name)
-
-
-def _body(title: str, heading: str, text: str, language: str) -> str:
-    """The body field's tokens: the title's twice (weight 2), the heading path's and the text's once."""
-    return " ".join(analyzer(language).tokens("\n".join((title, title, heading, text))))
-
-
-class TantivyWriter:
-    """Adds and removes the chunks of the snapshot being built; the Tantivy writer is opened on first use."""
-
-    def __init__(self, db: sqlite3.Connection, folder: Path) -> None:
-        self.db = db
-        self.folder = folder
-        self.index = _open(folder)
-        self.version = analysis_version(folder)  # an index keeps the analysis it was created with
-        self._writer: tantivy.IndexWriter | None = None
-
-    def _open_writer(self) -> tantivy.IndexWriter:
-        if self._writer is None:
-            self._writer = self.index.writer(heap_size=WRITER_HEAP_BYTES)
-        return self._writer
-
-    def add(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
-        """Index chunks; each one's document id and language come from the snapshot's chunks and documents tables
-        (inserted just before)."""
-        import tantivy
-
-        if not rows:
-            return
-        sql = "SELECT c.chunk_id, c.doc_id, d.language FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({marks})"
-        found = catalog.rows_in(self._rows, sql, (int(r[0]) for r in rows))
-        docs = {int(r[0]): (r[1], document_language(r[2], self.version)) for r in found}
-        writer = self._open_writer()
-        for chunk_id, title, heading, text in rows:
-            doc_id, language = docs[int(chunk_id)]
-            writer.add_document(tantivy.Document(chunk_id=int(chunk_id), doc_id=doc_id, body=_body(title, heading, text, language)))
-
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-        return self.db.execute(sql, params).fetchall()
-
-    def remove(self, chunk_ids: Sequence[int]) -> None:
-        import tantivy
-
-        if len(chunk_ids):
-            ids = [int(i) for i in chunk_ids]
-            self._open_writer().delete_documents_by_query(tantivy.Query.term_set_query(self.index.schema, "chunk_id", ids))
-
-    def commit(self) -> None:
-        """Write the new segments and deletes, wait for merges, and put the folder on disk."""
-        if self._writer is not None:
-            self._writer.commit()
-            self._writer.wait_merging_threads()  # merges finish in this snapshot, not after the manifest names it
-            self._writer = None
-        layout.fsync_files(self.folder / FOLDER)
-
-    def close(self) -> None:
-        """Roll back what was not committed and stop the writer's threads: none may still write into the folder
-        while a failed write deletes it (a merge thread did, and left the half-built snapshot behind)."""
-        if self._writer is not None:
-            self._writer.rollback()
-            self._writer.wait_merging_threads()
-            self._writer = None
-
-
 def writer(db: sqlite3.Connection, folder: Path, previous: Path | None) -> TantivyWriter:
+    from kb.index.keyword.tantivy_write import TantivyWriter, carry_over  # what reads an index needs none of it
+
     if previous is not None:
-        _carry_over(previous, folder)
+        carry_over(previous, folder)
     return TantivyWriter(db, folder)
 
 
@@ -194,7 +113,7 @@ class TantivyIndex:
 
     def __init__(self, folder: Path) -> None:
         try:
-            self.index = _open(folder)
+            self.index = open_folder(folder)
             # The snapshot never changes: no watcher thread reloading on commits.
             self.index.config_reader(reload_policy="manual")
             self.searcher = self.index.searcher()

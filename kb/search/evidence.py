@@ -1,0 +1,98 @@
+"""What a search's confidence is judged on (kb/search/confidence.py), gathered from the index: the top hits' shown
+passages, the question's terms' IDF, the dense candidates' cosines, the countries the question names that no top
+hit mentions, and the words no top hit holds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from kb.languages import DEFAULT_LANGUAGE, analysis_languages, understood
+from kb.records import Chunk, Hit
+from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather
+from kb.search.snippets import query_terms
+
+if TYPE_CHECKING:
+    from kb.index.store import IndexReader
+    from kb.search.query import Encode, Retrieved
+
+
+def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en",
+             chunks: Mapping[int, Chunk] | None = None, document_gap: bool = FITTED.doc_gap != 0,
+             countries: bool = False, encode: Encode | None = None, meaning: bool = False) -> Evidence:
+    """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the terms'
+    IDF (analysed as the keyword search did) and the dense candidates' cosines, unless the model does not understand
+    the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
+    the question is judged on its words alone, as in keyword mode. `chunks`: those the passages were cut from, if
+    the caller has them (else they are read again). `document_gap`: whether to measure it (the fitted model gives
+    it no weight today; benchmarks/confidence.py still measures it). The countries no top hit mentions are looked
+    up when the fitted model has the country rule, or when `countries` asks (benchmarks/confidence.py); the words no
+    top hit holds, and their lifts, when it has the meaning rule or `meaning` asks (with `encode`, the query model)."""
+    top = hits[:CONFIDENCE_HITS]
+    shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
+    # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
+    texts = [" ".join((h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text))
+             for h in top for p in h.passages if p.chunk_id in shown]
+    languages = analysis_languages(found.language)
+    idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
+    absent = _absent_countries(reader, found.query, top, languages) if FITTED.country_rule or countries else ()
+    if not understood(found.language, model_languages):
+        return gather(found.terms, idf, texts, (), len(hits), absent_countries=absent)
+    unmatched = _unmatched(reader, found, top, languages, encode) if FITTED.meaning_rule or meaning else ()
+    return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else (),
+                  absent, unmatched)
+
+
+def _unmatched(reader: IndexReader, found: Retrieved, top: Sequence[Hit], languages: Sequence[str],
+               encode: Encode | None) -> tuple[tuple[str, float], ...]:
+    """The question's words (of two letters or more) that no top hit's document holds, each with its lift: how much
+    closer the top hits' shown passages come to the question without the word (best cosine less best cosine). A word
+    whose meaning the passages share draws the question to them ("coerced" beside forced labour); one they lack pulls
+    it away ("cobalt" beside child labour in mines). One encode call, only for a question that has such words."""
+    passages = [p.chunk_id for h in top for p in h.passages]
+    if encode is None or found.query_vector is None or not passages:
+        return ()
+    documents = {h.doc_id for h in top}
+    words = [t for t in found.terms if len(t) > 1 and not reader.keyword.holds(t, documents, languages)]
+    if not words:
+        return ()
+    vectors = reader.vectors_by_id(passages)
+    best = float((vectors @ found.query_vector).max())
+    without = encode([_without(found.query, word, languages) for word in words])
+    lifts = (vectors @ without.T).max(axis=0) - best
+    return tuple((_as_written(found.query, word), round(float(lift), 6)) for word, lift in zip(words, lifts))
+
+
+def _as_written(query: str, word: str) -> str:
+    """The word as the question writes it ("Python", not "python"), for the reason shown."""
+    match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", query, re.IGNORECASE)
+    return match.group(0) if match else word
+
+
+def _without(query: str, word: str, languages: Sequence[str]) -> str:
+    """The question less the whitespace-separated pieces that hold the word ("teleworker's" goes with "teleworker")."""
+    return " ".join(piece for piece in query.split() if word not in query_terms(piece, languages)) or query
+
+
+def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], languages: Sequence[str]) -> tuple[str, ...]:
+    """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit's document
+    mentions anywhere (each of the name's words looked up in those documents' keyword rows; a question typed without
+    capitals names them in lower case). None when a top hit is in another language than the question's: its words
+    cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
+    if not top:
+        return ()
+    from kb.ingest.enrich import countries  # the table (~4 ms) is read by the first search that may name a country
+
+    named = countries().named_in(query)
+    if not named or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
+        return ()
+    documents = {h.doc_id for h in top}
+    return tuple(name for name in named
+                 if not all(reader.keyword.holds(word, documents, languages) for word in query_terms(name, languages)))
+
+
+def _document_cosines(found: Retrieved) -> list[float]:
+    """Each candidate document's best dense cosine (its chunks the dense search returned): a few hundred lookups."""
+    best = (max((found.cosine[c] for c, _ in doc.chunks if c in found.cosine), default=None) for doc in found.docs)
+    return [b for b in best if b is not None]
