@@ -172,8 +172,8 @@ def test_search_text_wraps_under_its_text_at_the_piped_width(runner, corpus_kb, 
 def test_a_one_shot_search_loads_only_what_it_needs(corpus_kb):
     """`kb search` in a process of its own: numpy's BLAS started with one thread (no pool of threads to start, and no
     threadpoolctl to limit it), and nothing loaded that the search does not use: not the index writer, not tempfile,
-    not difflib (an error's suggestions), not shutil (and its zlib, bz2, lzma), and, for a question without a capital
-    letter (so naming no country), not the country table."""
+    not difflib (an error's suggestions), not shutil (and its zlib, bz2, lzma). (The country table is read: a question
+    typed in lower case may name a country in lower case, ~5 ms.)"""
     import os
     import subprocess
     import sys
@@ -183,7 +183,7 @@ def test_a_one_shot_search_loads_only_what_it_needs(corpus_kb):
     code = (
         "import atexit, runpy, sys\n"
         "def after():\n"
-        "    loaded = [m for m in ('kb.index.writer', 'kb.ingest.enrich', 'tempfile', 'threadpoolctl', 'difflib', 'shutil') if m in sys.modules]\n"
+        "    loaded = [m for m in ('kb.index.writer', 'tempfile', 'threadpoolctl', 'difflib', 'shutil') if m in sys.modules]\n"
         "    from threadpoolctl import threadpool_info\n"
         "    blas = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
         "    print('AFTER', loaded, blas, file=sys.stderr)\n"

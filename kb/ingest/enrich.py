@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from kb.search.lazy import Lazy
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -137,9 +139,10 @@ def normalise_countries(values: tuple[str, ...], title: str) -> tuple[tuple[str,
     return codes, regions
 
 
+# Compiled when a title is first read (an ingest), not when a search loads the country table with this module.
 _TYPE_CUES = (
-    ("convention", re.compile(r"^(convention|protocol of \d{4})\b|^(verdrag|convenzione|convenio)\b", re.I)),
-    ("report", re.compile(r"\b(report|findings on|rapporto|rapport|informe|spotlight|annual review)\b", re.I)),
+    ("convention", Lazy(r"^(convention|protocol of \d{4})\b|^(verdrag|convenzione|convenio)\b", re.I)),
+    ("report", Lazy(r"\b(report|findings on|rapporto|rapport|informe|spotlight|annual review)\b", re.I)),
 )
 
 
