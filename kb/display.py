@@ -164,7 +164,7 @@ def print_result(result: SearchResult) -> None:
     out = console()
     lines = _notes(result, out.width)
     if not result.hits:
-        why = result.confidence_reason if result.confidence_reason.startswith("No match: no document holds “") else ""
+        why = result.confidence_reason if result.confidence_reason.startswith("No match: no document") else ""
         _print_lines(out, [*lines, Text(f"No results for “{result.query}”." + (f" {why}" if why else ""))])
         return
     for rank, hit in enumerate(result.hits, start=1):

@@ -72,3 +72,19 @@ def test_words_in_quotes_are_searched_as_typed_and_stop_words_alone_narrow_nothi
     assert len(corpus_kb.search('"to be or not to be" apprenticeships', k=5).hits) == 5
     ranked = corpus_kb.rank('"learning prior"', k=3)  # batch ranking: quotes are text
     assert len(ranked) == 3 and json.dumps(ranked)
+
+
+def test_a_search_that_finds_nothing_says_whether_a_phrase_the_filters_or_the_words_are_why(corpus_kb):
+    def why(query: str, **where) -> str:
+        result = corpus_kb.search(query, mode="keyword", filters=Filters(where={k: (v,) for k, v in where.items()}))
+        assert result.hits == () and not result.confident
+        return result.confidence_reason
+
+    assert why("apprenticeships", country="JP") == "No match: no document passes the filters (country JP)."
+    kenya = corpus_kb.search("apprenticeships", filters=Filters(where={"country": ("KE",)})).hits
+    assert kenya and all(not _holds(corpus_kb, h, "prior learning") for h in kenya)
+    assert why('"prior learning"', country="KE") == ("No match: no document that passes the filters (country KE) "
+                                                     "holds “prior learning”.")
+    assert why("zzyzx", country="KE") == ("No match: no document that passes the filters (country KE) holds a word "
+                                          "of the question.")
+    assert why("zzyzx") == "No match: no document holds a word of the question."

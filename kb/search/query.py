@@ -190,14 +190,33 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     chunks = _passage_chunks(reader, found.docs[:k])
     hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode], found.phrases)
     verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode))
-    if found.missing_phrases and not hits:
-        verdict = Verdict(False, f"No match: no document holds {' or '.join(f'“{p}”' for p in found.missing_phrases)}.")
+    if not hits:
+        verdict = Verdict(False, _why_nothing(found, describe(filters), allowed_documents(reader, filters)) or verdict.reason)
     return SearchResult(
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
         took_ms=_took_ms(started), filters=describe(filters), confidence_reason=verdict.reason,
         query_language=found.language, notices=tuple(said), corrections=dict(found.corrections),
     )
+
+
+def _why_nothing(found: Retrieved, filters: Mapping[str, object], allowed: set[str] | None) -> str | None:
+    """Why a search found nothing, when a quoted phrase or the filters (`allowed`: the documents that pass them) are
+    the reason; None when its words are."""
+    if found.missing_phrases:
+        return f"No match: no document holds {_listed(found.missing_phrases)}."
+    if not filters:
+        return None
+    named = "; ".join(f"{key} {'/'.join(map(str, v)) if isinstance(v, list) else v}" for key, v in filters.items())
+    if not allowed:
+        return f"No match: no document passes the filters ({named})."
+    if found.phrases:
+        return f"No match: no document that passes the filters ({named}) holds {_listed(found.phrases)}."
+    return f"No match: no document that passes the filters ({named}) holds a word of the question."
+
+
+def _listed(phrases: Sequence[str]) -> str:
+    return " or ".join(f"“{p}”" for p in phrases)
 
 
 def rank_documents(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
