@@ -166,9 +166,10 @@ class KnowledgeBase:
         with self._search_turns:
             result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
                                 query_language=language, model_languages=self.settings.model_languages, correct=correct)
-            # total: the documents that pass the filters, as in a browse (every one of them gets a score).
-            allowed = allowed_documents(reader, filters)
-            total = reader.counts()[0] if allowed is None else len(allowed)
+            # total: the documents that pass the filters, as in a browse (every one of them gets a score), or those
+            # that also hold the quoted phrases, when run_search counted them.
+            allowed = allowed_documents(reader, filters) if result.total is None else None
+            total = result.total if result.total is not None else reader.counts()[0] if allowed is None else len(allowed)
             result = self._shown(reader, dataclasses.replace(result, k=k, hits=result.hits[offset:], total=total))
         self._results.put(key, result)
         return result

@@ -45,6 +45,8 @@ def test_every_hit_holds_the_phrase_and_its_passage_marks_it(corpus_kb):
     quoted = corpus_kb.search('"prior learning"', k=10)
     assert quoted.hits and all(_holds(corpus_kb, h, "prior learning") for h in quoted.hits)
     assert not all(_holds(corpus_kb, h, "prior learning") for h in plain.hits)  # the quotes narrow the search
+    holding = [d for d in corpus_kb.reader().all_documents() if _holds(corpus_kb, d, "prior learning")]
+    assert quoted.total == len(holding) < plain.total  # the documents it ranks among
     first = quoted.hits[0].passages[0]
     assert "prior learning" in [first.snippet[s:e].lower() for s, e in first.highlights]  # marked whole
     filtered = corpus_kb.search('"prior learning"', k=10, filters=Filters(types=("press_release",)))

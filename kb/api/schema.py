@@ -109,8 +109,8 @@ class SearchResult(BaseModel):
     took_ms: float
     filters: dict[str, Any] = Field(description="The filters applied, in the index's own values (type=tool_report, "
                                                 "country=GH, topic=apprenticeships)")
-    total: int | None = Field(None, description="Documents that pass the filters (a search ranks among them; a browse "
-                                                "lists them)")
+    total: int | None = Field(None, description="Documents that pass the filters and hold the quoted phrases (a search "
+                                                "ranks among them; a browse lists them)")
     offset: int = 0
     confidence_reason: str = Field("", description="Why the result is or is not a confident match, as the CLI and "
                                                    "the search box say it")
