@@ -165,7 +165,8 @@ def print_result(result: SearchResult) -> None:
     lines = _notes(result, out.width)
     if not result.hits:
         why = result.confidence_reason if result.confidence_reason.startswith("No match: no document") else ""
-        _print_lines(out, [*lines, Text(f"No results for “{result.query}”." + (f" {why}" if why else ""))])
+        asked = result.query if result.query[:1] in "\"“«" else f"“{result.query}”"  # a phrase has its own quotes
+        _print_lines(out, [*lines, Text(f"No results for {asked}." + (f" {why}" if why else ""))])
         return
     for rank, hit in enumerate(result.hits, start=1):
         lines += _hit_lines(rank, hit, out.width)
