@@ -255,6 +255,16 @@ def test_the_box_shows_the_apis_confidence_reason_and_notices_and_no_words_of_it
     assert [n.text for n in root.find_elements("css selector", ".notice")] == said and said
 
 
+def test_a_quoted_phrase_is_marked_whole_in_every_result(servers, browser):
+    browser.get(servers["page"])
+    root, _ = _type(browser, '"prior learning"')
+    answer = _api(servers, "/search", q='"prior learning"', k=8)
+    titles = [o.find_element("css selector", ".title").text for o in root.find_elements("css selector", "li[role=option]")]
+    assert titles == [h["title"] for h in answer["hits"]] and titles
+    marks = [m.text.lower() for m in root.find_elements("css selector", "li[role=option] mark")]
+    assert "prior learning" in marks, marks
+
+
 def test_a_corrected_question_can_be_searched_as_typed(servers, browser):
     from selenium.webdriver.support.ui import WebDriverWait
 
