@@ -3,9 +3,9 @@
     snapshots/NAME/tantivy/    meta.json, .managed.json and the segment files of one Tantivy index, and
                                kb-analysis.json: the analysis version of its tokens (none: 1, all English)
 
-A write starts from the previous snapshot's index: its segment files are immutable, so they are hard-linked
-into the new snapshot's folder (meta.json and .managed.json are copied), and the new segments and delete
-files are written there alone. The old folder is never written, so its readers keep their view.
+A write (kb/index/keyword/tantivy_write.py) starts from the previous snapshot's index: its segment files are
+immutable, so they are hard-linked into the new snapshot's folder (meta.json and .managed.json are copied), and the
+new segments and delete files are written there alone. The old folder is never written, so its readers keep their view.
 
 Scoring equals FTS5's bm25 (kb/index/keyword/fts5.py), so the hybrid's scale and relevance stay as they were:
 - column weights title 2, heading 1, text 1 make FTS5's one BM25 over weighted term counts with the row's
