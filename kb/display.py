@@ -164,7 +164,7 @@ def print_result(result: SearchResult) -> None:
     out = console()
     lines = _notes(result, out.width)
     if not result.hits:
-        why = result.confidence_reason if result.confidence_reason.startswith("No match: no document") else ""
+        why = result.confidence_reason  # why nothing was found (none for a browse)
         asked = result.query if result.query[:1] in "\"“«" else f"“{result.query}”"  # a phrase has its own quotes
         _print_lines(out, [*lines, Text(f"No results for {asked}." + (f" {why}" if why else ""))])
         return

@@ -166,10 +166,7 @@ class KnowledgeBase:
         with self._search_turns:
             result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
                                 query_language=language, model_languages=self.settings.model_languages, correct=correct)
-            # total: the documents that pass the filters (as in a browse), or those that also hold the quoted phrases.
-            allowed = allowed_documents(reader, filters) if result.total is None else None
-            total = result.total if result.total is not None else reader.counts()[0] if allowed is None else len(allowed)
-            result = self._shown(reader, dataclasses.replace(result, k=k, hits=result.hits[offset:], total=total))
+            result = self._shown(reader, dataclasses.replace(result, k=k, hits=result.hits[offset:]))
         self._results.put(key, result)
         return result
 

@@ -30,10 +30,9 @@ ROUTERS = (search.router, documents.router, topics.router, health.router, web.ro
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     # Load the index and the model before the first request, so the first user does not wait. The second search
     # (another k: not the result cache's) reads what a reader loads from its second search on (the flat screen).
-    # A capital letter: a question that may name a country reads the country table, which others leave unread.
     try:
-        app.state.kb.search("Warm up", k=1)
-        app.state.kb.search("Warm up", k=2)
+        app.state.kb.search("warm up", k=1)
+        app.state.kb.search("warm up", k=2)
     except IndexNotFound:
         pass  # /health says so; searches answer 503 until an index exists
     yield

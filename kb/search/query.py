@@ -46,7 +46,7 @@ class Retrieved:
     corrections: Mapping[str, str] = field(default_factory=dict)  # misspelt words and those searched instead
     missing_phrases: tuple[str, ...] = ()  # quoted phrases no document holds (kb/search/phrases.py)
     phrases: tuple[str, ...] = ()  # the quoted phrases searched
-    narrowed: int | None = None  # how many documents hold them (and pass the filters); None: no phrase narrowed
+    total: int = 0  # the documents the search ranks among: those that pass the filters and hold the phrases
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -134,8 +134,8 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     docs = fuse(rankings, chunk_doc, mode, ceiling)
     if held:
         docs = [phrases_first(doc, held[doc.doc_id]) for doc in docs]
-    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted,
-                     None if held is None else len(allowed or ()))
+    total = reader.counts()[0] if allowed is None else len(allowed)
+    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -198,7 +198,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
         query=query, mode=mode, k=k, hits=hits, confident=verdict.confident,
         facets=facet_counts(reader, [c.doc_id for c in found.docs]),
         took_ms=_took_ms(started), filters=describe(filters), confidence_reason=verdict.reason,
-        query_language=found.language, notices=tuple(said), corrections=dict(found.corrections), total=found.narrowed,
+        query_language=found.language, notices=tuple(said), corrections=dict(found.corrections), total=found.total,
     )
 
 

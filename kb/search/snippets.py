@@ -187,7 +187,7 @@ def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS, language
     phrase (its words as kb/search/phrases.words gives them) the text holds is marked whole, in place of its words."""
     spans = highlight_spans(text, stems, language)
     if phrases:
-        from kb.search.phrases import spans as phrase_spans
+        from kb.search.phrases import spans as phrase_spans  # phrases imports this module
 
         whole = sorted({span for phrase in phrases for span in phrase_spans(text, phrase)})
         if whole:

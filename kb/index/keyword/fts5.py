@@ -32,9 +32,10 @@ BM25_WEIGHTS = (2.0, 1.0, 1.0)
 MATCH_COUNTS_KEPT = 50_000
 
 
-def match_expression(terms: Sequence[str]) -> str:
-    """An FTS5 MATCH expression: any of the terms (each quoted, so no operator injection)."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+def match_expression(terms: Sequence[str], operator: str = "OR") -> str:
+    """An FTS5 MATCH expression: any of the terms, or all of them with operator "AND" (each quoted, so no operator
+    injection)."""
+    return f" {operator} ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 def create(db: sqlite3.Connection, folder: Path) -> None:
@@ -116,7 +117,7 @@ class Fts5Index:
     def holding_all(self, words: Sequence[str], k: int, languages: Sequence[str] = ("en",)) -> list[int] | None:
         if not words:
             return None
-        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+        match = match_expression(words, "AND")
         w_title, w_heading, w_text = BM25_WEIGHTS
         rows = self._query("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?) LIMIT ?",
                            (match, w_title, w_heading, w_text, k))

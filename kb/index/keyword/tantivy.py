@@ -204,16 +204,12 @@ class TantivyIndex:
     def holding_all(self, words: Sequence[str], k: int, languages: Sequence[str] = ("en",)) -> list[int] | None:
         import tantivy
 
-        should, must = tantivy.Occur.Should, tantivy.Occur.Must
-        clauses = []
-        for word in words:
-            tokens = self._tokens([word], languages)
-            if tokens:  # any of the word's tokens (its analysis in each language)
-                clauses.append((must, tantivy.Query.boolean_query(
-                    [(should, tantivy.Query.term_query(self.schema, BODY, t, index_option="freq")) for t in tokens])))
-        if not clauses:
+        # Each word as search asks for it (any of its tokens, its analysis in each language), all of them required.
+        each = [(tantivy.Occur.Must, self._query(tokens, None)) for tokens in (self._tokens([w], languages) for w in words)
+                if tokens]
+        if not each:
             return None if not words else []
-        hits = self.searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
+        hits = self.searcher.search(tantivy.Query.boolean_query(each), k, count=False).hits
         return [int(i) for i in self.searcher.fast_field_values("chunk_id", [address for _, address in hits])]  # type: ignore[arg-type]
 
     def begins_term(self, word: str, languages: Sequence[str] = ("en",)) -> bool | None:
