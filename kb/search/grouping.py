@@ -136,7 +136,14 @@ def same_passage(a: str, b: str) -> bool:
     short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     if len(short) < SHARED_RUN:
         return f" {' '.join(short)} " in f" {' '.join(long_)} "
-    return not _runs(short).isdisjoint(_runs(long_))
+    # Most pairs share no run: told at once by the longest stretch of the shorter one's words that the longer one
+    # holds at all, before every run of both is made.
+    held, stretch = set(long_), 0
+    for word in short:
+        stretch = stretch + 1 if word in held else 0
+        if stretch == SHARED_RUN:
+            return not _runs(short).isdisjoint(_runs(long_))
+    return False
 
 
 def _runs(words: list[str]) -> set[tuple[str, ...]]:
