@@ -18,7 +18,7 @@ from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpe
 from kb.resolve import document_file, document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 from kb.search.filters import KnownValues, describe, resolve
-from kb.search.query import Encode
+from kb.search.query import Encode, read_question
 from kb.turns import Turns
 
 
@@ -162,10 +162,11 @@ class KnowledgeBase:
         cached = self._results.get(key)
         if cached is not None:
             return cached
-        encode = self._embedded(reader, query) if mode in DENSE_MODES else None
+        question = read_question(reader, query, language, correct)  # embedded as searched: corrected, once
+        encode = self._embedded(reader, question.text) if mode in DENSE_MODES else None
         with self._search_turns:
             result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
-                                query_language=language, model_languages=self.settings.model_languages, correct=correct)
+                                model_languages=self.settings.model_languages, question=question)
             result = self._shown(reader, dataclasses.replace(result, k=k, hits=result.hits[offset:]))
         self._results.put(key, result)
         return result

@@ -67,6 +67,15 @@ def test_a_search_corrects_unless_asked_to_take_the_words_as_typed(corpus_kb):
     assert corpus_kb.search("recognition of prior learning", k=3).notices == right.notices  # nothing to correct
 
 
+def test_a_misspelt_question_is_embedded_once_as_it_is_searched(corpus_kb, monkeypatch):
+    embedder = corpus_kb._query_embedder(corpus_kb.reader())
+    asked, encode = [], embedder.encode
+    monkeypatch.setattr(embedder, "encode", lambda texts, *a, **kw: asked.append(list(texts)) or encode(texts, *a, **kw))
+    result = corpus_kb.search("aprenticeships for yuong women in kenia", k=2)
+    assert result.corrections == {"aprenticeships": "apprenticeships", "yuong": "young", "kenia": "kenya"}
+    assert asked == [["apprenticeships for young women in kenya"]]  # not the typed question first
+
+
 def test_the_cli_and_the_api_say_the_same(corpus_kb):
     index = str(corpus_kb.settings.index_dir)
     runner = CliRunner()

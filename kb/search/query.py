@@ -49,6 +49,37 @@ class Retrieved:
     total: int = 0  # the documents the search ranks among: those that pass the filters and hold the phrases
 
 
+@dataclass(frozen=True)
+class Question:
+    """A question as it is searched: its text with misspelt words corrected, its language, terms and phrases."""
+
+    text: str
+    language: str  # detected, or as given
+    languages: tuple[str, ...]  # the analyses its words are matched with
+    terms: list[str]
+    phrases: tuple[str, ...]  # in quotes: each a phrase every document found holds
+    corrections: Mapping[str, str]  # misspelt words and those searched instead
+
+
+def read_question(reader: IndexReader, query: str, query_language: str | None = None, correct: bool = True,
+                  phrases: bool = True) -> Question:
+    """The question as `retrieve` searches it: matched in its language (`query_language`, else detected) and in
+    English (kb/languages.py); misspelt words corrected unless `correct` is False (kb/search/spelling.py), never a
+    word in quotes; quoted phrases read unless `phrases` is False (kb/search/phrases.py). The service reads it
+    before embedding, so that a corrected question is embedded once, as searched."""
+    language = query_language or question_language(query)
+    languages = analysis_languages(language)
+    terms = query_terms(query, languages)
+    wanted = quoted(query) if phrases else ()
+    fixes = spelling.corrections(terms, query, reader.keyword, languages) if correct else {}
+    if fixes and wanted:  # a word in quotes is meant as typed
+        as_typed = {w for phrase in wanted for w in query_terms(phrase, languages)}
+        fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
+    if fixes:
+        query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
+    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes)
+
+
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
     """Doc ids that pass the filters; None when there are no filters (everything passes)."""
     if not filters:
@@ -91,24 +122,15 @@ def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
              encode: Encode | None, query_language: str | None = None, correct: bool = True,
-             phrases: bool = True) -> Retrieved:
-    """Candidate documents for a query, best first, with the chunks that put them there. The question's words are
-    matched in its language (`query_language`, else detected) and in English (kb/languages.py); misspelt ones
-    are corrected unless `correct` is False (kb/search/spelling.py); a phrase in quotes is one every document found
-    holds, and its chunks that hold it come first among the document's passages, unless `phrases` is False
-    (kb/search/phrases.py)."""
+             phrases: bool = True, question: Question | None = None) -> Retrieved:
+    """Candidate documents for a query, best first, with the chunks that put them there. The question is read as
+    read_question reads it (or given as `question`, read so); a phrase in quotes is one every document found holds,
+    and its chunks that hold it come first among the document's passages."""
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
-    language = query_language or question_language(query)
-    languages = analysis_languages(language)
-    terms = query_terms(query, languages)
-    wanted = quoted(query) if phrases else ()
-    fixes = spelling.corrections(terms, query, reader.keyword, languages) if correct else {}
-    if fixes and wanted:  # a word in quotes is meant as typed
-        as_typed = {w for phrase in wanted for w in query_terms(phrase, languages)}
-        fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
-    if fixes:
-        query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
+    asked = question or read_question(reader, query, query_language, correct, phrases)
+    query, language, languages, terms = asked.text, asked.language, asked.languages, asked.terms
+    wanted, fixes = asked.phrases, asked.corrections
     allowed = allowed_documents(reader, filters)
     held, missing = phrase_chunks(reader, wanted, languages) if wanted else (None, ())
     if held is not None:
@@ -180,13 +202,15 @@ def _took_ms(started: float) -> float:
 
 
 def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters, encode: Encode | None,
-               query_language: str | None = None, model_languages: str = "en", correct: bool = True) -> SearchResult:
+               query_language: str | None = None, model_languages: str = "en", correct: bool = True,
+               question: Question | None = None) -> SearchResult:
     """One query against one snapshot. `encode` embeds text (needed by dense and hybrid modes); `query_language`
     is the question's language when the user gave it; `model_languages` what the embedding model understands;
-    `correct`: whether misspelt words are searched corrected."""
+    `correct`: whether misspelt words are searched corrected; `question`: the query as read_question read it, if
+    the caller has it."""
     started = time.perf_counter()
     found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language,
-                     correct=correct)
+                     correct=correct, question=question)
     said = [n for n in (spelling.notice(found.corrections), notice(found.language, mode, reader.manifest.model.name,
                                                                    model_languages)) if n]
     chunks = _passage_chunks(reader, found.docs[:k])
