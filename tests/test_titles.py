@@ -1,0 +1,82 @@
+"""A document is not titled with its letterhead ("INTERNATIONAL LABOUR CONFERENCE"): the first line of its text that
+names it is its title, as in the labour-docs conventions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kb.ingest.loaders import loader_for
+from kb.ingest.metadata import build_document
+from kb.ingest.titles import is_letterhead, title_from_text
+from kb.records import Section
+
+PREAMBLE = ("The General Conference of the International Labour Organisation, Having been convened at Geneva by the "
+            "Governing Body of the International Labour Office, and having met in its Thirtieth Session on 19 June 1947, "
+            "adopts the following Convention.")
+
+
+def _title(tmp_path: Path, name: str, text: str, sidecar: dict | None = None) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    if sidecar is not None:
+        (tmp_path / f"{path.stem}.meta.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    return build_document(path, Path(name), loader_for(path)(path), "hash", "src").title
+
+
+@pytest.mark.parametrize("name", ["INTERNATIONAL LABOUR CONFERENCE", "League of Nations.", "ILO", "International Labour Office",
+                                  "ORGANISATION INTERNATIONALE DU TRAVAIL", "Organización Internacional del Trabajo"])
+def test_an_organisations_name_alone_is_a_letterhead(name):
+    assert is_letterhead(name)
+
+
+@pytest.mark.parametrize("name", ["International Labour Conference: report of the Director-General", "ILO toolkit",
+                                  "Skills for green jobs", ""])
+def test_a_title_that_says_more_is_not(name):
+    assert not is_letterhead(name)
+
+
+def test_a_conventions_banner_gives_way_to_the_line_that_names_it(tmp_path):
+    text = ("##Verdrag betreffende de arbeidsinspectie in de industrie en de handel\n\n#### INTERNATIONAL LABOUR CONFERENCE\n\n"
+            f"Convention (No. 81) concerning labour inspection in industry and commerce\n\n{PREAMBLE}\n\n"
+            "### Article 1\n\nEach Member shall maintain a system of labour inspection in industrial workplaces.\n")
+    assert _title(tmp_path, "c081.md", text) == "Convention (No. 81) concerning labour inspection in industry and commerce"
+
+
+def test_a_title_run_on_into_the_preamble_or_a_sentence_is_cut_where_it_ends(tmp_path):
+    glued = ("##Verdrag betreffende het merken van zware colli\n\n####LEAGUE OF NATIONS\n\n*INTERNATIONAL LABOUR CONFERENCE*\n\n"
+             "*Convention concerning the marking of the weight on heavy packages transported by vessels.*"
+             f"{PREAMBLE}\n\n###Article 1\n\nAny package of one thousand kilograms or more shall have its weight marked.\n")
+    assert _title(tmp_path, "c027.md", glued) == "Convention concerning the marking of the weight on heavy packages transported by vessels"
+    no_stop = ("# INTERNATIONAL LABOUR CONFERENCE\n\nConvention concerning the repatriation of seamen "
+               f"{PREAMBLE}\n\n### Article 1\n\nSeamen landed abroad are entitled to be taken back to their country.\n")
+    assert _title(tmp_path, "c023.md", no_stop) == "Convention concerning the repatriation of seamen"
+
+
+def test_a_numbers_label_stays_in_front_of_the_name(tmp_path):
+    text = ("# INTERNATIONAL LABOUR CONFERENCE\n\nCONVENTION 95\n\n*Convention concerning the Protection of Wages*  "
+            f"{PREAMBLE}\n\n### Article 1\n\nIn this Convention the term wages means remuneration or earnings.\n")
+    assert _title(tmp_path, "c095.md", text) == "CONVENTION 95: Convention concerning the Protection of Wages"
+
+
+def test_a_text_files_letterhead_line_gives_way_too(tmp_path):
+    text = ("INTERNATIONAL LABOUR OFFICE\n\nSkills for green jobs: a global view\n\n"
+            "Countries that plan their skills for the green transition find jobs for more of their workers.\n")
+    assert _title(tmp_path, "green.txt", text) == "Skills for green jobs: a global view"
+
+
+def test_a_letterhead_stays_when_the_text_offers_no_title_and_one_given_is_kept(tmp_path):
+    long_first = "# INTERNATIONAL LABOUR CONFERENCE\n\n" + "word " * 60 + "and so on without a stop\n"
+    assert _title(tmp_path, "plain.md", long_first) == "INTERNATIONAL LABOUR CONFERENCE"
+    given = "# INTERNATIONAL LABOUR CONFERENCE\n\nConvention concerning the protection of wages\n\nText of it.\n"
+    assert _title(tmp_path, "given.md", given, sidecar={"title": "ILO"}) == "ILO"
+
+
+def test_the_text_is_read_only_as_far_as_its_first_lines():
+    sections = [Section(text="INTERNATIONAL LABOUR OFFICE\n\nGENEVA 1999"), Section(text="A report on apprenticeship systems.")]
+    assert title_from_text(sections) == "GENEVA 1999: A report on apprenticeship systems"
+    assert title_from_text([Section(text="CONVENTION 95"), Section(text="x" * 300)]) == "CONVENTION 95"  # no name after it
+    assert title_from_text([Section(text="12345"), Section(text="67890")]) is None  # nor a word in it
+    assert title_from_text([Section(text="No. 5 .")]) is None
