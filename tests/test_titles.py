@@ -10,8 +10,10 @@ import pytest
 
 from kb.ingest.loaders import loader_for
 from kb.ingest.metadata import build_document
+from kb.ingest.pdf import load_pdf
 from kb.ingest.titles import is_letterhead, title_from_text
 from kb.records import Section
+from tests.pdfs import make_pdf
 
 PREAMBLE = ("The General Conference of the International Labour Organisation, Having been convened at Geneva by the "
             "Governing Body of the International Labour Office, and having met in its Thirtieth Session on 19 June 1947, "
@@ -80,3 +82,16 @@ def test_the_text_is_read_only_as_far_as_its_first_lines():
     assert title_from_text([Section(text="CONVENTION 95"), Section(text="x" * 300)]) == "CONVENTION 95"  # no name after it
     assert title_from_text([Section(text="12345"), Section(text="67890")]) is None  # nor a word in it
     assert title_from_text([Section(text="No. 5 .")]) is None
+
+
+def test_a_pdf_page_run_on_one_line_loses_its_letterheads_and_keeps_its_letterhead_title_when_nothing_fits(tmp_path):
+    convention = ["INTERNATIONAL LABOUR CONFERENCE\nConvention 182\nCONVENTION CONCERNING THE WORST FORMS OF CHILD LABOUR\n"
+                  "The General Conference of the International Labour Organization, Having been convened at Geneva",
+                  "Article 1. Each Member which ratifies this Convention shall take immediate and effective measures."]
+    path = make_pdf(tmp_path / "c182.pdf", convention, title="International Labour Office")
+    title = build_document(path, Path("c182.pdf"), load_pdf(path), "hash", "src").title
+    assert title == "Convention 182 CONVENTION CONCERNING THE WORST FORMS OF CHILD LABOUR"
+    report = ["INTERNATIONAL LABOUR OFFICE\nGoverning Body\nGB.340/INS/5\nFifth item on the agenda\n" + "A long line of text " * 12,
+              "Second page: apprenticeships."]
+    path = make_pdf(tmp_path / "gb.pdf", report, title="International Labour Office")
+    assert build_document(path, Path("gb.pdf"), load_pdf(path), "hash", "src").title == "International Labour Office"

@@ -47,21 +47,32 @@ def title_from_text(sections: Sequence[Section]) -> str | None:
     label before it ("CONVENTION 95") is kept in front: "CONVENTION 95: Convention concerning the Protection of
     Wages"; the label alone when no name follows it. None when the text starts otherwise."""
     label = None
-    for section in sections[:2]:
-        for paragraph in section.text.split("\n"):
-            line = " ".join(paragraph.replace("*", " ").split())
-            if not line or is_letterhead(line):
-                continue
-            line = _PREAMBLE.split(line, maxsplit=1)[0]
-            end = _SENTENCE_END.search(line)
-            line = (line[:end.start()] if end else line).rstrip(" .,;:")
-            if label is None and len(line.split()) <= 3 and any(c.isdigit() for c in line):
-                label = line
-                continue
-            if len(line) > TITLE_CHARS or not _WORDY.search(line):
-                break
+    for paragraph in (p for section in sections[:2] for p in section.text.split("\n")):
+        line = _after_letterheads(" ".join(paragraph.replace("*", " ").split()))
+        if not line:
+            continue
+        line = _PREAMBLE.split(line, maxsplit=1)[0]
+        end = _SENTENCE_END.search(line)
+        line = (line[:end.start()] if end else line).rstrip(" .,;:")
+        if label is None and len(line.split()) <= 3 and any(c.isdigit() for c in line):
+            label = line
+            continue
+        if len(line) <= TITLE_CHARS and _WORDY.search(line):
             return f"{label}: {line}" if label else line
+        break
     return label if label and _WORDY.search(label) else None
+
+
+def _after_letterheads(line: str) -> str:
+    """The line without the letterheads it starts with: a PDF page's text runs "INTERNATIONAL LABOUR OFFICE Governing
+    Body GB.340/INS/5 ..." on one line."""
+    words = line.split()
+    while words:
+        lead = next((n for n in range(min(len(words), 6), 0, -1) if is_letterhead(" ".join(words[:n]))), 0)
+        if not lead:
+            break
+        words = words[lead:]
+    return " ".join(words)
 
 
 def instead_of_letterhead(title: str, sections: Sequence[Section], candidates: Sequence[str], language: str | None,
