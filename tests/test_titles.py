@@ -95,3 +95,26 @@ def test_a_pdf_page_run_on_one_line_loses_its_letterheads_and_keeps_its_letterhe
               "Second page: apprenticeships."]
     path = make_pdf(tmp_path / "gb.pdf", report, title="International Labour Office")
     assert build_document(path, Path("gb.pdf"), load_pdf(path), "hash", "src").title == "International Labour Office"
+
+
+def test_a_kb_that_reads_files_otherwise_reads_them_all_again_and_embeds_only_what_changed(tmp_path, embedder, monkeypatch):
+    import kb.ingest.discover as discover
+    import kb.ingest.metadata as metadata
+    from kb import KnowledgeBase, Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "c081.md").write_text("# INTERNATIONAL LABOUR CONFERENCE\n\nConvention (No. 81) concerning labour inspection\n\n"
+                                  "Each Member shall maintain a system of labour inspection in industrial workplaces.\n", encoding="utf-8")
+    (docs / "note.txt").write_text("Apprenticeships in Kenya\n\nSmall firms train apprentices with the state's help.\n", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=embedder)
+    with monkeypatch.context() as old:  # a kb from before letterhead titles
+        old.setattr(metadata, "instead_of_letterhead", lambda title, *rest: title)
+        old.setattr(discover, "READING", b"kb-reading-1")
+        first = kb.ingest([docs])
+    assert kb.document("c081.md").title == "INTERNATIONAL LABOUR CONFERENCE"
+    again = kb.ingest([docs])  # this kb reads files otherwise: every file again, only the re-titled one embedded
+    assert set(again.updated) == {"c081.md", "note.txt"} and not again.failed
+    assert kb.document("c081.md").title == "Convention (No. 81) concerning labour inspection"
+    assert again.chunks_embedded == len(kb.reader().chunks_of("c081.md")) and first.chunks_embedded > again.chunks_embedded
+    assert kb.ingest([docs]).chunks_embedded == 0 and not kb.ingest([docs]).updated

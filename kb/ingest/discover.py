@@ -132,9 +132,16 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
     return None
 
 
+# How kb reads a file into a document (loaders, titles, metadata), as part of every content digest: a kb that reads
+# files otherwise names a new READING, and its next ingest reads every file again, embedding only the chunks whose
+# title, heading path or text came out changed (the plan lets each document reuse its stored vectors). 2: letterhead
+# titles (kb/ingest/titles.py).
+READING = b"kb-reading-2"
+
+
 def content_hash(path: Path) -> str:
-    """sha256 of the file and of its sidecar metadata, so a metadata edit counts as a change."""
-    digest = hashlib.sha256()
+    """sha256 of the file and of its sidecar metadata, so a metadata edit counts as a change, and of READING."""
+    digest = hashlib.sha256(READING)
     for part in (path, sidecar_path(path)):
         if part is None:
             continue

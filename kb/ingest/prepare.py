@@ -168,8 +168,9 @@ def read_bytes(task: PrepareTask, contents: FileBytes, settings: PrepareSettings
 def _record_document(task: PrepareTask, record: TextRecord) -> tuple[Document, tuple[Section, ...]]:
     if not record.text.strip():
         raise LoadError("the record has no text")
+    given = {"title": record.title, **record.metadata} if record.title else record.metadata  # kept as the caller gives it
     loaded = LoadedFile(title=record.title or None, sections=(Section(text=record.text),), format="record",
-                        metadata=record.metadata)
+                        metadata=given)
     doc = build_document(Path(record.doc_id), Path(record.doc_id), loaded, task.digest,
                          source=f"{task.root}#{record.doc_id}", sidecar=False)
     return doc, loaded.sections
