@@ -2,10 +2,10 @@
 
 ILO texts carry the organisation's name above their real title: a cover's "INTERNATIONAL LABOUR OFFICE", a
 convention's "INTERNATIONAL LABOUR CONFERENCE" or "LEAGUE OF NATIONS" banner (29 of the 240 labour-docs files were
-titled so, fourteen of them "INTERNATIONAL LABOUR CONFERENCE"). A list of hits that all read "INTERNATIONAL LABOUR
-CONFERENCE" tells a reader nothing, so such a title gives way to the first line of the text that is not a letterhead
-("Convention (No. 81) concerning labour inspection in industry and commerce"), or its first sentence, when that is
-short enough to be a title; else to a heading of the file in the text's language; else it stays.
+titled so: sixteen "INTERNATIONAL LABOUR CONFERENCE", thirteen "LEAGUE OF NATIONS"). A list of hits that all read
+"INTERNATIONAL LABOUR CONFERENCE" tells a reader nothing, so such a title gives way to the first line of the text that
+is not a letterhead ("Convention (No. 81) concerning labour inspection in industry and commerce"), or its first
+sentence, when that is short enough to be a title; else to a heading of the file in the text's language; else it stays.
 """
 
 from __future__ import annotations
