@@ -170,7 +170,7 @@ class SearchResult:
     facets: Mapping[str, Mapping[str, int]]
     took_ms: float
     filters: Mapping[str, Any] = field(default_factory=dict)
-    total: int | None = None  # documents matching (browse mode), when known
+    total: int | None = None  # documents a search ranks among (they pass the filters and hold the phrases), or a browse lists
     # Why the search is (or is not) confident, in the words the CLI, the API and the search box all show.
     confidence_reason: str = ""
     query_language: str = ""  # the question's language (ISO 639-1), detected or given (--lang); "" when unknown
