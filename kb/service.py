@@ -163,7 +163,7 @@ class KnowledgeBase:
         if cached is not None:
             return cached
         question = read_question(reader, query, language, correct)  # embedded as searched: corrected, once
-        encode = self._embedded(reader, question.text) if mode in DENSE_MODES else None
+        encode = self._embedded(reader, question.text) if mode in DENSE_MODES and question.terms else None
         with self._search_turns:
             result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
                                 model_languages=self.settings.model_languages, question=question)

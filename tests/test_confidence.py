@@ -9,6 +9,7 @@ import pytest
 
 from kb.records import Filters
 from kb.search import confidence as C
+from kb.search import snippets
 from kb.search.snippets import query_terms, stem
 from tests.conftest import load_questions
 
@@ -128,6 +129,18 @@ def test_no_hits_is_never_confident():
     assert not C.judge(_evidence(hits=0, cosine=0.9, coverage=1.0, complete=True)).confident
 
 
+def test_a_question_of_common_words_only_is_never_confident():
+    """A search box searches at the first letter: "a", "the", "of and the" are held by every passage."""
+    for words in (["a"], ["the"], ["of", "and", "the"], ["de", "la"]):
+        ev = C.gather(words, dict.fromkeys(words, 0.1), ["A state of the art and the rest of it, de la."], [0.6], hits=10,
+                      common=snippets.common_words_only(words, ("en", "fr")))
+        assert ev.complete and ev.common, words
+        verdict = C.judge(ev)
+        assert not verdict.confident and "only common words" in verdict.reason
+    assert not snippets.common_words_only(["the", "lebanon"])
+    assert not snippets.common_words_only([])
+
+
 # -- the real corpus/ index --------------------------------------------------------------------------------
 
 SHORT = [q for q in load_questions() if q["kind"] in ("keyword", "name") and len(query_terms(q["query"])) <= C.SHORT_TERMS]
@@ -179,6 +192,16 @@ def test_no_answer_questions_are_mostly_caught_and_answerable_ones_rarely_flagge
     flagged = [q["query"] for q in answerable if not corpus_kb.search(q["query"]).confident]
     assert caught >= 0.7 * len(unanswerable)
     assert len(flagged) <= 0.1 * len(answerable), flagged
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["hybrid", "keyword", "dense"])
+def test_a_question_without_a_word_finds_nothing_and_says_so(corpus_kb, mode):
+    for query in ("?", "...", "¿¡", "--"):
+        result = corpus_kb.search(query, mode=mode)
+        assert not result.hits and not result.confident and result.total == 0, (query, mode)
+        assert result.confidence_reason == "No match: the question has no word to search for."
+    assert not corpus_kb.search("the", mode=mode).confident
 
 
 def test_every_result_says_why(corpus_kb):

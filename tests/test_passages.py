@@ -120,6 +120,51 @@ def test_the_same_text_twice_is_one_passage_and_different_texts_are_two():
     assert not grouping.same_passage("cheap labour", "forced labour")
 
 
+# -- passages that hold the question's words ------------------------------------------------------------------
+
+# A bilingual treaty text: its short Dutch chunks score on the title every chunk is embedded and indexed with.
+SIGNED = "De Voorzitter van de Conferentie, (w.g. HUGO FERNANDEZ FAINGOLD De Directeur-Generaal van het Internationale Arbeidsbureau"
+RATIFIED = "De officiële bekrachtigingen van dit Verdrag worden medegedeeld aan de Directeur-Generaal van het Internationaal Arbeidsbureau."
+ARTICLE = ("Each Member which ratifies this Convention shall specify, in a declaration appended to its ratification, a "
+           "minimum age for admission to employment or work within its territory.")
+PREAMBLE = "Having decided upon the adoption of certain proposals with regard to the age for admission to employment, adopts"
+
+
+def _weights(question: str) -> dict[str, float]:
+    return {stem(t): 1.0 for t in query_terms(question)}
+
+
+def test_a_passage_that_holds_the_questions_words_goes_before_one_that_scores_on_the_title_alone():
+    chunks = {1: _chunk(1, SIGNED), 2: _chunk(2, RATIFIED), 3: _chunk(3, ARTICLE), 4: _chunk(4, PREAMBLE)}
+    candidate = DocCandidate("doc", 0.9, ((1, 0.98), (2, 0.93), (3, 0.83), (4, 0.80)))
+    question = "minimum age for admission to employment"
+    shown = grouping.hit_passages(candidate, chunks, {stem(t) for t in query_terms(question)}, weights=_weights(question))
+    assert [p.chunk_id for p in shown] == [3, 4]  # and no Dutch signature block beside them
+    # Without the question's words (a question by meaning alone) the order is the scores'.
+    assert [p.chunk_id for p in grouping.hit_passages(candidate, chunks, set())] == [1, 2]
+
+
+def test_a_passage_that_holds_none_of_the_words_is_shown_when_no_passage_holds_most_of_them():
+    chunks = {1: _chunk(1, SIGNED), 2: _chunk(2, BODY)}
+    candidate = DocCandidate("doc", 0.9, ((1, 0.98), (2, 0.90)))
+    shown = grouping.hit_passages(candidate, chunks, set(), weights=_weights("employers zebra quokka walrus"))
+    assert [p.chunk_id for p in shown] == [1, 2]  # "employers" is a quarter of the words: the scores decide
+
+
+def test_a_hit_whose_best_chunks_hold_none_of_the_words_looks_further():
+    dutch = [SIGNED, RATIFIED, SIGNED.replace("HUGO", "JAN"), RATIFIED.replace("officiële", "formele"),
+             SIGNED.replace("Voorzitter", "Secretaris"), RATIFIED.replace("Verdrag", "verdrag")]
+    ranked = tuple((i, 0.98 - i / 100) for i in range(PASSAGE_POOL)) + ((PASSAGE_POOL, 0.83),)
+    candidate = DocCandidate("doc", 0.9, ranked)
+    chunks = {i: _chunk(i, text) for i, text in enumerate(dutch)}
+    wanted = frozenset(_weights("minimum age for admission to employment"))
+    assert grouping.further_pool([candidate], chunks, wanted) == [PASSAGE_POOL]
+    assert grouping.further_pool([candidate], chunks) == []  # without the words: its pool has telling chunks
+    chunks[PASSAGE_POOL] = _chunk(PASSAGE_POOL, ARTICLE)
+    shown = grouping.hit_passages(candidate, chunks, set(wanted), weights=_weights("minimum age for admission to employment"))
+    assert shown[0].chunk_id == PASSAGE_POOL
+
+
 # -- on the sample corpus ------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -130,6 +175,17 @@ def test_the_rpl_toolkits_passages_are_its_text_not_its_title_page(corpus_kb):
     shown = corpus_kb.reader().chunks([p.chunk_id for p in hit.passages])
     assert hit.passages and not any(is_front_matter(c) for c in shown.values())
     assert all(p.page and p.page >= 3 for p in hit.passages)  # page 1 is the title page, page 2 the contents
+
+
+@pytest.mark.slow
+def test_the_rpl_toolkits_first_passage_says_what_rpl_is(corpus_kb):
+    """Its chunk "What RPL is not" scores higher (the title is in every chunk's embedding and keyword row), but
+    the passage that holds the question's words, the toolkit's definition, is shown first."""
+    hit = corpus_kb.search("recognition of prior learning", k=3).hits[0]
+    assert hit.doc_id == "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf"
+    first = hit.passages[0]
+    assert "Recognition of prior learning (RPL) is a process" in first.snippet
+    assert {"recognition", "prior", "learning"} <= {first.snippet[s:e].lower() for s, e in first.highlights}
 
 
 @pytest.mark.slow

@@ -85,6 +85,7 @@ class Evidence:
     # The question's words no top hit's document holds, each with its lift: the best cosine of the top hits' shown
     # passages to the question without the word, less theirs to the whole question (> 0: the word pulls away).
     unmatched: tuple[tuple[str, float], ...] = ()
+    common: bool = False  # the question's words are all common ones (stop words: "the", "of and the")
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,11 @@ def _gap(ranked: Sequence[float], rank: int) -> float:
 
 def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[str], cosines: Iterable[float],
            hits: int, doc_cosines: Iterable[float] = (), absent_countries: Sequence[str] = (),
-           unmatched: Sequence[tuple[str, float]] = ()) -> Evidence:
+           unmatched: Sequence[tuple[str, float]] = (), common: bool = False) -> Evidence:
     """The Evidence of a search: `idf` per term (the keyword index's), the texts of the top hits' shown passages,
     the cosines of the dense candidates (empty in keyword mode), each candidate document's best cosine, the
-    countries the question names that no top hit mentions and the words no top hit holds, with their lifts."""
+    countries the question names that no top hit mentions and the words no top hit holds, with their lifts; `common`:
+    whether the terms are all common words."""
     term_stems = {t: stem(t) for t in terms}
     wanted = frozenset(s for s in term_stems.values() if s)
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
@@ -142,7 +144,7 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     doc_gap = _gap(sorted(doc_cosines, reverse=True), DOC_GAP_RANK)
     missing = tuple(t for t in terms if term_stems[t] not in seen)
     return Evidence(tuple(terms), cosine, _gap(ranked, GAP_RANK), min(1.0, best), complete, missing, hits, doc_gap,
-                    tuple(absent_countries), tuple(unmatched))
+                    tuple(absent_countries), tuple(unmatched), common)
 
 
 def probability(evidence: Evidence, model: Model = FITTED) -> float:
@@ -182,6 +184,9 @@ def judge(evidence: Evidence, model: Model = FITTED) -> Verdict:
     """Confident or not, and why."""
     if not evidence.hits:
         return Verdict(False, "No match: no document holds a word of the question.")
+    if evidence.common:  # every passage holds "the": that says nothing (a search box searches at the first letter)
+        return Verdict(False, "No confident match: the question has only common words; add one that says what you are "
+                              "looking for.")
     if evidence.complete and len(evidence.terms) <= SHORT_TERMS:
         confident = True
     elif model.country_rule and evidence.absent_countries:

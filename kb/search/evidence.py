@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, understood
 from kb.records import Chunk, Hit
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather
-from kb.search.snippets import query_terms
+from kb.search.snippets import common_words_only, query_terms
 
 if TYPE_CHECKING:
     from kb.index.store import IndexReader
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_languages: str = "en",
              chunks: Mapping[int, Chunk] | None = None, document_gap: bool = FITTED.doc_gap != 0,
-             countries: bool = False, encode: Encode | None = None, meaning: bool = False) -> Evidence:
+             countries: bool = False, encode: Encode | None = None, meaning: bool = False,
+             idf: Mapping[str, float] | None = None) -> Evidence:
     """What a search's confidence is judged on (kb/search/confidence.py): the top hits' shown passages, the terms'
     IDF (analysed as the keyword search did) and the dense candidates' cosines, unless the model does not understand
     the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
@@ -28,20 +29,23 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     the caller has them (else they are read again). `document_gap`: whether to measure it (the fitted model gives
     it no weight today; benchmarks/confidence.py still measures it). The countries no top hit mentions are looked
     up when the fitted model has the country rule, or when `countries` asks (benchmarks/confidence.py); the words no
-    top hit holds, and their lifts, when it has the meaning rule or `meaning` asks (with `encode`, the query model)."""
+    top hit holds, and their lifts, when it has the meaning rule or `meaning` asks (with `encode`, the query model).
+    `idf`: the terms' IDF, if the caller has it."""
     top = hits[:CONFIDENCE_HITS]
     shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
     texts = [" ".join((h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text))
              for h in top for p in h.passages if p.chunk_id in shown]
     languages = analysis_languages(found.language)
-    idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
+    if idf is None:
+        idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
     absent = _absent_countries(reader, found.query, top, languages) if FITTED.country_rule or countries else ()
+    common = common_words_only(found.terms, languages)
     if not understood(found.language, model_languages):
-        return gather(found.terms, idf, texts, (), len(hits), absent_countries=absent)
+        return gather(found.terms, idf, texts, (), len(hits), absent_countries=absent, common=common)
     unmatched = _unmatched(reader, found, top, languages, encode) if FITTED.meaning_rule or meaning else ()
     return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else (),
-                  absent, unmatched)
+                  absent, unmatched, common)
 
 
 def _unmatched(reader: IndexReader, found: Retrieved, top: Sequence[Hit], languages: Sequence[str],

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 
 from kb.records import Chunk, Passage
 from kb.search.backmatter import is_back_matter
 from kb.search.frontmatter import is_front_matter
-from kb.search.snippets import make_snippet
+from kb.search.snippets import make_snippet, stems_held
 
 _WORD = re.compile(r"\w+")
 
@@ -26,6 +28,13 @@ FURTHER_POOLS = 3
 # Two passages show the same text when they share a run of SHARED_RUN words (a sentence seen twice: what the
 # overlap of two neighbouring chunk windows shows), or when the shorter one's words are all in the other.
 SHARED_RUN = 8
+# Every chunk is embedded and keyword-indexed with its document's title, so a short chunk can score on the title alone
+# (a treaty's signature block, "What RPL is not"). Among a hit's candidate passages, each counts its score over the
+# best one's plus HELD_WEIGHT x the share of the question's IDF weight its own text holds: a passage that holds the
+# question's words goes before one up to a quarter lower that holds none of them; and after one that holds
+# HOLDING_SHARE of the weight or more, a passage that holds none is not shown beside it.
+HELD_WEIGHT = 0.25
+HOLDING_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,16 +59,31 @@ def passage_pool(candidates: Iterable[DocCandidate]) -> list[int]:
     return [chunk_id for candidate in candidates for chunk_id, _ in candidate.chunks[:PASSAGE_POOL]]
 
 
-def further_pool(candidates: Iterable[DocCandidate], chunks: Mapping[int, Chunk]) -> list[int]:
+def further_pool(candidates: Iterable[DocCandidate], chunks: Mapping[int, Chunk],
+                 wanted: frozenset[str] = frozenset()) -> list[int]:
     """More chunk ids for the hits whose pool (in `chunks`) holds nothing worth showing, only front or back
-    matter or scraps: their next PASSAGE_POOL * (FURTHER_POOLS - 1) candidates, so a title page or a reference
-    list is shown only when the query found nothing else in its document."""
+    matter or scraps, or no passage that holds one of the question's stems (`wanted`): their next
+    PASSAGE_POOL * (FURTHER_POOLS - 1) candidates, so a title page or a reference list is shown only when the query
+    found nothing else in its document, and a passage with the question's words is looked for a little further."""
     out: list[int] = []
     for candidate in candidates:
         pool = [chunks[c] for c, _ in candidate.chunks[:PASSAGE_POOL] if c in chunks]
-        if not any(_telling(chunk) and not is_aside(chunk, chunks) for chunk in pool):
+        shown = [chunk for chunk in pool if _telling(chunk) and not is_aside(chunk, chunks)]
+        if not shown or wanted and not any(_held(chunk.text, wanted) for chunk in shown):
             out += [chunk_id for chunk_id, _ in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]]
     return out
+
+
+def _offered(candidate: DocCandidate, chunks: Mapping[int, Chunk], wanted: frozenset[str]) -> list[tuple[int, float]]:
+    """What passage_order offers, and when none of it holds one of the question's stems, the telling chunks of the
+    further pool (read by the caller: further_pool) that are not front or back matter."""
+    offered = list(passage_order(candidate.chunks, chunks))
+    if any(_held(chunks[c].text, wanted) for c, _ in offered):
+        return offered
+    seen = {c for c, _ in offered}
+    further = candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]
+    return offered + [(c, s) for c, s in further
+                      if c in chunks and c not in seen and _telling(chunks[c]) and not is_aside(chunks[c], chunks)]
 
 
 def _telling(chunk: Chunk) -> bool:
@@ -109,13 +133,19 @@ def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Ch
 
 
 def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
-                 language: str | None = None, phrases: Sequence[Sequence[str]] = ()) -> tuple[Passage, ...]:
+                 language: str | None = None, phrases: Sequence[Sequence[str]] = (),
+                 weights: Mapping[str, float] | None = None) -> tuple[Passage, ...]:
     """The passages shown for one hit, each cut around the query's words (or from its start when the
     match is by meaning alone: embedding its sentences to find the closest would cost more than the
     whole rest of the search). A passage that shows what an earlier one shows (the same text, or the
-    overlap of two neighbouring chunk windows) is left out for the next one."""
+    overlap of two neighbouring chunk windows) is left out for the next one. `weights`: the question's stems and
+    their IDF weights, to put passages that hold them first (held_first); not with quoted `phrases`, whose
+    passages come first already (kb/search/phrases.py)."""
     passages: list[Passage] = []
-    for chunk_id, score in passage_order(candidate.chunks, chunks):
+    order = passage_order(candidate.chunks, chunks)
+    if weights and not phrases:
+        order = held_first(_offered(candidate, chunks, frozenset(weights)), chunks, weights)
+    for chunk_id, score in order:
         if len(passages) == PASSAGES_PER_HIT:
             break
         chunk = chunks[chunk_id]
@@ -127,6 +157,37 @@ def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: se
             page=chunk.page, page_label=chunk.page_label, heading_path=chunk.heading_path,
         ))
     return tuple(passages)
+
+
+def held_first(offered: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk],
+               weights: Mapping[str, float]) -> Iterator[tuple[int, float]]:
+    """The (chunk_id, score) pairs a hit offers as passages, best first by score over the best score plus HELD_WEIGHT
+    x the share of `weights` (stem -> IDF) the chunk's own text holds (ties in the order offered); after one that
+    holds HOLDING_SHARE of the weight or more, none that holds no stem at all (a treaty's signature block in another
+    language says nothing of the question). A chunk's share is measured only when its score could still put it
+    first (its score + HELD_WEIGHT reaches the best measured): most hits show their passages after two or three."""
+    offered = sorted(offered, key=lambda item: item[1], reverse=True)
+    wanted, total = frozenset(weights), sum(weights.values()) or 1.0
+    top = offered[0][1] if offered else 0.0
+    scale = 1.0 / top if top > 0 else 1.0
+    measured: list[tuple[float, int, float]] = []  # a heap of (-rank, position offered, share)
+    position, most = 0, False
+    while position < len(offered) or measured:
+        while position < len(offered) and (not measured or offered[position][1] * scale + HELD_WEIGHT >= -measured[0][0]):
+            chunk_id, score = offered[position]
+            share = sum(weights[s] for s in _held(chunks[chunk_id].text, wanted)) / total
+            heapq.heappush(measured, (-(score * scale + HELD_WEIGHT * share), position, share))
+            position += 1
+        _, at, share = heapq.heappop(measured)
+        if share or not most:
+            most = most or share >= HOLDING_SHARE
+            yield offered[at]
+
+
+@lru_cache(maxsize=4096)
+def _held(text: str, wanted: frozenset[str]) -> frozenset[str]:
+    # A search asks this of the same chunk up to three times (further_pool, _offered, held_first).
+    return frozenset(stems_held(text, wanted))
 
 
 def same_passage(a: str, b: str) -> bool:

@@ -129,6 +129,8 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if mode not in MODES:
         raise QueryError(f"Unknown mode {mode!r}; use one of: {', '.join(MODES)}.")
     asked = question or read_question(reader, query, query_language, correct, phrases)
+    if not asked.terms:  # not a word ("?", "…"): nothing to look for, by its words or by its meaning
+        return Retrieved([], {}, None, [], asked.language, asked.text)
     query, language, languages, terms = asked.text, asked.language, asked.languages, asked.terms
     wanted, fixes = asked.phrases, asked.corrections
     allowed = allowed_documents(reader, filters)
@@ -168,10 +170,11 @@ def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tupl
     )
 
 
-def _passage_chunks(reader: IndexReader, top: Sequence[DocCandidate]) -> dict[int, Chunk]:
-    """The chunks these candidates' passages are chosen from (and those before them that tell back matter)."""
+def _passage_chunks(reader: IndexReader, top: Sequence[DocCandidate], wanted: frozenset[str] = frozenset()) -> dict[int, Chunk]:
+    """The chunks these candidates' passages are chosen from (and those before them that tell back matter);
+    `wanted`: the question's stems, looked for further in a hit whose best chunks hold none of them."""
     chunks = _with_run_on(reader, reader.chunks(passage_pool(top)))
-    more = further_pool(top, chunks)  # for hits whose best chunks are only a title page, contents or scraps
+    more = further_pool(top, chunks, wanted)  # for hits whose best chunks are only a title page, contents or scraps
     if more:
         chunks = _with_run_on(reader, {**chunks, **reader.chunks(more)})
     return chunks
@@ -188,13 +191,22 @@ def _with_run_on(reader: IndexReader, chunks: dict[int, Chunk]) -> dict[int, Chu
 
 
 def _hits(reader: IndexReader, top: Sequence[DocCandidate], chunks: Mapping[int, Chunk], stems: set[str],
-          score_kind: str, phrases: Sequence[str] = ()) -> tuple[Hit, ...]:
+          score_kind: str, phrases: Sequence[str] = (), weights: Mapping[str, float] | None = None) -> tuple[Hit, ...]:
     """The hits for these candidates: their documents' metadata and their passages (from `chunks`), the quoted
-    `phrases` marked whole."""
+    `phrases` marked whole, those that hold the question's stems (`weights`: stem -> IDF) first."""
     documents = reader.documents(c.doc_id for c in top)
     marked = [words(p) for p in phrases]
     return tuple(_hit(documents[c.doc_id], c, score_kind,
-                      hit_passages(c, chunks, stems, documents[c.doc_id].language, marked)) for c in top)
+                      hit_passages(c, chunks, stems, documents[c.doc_id].language, marked, weights)) for c in top)
+
+
+def _stem_weights(idf: Mapping[str, float]) -> dict[str, float]:
+    """The question's stems, each with its terms' IDF weight."""
+    weights: dict[str, float] = {}
+    for term, weight in idf.items():
+        if stemmed := stem(term):
+            weights[stemmed] = weights.get(stemmed, 0.0) + weight
+    return weights
 
 
 def _took_ms(started: float) -> float:
@@ -213,9 +225,12 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
                      correct=correct, question=question)
     said = [n for n in (spelling.notice(found.corrections), notice(found.language, mode, reader.manifest.model.name,
                                                                    model_languages)) if n]
-    chunks = _passage_chunks(reader, found.docs[:k])
-    hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode], found.phrases)
-    verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode))
+    idf = {t: reader.keyword.idf_sum([t], analysis_languages(found.language)) for t in found.terms}
+    weights = {} if found.phrases else _stem_weights(idf)  # a quoted phrase's passages come first already
+    chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights))
+    hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode], found.phrases,
+                 weights)
+    verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode, idf=idf))
     if not hits:
         verdict = Verdict(False, _why_nothing(found, describe(filters), allowed_documents(reader, filters)) or verdict.reason)
     return SearchResult(
@@ -229,6 +244,8 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
 def _why_nothing(found: Retrieved, filters: Mapping[str, object], allowed: set[str] | None) -> str | None:
     """Why a search found nothing, when a quoted phrase or the filters (`allowed`: the documents that pass them) are
     the reason; None when its words are."""
+    if not found.terms:
+        return "No match: the question has no word to search for."
     if found.missing_phrases:
         return f"No match: no document holds {_listed(found.missing_phrases)}."
     if not filters:

@@ -25,10 +25,20 @@ def _stemmer():
 def query_terms(query: str, languages: Sequence[str] = (DEFAULT_LANGUAGE,)) -> list[str]:
     """The query's words that carry meaning: lowercased, the stop words of its `languages` dropped (all kept if
     nothing is left). Those words are never highlighted either: highlights mark the terms' stems."""
-    stop = _STOPWORDS if tuple(languages) == (DEFAULT_LANGUAGE,) else frozenset().union(*(STOP_WORDS[x] for x in languages))
+    stop = _stop_words(tuple(languages))
     words = [w.lower() for w in _WORD.findall(query)]
     kept = [w for w in words if w not in stop]
     return list(dict.fromkeys(kept or words))
+
+
+def common_words_only(terms: Sequence[str], languages: Sequence[str] = (DEFAULT_LANGUAGE,)) -> bool:
+    """Whether a question's terms (query_terms) are all stop words of its `languages`: "the", "of and the"."""
+    stop = _stop_words(tuple(languages))
+    return bool(terms) and all(t in stop for t in terms)
+
+
+def _stop_words(languages: tuple[str, ...]) -> frozenset[str]:
+    return _STOPWORDS if languages == (DEFAULT_LANGUAGE,) else frozenset().union(*(STOP_WORDS[x] for x in languages))
 
 
 @lru_cache(maxsize=65536)
