@@ -24,7 +24,7 @@ from kb.config import (
     MODES,
     Settings,
 )
-from kb.errors import KBError, QueryError, UnknownFilter
+from kb.errors import FilterError, KBError, QueryError
 from kb.index.vectors.arrays import start_blas_single
 from kb.records import Filters, to_dict
 
@@ -45,7 +45,7 @@ def handles_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except UnknownFilter as exc:  # said with the flags that give a filter: exit status 2, as for a bad flag
+        except FilterError as exc:  # said with the flags that give a filter: exit status 2, as for a bad flag
             raise click.UsageError(exc.explain(cli_spelling)) from None
         except QueryError as exc:
             raise click.UsageError(str(exc)) from None

@@ -11,7 +11,8 @@ import click
 from kb.records import Filters
 
 # The flag each filter field has of its own; any other field is given with --where FIELD=VALUE.
-FLAGS = {"type": "--type", "language": "--lang", "topic": "--topic", "country": "--country", "region": "--region"}
+FLAGS = {"type": "--type", "language": "--lang", "topic": "--topic", "country": "--country", "region": "--region",
+         "since": "--since", "until": "--until"}
 
 OPTIONS = (
     click.option("--type", "types", multiple=True, metavar="TYPE",

@@ -12,7 +12,9 @@ Hierarchy (HTTP status)::
     ├── IndexLocked              another process is writing the index                   409
     ├── DocumentNotFound         no document with that id                               404
     ├── QueryError               the query or its filters are not valid                 400
-    │   └── UnknownFilter        a filter names a field or value the index does not know 400
+    │   └── FilterError          a filter cannot be met, said in each edge's own words  400
+    │       ├── UnknownFilter    a filter names a field or value the index does not know 400
+    │       └── BackwardsDates   the dates a filter allows end before they begin        400
     ├── UploadRefused            an upload is refused, and none of its files kept       400
     │   ├── BadFileName          no file can be stored under that name                  400
     │   ├── DuplicateFile        the same name twice in one upload                      400
@@ -86,7 +88,15 @@ class QueryError(KBError):
 Spelling = Callable[[str, str], str]
 
 
-class UnknownFilter(QueryError):
+class FilterError(QueryError):
+    """A filter cannot be met; `explain` says so with the filters as the edge takes them."""
+
+    def explain(self, spell: Spelling) -> str:
+        """The message in an edge's own words: `spell` writes a filter as that edge takes it."""
+        raise NotImplementedError
+
+
+class UnknownFilter(FilterError):
     """A filter names a field, or a value of a field, that the index does not know."""
 
     code = "unknown_filter"
@@ -109,6 +119,22 @@ class UnknownFilter(QueryError):
             shown = ", ".join(self.known[:most]) + (f" and {len(self.known) - most} more" if len(self.known) > most else "")
             parts.append(f"{'Known values' if self.field_known else 'Fields'}: {shown}.")
         return " ".join(parts)
+
+
+class BackwardsDates(FilterError):
+    """The filter's first date (since) is after its last (until): no document could pass."""
+
+    code = "backwards_dates"
+    http_status = 400
+
+    def __init__(self, since: str, until: str) -> None:
+        self.since, self.until = since, until
+        super().__init__(self.explain(lambda name, v: f"{name}={v}"))
+
+    def explain(self, spell: Spelling) -> str:
+        """The message in an edge's own words: `spell` writes a filter as that edge takes it."""
+        return (f"{spell('since', self.since)} {spell('until', self.until)}: the date range ends before it begins, so no "
+                f"document could pass. Did you mean {spell('since', self.until)} {spell('until', self.since)}?")
 
 
 class UploadRefused(KBError):

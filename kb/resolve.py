@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from kb.errors import DocumentNotFound, UnknownFilter
 from kb.records import DOCUMENT_TYPES, Document, IngestReport, SearchResult
-from kb.search.filters import KnownValues, close_matches, spelling
+from kb.search.filters import SUGGESTIONS, KnownValues, close_matches, spelling
 
 if TYPE_CHECKING:
     from kb.index.store import IndexReader
@@ -40,6 +40,14 @@ def known_values(reader: IndexReader, topics_path: Path | None) -> KnownValues:
         found = countries().lookup(value)
         return found.code if found else None
 
+    def country_names(value: str) -> list[str]:  # what an unknown country is offered instead: 'Ghanna' -> Ghana
+        from kb.ingest.enrich import countries, fold
+
+        table = countries()
+        names = [name for name in table.by_name if len(name) > 3]  # not the codes: 'Kenyaa' is not 'KEN'
+        close = close_matches(fold(value), names, SUGGESTIONS * 3)
+        return list(dict.fromkeys(table.by_code[table.by_name[name]].name for name in close))
+
     def region(value: str) -> str | None:
         from kb.ingest.enrich import countries
 
@@ -64,7 +72,8 @@ def known_values(reader: IndexReader, topics_path: Path | None) -> KnownValues:
         except UnknownFilter:
             return None
 
-    return KnownValues.build(names, {"country": country, "region": region, "language": language, "topic": topic})
+    return KnownValues.build(names, {"country": country, "region": region, "language": language, "topic": topic},
+                             {"country": country_names})
 
 
 def document_id(reader: IndexReader, ref: str, cwd: Path) -> str:

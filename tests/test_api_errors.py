@@ -35,6 +35,7 @@ PROVOKED: dict[tuple[str, str], list[tuple[str, str, dict, int, str]]] = {
         ("indexed", "/search", {"params": {"q": "skills", "mode": "magic"}}, 422, "invalid_request"),
         ("indexed", "/search", {"params": {"q": "   "}}, 400, "bad_query"),
         ("indexed", "/search", {"params": {"q": "skills", "since": "soon"}}, 400, "bad_date"),
+        ("indexed", "/search", {"params": {"q": "skills", "since": "2025", "until": "2020"}}, 400, "backwards_dates"),
         ("indexed", "/search", {"params": {"q": "skills", "colour": "blue"}}, 400, "unknown_parameter"),
         ("read_key", "/search", {"params": {"q": "skills"}}, 401, "unauthorized"),
         ("read_key", "/search", {"params": {"q": "skills"}, "headers": WRONG}, 403, "forbidden"),

@@ -173,7 +173,7 @@ def test_a_one_shot_search_loads_only_what_it_needs(corpus_kb):
     """`kb search` in a process of its own: numpy's BLAS started with one thread (no pool of threads to start, and no
     threadpoolctl to limit it), and nothing loaded that the search does not use: not the index writer, not tempfile,
     not difflib (an error's suggestions), not shutil (and its zlib, bz2, lzma). (The country table is read: a question
-    typed in lower case may name a country in lower case, ~5 ms.)"""
+    typed in lower case may name a country in lower case, ~7 ms.)"""
     import os
     import subprocess
     import sys

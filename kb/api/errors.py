@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.errors import KBError, UnknownFilter
+from kb.errors import FilterError, KBError
 
 log = logging.getLogger("kb.api")
 
@@ -71,7 +71,7 @@ def api_spelling(field: str, value: str) -> str:
     return f"{FILTER_PARAMS.get(field, field)}={value}"
 
 
-async def _unknown_filter(request: Request, exc: UnknownFilter) -> JSONResponse:
+async def _filter_error(request: Request, exc: FilterError) -> JSONResponse:
     return error_response(exc.http_status, exc.code, exc.explain(api_spelling))
 
 
@@ -104,7 +104,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 # is found by the raised class first, and FastAPI raises its own when a request body cannot be parsed.
 HANDLERS: dict[int | type[Exception], Any] = {
     KBError: _kb_error,
-    UnknownFilter: _unknown_filter,
+    FilterError: _filter_error,
     APIError: _api_error,
     RequestValidationError: _invalid,
     HTTPException: _http,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ _TYPE_ALIASES = {
 # Keys that are Document fields rather than free metadata.
 _CORE_KEYS = {"title", "date", "type", "language", "lang", "description", "summary", "_title_candidates"}
 _MULTI_SPLIT = re.compile(r"\s*[,;]\s*")
+# What kb itself says about a file while reading it: held with the parsers' warnings for the file's report entry.
+log = logging.getLogger("kb.ingest")
 
 
 def sidecar_path(path: Path) -> Path | None:
@@ -187,7 +190,10 @@ def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash:
         for key, value in merged.items()
         if key not in _CORE_KEYS and not key.startswith("_") and (values := _as_values(value))
     }
-    codes, regions = normalise_countries(extra.pop("countries", ()) + extra.pop("country", ()), title)
+    codes, regions, unknown = normalise_countries(extra.pop("countries", ()) + extra.pop("country", ()), title)
+    for value in unknown:
+        log.warning("country %r is not in kb's country table, so it is not kept: give the country's name or ISO code, "
+                    "or add the name as an alias in kb/data/countries.tsv", value)
     if codes:
         extra["countries"], extra["regions"] = codes, regions
     return Document(

@@ -86,7 +86,7 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
     if not top:
         return ()
-    from kb.ingest.enrich import countries  # the table (~4 ms) is read by the first search that may name a country
+    from kb.ingest.enrich import countries  # the table (~6-7 ms) is read by the first search that may name a country
 
     named = countries().named_in(query)
     if not named or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):

@@ -2,17 +2,18 @@
 
 `resolve` checks each field and value against what the index knows (`KnownValues`): a label or a common
 spelling ("Tool Report", "tool-report", "apprenticeship") becomes the stored value ("tool_report",
-"apprenticeships"); a field or value it cannot place is an UnknownFilter naming the closest known ones.
+"apprenticeships"); a field or value it cannot place is an UnknownFilter naming the closest known ones, and dates
+that end before they begin are BackwardsDates.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.errors import UnknownFilter
+from kb.errors import BackwardsDates, UnknownFilter
 from kb.index.catalog import facet_field
 from kb.records import Filters
 
@@ -30,15 +31,18 @@ def spelling(value: str) -> str:
 @dataclass(frozen=True)
 class KnownValues:
     """What each filter field may name: {field: {spelling: stored value}}, what an error lists per field, and
-    tables beyond the index (countries: any country of the table is allowed, with documents or not)."""
+    tables beyond the index (countries: any country of the table is allowed, with documents or not), with the
+    close names such a table offers for a value it does not hold ('Ghanna' -> 'Ghana')."""
 
     values: Mapping[str, Mapping[str, str]]
     listed: Mapping[str, tuple[str, ...]]
     lookups: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
+    suggesters: Mapping[str, Callable[[str], Sequence[str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, names: Mapping[str, Iterable[tuple[str, str]]],
-              lookups: Mapping[str, Callable[[str], str | None]] | None = None) -> KnownValues:
+              lookups: Mapping[str, Callable[[str], str | None]] | None = None,
+              suggesters: Mapping[str, Callable[[str], Sequence[str]]] | None = None) -> KnownValues:
         """From (name, stored value) pairs per field: each stored value names itself, a label or alias another."""
         values: dict[str, dict[str, str]] = {}
         for name, pairs in names.items():
@@ -47,7 +51,7 @@ class KnownValues:
                 table.setdefault(spelling(stored), stored)
                 table.setdefault(spelling(alias), stored)
         listed = {name: tuple(sorted(set(table.values()), key=str.lower)) for name, table in values.items()}
-        return cls(values, listed, dict(lookups or {}))
+        return cls(values, listed, dict(lookups or {}), dict(suggesters or {}))
 
     def value(self, name: str, given: str) -> str:
         """The stored value `given` names in field `name`; UnknownFilter when it names none."""
@@ -62,9 +66,9 @@ class KnownValues:
         found = lookup(given) if lookup and given.strip() else None
         if found:
             return found
-        close = close_matches(key, list(table), SUGGESTIONS * 3)
-        raise UnknownFilter(name, given, suggestions=_unique(table[c] for c in close)[:SUGGESTIONS],
-                            known=self.listed.get(name, ()))
+        suggest = self.suggesters.get(name)
+        close = [*(suggest(given) if suggest else ()), *(table[c] for c in close_matches(key, list(table), SUGGESTIONS * 3))]
+        raise UnknownFilter(name, given, suggestions=_unique(close)[:SUGGESTIONS], known=self.listed.get(name, ()))
 
 
 def close_matches(word: str, candidates: list[str], n: int) -> list[str]:
@@ -91,7 +95,10 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 def resolve(filters: Filters, known: KnownValues) -> Filters:
     """The filters in the index's own values (see the module's docstring); UnknownFilter for a field or a value
-    the index does not know. A known value that no document matches is not an error: it finds nothing."""
+    the index does not know, BackwardsDates for a since after the until. A known value that no document matches is
+    not an error: it finds nothing."""
+    if filters.since and filters.until and _backwards(filters.since, filters.until):
+        raise BackwardsDates(filters.since, filters.until)
     where: dict[str, tuple[str, ...]] = {}
     for key, values in filters.where.items():
         name = facet_field(key)
@@ -105,6 +112,13 @@ def resolve(filters: Filters, known: KnownValues) -> Filters:
         languages=tuple(_unique(known.value("language", v) for v in filters.languages)),
         since=filters.since, until=filters.until, where=where,
     )
+
+
+def _backwards(since: str, until: str) -> bool:
+    """Whether the dates (YYYY, YYYY-MM or YYYY-MM-DD) end before they begin: 2020-05 to 2020 does not (May is in
+    2020), 2021 to 2020-12 does. Compared as far as both go."""
+    n = min(len(since), len(until))
+    return since[:n] > until[:n]
 
 
 def normalise(filters: Filters) -> Filters:
