@@ -135,8 +135,8 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # How kb reads a file into a document (loaders, titles, metadata), as part of every content digest: a kb that reads
 # files otherwise names a new READING, and its next ingest reads every file again, embedding only the chunks whose
 # title, heading path or text came out changed (the plan lets each document reuse its stored vectors). 2: letterhead
-# titles (kb/ingest/titles.py).
-READING = b"kb-reading-2"
+# titles (kb/ingest/titles.py). 3: titles that name nothing ("U", "Page 1 of 7") and offices' and Italian letterheads.
+READING = b"kb-reading-3"
 
 
 def content_hash(path: Path) -> str:
