@@ -1,5 +1,6 @@
-"""A document is not titled with its letterhead ("INTERNATIONAL LABOUR CONFERENCE"): the first line of its text that
-names it is its title, as in the labour-docs conventions."""
+"""A document is not titled with its letterhead ("INTERNATIONAL LABOUR CONFERENCE", "BUREAU OF INTERNATIONAL LABOR
+AFFAIRS") nor with a title that names nothing ("U", "Page 1 of 7"): the first line of its text that names it is its
+title, as in the labour-docs conventions and USDOL leaflets."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from kb.ingest.loaders import loader_for
 from kb.ingest.metadata import build_document
 from kb.ingest.pdf import load_pdf
-from kb.ingest.titles import is_letterhead, title_from_text
+from kb.ingest.titles import is_letterhead, names_nothing, title_from_text
 from kb.records import Section
 from tests.pdfs import make_pdf
 
@@ -29,15 +30,63 @@ def _title(tmp_path: Path, name: str, text: str, sidecar: dict | None = None) ->
 
 
 @pytest.mark.parametrize("name", ["INTERNATIONAL LABOUR CONFERENCE", "League of Nations.", "ILO", "International Labour Office",
-                                  "ORGANISATION INTERNATIONALE DU TRAVAIL", "Organización Internacional del Trabajo"])
+                                  "ORGANISATION INTERNATIONALE DU TRAVAIL", "Organización Internacional del Trabajo",
+                                  "Conferenza Internazionale del Lavoro", "INTERNATIONALE ARBEIDSCONFERENTIE.",
+                                  "BUREAU OF INTERNATIONAL LABOR AFFAIRS", "U.S. Department of Labor",
+                                  "Office of Child Labor, Forced Labor, and Human Trafficking",
+                                  "Ministry of Labour and Social Protection"])
 def test_an_organisations_name_alone_is_a_letterhead(name):
     assert is_letterhead(name)
 
 
 @pytest.mark.parametrize("name", ["International Labour Conference: report of the Director-General", "ILO toolkit",
-                                  "Skills for green jobs", ""])
+                                  "Skills for green jobs", "", "Office of the Director-General: Programme and Budget",
+                                  "Bureau of Labor Statistics Annual Report", "Office for official publications",
+                                  "Department of Labor Bureau of International Labor Affairs", "Office of the",
+                                  "Office of Child Labor FREQUENTLY ASKED QUESTIONS"])
 def test_a_title_that_says_more_is_not(name):
     assert not is_letterhead(name)
+
+
+@pytest.mark.parametrize("title", ["U", "1", "Page 1 of 7", "- 2 -", "xiv", "p. 12", "Microsoft Word - draft.docx",
+                                   "untitled", "Document1", "draft.docx", "No. 5"])
+def test_a_title_too_short_or_of_page_furniture_names_nothing(title):
+    assert names_nothing(title)
+
+
+@pytest.mark.parametrize("title", ["Civil", "Fact Sheet", "ILO toolkit", "Convention 182", "Page layout guide"])
+def test_a_short_title_with_a_word_names_something(title):
+    assert not names_nothing(title)
+
+
+def test_a_leaflet_titled_u_with_a_page_header_and_office_letterheads_is_titled_by_what_it_is(tmp_path):
+    # As usdol TVPRA.pdf: metadata title "U", then "Page 1 of 11" and three offices' names above the title.
+    leaflet = ["Page 1 of 11\nU.S. Department of Labor\nBureau of International Labor Affairs\n"
+               "Office of Child Labor, Forced Labor, and Human Trafficking\nFREQUENTLY ASKED QUESTIONS:\n\n"
+               "Trafficking Victims Protection Reauthorization Act (TVPRA) of 2005\nList of Goods Produced by Forced Labor.\n"
+               "1. What is the List of Goods? The list names goods produced by child labor or forced labor in violation "
+               "of international standards.", "Page 2 of 11\nMore questions and their answers."]
+    path = make_pdf(tmp_path / "TVPRA.pdf", leaflet, title="U", footer=None)
+    title = build_document(path, Path("TVPRA.pdf"), load_pdf(path), "hash", "src").title
+    assert title == ("FREQUENTLY ASKED QUESTIONS: Trafficking Victims Protection Reauthorization Act (TVPRA) of 2005 "
+                     "List of Goods Produced by Forced Labor")
+    toolkit = ["46\nBUREAU OF INTERNATIONAL LABOR AFFAIRS\nReducing Child Labor and Forced Labor:\n"
+               "DOL's Toolkit for Responsible Businesses 1.\n2.\nStakeholder Engagement", "A second page of text."]
+    path = make_pdf(tmp_path / "toolkit.pdf", toolkit, footer=None)
+    assert (build_document(path, Path("toolkit.pdf"), load_pdf(path), "hash", "src").title
+            == "Reducing Child Labor and Forced Labor: DOL's Toolkit for Responsible Businesses")
+
+
+def test_an_italian_letterhead_gives_way_to_the_declaration_it_heads(tmp_path):
+    text = ("Conferenza Internazionale del Lavoro\n\nDichiarazione del Centenario dell'OIL per il Futuro del Lavoro\n\n"
+            "Ginevra, 21 giugno 2019\n\nLa Conferenza Internazionale del Lavoro, riunita a Ginevra, adotta questa dichiarazione.\n")
+    assert _title(tmp_path, "dichiarazione.txt", text) == "Dichiarazione del Centenario dell'OIL per il Futuro del Lavoro"
+
+
+def test_a_title_that_names_nothing_gives_way_to_the_files_name_when_the_text_offers_none_but_one_given_is_kept(tmp_path):
+    body = "U\n\n" + "word " * 60 + "and so on without a stop\n"
+    assert _title(tmp_path, "tvpra-faq.txt", body) == "Tvpra faq"
+    assert _title(tmp_path, "given.txt", body, sidecar={"title": "U"}) == "U"
 
 
 def test_a_conventions_banner_gives_way_to_the_line_that_names_it(tmp_path):
@@ -109,7 +158,7 @@ def test_a_kb_that_reads_files_otherwise_reads_them_all_again_and_embeds_only_wh
     (docs / "note.txt").write_text("Apprenticeships in Kenya\n\nSmall firms train apprentices with the state's help.\n", encoding="utf-8")
     kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=embedder)
     with monkeypatch.context() as old:  # a kb from before letterhead titles
-        old.setattr(metadata, "instead_of_letterhead", lambda title, *rest: title)
+        old.setattr(metadata, "naming_title", lambda title, *rest: title)
         old.setattr(discover, "READING", b"kb-reading-1")
         first = kb.ingest([docs])
     assert kb.document("c081.md").title == "INTERNATIONAL LABOUR CONFERENCE"

@@ -136,7 +136,8 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # files otherwise names a new READING, and its next ingest reads every file again, embedding only the chunks whose
 # title, heading path or text came out changed (the plan lets each document reuse its stored vectors). 2: letterhead
 # titles (kb/ingest/titles.py). 3: country names in French, Spanish, Italian and Dutch and without accents
-# (kb/ingest/enrich.py), so metadata's "Sénégal" or "Maroc" and a title's "Italia" give their countries.
+# (kb/ingest/enrich.py), so metadata's "Sénégal" or "Maroc" and a title's "Italia" give their countries; and titles
+# that name nothing ("U", "Page 1 of 7") give way, as offices' and Italian and Dutch letterheads do.
 READING = b"kb-reading-3"
 
 

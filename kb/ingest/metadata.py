@@ -11,7 +11,7 @@ from typing import Any
 
 from kb.errors import LoadError
 from kb.ingest.enrich import normalise_countries, type_from_text
-from kb.ingest.titles import instead_of_letterhead
+from kb.ingest.titles import naming_title
 from kb.records import Document, LoadedFile
 
 # Folder names that tell a document's type when its metadata does not.
@@ -177,9 +177,10 @@ def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash:
     if not title and len(candidates) > 1 and language:
         # Bilingual exports put titles in two languages in a row; prefer the one in the text's language.
         title = next((c for c in candidates if detect_language(c + " " + c) == language), None)
-    title = title or loaded.title or _title_from_name(path)
-    if not given:  # a title the file's metadata or sidecar gives is kept as given, even a letterhead
-        title = instead_of_letterhead(title, loaded.sections, candidates, language, detect_language)
+    title = title or loaded.title
+    if title and not given:  # a title the file's metadata or sidecar gives is kept as given, even a letterhead
+        title = naming_title(title, loaded.sections, candidates, language, detect_language)
+    title = title or _title_from_name(path)
 
     title = " ".join(str(title).split())[:300]
     doc_type = normalise_type(merged.get("type")) or type_from_folders(rel_path) or type_from_text(title) or "other"

@@ -11,10 +11,9 @@ from typing import Any
 
 from kb.errors import EmptyDocument, EncryptedDocument, LoadError
 from kb.ingest.text import normalise_whitespace
+from kb.ingest.titles import names_nothing
 from kb.records import LoadedFile, Section
 
-# Titles that PDF producers write when the author wrote none.
-_JUNK_TITLE = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+|\S+\.(docx?|pdf|indd|qxd|rtf))", re.I)
 # A numbered heading line: "2. Steps", "3.1 Who takes part".
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^.!?]{2,90})$")
 _PAGE_NUMBER_LINE = re.compile(r"^(page\s+)?[\divxlc]{1,6}(\s*(/|of)\s*\d+)?$", re.I)
@@ -86,7 +85,7 @@ def _largest_text(page: Any) -> str | None:
     title = " ".join(text for size, text in runs if size >= 0.85 * top)
     title = re.sub(r"\b(?:\w ){3,}\w\b", lambda m: m.group(0).replace(" ", ""), title)  # "T i t l e" -> "Title"
     title = normalise_whitespace(title)
-    return title if 3 <= len(title) <= 200 and re.search(r"[^\W\d]{3}", title) else None
+    return title if len(title) <= 200 and not names_nothing(title) else None
 
 
 def clean_title(title: str) -> str:
@@ -163,7 +162,7 @@ def _title(reader, raw_pages: list[list[str]]) -> str | None:
         info_title = reader.metadata.title if reader.metadata is not None else None
     except Exception:
         info_title = None
-    if isinstance(info_title, str) and info_title.strip() and not _JUNK_TITLE.match(info_title.strip()):
+    if isinstance(info_title, str) and not names_nothing(info_title):  # not "U", "Microsoft Word - draft.docx"
         title = clean_title(info_title)
     if not title and reader.pages:
         try:
@@ -171,7 +170,7 @@ def _title(reader, raw_pages: list[list[str]]) -> str | None:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
             title = None  # an odd font or matrix: fall back to the first line below
     if not title:
-        first_lines = [ln for ln in raw_pages[0] if ln and len(ln) > 3] if raw_pages else []
+        first_lines = [ln for ln in raw_pages[0] if not names_nothing(ln)] if raw_pages else []  # not "Page 1 of 7"
         title = first_lines[0][:200] if first_lines else None
     return title
 

@@ -6,6 +6,10 @@ titled so: sixteen "INTERNATIONAL LABOUR CONFERENCE", thirteen "LEAGUE OF NATION
 "INTERNATIONAL LABOUR CONFERENCE" tells a reader nothing, so such a title gives way to the first line of the text that
 is not a letterhead ("Convention (No. 81) concerning labour inspection in industry and commerce"), or its first
 sentence, when that is short enough to be a title; else to a heading of the file in the text's language; else it stays.
+An office's name is a letterhead too ("BUREAU OF INTERNATIONAL LABOR AFFAIRS", "U.S. Department of Labor": is_office).
+
+A title that names nothing gives way the same way, and to the file's name when nothing else does: PDF metadata's
+"U", a page header's "Page 1 of 7", a producer's "Microsoft Word - draft.docx" (names_nothing).
 """
 
 from __future__ import annotations
@@ -17,14 +21,30 @@ from kb.languages import fold
 from kb.records import Section
 
 # Organisations and organs whose name alone heads a page, in ILO documents and those around them (English, French,
-# Spanish), as letters only: lowercased, accents and punctuation dropped.
+# Spanish, Italian, Dutch), as letters only: lowercased, accents and punctuation dropped.
 LETTERHEADS = frozenset({
     "international labour office", "international labour organization", "international labour organisation",
     "international labour conference", "international labor office", "international labor organization",
     "international labour office geneva", "ilo", "governing body", "league of nations", "united nations", "unicef",
     "bureau international du travail", "organisation internationale du travail", "conference internationale du travail",
     "oficina internacional del trabajo", "organizacion internacional del trabajo", "conferencia internacional del trabajo",
+    "ufficio internazionale del lavoro", "organizzazione internazionale del lavoro", "conferenza internazionale del lavoro",
+    "internationaal arbeidsbureau", "internationale arbeidsorganisatie", "internationale arbeidsconferentie",
 })
+# An office's name: a department, bureau, office or ministry "of" or "for" something, after a country's "U.S." at most,
+# as letters only. Its words are capitalised as a name's are, and it holds no other office (see is_office).
+_OFFICE = re.compile(r"(?:(?:the )?(?:u s |us |united states ))?(?:the )?(department|bureau|office|ministry) (?:of|for) "
+                     r"(?:[a-z]+ ){0,9}[a-z]+")
+_OFFICES = frozenset({"department", "bureau", "office", "ministry"})
+_LINKS = frozenset({"of", "for", "and", "the", "on", "in"})  # small words inside a name, lowercase in a Title Case one
+# Words that name a document, not an office: "Bureau of Labor Statistics Annual Report" is a title.
+_DOCUMENT_WORDS = frozenset({"report", "reports", "annual", "guide", "guidelines", "handbook", "toolkit", "manual",
+                             "review", "study", "bulletin", "newsletter", "plan", "strategy", "survey", "yearbook"})
+_NOT_A_NAME = re.compile(r"[:;!?()\d]")  # "Office of the Director-General: Programme and Budget" names a document
+# What a PDF's producer writes when the author wrote no title, and a page's furniture ("Page 1 of 7", "- 3 -", "xiv").
+_PLACEHOLDER = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+|\S+\.(docx?|pdf|indd|qxd|rtf)\b)", re.I)
+_PAGE_MARK = re.compile(r"[-–\s]*(?:(?:page|p\.|pg\.?|pagina|página|seite)\s*)?(?:\d{1,4}|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})"
+                        r"(?:ix|iv|v?i{0,3}))(?:\s*(?:/|of|de|di|van)\s*\d+)?[-–\s]*", re.I)
 # A line longer than this is text, not a title (a PDF's largest type is held to the same length).
 TITLE_CHARS = 200
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -32,32 +52,66 @@ _WORDY = re.compile(r"[^\W\d_]{3}")  # a title has a word of three letters at le
 # The end of a first sentence: . ! or ? after a word of three letters or more (not "No. 81") or a bracket, before a
 # space, a capital (a converter's "WORKERS.The") or the end.
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{3})|(?<=\)))[.!?](?=\s|[A-Z]|$)")
+# A list's number run on after a title by PDF extraction: "DOL's Toolkit for Responsible Businesses 1."
+_LIST_NUMBER = re.compile(r"(?<=[^\W\d_]) \d\.$")
 # Where every ILO convention's and recommendation's preamble begins, run on after its title by some converters.
 _PREAMBLE = re.compile(r"\s*\bThe General Conference of the International Labour Organi[sz]ation\b")
 
 
 def is_letterhead(title: str) -> bool:
-    """Whether a title is only the name of an organisation (LETTERHEADS), in any case and punctuation."""
-    return " ".join(_LETTERS.findall(fold(title.lower()))) in LETTERHEADS
+    """Whether a title is only the name of an organisation (LETTERHEADS) or of an office (is_office), in any case and
+    punctuation."""
+    return " ".join(_LETTERS.findall(fold(title.lower()))) in LETTERHEADS or is_office(title)
+
+
+def is_office(title: str) -> bool:
+    """Whether a title is only an office's name: "BUREAU OF INTERNATIONAL LABOR AFFAIRS", "U.S. Department of Labor",
+    "Office of Child Labor, Forced Labor, and Human Trafficking"; its words in capitals, or capitalised but for small
+    ones ("of", "and"), from the office on. Not one that holds two offices, ends on a small word or says more (a colon,
+    a number: "Office of the Director-General: Programme and Budget")."""
+    words = _LETTERS.findall(fold(title.lower()))
+    found = _OFFICE.fullmatch(" ".join(words))
+    if found is None or _NOT_A_NAME.search(title) or words[-1] in _LINKS or _DOCUMENT_WORDS.intersection(words):
+        return False
+    if _OFFICES.intersection(words[words.index(found.group(1)) + 1:]):
+        return False  # "Department of Labor Bureau of …": two letterheads, read one by one
+    named = [w for w in title.split() if _LETTERS.search(w)]
+    start = next((i for i, w in enumerate(named) if fold(w.lower()).strip(".,") == found.group(1)), None)
+    if start is None:
+        return False  # the office's word runs on with others ("Department-of-Labor"): no letterhead reads so
+    named = named[start:]
+    if named[0].isupper():
+        return all(w.isupper() for w in named)
+    return all((w[:1].isupper() and not (w.isupper() and len(w) > 2)) or w.lower() in _LINKS for w in named)
+
+
+def names_nothing(title: str) -> bool:
+    """Whether a title names nothing: no word of three letters ("U", "1", "No. 5"), a page's furniture ("Page 1 of 7")
+    or a producer's placeholder ("Microsoft Word - draft.docx", "Untitled", "Document1")."""
+    title = title.strip()
+    return not _WORDY.search(title) or _PAGE_MARK.fullmatch(title) is not None or _PLACEHOLDER.match(title) is not None
 
 
 def title_from_text(sections: Sequence[Section]) -> str | None:
     """The first line of the text that is not a letterhead, up to its first sentence's end (or the preamble of an
-    ILO instrument), when that fits a title: TITLE_CHARS at most, a word of three letters at least. A number's short
-    label before it ("CONVENTION 95") is kept in front: "CONVENTION 95: Convention concerning the Protection of
-    Wages"; the label alone when no name follows it. None when the text starts otherwise."""
+    ILO instrument), when that fits a title: TITLE_CHARS at most, a word of three letters at least. Lines that name
+    nothing (a page number) are passed over. A number's short label before it ("CONVENTION 95") is kept in front:
+    "CONVENTION 95: Convention concerning the Protection of Wages", as is a line that ends with a colon ("FREQUENTLY
+    ASKED QUESTIONS:"); the label alone when no name follows it. None when the text starts otherwise."""
     label = None
-    for paragraph in (p for section in sections[:2] for p in section.text.split("\n")):
+    for paragraph in (p for section in sections[:4] for p in section.text.split("\n")):
         line = _after_letterheads(" ".join(paragraph.replace("*", " ").split()))
-        if not line:
+        if not line or names_nothing(line):
             continue
         line = _PREAMBLE.split(line, maxsplit=1)[0]
         end = _SENTENCE_END.search(line)
-        line = (line[:end.start()] if end else line).rstrip(" .,;:")
-        if label is None and len(line.split()) <= 3 and any(c.isdigit() for c in line):
+        line = _LIST_NUMBER.sub("", line[:end.start()] if end else line)
+        introduces = line.endswith(":")
+        line = line.rstrip(" .,;:")
+        if label is None and (introduces or len(line.split()) <= 3 and any(c.isdigit() for c in line)):
             label = line
             continue
-        if len(line) <= TITLE_CHARS and _WORDY.search(line):
+        if len(line) <= TITLE_CHARS - len(label or "") and _WORDY.search(line):
             return f"{label}: {line}" if label else line
         break
     return label if label and _WORDY.search(label) else None
@@ -65,24 +119,26 @@ def title_from_text(sections: Sequence[Section]) -> str | None:
 
 def _after_letterheads(line: str) -> str:
     """The line without the letterheads it starts with: a PDF page's text runs "INTERNATIONAL LABOUR OFFICE Governing
-    Body GB.340/INS/5 ..." on one line."""
+    Body GB.340/INS/5 ..." or "U.S. Department of Labor Bureau of International Labor Affairs ..." on one line."""
     words = line.split()
     while words:
-        lead = next((n for n in range(min(len(words), 6), 0, -1) if is_letterhead(" ".join(words[:n]))), 0)
+        lead = next((n for n in range(min(len(words), 14), 0, -1) if is_letterhead(" ".join(words[:n]))), 0)
         if not lead:
             break
         words = words[lead:]
     return " ".join(words)
 
 
-def instead_of_letterhead(title: str, sections: Sequence[Section], candidates: Sequence[str], language: str | None,
-                          detect: Callable[[str], str | None]) -> str:
-    """`title`, unless it is a letterhead: then the text's first line (title_from_text), else the first of the
-    file's other heading `candidates` in the text's `language` (`detect` tells a text's language), else `title`."""
-    if not is_letterhead(title):
+def naming_title(title: str, sections: Sequence[Section], candidates: Sequence[str], language: str | None,
+                 detect: Callable[[str], str | None]) -> str | None:
+    """`title`, unless it is a letterhead or names nothing: then the text's first line (title_from_text), else the
+    first of the file's other heading `candidates` in the text's `language` (`detect` tells a text's language), else
+    a letterhead `title` stays and one that names nothing gives None (the caller names the document by its file)."""
+    if not is_letterhead(title) and not names_nothing(title):
         return title
     found = title_from_text(sections)
     if found:
         return found
-    others = [c for c in candidates if c != title and not is_letterhead(c)]
-    return next((c for c in others if language is None or detect(c + " " + c) == language), title)
+    others = [c for c in candidates if c != title and not is_letterhead(c) and not names_nothing(c)]
+    fallback = None if names_nothing(title) else title
+    return next((c for c in others if language is None or detect(c + " " + c) == language), fallback)
