@@ -67,23 +67,27 @@ def further_pool(candidates: Iterable[DocCandidate], chunks: Mapping[int, Chunk]
     found nothing else in its document, and a passage with the question's words is looked for a little further."""
     out: list[int] = []
     for candidate in candidates:
-        pool = [chunks[c] for c, _ in candidate.chunks[:PASSAGE_POOL] if c in chunks]
-        shown = [chunk for chunk in pool if _telling(chunk) and not is_aside(chunk, chunks)]
-        if not shown or wanted and not any(_held(chunk.text, wanted) for chunk in shown):
+        pool = (chunks[c] for c, _ in candidate.chunks[:PASSAGE_POOL] if c in chunks)
+        shown = (chunk for chunk in pool if _telling(chunk) and not is_aside(chunk, chunks))  # judged until one will do
+        if not any(not wanted or _held(chunk.text, wanted) for chunk in shown):
             out += [chunk_id for chunk_id, _ in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]]
     return out
 
 
-def _offered(candidate: DocCandidate, chunks: Mapping[int, Chunk], wanted: frozenset[str]) -> list[tuple[int, float]]:
-    """What passage_order offers, and when none of it holds one of the question's stems, the telling chunks of the
-    further pool (read by the caller: further_pool) that are not front or back matter."""
-    offered = list(passage_order(candidate.chunks, chunks))
-    if any(_held(chunks[c].text, wanted) for c, _ in offered):
-        return offered
-    seen = {c for c, _ in offered}
-    further = candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]
-    return offered + [(c, s) for c, s in further
-                      if c in chunks and c not in seen and _telling(chunks[c]) and not is_aside(chunks[c], chunks)]
+def _offered(candidate: DocCandidate, chunks: Mapping[int, Chunk], wanted: frozenset[str]) -> Iterator[tuple[int, float]]:
+    """What passage_order offers, then, when none of it held one of the question's stems, the telling chunks of the
+    further pool (read by the caller: further_pool) that are not front or back matter; best first, as they are
+    judged (held_first asks only for as many as could still come first)."""
+    seen, held = set(), False
+    for chunk_id, score in passage_order(candidate.chunks, chunks):
+        seen.add(chunk_id)
+        held = held or bool(_held(chunks[chunk_id].text, wanted))  # asked until one holds: held_first asks it too
+        yield chunk_id, score
+    if not held:
+        for chunk_id, score in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]:
+            chunk = chunks.get(chunk_id)
+            if chunk is not None and chunk_id not in seen and _telling(chunk) and not is_aside(chunk, chunks):
+                yield chunk_id, score
 
 
 def _telling(chunk: Chunk) -> bool:
@@ -159,29 +163,29 @@ def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: se
     return tuple(passages)
 
 
-def held_first(offered: Sequence[tuple[int, float]], chunks: Mapping[int, Chunk],
+def held_first(offered: Iterable[tuple[int, float]], chunks: Mapping[int, Chunk],
                weights: Mapping[str, float]) -> Iterator[tuple[int, float]]:
-    """The (chunk_id, score) pairs a hit offers as passages, best first by score over the best score plus HELD_WEIGHT
-    x the share of `weights` (stem -> IDF) the chunk's own text holds (ties in the order offered); after one that
-    holds HOLDING_SHARE of the weight or more, none that holds no stem at all (a treaty's signature block in another
-    language says nothing of the question). A chunk's share is measured only when its score could still put it
-    first (its score + HELD_WEIGHT reaches the best measured): most hits show their passages after two or three."""
-    offered = sorted(offered, key=lambda item: item[1], reverse=True)
+    """The (chunk_id, score) pairs a hit offers as passages (best score first), reordered by score over the best score
+    plus HELD_WEIGHT x the share of `weights` (stem -> IDF) the chunk's own text holds (ties in the order offered);
+    after one that holds HOLDING_SHARE of the weight or more, none that holds no stem at all (a treaty's signature block
+    in another language says nothing of the question). An offer is taken, judged and measured only while its score
+    could still put it first (its score + HELD_WEIGHT reaches the best measured): most hits need two or three."""
     wanted, total = frozenset(weights), sum(weights.values()) or 1.0
-    top = offered[0][1] if offered else 0.0
-    scale = 1.0 / top if top > 0 else 1.0
-    measured: list[tuple[float, int, float]] = []  # a heap of (-rank, position offered, share)
+    pending = iter(offered)
+    upcoming = next(pending, None)
+    scale = 1.0 / upcoming[1] if upcoming and upcoming[1] > 0 else 1.0
+    measured: list[tuple[float, int, float, tuple[int, float]]] = []  # a heap of (-rank, position offered, share, offer)
     position, most = 0, False
-    while position < len(offered) or measured:
-        while position < len(offered) and (not measured or offered[position][1] * scale + HELD_WEIGHT >= -measured[0][0]):
-            chunk_id, score = offered[position]
-            share = sum(weights[s] for s in _held(chunks[chunk_id].text, wanted)) / total
-            heapq.heappush(measured, (-(score * scale + HELD_WEIGHT * share), position, share))
+    while upcoming is not None or measured:
+        while upcoming is not None and (not measured or upcoming[1] * scale + HELD_WEIGHT >= -measured[0][0]):
+            share = sum(weights[s] for s in _held(chunks[upcoming[0]].text, wanted)) / total
+            heapq.heappush(measured, (-(upcoming[1] * scale + HELD_WEIGHT * share), position, share, upcoming))
             position += 1
-        _, at, share = heapq.heappop(measured)
+            upcoming = next(pending, None)
+        _, _, share, offer = heapq.heappop(measured)
         if share or not most:
             most = most or share >= HOLDING_SHARE
-            yield offered[at]
+            yield offer
 
 
 @lru_cache(maxsize=4096)

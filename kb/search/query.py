@@ -13,7 +13,7 @@ from kb.languages import analysis_languages, notice, question_language
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets, spelling
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
-from kb.search.confidence import Verdict, judge
+from kb.search.confidence import SHORT_TERMS, Verdict, judge
 from kb.search.evidence import evidence
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
@@ -227,7 +227,8 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
                                                                    model_languages)) if n]
     idf = {t: reader.keyword.idf_sum([t], analysis_languages(found.language)) for t in found.terms}
     weights = {} if found.phrases else _stem_weights(idf)  # a quoted phrase's passages come first already
-    chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights))
+    # A short question (a name, a title) looks further in a hit whose best chunks score on its title alone.
+    chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights) if len(found.terms) <= SHORT_TERMS else frozenset())
     hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode], found.phrases,
                  weights)
     verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode, idf=idf))
