@@ -254,3 +254,14 @@ def test_a_short_text_in_a_legacy_code_page_decodes_as_written(language, text, e
     # A short French or Italian text reads as letters in several code pages ("crème" / "crčme"): the Western one wins
     # the tie, and a Czech or Russian text keeps its own.
     assert decode_bytes(text.encode(encoding)) == text
+
+
+def test_ligatures_are_written_out_as_letters(tmp_path):
+    # pypdf hands over a PDF's typographic ligatures as one character (32 in the Italian ILO PDFs of labour-docs:
+    # "ﬁnanziaria", "efﬁcaci"): the model's vocabulary has none of them, and keyword and phrase search read them apart.
+    path = tmp_path / "note.txt"
+    path.write_text("The \ufb01rst report\n\nAn e\ufb03cient, \ufb02exible scheme o\ufb00ers bene\ufb01ts and sta\ufb00 a\ufb04uence.",
+                    encoding="utf-8")
+    loaded = load_text(path)
+    assert loaded.title == "The first report"
+    assert "An efficient, flexible scheme offers benefits and staff affluence." in loaded.sections[0].text

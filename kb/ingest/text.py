@@ -20,6 +20,10 @@ _BOMS = (
 
 # The detector's names for the Western European code pages, in the order they win a tie.
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
+# Typographic ligatures (U+FB00-FB06) that PDF text extraction hands over as one character: the model's vocabulary
+# has none of them (it reads "eﬃcient" as [UNK]), so each is written out as its letters.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
 
 
 def decode_bytes(data: bytes) -> str:
@@ -77,8 +81,8 @@ def looks_binary(text: str) -> bool:
 
 
 def normalise_whitespace(text: str) -> str:
-    """Collapse runs of spaces and tabs, keep paragraph breaks, drop control characters."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u00ad", "")
+    """Collapse runs of spaces and tabs, keep paragraph breaks, drop control characters, write out ligatures."""
+    text = text.translate(_LIGATURES).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u00ad", "")
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
