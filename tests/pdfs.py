@@ -6,8 +6,9 @@ from pathlib import Path
 
 
 def make_pdf(path: Path, pages: list[str], title: str | None = None, created: str | None = "20210314",
-             footer: str | None = "Skills toolkit") -> Path:
-    """A PDF with one page per text, a running footer and a printed page number on each page."""
+             footer: str | None = "Skills toolkit", header: str | None = None) -> Path:
+    """A PDF with one page per text, a running footer and a printed page number on each page (and a running
+    header above the text, when given)."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -21,6 +22,9 @@ def make_pdf(path: Path, pages: list[str], title: str | None = None, created: st
     for number, text in enumerate(pages, start=1):
         pdf.add_page()
         pdf.set_font("Helvetica", size=11)
+        if header:
+            pdf.set_xy(15, 10)
+            pdf.cell(0, 5, header)
         pdf.set_xy(15, 20)
         pdf.multi_cell(180, 6, text)
         if footer:

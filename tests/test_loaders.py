@@ -66,6 +66,15 @@ def test_pdf_title_is_the_largest_type_on_the_first_page(tmp_path):
     assert load_pdf(tmp_path / "g.pdf").title == "Skills for green jobs"
 
 
+def test_pdf_title_from_the_first_line_is_not_the_running_header(tmp_path):
+    # A producer's title ("Microsoft Word - draft3.docx") is no title, and no type stands out on page 1: the title
+    # is page 1's first line, which here is the header printed on every page, not the document's name.
+    path = make_pdf(tmp_path / "gb.pdf", PAGES, title="Microsoft Word - draft3.docx", header="ILO Governing Body 2021")
+    loaded = load_pdf(path)
+    assert loaded.title == "Apprenticeship toolkit"
+    assert "Governing Body" not in " ".join(s.text for s in loaded.sections)
+
+
 def test_encrypted_pdf_with_empty_user_password_opens(tmp_path):
     path = encrypt_pdf(make_pdf(tmp_path / "t.pdf", PAGES), user_password="")
     assert "portfolio" in " ".join(s.text for s in load_pdf(path).sections)

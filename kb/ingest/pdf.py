@@ -34,6 +34,11 @@ def _repeated_lines(pages: list[list[str]]) -> set[str]:
     return {line for line, n in counts.items() if n >= max(3, 0.5 * len(pages))}
 
 
+def _is_furniture(line: str, repeated: set[str]) -> bool:
+    """A running header or footer (one of `repeated`, digits aside) or a page number: page furniture, not text."""
+    return re.sub(r"\d+", "#", line) in repeated or bool(_PAGE_NUMBER_LINE.match(line))
+
+
 def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, str]]:
     """Join a page's lines into paragraphs; return [(heading or None, paragraph text)]."""
     blocks: list[tuple[str | None, str]] = []
@@ -48,7 +53,7 @@ def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, 
 
     for raw in lines:
         line = raw.strip()
-        if not line or re.sub(r"\d+", "#", line) in repeated or _PAGE_NUMBER_LINE.match(line):
+        if not line or _is_furniture(line, repeated):
             if not line:
                 flush()
             continue
@@ -107,10 +112,11 @@ def _info_date(reader: Any) -> str | None:
 def load_pdf(path: Path) -> LoadedFile:
     """A PDF: one section per page (and per numbered heading within a page), with page numbers and labels."""
     reader, raw_pages, labels = _read_pages(path)
-    sections = _sections(raw_pages, labels)
+    repeated = _repeated_lines(raw_pages)
+    sections = _sections(raw_pages, labels, repeated)
     if not sections:
         raise EmptyDocument(f"no extractable text in {len(raw_pages)} page(s): an image-only or scanned PDF needs OCR first")
-    return LoadedFile(title=_title(reader, raw_pages), sections=tuple(sections), format="pdf",
+    return LoadedFile(title=_title(reader, raw_pages, repeated), sections=tuple(sections), format="pdf",
                       metadata=_info_metadata(reader), n_pages=len(raw_pages))
 
 
@@ -143,9 +149,8 @@ def _read_pages(path: Path):
     return reader, raw_pages, labels
 
 
-def _sections(raw_pages: list[list[str]], labels: list[str]) -> list[Section]:
-    """The pages' text without running headers and footers, cut at numbered headings."""
-    repeated = _repeated_lines(raw_pages)
+def _sections(raw_pages: list[list[str]], labels: list[str], repeated: set[str]) -> list[Section]:
+    """The pages' text without running headers and footers (`repeated`), cut at numbered headings."""
     sections: list[Section] = []
     heading: str | None = None
     for number, lines in enumerate(raw_pages, start=1):
@@ -156,8 +161,9 @@ def _sections(raw_pages: list[list[str]], labels: list[str]) -> list[Section]:
     return sections
 
 
-def _title(reader, raw_pages: list[list[str]]) -> str | None:
-    """The info dictionary's title, else the largest type on page 1, else the first line."""
+def _title(reader, raw_pages: list[list[str]], repeated: set[str]) -> str | None:
+    """The info dictionary's title, else the largest type on page 1, else its first line that is not a running
+    header or footer (`repeated`) or a page number."""
     title = None
     try:
         info_title = reader.metadata.title if reader.metadata is not None else None
@@ -171,7 +177,7 @@ def _title(reader, raw_pages: list[list[str]]) -> str | None:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
             title = None  # an odd font or matrix: fall back to the first line below
     if not title:
-        first_lines = [ln for ln in raw_pages[0] if ln and len(ln) > 3] if raw_pages else []
+        first_lines = [ln for ln in raw_pages[0] if len(ln) > 3 and not _is_furniture(ln, repeated)] if raw_pages else []
         title = first_lines[0][:200] if first_lines else None
     return title
 
