@@ -39,6 +39,28 @@ def test_pdf_running_footer_and_page_numbers_are_removed(tmp_path):
     assert "Skills toolkit - page" not in text
 
 
+def test_pdf_line_end_hyphen_of_a_compound_is_kept(tmp_path):
+    # Most hyphens that end a line in labour-docs' PDFs belong to compounds ("non-governmental", "three-year"):
+    # joining them wrote "nongovernmental", a word no question holds. The document's own words decide.
+    pages = ["Child protection report\nThe programme works with non-\ngovernmental organizations on a three-\nyear plan."
+             "\nSelf-employed women were reached.",
+             "Support for self-\nemployed women and their cooperatives grew in every province.\nMore text follows here."]
+    text = " ".join(s.text for s in load_pdf(make_pdf(tmp_path / "c.pdf", pages)).sections)
+    assert "non-governmental organizations on a three-year plan" in text
+    assert "for self-employed women" in text
+
+
+def test_pdf_word_broken_by_a_hyphen_at_a_line_end_is_joined(tmp_path):
+    # A justified, hyphenated layout breaks words: the ones printed whole elsewhere join, and so, in such a layout,
+    # do the others.
+    pages = ["Employment report\nPublic employ-\nment services reach infor-\nmal workers in rural districts.",
+             "Employment and informal work: trans-\nformation of labour markets changes ev-\nerything we know.",
+             "Read about the transformation in this employment report."]  # "everything" is never printed whole
+    text = " ".join(s.text for s in load_pdf(make_pdf(tmp_path / "h.pdf", pages)).sections)
+    assert "Public employment services reach informal workers" in text
+    assert "transformation of labour markets changes everything" in text
+
+
 def test_pdf_printed_page_labels_are_kept(tmp_path):
     path = add_page_labels(make_pdf(tmp_path / "t.pdf", PAGES), front_pages=2)
     labels = {s.page: s.page_label for s in load_pdf(path).sections}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import EmptyDocument, EncryptedDocument, LoadError
+from kb.ingest.hyphens import LineBreaks
 from kb.ingest.text import normalise_whitespace
 from kb.records import LoadedFile, Section
 
@@ -39,7 +40,7 @@ def _is_furniture(line: str, repeated: set[str]) -> bool:
     return re.sub(r"\d+", "#", line) in repeated or bool(_PAGE_NUMBER_LINE.match(line))
 
 
-def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, str]]:
+def _clean_page(lines: list[str], repeated: set[str], breaks: LineBreaks) -> list[tuple[str | None, str]]:
     """Join a page's lines into paragraphs; return [(heading or None, paragraph text)]."""
     blocks: list[tuple[str | None, str]] = []
     heading: str | None = None
@@ -62,8 +63,9 @@ def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, 
             flush()
             heading = line
             continue
-        if paragraph and paragraph[-1].endswith("-") and line[:1].islower():
-            paragraph[-1] = paragraph[-1][:-1] + line  # a word hyphenated across a line break
+        joined = breaks.join(paragraph[-1], line) if paragraph else None  # a word hyphenated across a line break
+        if joined is not None:
+            paragraph[-1] = joined
         else:
             paragraph.append(line)
         if re.search(r"[.!?:;]\W*$", line) and len(line) < 60:
@@ -153,9 +155,10 @@ def _sections(raw_pages: list[list[str]], labels: list[str], repeated: set[str])
     """The pages' text without running headers and footers (`repeated`), cut at numbered headings."""
     sections: list[Section] = []
     heading: str | None = None
+    breaks = LineBreaks(raw_pages)
     for number, lines in enumerate(raw_pages, start=1):
         label = labels[number - 1] if number - 1 < len(labels) else None
-        for block_heading, text in _clean_page(lines, repeated):
+        for block_heading, text in _clean_page(lines, repeated, breaks):
             heading = block_heading or heading
             sections.append(Section(text=text, page=number, page_label=label, heading_path=(heading,) if heading else ()))
     return sections
