@@ -296,3 +296,21 @@ def test_ligatures_are_written_out_as_letters(tmp_path):
     loaded = load_text(path)
     assert loaded.title == "The first report"
     assert "An efficient, flexible scheme offers benefits and staff affluence." in loaded.sections[0].text
+
+
+def test_markdown_backslash_escapes_are_read_as_the_characters_they_escape(tmp_path):
+    # UN gender-indicator metadata (labour-docs: 802 escapes in 54 files) writes "\(aged 15-24\)"; trafilatura's
+    # Markdown for an HTML page writes "EMP\_TEMP\_SEX" and "\*": the backslashes reached the passages.
+    md = tmp_path / "meta.md"
+    md.write_text("# Youth \\(15\\-24\\) NEET rate\n\nShare of youth \\(aged 15-24\\) not in employment; see "
+                  "EMP\\_TEMP\\_SEX and note \\[1\\]. Rates marked \\*provisional\\* are estimates.\n", encoding="utf-8")
+    loaded = load_markdown(md)
+    assert loaded.title == "Youth (15-24) NEET rate"
+    assert loaded.sections[0].text == ("Share of youth (aged 15-24) not in employment; see EMP_TEMP_SEX and note [1]. "
+                                       "Rates marked *provisional* are estimates.")
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><main><h1>Indicator notes</h1><p>The indicator EMP_TEMP_SEX_AGE_NB counts employed "
+                    "persons by sex and age; rates marked * are provisional in every country's series.</p></main></body></html>",
+                    encoding="utf-8")
+    text = load_html(page).sections[0].text
+    assert "EMP_TEMP_SEX_AGE_NB" in text and "marked * are" in text and "\\" not in text

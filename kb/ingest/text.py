@@ -114,6 +114,12 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)",
 _ATX = re.compile(r"^(#{1,6})[ \t]*([^#\n].*?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^(```|~~~)")
+# A backslash before ASCII punctuation makes it a literal character (CommonMark): "\(15-19 years\)", "EMP\_TEMP" as
+# UN metadata files and trafilatura's Markdown write them. While markup is stripped, each such character is held as
+# a private-use one (_HELD + its code), so that "\*" is never read as emphasis.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_HELD = 0xF0000
+_HELD_CHARS = re.compile("[\U000F0021-\U000F007E]")
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -137,7 +143,8 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def strip_markdown_inline(text: str) -> str:
-    """Markdown and stray HTML markup out of a line of prose, keeping the words."""
+    """Markdown and stray HTML markup out of a line of prose, keeping the words (and what backslashes escape)."""
+    text = _ESCAPED.sub(lambda m: chr(_HELD + ord(m.group(1))), text)  # held out of the markup's way, put back below
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
     text = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", text)  # reference links
@@ -147,7 +154,7 @@ def strip_markdown_inline(text: str) -> str:
     text = re.sub(r"`([^`]+)`", r"\1", text)
     text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.M)  # block quotes
     text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.M)  # table rules
-    return text
+    return _HELD_CHARS.sub(lambda m: chr(ord(m.group()) - _HELD), text)
 
 
 def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
