@@ -314,3 +314,15 @@ def test_markdown_backslash_escapes_are_read_as_the_characters_they_escape(tmp_p
                     encoding="utf-8")
     text = load_html(page).sections[0].text
     assert "EMP_TEMP_SEX_AGE_NB" in text and "marked * are" in text and "\\" not in text
+
+
+@pytest.mark.parametrize("language, text", [
+    ("zh", "国际劳工组织致力于促进体面劳动，保护工人权利，加强社会对话。各成员国政府、雇主和工人共同制定劳工标准。"),
+    ("ja", "国際労働機関は働きがいのある人間らしい仕事を推進しています。政府、使用者、労働者が協力して基準を定めます。"),
+    ("th", "องค์การแรงงานระหว่างประเทศส่งเสริมงานที่มีคุณค่าสำหรับทุกคนและคุ้มครองสิทธิของแรงงาน"),
+])
+def test_language_of_a_text_written_without_spaces_is_detected(tmp_path, language, text):
+    # A Chinese page is one or two "words" to str.split: it was always "too short to tell", language None.
+    path = tmp_path / "note.txt"
+    path.write_text(text, encoding="utf-8")
+    assert build_document(path, Path("note.txt"), load_text(path), "h", str(path)).language == language
