@@ -135,8 +135,9 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # How kb reads a file into a document (loaders, titles, metadata), as part of every content digest: a kb that reads
 # files otherwise names a new READING, and its next ingest reads every file again, embedding only the chunks whose
 # title, heading path or text came out changed (the plan lets each document reuse its stored vectors). 2: letterhead
-# titles (kb/ingest/titles.py).
-READING = b"kb-reading-2"
+# titles (kb/ingest/titles.py). 3: ligatures written out, line-end hyphens of compounds kept (kb/ingest/hyphens.py),
+# Markdown's backslash escapes read, a PDF's running header never its title, Chinese, Japanese and Thai languages told.
+READING = b"kb-reading-3"
 
 
 def content_hash(path: Path) -> str:
