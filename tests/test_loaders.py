@@ -326,3 +326,17 @@ def test_language_of_a_text_written_without_spaces_is_detected(tmp_path, languag
     path = tmp_path / "note.txt"
     path.write_text(text, encoding="utf-8")
     assert build_document(path, Path("note.txt"), load_text(path), "h", str(path)).language == language
+
+
+def test_html_skip_link_is_not_a_passage(tmp_path):
+    # ilostat_html/docs__news__index.html (labour-docs), a changelog of short items, begins with one: trafilatura
+    # kept it, and it became a chunk of its own, "Skip to contents".
+    items = "".join(f'<div class="section"><h2 id="r{n}">Release 2.{n}.0<a href="#r{n}"></a></h2>'
+                    f"<ul><li>faster bulk download, round {n}</li></ul></div>" for n in range(5))
+    path = tmp_path / "news.html"
+    path.write_text('<html><head><title>Changelog</title></head><body><a href="#main" class="visually-hidden-focusable">'
+                    'Skip to contents</a><nav class="navbar"><div><a href="../index.html">Rilostat</a></div></nav>'
+                    '<div class="container"><div class="row"><main id="main"><div class="page-header"><h1>Changelog</h1>'
+                    f"</div>{items}</main></div></div></body></html>", encoding="utf-8")
+    text = " ".join(s.text for s in load_html(path).sections)
+    assert "Skip to" not in text and "faster bulk download, round 4" in text
