@@ -340,3 +340,18 @@ def test_html_skip_link_is_not_a_passage(tmp_path):
                     f"</div>{items}</main></div></div></body></html>", encoding="utf-8")
     text = " ".join(s.text for s in load_html(path).sections)
     assert "Skip to" not in text and "faster bulk download, round 4" in text
+
+
+def test_markdown_front_matter_with_an_impossible_date_still_loads(tmp_path):
+    # YAML reads "2020-02-30" as a date and PyYAML raises ValueError: the whole file failed ("day is out of range
+    # for month"), for one typo in its metadata. Dates now stay text, and an unreadable one is no date.
+    path = tmp_path / "2019-07-notes.md"
+    path.write_text("---\ntitle: Domestic workers\ndate: 2020-02-30\nreviewed: 2021-05-03\n---\n\n"
+                    "Domestic workers are entitled to a weekly rest of at least 24 consecutive hours.\n", encoding="utf-8")
+    loaded = load_markdown(path)
+    doc = build_document(path, Path(path.name), loaded, "h", str(path))
+    assert doc.title == "Domestic workers" and doc.date == "2019-07"  # the date the file's name gives
+    assert doc.metadata["reviewed"] == ("2021-05-03",)
+    good = tmp_path / "good.md"
+    good.write_text("---\ntitle: Rest\ndate: 2021-05-03 10:30:00\n---\n\nA weekly rest of 24 hours.\n", encoding="utf-8")
+    assert build_document(good, Path("good.md"), load_markdown(good), "h", str(good)).date == "2021-05-03"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
     import yaml
 
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=_text_dates_loader())  # a SafeLoader (dates as text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -140,6 +141,22 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(data, dict):
         raise LoadError("front matter must be a YAML mapping of key: value lines")
     return data, text[match.end():]
+
+
+@cache
+def _text_dates_loader() -> type:
+    """YAML's safe loader, except that dates stay text, for normalise_date to read: PyYAML makes "date: 2020-02-30"
+    a ValueError ("day is out of range for month"), which failed the whole file for one typo."""
+    import yaml
+
+    class TextDates(yaml.SafeLoader):
+        pass
+
+    TextDates.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return TextDates
 
 
 def strip_markdown_inline(text: str) -> str:
