@@ -97,6 +97,14 @@ def test_pdf_title_from_the_first_line_is_not_the_running_header(tmp_path):
     assert "Governing Body" not in " ".join(s.text for s in loaded.sections)
 
 
+@pytest.mark.parametrize("producer_title", ["PowerPoint Presentation", "Microsoft PowerPoint - ILO_skills_v4.pptx",
+                                            "Microsoft Word - draft3.docx", "budget_tables.xlsx"])
+def test_pdf_title_a_producer_wrote_is_not_the_title(tmp_path, producer_title):
+    # Slide decks saved as PDF carry "PowerPoint Presentation" as their title, as Word's carry "Microsoft Word - ...".
+    loaded = load_pdf(make_pdf(tmp_path / "deck.pdf", PAGES, title=producer_title))
+    assert loaded.title == "Apprenticeship toolkit"
+
+
 def test_encrypted_pdf_with_empty_user_password_opens(tmp_path):
     path = encrypt_pdf(make_pdf(tmp_path / "t.pdf", PAGES), user_password="")
     assert "portfolio" in " ".join(s.text for s in load_pdf(path).sections)

@@ -137,7 +137,7 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # title, heading path or text came out changed (the plan lets each document reuse its stored vectors). 2: letterhead
 # titles (kb/ingest/titles.py). 3: ligatures written out, line-end hyphens of compounds kept (kb/ingest/hyphens.py),
 # Markdown's backslash escapes read, a PDF's running header never its title, Chinese, Japanese and Thai languages told,
-# HTML skip links dropped.
+# HTML skip links dropped, more producers' PDF titles ("PowerPoint Presentation") passed over.
 READING = b"kb-reading-3"
 
 

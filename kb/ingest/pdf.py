@@ -15,7 +15,8 @@ from kb.ingest.text import normalise_whitespace
 from kb.records import LoadedFile, Section
 
 # Titles that PDF producers write when the author wrote none.
-_JUNK_TITLE = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+|\S+\.(docx?|pdf|indd|qxd|rtf))", re.I)
+_JUNK_TITLE = re.compile(r"^(untitled|microsoft (word|powerpoint|excel)|powerpoint presentation|document\d*|slide \d+|"
+                         r"\S+\.(docx?|pptx?|xlsx?|odt|pdf|indd|qxd|rtf))", re.I)
 # A numbered heading line: "2. Steps", "3.1 Who takes part".
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^.!?]{2,90})$")
 _PAGE_NUMBER_LINE = re.compile(r"^(page\s+)?[\divxlc]{1,6}(\s*(/|of)\s*\d+)?$", re.I)
