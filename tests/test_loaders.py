@@ -363,3 +363,15 @@ def test_markdown_front_matter_with_an_impossible_date_still_loads(tmp_path):
     good = tmp_path / "good.md"
     good.write_text("---\ntitle: Rest\ndate: 2021-05-03 10:30:00\n---\n\nA weekly rest of 24 hours.\n", encoding="utf-8")
     assert build_document(good, Path("good.md"), load_markdown(good), "h", str(good)).date == "2021-05-03"
+
+
+def test_markdown_with_classic_mac_line_endings_keeps_its_headings(tmp_path):
+    # Lines ended by a lone CR (classic Mac OS, some old exports) made the whole file one line, read as one heading:
+    # "the Markdown file holds no text under its headings".
+    path = tmp_path / "mac.md"
+    path.write_bytes(b"---\rtitle: Green skills\r---\r# Green skills\r\rSkills for the green transition in Africa.\r\r"
+                     b"## Apprentices\r\rMore apprentices in solar installation.\r")
+    loaded = load_markdown(path)
+    assert loaded.title == "Green skills"
+    assert [(s.heading_path, s.text) for s in loaded.sections] == [
+        ((), "Skills for the green transition in Africa."), (("Apprentices",), "More apprentices in solar installation.")]

@@ -257,7 +257,8 @@ def _is_title_heading(body: str) -> bool:
 
 def load_markdown(path: Path) -> LoadedFile:
     """A Markdown file: YAML front matter as metadata, one section per heading with its heading path."""
-    front, body = parse_front_matter(_read_text(path).replace("\r\n", "\n"))
+    # Windows' CRLF and classic Mac OS's lone CR both end lines: a Markdown file saved with CRs alone was one line.
+    front, body = parse_front_matter(_read_text(path).replace("\r\n", "\n").replace("\r", "\n"))
     sections, leading_headings = markdown_sections(body)
     if not sections:
         raise EmptyDocument("the Markdown file holds no text under its headings")
