@@ -91,3 +91,17 @@ def make_slow_pdf(path: Path, operations: int) -> Path:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     path.write_bytes(bytes(out))
     return path
+
+
+def break_page(path: Path, index: int) -> Path:
+    """Give one page a content stream that ends inside an array, as a damaged real file has: pypdf cannot read it."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(path))
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 10 700 Td [ (a) 1 2 ( Tj ET")
+    writer.pages[index][NameObject("/Contents")] = writer._add_object(stream)
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    return path

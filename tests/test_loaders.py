@@ -8,11 +8,11 @@ import pytest
 
 from kb.errors import EmptyDocument, EncryptedDocument, LoadError, UnsupportedFile
 from kb.ingest.html import load_html
-from kb.ingest.loaders import loader_for
+from kb.ingest.loaders import held_warnings, loader_for
 from kb.ingest.metadata import build_document, date_from_name, normalise_date
 from kb.ingest.pdf import load_pdf
 from kb.ingest.text import decode_bytes, load_markdown, load_text
-from tests.pdfs import add_page_labels, encrypt_pdf, make_image_only_pdf, make_pdf
+from tests.pdfs import add_page_labels, break_page, encrypt_pdf, make_image_only_pdf, make_pdf
 
 PAGES = [
     "Apprenticeship toolkit\nA guide for small firms\nPrepared for employers and training providers.",
@@ -126,6 +126,20 @@ def test_corrupt_pdf_is_a_load_error(tmp_path, content):
     path = tmp_path / "bad.pdf"
     path.write_bytes(content)
     with pytest.raises(LoadError):
+        load_pdf(path)
+
+
+def test_pdf_with_one_unreadable_page_keeps_the_others(tmp_path):
+    # One page whose content stream pypdf cannot parse failed the whole file: "not a readable PDF (PdfStreamError:
+    # Stream has ended unexpectedly)". The other pages are read; the file's report names the page that was not.
+    path = break_page(make_pdf(tmp_path / "t.pdf", PAGES), index=1)
+    with held_warnings() as said:
+        loaded = load_pdf(path)
+    assert {s.page for s in loaded.sections} == {1, 3, 4} and loaded.n_pages == 4
+    assert any("page 2 has no text" in s and "PdfStreamError" in s for s in said)
+    for index in (0, 2, 3):
+        break_page(path, index)
+    with pytest.raises(LoadError, match="not a readable PDF"):  # no page left to read: the file's error
         load_pdf(path)
 
 

@@ -128,6 +128,8 @@ def _read_pages(path: Path):
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
+    broken = (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+              OSError, AssertionError, ZeroDivisionError)
     try:
         reader = PdfReader(path, strict=False)
         if reader.is_encrypted:
@@ -138,18 +140,34 @@ def _read_pages(path: Path):
             if not opened:
                 raise EncryptedDocument("encrypted PDF that needs a password; save an unencrypted copy and ingest that")
         has_labels = "/PageLabels" in reader.trailer["/Root"]  # type: ignore[operator]  # a dictionary in a readable PDF
-        raw_pages: list[list[str]] = []
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            raw_pages.append([ln.strip() for ln in normalise_whitespace(text).split("\n")])
+        raw_pages = _page_lines(reader, broken)
         labels = list(reader.page_labels) if has_labels else []
     except (EncryptedDocument, LoadError):
         raise
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError, AssertionError, ZeroDivisionError) as exc:
+    except broken as exc:
         # pypdf signals broken files with many exception types; each one means "not a readable PDF".
         raise LoadError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:160] or 'no detail'})") from None
     return reader, raw_pages, labels
+
+
+def _page_lines(reader: Any, broken: tuple[type[Exception], ...]) -> list[list[str]]:
+    """Each page's lines. A page whose content cannot be read (`broken`) is a page without text, and the file's report
+    says which; only when no page can be read is the error the file's."""
+    pages: list[list[str]] = []
+    failed: list[tuple[int, Exception]] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except broken as exc:
+            failed.append((number, exc))
+            text = ""
+        pages.append([ln.strip() for ln in normalise_whitespace(text).split("\n")])
+    if failed and len(failed) == len(pages):
+        raise failed[0][1]
+    for number, error in failed:
+        logging.getLogger(__name__).warning("page %d has no text: its content could not be read (%s: %s)", number,
+                                            type(error).__name__, str(error)[:160] or "no detail")
+    return pages
 
 
 def _sections(raw_pages: list[list[str]], labels: list[str], repeated: set[str]) -> list[Section]:
