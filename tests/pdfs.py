@@ -6,8 +6,9 @@ from pathlib import Path
 
 
 def make_pdf(path: Path, pages: list[str], title: str | None = None, created: str | None = "20210314",
-             footer: str | None = "Skills toolkit") -> Path:
-    """A PDF with one page per text, a running footer and a printed page number on each page."""
+             footer: str | None = "Skills toolkit", header: str | None = None) -> Path:
+    """A PDF with one page per text, a running footer and a printed page number on each page (and a running
+    header above the text, when given)."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -21,6 +22,9 @@ def make_pdf(path: Path, pages: list[str], title: str | None = None, created: st
     for number, text in enumerate(pages, start=1):
         pdf.add_page()
         pdf.set_font("Helvetica", size=11)
+        if header:
+            pdf.set_xy(15, 10)
+            pdf.cell(0, 5, header)
         pdf.set_xy(15, 20)
         pdf.multi_cell(180, 6, text)
         if footer:
@@ -86,4 +90,18 @@ def make_slow_pdf(path: Path, operations: int) -> Path:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     path.write_bytes(bytes(out))
+    return path
+
+
+def break_page(path: Path, index: int) -> Path:
+    """Give one page a content stream that ends inside an array, as a damaged real file has: pypdf cannot read it."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(path))
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 10 700 Td [ (a) 1 2 ( Tj ET")
+    writer.pages[index][NameObject("/Contents")] = writer._add_object(stream)
+    with open(path, "wb") as fh:
+        writer.write(fh)
     return path

@@ -8,11 +8,11 @@ import pytest
 
 from kb.errors import EmptyDocument, EncryptedDocument, LoadError, UnsupportedFile
 from kb.ingest.html import load_html
-from kb.ingest.loaders import loader_for
+from kb.ingest.loaders import held_warnings, loader_for
 from kb.ingest.metadata import build_document, date_from_name, normalise_date
 from kb.ingest.pdf import load_pdf
 from kb.ingest.text import decode_bytes, load_markdown, load_text
-from tests.pdfs import add_page_labels, encrypt_pdf, make_image_only_pdf, make_pdf
+from tests.pdfs import add_page_labels, break_page, encrypt_pdf, make_image_only_pdf, make_pdf
 
 PAGES = [
     "Apprenticeship toolkit\nA guide for small firms\nPrepared for employers and training providers.",
@@ -37,6 +37,28 @@ def test_pdf_running_footer_and_page_numbers_are_removed(tmp_path):
     loaded = load_pdf(make_pdf(tmp_path / "t.pdf", PAGES))
     text = " ".join(s.text for s in loaded.sections)
     assert "Skills toolkit - page" not in text
+
+
+def test_pdf_line_end_hyphen_of_a_compound_is_kept(tmp_path):
+    # Most hyphens that end a line in labour-docs' PDFs belong to compounds ("non-governmental", "three-year"):
+    # joining them wrote "nongovernmental", a word no question holds. The document's own words decide.
+    pages = ["Child protection report\nThe programme works with non-\ngovernmental organizations on a three-\nyear plan."
+             "\nSelf-employed women were reached.",
+             "Support for self-\nemployed women and their cooperatives grew in every province.\nMore text follows here."]
+    text = " ".join(s.text for s in load_pdf(make_pdf(tmp_path / "c.pdf", pages)).sections)
+    assert "non-governmental organizations on a three-year plan" in text
+    assert "for self-employed women" in text
+
+
+def test_pdf_word_broken_by_a_hyphen_at_a_line_end_is_joined(tmp_path):
+    # A justified, hyphenated layout breaks words: the ones printed whole elsewhere join, and so, in such a layout,
+    # do the others.
+    pages = ["Employment report\nPublic employ-\nment services reach infor-\nmal workers in rural districts.",
+             "Employment and informal work: trans-\nformation of labour markets changes ev-\nerything we know.",
+             "Read about the transformation in this employment report."]  # "everything" is never printed whole
+    text = " ".join(s.text for s in load_pdf(make_pdf(tmp_path / "h.pdf", pages)).sections)
+    assert "Public employment services reach informal workers" in text
+    assert "transformation of labour markets changes everything" in text
 
 
 def test_pdf_printed_page_labels_are_kept(tmp_path):
@@ -66,6 +88,23 @@ def test_pdf_title_is_the_largest_type_on_the_first_page(tmp_path):
     assert load_pdf(tmp_path / "g.pdf").title == "Skills for green jobs"
 
 
+def test_pdf_title_from_the_first_line_is_not_the_running_header(tmp_path):
+    # A producer's title ("Microsoft Word - draft3.docx") is no title, and no type stands out on page 1: the title
+    # is page 1's first line, which here is the header printed on every page, not the document's name.
+    path = make_pdf(tmp_path / "gb.pdf", PAGES, title="Microsoft Word - draft3.docx", header="ILO Governing Body 2021")
+    loaded = load_pdf(path)
+    assert loaded.title == "Apprenticeship toolkit"
+    assert "Governing Body" not in " ".join(s.text for s in loaded.sections)
+
+
+@pytest.mark.parametrize("producer_title", ["PowerPoint Presentation", "Microsoft PowerPoint - ILO_skills_v4.pptx",
+                                            "Microsoft Word - draft3.docx", "budget_tables.xlsx"])
+def test_pdf_title_a_producer_wrote_is_not_the_title(tmp_path, producer_title):
+    # Slide decks saved as PDF carry "PowerPoint Presentation" as their title, as Word's carry "Microsoft Word - ...".
+    loaded = load_pdf(make_pdf(tmp_path / "deck.pdf", PAGES, title=producer_title))
+    assert loaded.title == "Apprenticeship toolkit"
+
+
 def test_encrypted_pdf_with_empty_user_password_opens(tmp_path):
     path = encrypt_pdf(make_pdf(tmp_path / "t.pdf", PAGES), user_password="")
     assert "portfolio" in " ".join(s.text for s in load_pdf(path).sections)
@@ -87,6 +126,20 @@ def test_corrupt_pdf_is_a_load_error(tmp_path, content):
     path = tmp_path / "bad.pdf"
     path.write_bytes(content)
     with pytest.raises(LoadError):
+        load_pdf(path)
+
+
+def test_pdf_with_one_unreadable_page_keeps_the_others(tmp_path):
+    # One page whose content stream pypdf cannot parse failed the whole file: "not a readable PDF (PdfStreamError:
+    # Stream has ended unexpectedly)". The other pages are read; the file's report names the page that was not.
+    path = break_page(make_pdf(tmp_path / "t.pdf", PAGES), index=1)
+    with held_warnings() as said:
+        loaded = load_pdf(path)
+    assert {s.page for s in loaded.sections} == {1, 3, 4} and loaded.n_pages == 4
+    assert any("page 2 has no text" in s and "PdfStreamError" in s for s in said)
+    for index in (0, 2, 3):
+        break_page(path, index)
+    with pytest.raises(LoadError, match="not a readable PDF"):  # no page left to read: the file's error
         load_pdf(path)
 
 
@@ -254,3 +307,85 @@ def test_a_short_text_in_a_legacy_code_page_decodes_as_written(language, text, e
     # A short French or Italian text reads as letters in several code pages ("crème" / "crčme"): the Western one wins
     # the tie, and a Czech or Russian text keeps its own.
     assert decode_bytes(text.encode(encoding)) == text
+
+
+def test_ligatures_are_written_out_as_letters(tmp_path):
+    # pypdf hands over a PDF's typographic ligatures as one character (32 in the Italian ILO PDFs of labour-docs:
+    # "ﬁnanziaria", "efﬁcaci"): the model's vocabulary has none of them, and keyword and phrase search read them apart.
+    path = tmp_path / "note.txt"
+    path.write_text("The \ufb01rst report\n\nAn e\ufb03cient, \ufb02exible scheme o\ufb00ers bene\ufb01ts and sta\ufb00 a\ufb04uence.",
+                    encoding="utf-8")
+    loaded = load_text(path)
+    assert loaded.title == "The first report"
+    assert "An efficient, flexible scheme offers benefits and staff affluence." in loaded.sections[0].text
+
+
+def test_markdown_backslash_escapes_are_read_as_the_characters_they_escape(tmp_path):
+    # UN gender-indicator metadata (labour-docs: 802 escapes in 54 files) writes "\(aged 15-24\)"; trafilatura's
+    # Markdown for an HTML page writes "EMP\_TEMP\_SEX" and "\*": the backslashes reached the passages.
+    md = tmp_path / "meta.md"
+    md.write_text("# Youth \\(15\\-24\\) NEET rate\n\nShare of youth \\(aged 15-24\\) not in employment; see "
+                  "EMP\\_TEMP\\_SEX and note \\[1\\]. Rates marked \\*provisional\\* are estimates.\n", encoding="utf-8")
+    loaded = load_markdown(md)
+    assert loaded.title == "Youth (15-24) NEET rate"
+    assert loaded.sections[0].text == ("Share of youth (aged 15-24) not in employment; see EMP_TEMP_SEX and note [1]. "
+                                       "Rates marked *provisional* are estimates.")
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><main><h1>Indicator notes</h1><p>The indicator EMP_TEMP_SEX_AGE_NB counts employed "
+                    "persons by sex and age; rates marked * are provisional in every country's series.</p></main></body></html>",
+                    encoding="utf-8")
+    text = load_html(page).sections[0].text
+    assert "EMP_TEMP_SEX_AGE_NB" in text and "marked * are" in text and "\\" not in text
+
+
+@pytest.mark.parametrize("language, text", [
+    ("zh", "国际劳工组织致力于促进体面劳动，保护工人权利，加强社会对话。各成员国政府、雇主和工人共同制定劳工标准。"),
+    ("ja", "国際労働機関は働きがいのある人間らしい仕事を推進しています。政府、使用者、労働者が協力して基準を定めます。"),
+    ("th", "องค์การแรงงานระหว่างประเทศส่งเสริมงานที่มีคุณค่าสำหรับทุกคนและคุ้มครองสิทธิของแรงงาน"),
+])
+def test_language_of_a_text_written_without_spaces_is_detected(tmp_path, language, text):
+    # A Chinese page is one or two "words" to str.split: it was always "too short to tell", language None.
+    path = tmp_path / "note.txt"
+    path.write_text(text, encoding="utf-8")
+    assert build_document(path, Path("note.txt"), load_text(path), "h", str(path)).language == language
+
+
+def test_html_skip_link_is_not_a_passage(tmp_path):
+    # ilostat_html/docs__news__index.html (labour-docs), a changelog of short items, begins with one: trafilatura
+    # kept it, and it became a chunk of its own, "Skip to contents".
+    items = "".join(f'<div class="section"><h2 id="r{n}">Release 2.{n}.0<a href="#r{n}"></a></h2>'
+                    f"<ul><li>faster bulk download, round {n}</li></ul></div>" for n in range(5))
+    path = tmp_path / "news.html"
+    path.write_text('<html><head><title>Changelog</title></head><body><a href="#main" class="visually-hidden-focusable">'
+                    'Skip to contents</a><nav class="navbar"><div><a href="../index.html">Rilostat</a></div></nav>'
+                    '<div class="container"><div class="row"><main id="main"><div class="page-header"><h1>Changelog</h1>'
+                    f"</div>{items}</main></div></div></body></html>", encoding="utf-8")
+    text = " ".join(s.text for s in load_html(path).sections)
+    assert "Skip to" not in text and "faster bulk download, round 4" in text
+
+
+def test_markdown_front_matter_with_an_impossible_date_still_loads(tmp_path):
+    # YAML reads "2020-02-30" as a date and PyYAML raises ValueError: the whole file failed ("day is out of range
+    # for month"), for one typo in its metadata. Dates now stay text, and an unreadable one is no date.
+    path = tmp_path / "2019-07-notes.md"
+    path.write_text("---\ntitle: Domestic workers\ndate: 2020-02-30\nreviewed: 2021-05-03\n---\n\n"
+                    "Domestic workers are entitled to a weekly rest of at least 24 consecutive hours.\n", encoding="utf-8")
+    loaded = load_markdown(path)
+    doc = build_document(path, Path(path.name), loaded, "h", str(path))
+    assert doc.title == "Domestic workers" and doc.date == "2019-07"  # the date the file's name gives
+    assert doc.metadata["reviewed"] == ("2021-05-03",)
+    good = tmp_path / "good.md"
+    good.write_text("---\ntitle: Rest\ndate: 2021-05-03 10:30:00\n---\n\nA weekly rest of 24 hours.\n", encoding="utf-8")
+    assert build_document(good, Path("good.md"), load_markdown(good), "h", str(good)).date == "2021-05-03"
+
+
+def test_markdown_with_classic_mac_line_endings_keeps_its_headings(tmp_path):
+    # Lines ended by a lone CR (classic Mac OS, some old exports) made the whole file one line, read as one heading:
+    # "the Markdown file holds no text under its headings".
+    path = tmp_path / "mac.md"
+    path.write_bytes(b"---\rtitle: Green skills\r---\r# Green skills\r\rSkills for the green transition in Africa.\r\r"
+                     b"## Apprentices\r\rMore apprentices in solar installation.\r")
+    loaded = load_markdown(path)
+    assert loaded.title == "Green skills"
+    assert [(s.heading_path, s.text) for s in loaded.sections] == [
+        ((), "Skills for the green transition in Africa."), (("Apprentices",), "More apprentices in solar installation.")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ _META_NAMES = {
     "title": ("kb:title", "dc.title", "citation_title"),
     "og_title": ("og:title",),
 }
+
+# "Skip to contents": the in-page link for keyboards and screen readers that heads most sites' pages. Outside a <nav>,
+# trafilatura keeps it as the page's first paragraph, a chunk of its own.
+_SKIP_LINK = re.compile(r"\s*(?:(?:skip|jump) to|(?:aller|passer) au|(?:ir|saltar|pasar) al)\b", re.I)
 
 
 def _meta_tags(tree: Any) -> dict[str, str]:
@@ -58,6 +63,9 @@ def load_html(path: Path) -> LoadedFile:
     except (ValueError, lxml.etree.ParserError) as exc:
         raise LoadError(f"HTML could not be parsed: {exc}") from None
 
+    for link in tree.xpath('//a[starts-with(@href, "#")]'):
+        if _SKIP_LINK.match(link.text_content()):
+            link.drop_tree()
     metadata: dict[str, Any] = _meta_tags(tree)
     lang = tree.get("lang") or tree.get("xml:lang")
     if lang and "language" not in metadata:

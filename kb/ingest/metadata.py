@@ -131,10 +131,15 @@ def normalise_language(value: Any) -> str | None:
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 
 
+# Letters of scripts written without spaces between words (Thai, Lao, Myanmar, Japanese kana, Chinese characters): a
+# Chinese page is one "word" to str.split, so each of these counts as a word towards a sample long enough to tell.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def detect_language(text: str) -> str | None:
     """The language of a text sample (py3langid); None for samples too short to tell."""
     sample = text[:5000]
-    if len(sample.split()) < 5:
+    if len(sample.split()) + len(_UNSPACED.findall(sample)) < 5:
         return None
     import py3langid
 

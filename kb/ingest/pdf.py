@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import EmptyDocument, EncryptedDocument, LoadError
+from kb.ingest.hyphens import LineBreaks
 from kb.ingest.text import normalise_whitespace
 from kb.ingest.titles import names_nothing
 from kb.records import LoadedFile, Section
@@ -33,7 +34,12 @@ def _repeated_lines(pages: list[list[str]]) -> set[str]:
     return {line for line, n in counts.items() if n >= max(3, 0.5 * len(pages))}
 
 
-def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, str]]:
+def _is_furniture(line: str, repeated: set[str]) -> bool:
+    """A running header or footer (one of `repeated`, digits aside) or a page number: page furniture, not text."""
+    return re.sub(r"\d+", "#", line) in repeated or bool(_PAGE_NUMBER_LINE.match(line))
+
+
+def _clean_page(lines: list[str], repeated: set[str], breaks: LineBreaks) -> list[tuple[str | None, str]]:
     """Join a page's lines into paragraphs; return [(heading or None, paragraph text)]."""
     blocks: list[tuple[str | None, str]] = []
     heading: str | None = None
@@ -47,7 +53,7 @@ def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, 
 
     for raw in lines:
         line = raw.strip()
-        if not line or re.sub(r"\d+", "#", line) in repeated or _PAGE_NUMBER_LINE.match(line):
+        if not line or _is_furniture(line, repeated):
             if not line:
                 flush()
             continue
@@ -56,8 +62,9 @@ def _clean_page(lines: list[str], repeated: set[str]) -> list[tuple[str | None, 
             flush()
             heading = line
             continue
-        if paragraph and paragraph[-1].endswith("-") and line[:1].islower():
-            paragraph[-1] = paragraph[-1][:-1] + line  # a word hyphenated across a line break
+        joined = breaks.join(paragraph[-1], line) if paragraph else None  # a word hyphenated across a line break
+        if joined is not None:
+            paragraph[-1] = joined
         else:
             paragraph.append(line)
         if re.search(r"[.!?:;]\W*$", line) and len(line) < 60:
@@ -106,10 +113,11 @@ def _info_date(reader: Any) -> str | None:
 def load_pdf(path: Path) -> LoadedFile:
     """A PDF: one section per page (and per numbered heading within a page), with page numbers and labels."""
     reader, raw_pages, labels = _read_pages(path)
-    sections = _sections(raw_pages, labels)
+    repeated = _repeated_lines(raw_pages)
+    sections = _sections(raw_pages, labels, repeated)
     if not sections:
         raise EmptyDocument(f"no extractable text in {len(raw_pages)} page(s): an image-only or scanned PDF needs OCR first")
-    return LoadedFile(title=_title(reader, raw_pages), sections=tuple(sections), format="pdf",
+    return LoadedFile(title=_title(reader, raw_pages, repeated), sections=tuple(sections), format="pdf",
                       metadata=_info_metadata(reader), n_pages=len(raw_pages))
 
 
@@ -118,6 +126,8 @@ def _read_pages(path: Path):
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
+    broken = (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+              OSError, AssertionError, ZeroDivisionError)
     try:
         reader = PdfReader(path, strict=False)
         if reader.is_encrypted:
@@ -128,35 +138,52 @@ def _read_pages(path: Path):
             if not opened:
                 raise EncryptedDocument("encrypted PDF that needs a password; save an unencrypted copy and ingest that")
         has_labels = "/PageLabels" in reader.trailer["/Root"]  # type: ignore[operator]  # a dictionary in a readable PDF
-        raw_pages: list[list[str]] = []
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            raw_pages.append([ln.strip() for ln in normalise_whitespace(text).split("\n")])
+        raw_pages = _page_lines(reader, broken)
         labels = list(reader.page_labels) if has_labels else []
     except (EncryptedDocument, LoadError):
         raise
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError, AssertionError, ZeroDivisionError) as exc:
+    except broken as exc:
         # pypdf signals broken files with many exception types; each one means "not a readable PDF".
         raise LoadError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:160] or 'no detail'})") from None
     return reader, raw_pages, labels
 
 
-def _sections(raw_pages: list[list[str]], labels: list[str]) -> list[Section]:
-    """The pages' text without running headers and footers, cut at numbered headings."""
-    repeated = _repeated_lines(raw_pages)
+def _page_lines(reader: Any, broken: tuple[type[Exception], ...]) -> list[list[str]]:
+    """Each page's lines. A page whose content cannot be read (`broken`) is a page without text, and the file's report
+    says which; only when no page can be read is the error the file's."""
+    pages: list[list[str]] = []
+    failed: list[tuple[int, Exception]] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except broken as exc:
+            failed.append((number, exc))
+            text = ""
+        pages.append([ln.strip() for ln in normalise_whitespace(text).split("\n")])
+    if failed and len(failed) == len(pages):
+        raise failed[0][1]
+    for number, error in failed:
+        logging.getLogger(__name__).warning("page %d has no text: its content could not be read (%s: %s)", number,
+                                            type(error).__name__, str(error)[:160] or "no detail")
+    return pages
+
+
+def _sections(raw_pages: list[list[str]], labels: list[str], repeated: set[str]) -> list[Section]:
+    """The pages' text without running headers and footers (`repeated`), cut at numbered headings."""
     sections: list[Section] = []
     heading: str | None = None
+    breaks = LineBreaks(raw_pages)
     for number, lines in enumerate(raw_pages, start=1):
         label = labels[number - 1] if number - 1 < len(labels) else None
-        for block_heading, text in _clean_page(lines, repeated):
+        for block_heading, text in _clean_page(lines, repeated, breaks):
             heading = block_heading or heading
             sections.append(Section(text=text, page=number, page_label=label, heading_path=(heading,) if heading else ()))
     return sections
 
 
-def _title(reader, raw_pages: list[list[str]]) -> str | None:
-    """The info dictionary's title, else the largest type on page 1, else the first line."""
+def _title(reader, raw_pages: list[list[str]], repeated: set[str]) -> str | None:
+    """The info dictionary's title, else the largest type on page 1, else its first line that is not a running
+    header or footer (`repeated`) or a page number."""
     title = None
     try:
         info_title = reader.metadata.title if reader.metadata is not None else None
@@ -170,7 +197,8 @@ def _title(reader, raw_pages: list[list[str]]) -> str | None:
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
             title = None  # an odd font or matrix: fall back to the first line below
     if not title:
-        first_lines = [ln for ln in raw_pages[0] if not names_nothing(ln)] if raw_pages else []  # not "Page 1 of 7"
+        # Not "Page 1 of 7", nor the running header printed on every page.
+        first_lines = [ln for ln in raw_pages[0] if not names_nothing(ln) and not _is_furniture(ln, repeated)] if raw_pages else []
         title = first_lines[0][:200] if first_lines else None
     return title
 

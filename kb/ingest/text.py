@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,10 @@ _BOMS = (
 
 # The detector's names for the Western European code pages, in the order they win a tie.
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
+# Typographic ligatures (U+FB00-FB06) that PDF text extraction hands over as one character: the model's vocabulary
+# has none of them (it reads "eﬃcient" as [UNK]), so each is written out as its letters.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
 
 
 def decode_bytes(data: bytes) -> str:
@@ -77,8 +82,8 @@ def looks_binary(text: str) -> bool:
 
 
 def normalise_whitespace(text: str) -> str:
-    """Collapse runs of spaces and tabs, keep paragraph breaks, drop control characters."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u00ad", "")
+    """Collapse runs of spaces and tabs, keep paragraph breaks, drop control characters, write out ligatures."""
+    text = text.translate(_LIGATURES).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u00ad", "")
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
@@ -110,6 +115,12 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)",
 _ATX = re.compile(r"^(#{1,6})[ \t]*([^#\n].*?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^(```|~~~)")
+# A backslash before ASCII punctuation makes it a literal character (CommonMark): "\(15-19 years\)", "EMP\_TEMP" as
+# UN metadata files and trafilatura's Markdown write them. While markup is stripped, each such character is held as
+# a private-use one (_HELD + its code), so that "\*" is never read as emphasis.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_HELD = 0xF0000
+_HELD_CHARS = re.compile("[\U000F0021-\U000F007E]")
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -120,7 +131,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
     import yaml
 
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=_text_dates_loader())  # a SafeLoader (dates as text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -132,8 +143,25 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return data, text[match.end():]
 
 
+@cache
+def _text_dates_loader() -> type:
+    """YAML's safe loader, except that dates stay text, for normalise_date to read: PyYAML makes "date: 2020-02-30"
+    a ValueError ("day is out of range for month"), which failed the whole file for one typo."""
+    import yaml
+
+    class TextDates(yaml.SafeLoader):
+        pass
+
+    TextDates.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return TextDates
+
+
 def strip_markdown_inline(text: str) -> str:
-    """Markdown and stray HTML markup out of a line of prose, keeping the words."""
+    """Markdown and stray HTML markup out of a line of prose, keeping the words (and what backslashes escape)."""
+    text = _ESCAPED.sub(lambda m: chr(_HELD + ord(m.group(1))), text)  # held out of the markup's way, put back below
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
     text = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", text)  # reference links
@@ -143,7 +171,7 @@ def strip_markdown_inline(text: str) -> str:
     text = re.sub(r"`([^`]+)`", r"\1", text)
     text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.M)  # block quotes
     text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.M)  # table rules
-    return text
+    return _HELD_CHARS.sub(lambda m: chr(ord(m.group()) - _HELD), text)
 
 
 def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
@@ -229,7 +257,8 @@ def _is_title_heading(body: str) -> bool:
 
 def load_markdown(path: Path) -> LoadedFile:
     """A Markdown file: YAML front matter as metadata, one section per heading with its heading path."""
-    front, body = parse_front_matter(_read_text(path).replace("\r\n", "\n"))
+    # Windows' CRLF and classic Mac OS's lone CR both end lines: a Markdown file saved with CRs alone was one line.
+    front, body = parse_front_matter(_read_text(path).replace("\r\n", "\n").replace("\r", "\n"))
     sections, leading_headings = markdown_sections(body)
     if not sections:
         raise EmptyDocument("the Markdown file holds no text under its headings")

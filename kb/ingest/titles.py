@@ -42,7 +42,8 @@ _DOCUMENT_WORDS = frozenset({"report", "reports", "annual", "guide", "guidelines
                              "review", "study", "bulletin", "newsletter", "plan", "strategy", "survey", "yearbook"})
 _NOT_A_NAME = re.compile(r"[:;!?()\d]")  # "Office of the Director-General: Programme and Budget" names a document
 # What a PDF's producer writes when the author wrote no title, and a page's furniture ("Page 1 of 7", "- 3 -", "xiv").
-_PLACEHOLDER = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+|\S+\.(docx?|pdf|indd|qxd|rtf)\b)", re.I)
+_PLACEHOLDER = re.compile(r"^(untitled|microsoft (word|powerpoint|excel)|powerpoint presentation|document\d*|slide \d+|"
+                          r"\S+\.(docx?|pptx?|xlsx?|odt|pdf|indd|qxd|rtf)\b)", re.I)
 _PAGE_MARK = re.compile(r"[-–\s]*(?:(?:page|p\.|pg\.?|pagina|página|seite)\s*)?(?:\d{1,4}|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})"
                         r"(?:ix|iv|v?i{0,3}))(?:\s*(?:/|of|de|di|van)\s*\d+)?[-–\s]*", re.I)
 # A line longer than this is text, not a title (a PDF's largest type is held to the same length).
