@@ -39,6 +39,26 @@ def test_pdf_running_footer_and_page_numbers_are_removed(tmp_path):
     assert "Skills toolkit - page" not in text
 
 
+def test_running_headers_that_alternate_between_pages_are_furniture_not_headings():
+    """USDOL's reports head each page with three lines: the country, its assessment, and, on even pages, the page
+    number and the bureau's name, on odd ones the page number and the report's name; each on half the pages. The
+    bureau's line, read as a numbered heading, became the heading path of every passage."""
+    from kb.ingest.pdf import _repeated_lines, _sections
+
+    pages = []
+    for n in range(1, 10):
+        running = f"{n} BUREAU OF INTERNATIONAL LABOR AFFAIRS" if n % 2 == 0 else f"{n}2021 FINDINGS ON THE WORST FORMS OF CHILD LABOR"
+        topic = ["fishing", "agriculture", "domestic work", "construction", "mining", "textiles", "street vending",
+                 "tourism", "recycling"][n - 1]
+        pages.append(["Thailand", "MODERATE ADVANCEMENT", running, f"Children work in {topic}.",
+                      f"Inspectors visited {topic} sites in {n + 3} provinces.", f"Research on {topic} found gaps."])
+    sections = _sections(pages, [], _repeated_lines(pages))
+    assert not any(s.heading_path for s in sections)
+    text = " ".join(s.text for s in sections)
+    assert "BUREAU" not in text and "FINDINGS" not in text and "MODERATE ADVANCEMENT" not in text
+    assert "Children work in construction." in text and "Research on tourism found gaps." in text
+
+
 def test_pdf_line_end_hyphen_of_a_compound_is_kept(tmp_path):
     # Most hyphens that end a line in labour-docs' PDFs belong to compounds ("non-governmental", "three-year"):
     # joining them wrote "nongovernmental", a word no question holds. The document's own words decide.

@@ -140,8 +140,9 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # that name nothing ("U", "Page 1 of 7") give way, as offices' and Italian and Dutch letterheads do. 4: ligatures
 # written out, line-end hyphens of compounds kept (kb/ingest/hyphens.py), Markdown's backslash escapes read, a PDF's
 # running header never its title, Chinese, Japanese and Thai languages told, HTML skip links dropped, more producers'
-# PDF titles ("PowerPoint Presentation") passed over.
-READING = b"kb-reading-4"
+# PDF titles ("PowerPoint Presentation") passed over. 5: running headers among a page's first or last three lines,
+# and those printed on alternate pages (kb/ingest/pdf.py EDGE_LINES, RUNNING_SHARE).
+READING = b"kb-reading-5"
 
 
 def content_hash(path: Path) -> str:

@@ -20,8 +20,17 @@ _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^.!?]{
 _PAGE_NUMBER_LINE = re.compile(r"^(page\s+)?[\divxlc]{1,6}(\s*(/|of)\s*\d+)?$", re.I)
 
 
+# A running header or footer is one of the EDGE_LINES first or last lines of a page, printed on RUNNING_SHARE of the
+# pages or more: a report that heads its even pages with the publisher and its odd ones with its own name prints each
+# on half its pages, under two lines of its own (USDOL's "Thailand", "MODERATE ADVANCEMENT", "6 BUREAU OF
+# INTERNATIONAL LABOR AFFAIRS", read as a numbered heading when it was missed). On labour-docs' 86 PDFs, 3 and 0.4
+# (instead of 2 and 0.5) add the USDOL and UNICEF running headers and one Italian section label ("OBIETTIVO").
+EDGE_LINES = 3
+RUNNING_SHARE = 0.4
+
+
 def _repeated_lines(pages: list[list[str]]) -> set[str]:
-    """Lines printed on most pages (running headers and footers), compared without digits."""
+    """Lines printed on many pages (running headers and footers), compared without digits."""
     if len(pages) < 3:
         return set()
     counts: Counter[str] = Counter()
@@ -29,9 +38,9 @@ def _repeated_lines(pages: list[list[str]]) -> set[str]:
         lines = [ln for ln in lines if ln]
         if len(lines) < 4:
             continue  # a page this short is all content; its lines are no evidence of a running header
-        edge = lines[:2] + lines[-2:]
+        edge = lines[:EDGE_LINES] + lines[-EDGE_LINES:]
         counts.update({re.sub(r"\d+", "#", ln) for ln in edge if len(ln) <= 120})
-    return {line for line, n in counts.items() if n >= max(3, 0.5 * len(pages))}
+    return {line for line, n in counts.items() if n >= max(3, RUNNING_SHARE * len(pages))}
 
 
 def _is_furniture(line: str, repeated: set[str]) -> bool:
