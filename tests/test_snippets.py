@@ -109,3 +109,25 @@ def test_the_stems_a_passage_holds_are_those_of_its_every_word():
         asked = re.findall(r"\w+", " ".join(rng.choice(words + ["net", "ork", "kill", "bour"]) for _ in range(3)))
         stems = frozenset(S.stem(w) for w in asked[:rng.randint(0, 3)]) - {""}
         assert S.stems_held(text, stems) == every_word(text, stems), (text, stems)
+
+
+
+def test_a_quoted_phrase_is_shown_whole_and_a_marked_word_at_the_windows_end_is_kept():
+    """'«apprentissage rénové»': the window that began before an earlier "apprentissage" tied with the one holding the
+    phrase and ended inside it, so the snippet read "… un programme d'apprentissage…" without the phrase's mark."""
+    from kb.search.phrases import words
+
+    text = ("Abidjan – Le ministère de l'Enseignement technique, de la formation professionnelle et de l'apprentissage, "
+            "les organisations professionnelles d'employeurs, les chambres de métiers et les syndicats ont lancé, avec "
+            "l'appui de l'Organisation internationale du Travail (OIT), un programme d'apprentissage rénové. Une nouvelle "
+            "promotion d'apprentis a fait sa rentrée dans les ateliers de couture, de coiffure et de menuiserie.")
+    snippet, marks = S.make_snippet(text, {S.stem("apprentissage"), S.stem("rénové")}, language="fr",
+                                    phrases=[words("apprentissage rénové")])
+    assert "apprentissage rénové" in [snippet[s:e] for s, e in marks]
+    # A word that ends where the window ends stays in the snippet, marked (the snap to a space used to cut it off).
+    filler = "lorem ipsum dolor sit amet " * 12
+    text = f"{filler}skills {filler[:60]}training and the rest of the text goes on for a while longer here."
+    first, last = text.index("skills"), text.index("training") + len("training")
+    size = next(n for n in range(40, 400) if first - n // 4 + n == last)
+    snippet, marks = S.make_snippet(text, {S.stem("skills"), S.stem("training")}, size=size)
+    assert [snippet[s:e] for s, e in marks] == ["skills", "training"]

@@ -173,7 +173,8 @@ def _lowercase_scan(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
-    """The [start, end) window of at most `size` chars holding the most distinct matched words."""
+    """The [start, end) window of at most `size` chars holding the most distinct matched words (a quoted phrase's
+    span counts its words: a window that holds it whole goes before one that cuts it)."""
     if len(text) <= size:
         return 0, len(text)
     best, best_start = -1, 0
@@ -184,8 +185,9 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
             if e > begin + size:
                 break  # spans come in order: none after this one ends inside the window either
             words.add(text[s:e].lower())
-        if len(words) > best:
-            best, best_start = len(words), begin
+        held = sum(len(w.split()) for w in words)
+        if held > best:
+            best, best_start = held, begin
     if best < 0:
         best_start = 0
     return best_start, min(len(text), best_start + size)
@@ -207,9 +209,13 @@ def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS, language
     if start > 0:
         space = text.find(" ", start)
         start = space + 1 if 0 <= space < start + 30 else start
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start + size // 2 else end
+    if end < len(text):  # after the last marked word in the window, so that the snap never cuts it off
+        last = max((e for s, e in spans if s >= start and e <= end), default=start)
+        space = text.rfind(" ", last, end)
+        if space > start + size // 2:
+            end = space
+        elif last > start + size // 2:
+            end = last
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     body = text[start:end].strip()
