@@ -59,6 +59,20 @@ def test_running_headers_that_alternate_between_pages_are_furniture_not_headings
     assert "Children work in construction." in text and "Research on tourism found gaps." in text
 
 
+def test_a_table_of_contents_gives_no_headings():
+    """'8. Checklist for RPL managers 6', the last entry of the RPL toolkit's contents, was read as a numbered heading and
+    became the heading path of the page: 'p. 2 (ii) 8. Checklist for RPL managers 6'."""
+    from kb.ingest.pdf import _sections
+
+    contents = ["Contents", "1. Introduction 1", "2. Who benefits and when to use RPL 2", "3. The stages of an RPL process 3",
+                "8. Checklist for RPL managers 6", "Recognition of Prior Learning - Toolkit ii"]
+    body = ["1. Introduction", "Millions of workers have skills that no certificate shows.", "2. Who benefits",
+            "Workers in the informal economy who learned on the job.", "The steps take 3 months in 2 cities"]
+    sections = _sections([contents, body], [], set())
+    assert [s.heading_path for s in sections if s.page == 1] == [()]
+    assert {s.heading_path for s in sections if s.page == 2} == {("1. Introduction",), ("2. Who benefits",)}
+
+
 def test_pdf_line_end_hyphen_of_a_compound_is_kept(tmp_path):
     # Most hyphens that end a line in labour-docs' PDFs belong to compounds ("non-governmental", "three-year"):
     # joining them wrote "nongovernmental", a word no question holds. The document's own words decide.

@@ -141,7 +141,8 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # written out, line-end hyphens of compounds kept (kb/ingest/hyphens.py), Markdown's backslash escapes read, a PDF's
 # running header never its title, Chinese, Japanese and Thai languages told, HTML skip links dropped, more producers'
 # PDF titles ("PowerPoint Presentation") passed over. 5: running headers among a page's first or last three lines,
-# and those printed on alternate pages (kb/ingest/pdf.py EDGE_LINES, RUNNING_SHARE).
+# and those printed on alternate pages (kb/ingest/pdf.py EDGE_LINES, RUNNING_SHARE); a table of contents' entries
+# are not headings.
 READING = b"kb-reading-5"
 
 

@@ -18,6 +18,10 @@ from kb.records import LoadedFile, Section
 # A numbered heading line: "2. Steps", "3.1 Who takes part".
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^.!?]{2,90})$")
 _PAGE_NUMBER_LINE = re.compile(r"^(page\s+)?[\divxlc]{1,6}(\s*(/|of)\s*\d+)?$", re.I)
+# A numbered line that ends in a page number ("8. Checklist for RPL managers 6", "7 Un polo privilegiato per la
+# formazione, 49"): on a page with CONTENTS_ENTRIES of them or more, an entry of its table of contents, not a heading.
+_CONTENTS_ENTRY = re.compile(r"\s(?:\d{1,3}|[ivxlc]{1,6})$", re.I)
+CONTENTS_ENTRIES = 3
 
 
 # A running header or footer is one of the EDGE_LINES first or last lines of a page, printed on RUNNING_SHARE of the
@@ -60,6 +64,8 @@ def _clean_page(lines: list[str], repeated: set[str], breaks: LineBreaks) -> lis
         if text:
             blocks.append((heading, text))
 
+    entries = [ln for ln in map(str.strip, lines) if _NUMBERED_HEADING.match(ln) and _CONTENTS_ENTRY.search(ln)]
+    contents = len(entries) >= CONTENTS_ENTRIES
     for raw in lines:
         line = raw.strip()
         if not line or _is_furniture(line, repeated):
@@ -67,7 +73,7 @@ def _clean_page(lines: list[str], repeated: set[str], breaks: LineBreaks) -> lis
                 flush()
             continue
         numbered = _NUMBERED_HEADING.match(line)
-        if numbered and len(line) < 100:
+        if numbered and len(line) < 100 and not (contents and _CONTENTS_ENTRY.search(line)):
             flush()
             heading = line
             continue
