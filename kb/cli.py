@@ -152,7 +152,7 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filter
     kb = KnowledgeBase(_settings(ctx, index=index), one_shot=True)
     result = kb.search(text, k=k, mode=mode, filters=filters, query_language=query_lang, correct=not as_typed)
     if as_json:
-        _print_json(result)
+        _print_json({**to_dict(result), "offset": 0})  # the API's record: the CLI shows the first page
     else:
         display.print_result(result)
 
@@ -211,7 +211,7 @@ def browse(ctx: click.Context, filters: Filters, k: int, index: str | None, as_j
 
     result = KnowledgeBase(_settings(ctx, index=index)).browse(filters, k=k)
     if as_json:
-        _print_json(result)
+        _print_json({**to_dict(result), "offset": 0})
         return
     display.print_browse(result)
 
