@@ -220,8 +220,9 @@ class KnowledgeBase:
         return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))  # type: ignore[call-overload]
 
     def facet_fields(self) -> set[str]:
-        """The facet names documents of the index carry; each can filter a search (topic and country always can)."""
-        return self.reader().facet_fields() | {"topic", "country"}
+        """The facet names documents of the index carry; each can filter a search (topic, country, region and year
+        always can: the API publishes them, and an index whose documents carry none simply has none that pass)."""
+        return self.reader().facet_fields() | {"topic", "country", "region", "year"}
 
     def facets(self) -> dict[str, dict[str, int]]:
         """Document counts per facet value over the whole index."""

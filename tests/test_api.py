@@ -164,6 +164,26 @@ def test_openapi_documents_every_route(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_openapi_declares_the_facets_every_index_filters_on(client, tmp_path, fake_embedder):
+    """topic, country, region and year are listed in the API docs (Swagger's form offers them) and filter; on an
+    index whose documents carry none of them, a value is no 400 but a search that no document passes."""
+    listed = {p["name"]: p for p in client.get("/openapi.json").json()["paths"]["/search"]["get"]["parameters"]}
+    for name in ("topic", "country", "region", "year"):
+        assert name in listed and listed[name]["schema"]["type"] == "array", name
+    africa = client.get("/search", params=[("q", "skills"), ("region", "Africa")]).json()
+    assert africa["hits"] and africa["filters"] == {"region": ["Africa"]}
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "note.txt").write_text("Tiny note\n\nApprenticeships help young people learn a trade.\n")
+    settings = Settings(index_dir=tmp_path / "index")
+    bare = KnowledgeBase(settings, embedder=fake_embedder)
+    bare.ingest([tmp_path / "docs"])
+    with TestClient(create_app(settings, kb=bare)) as plain:
+        for name, value in (("region", "Africa"), ("year", "2023")):
+            answer = plain.get("/search", params={"q": "trade", name: value})
+            assert answer.status_code == 200, answer.text
+            assert not answer.json()["hits"] and "no document passes the filters" in answer.json()["confidence_reason"]
+
+
 def test_widget_and_demo_page(client):
     js = client.get("/widget.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]

@@ -42,7 +42,22 @@ def _encoded(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
+# The facets every index can filter on, published so that the API docs offer them; read, as any other facet of the
+# index is, from the request's parameters (kb/api/filters.py).
+FACET_PARAMETERS = (
+    ("topic", "Skills topic(s): a tag or its label, e.g. apprenticeships or 'Recognition of prior learning'", "apprenticeships"),
+    ("country", "Country or countries: ISO code or name in English, French, Spanish, Italian or Dutch", "KE"),
+    ("region", "ILO region(s), e.g. Africa or 'Asia and the Pacific'", "Africa"),
+    ("year", "Publication year(s), e.g. 2023 (since/until take a range)", "2023"),
+)
+_DECLARED_FACETS = {"parameters": [
+    {"name": name, "in": "query", "required": False, "description": f"{text}; repeat it for any of several values",
+     "schema": {"type": "array", "items": {"type": "string"}}, "example": [value]}
+    for name, text, value in FACET_PARAMETERS]}
+
+
 @router.get("/search", response_model=None, dependencies=[Read], summary="Search the knowledge base",
+            openapi_extra=_DECLARED_FACETS,
             responses=example(SearchResult, SEARCH_EXAMPLE) | errors_for(400, 422, *READ_ERRORS),
             response_description="Documents that answer the query, one hit per document, with facets")
 def search(
@@ -70,10 +85,11 @@ def search(
                                        json_schema_extra={"pattern": DATE_PATTERN})] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many documents (paging)")] = 0,
 ) -> Response:
-    """Hybrid (default), dense or keyword search. Any other parameter filters on a facet, e.g. `country=KE`
-    or `topic=apprenticeships` (a label, a singular or a country's name works too; an unknown field or value is a
-    400 that lists the known ones). Without `q`, browse the documents that pass the filters, newest first; `total`
-    is the number of documents that pass the filters in both, and `filters` echoes them in the index's values.
+    """Hybrid (default), dense or keyword search. `topic`, `country`, `region`, `year` and any other facet of the
+    index's documents filter, e.g. `country=KE` or `topic=apprenticeships` (a label, a singular or a country's name
+    works too; an unknown field or value is a 400 that lists the known ones). Without `q`, browse the documents that
+    pass the filters, newest first; `total` is the number of documents that pass the filters in both, and `filters`
+    echoes them in the index's values.
     The result is the same record that `kb search --json` prints."""
     if query_lang is not None and not re.fullmatch(QUERY_LANG_PATTERN, query_lang):  # the published pattern, applied
         raise QueryError(f"query_lang={query_lang!r} is not a language kb matches questions in; send one of: "
