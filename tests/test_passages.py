@@ -3,6 +3,8 @@ same text twice. Hand-made chunks (texts as real PDFs extract them), then the sa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kb.records import Chunk
@@ -218,3 +220,16 @@ def test_skill_up_is_not_highlighted_for_skill(corpus_kb):
         for s, e in passage.highlights:
             word = passage.snippet[s:e]
             assert passage.snippet[e:e + 1] != "-" and passage.snippet[max(0, s - 1):s] != "-", word
+
+
+@pytest.mark.slow
+def test_highlights_mark_the_questions_words_not_words_porter_gives_the_same_stem(corpus_kb):
+    """Meaning search finds passages about people's protection for "personal protective equipment"; Porter stems
+    "persons" and "protection" like the question's words, and they were marked (dense mode showed 9 such marks)."""
+    terms = ("personal", "protective", "equipment")
+    shown = [(p.snippet, p.highlights) for h in corpus_kb.search(" ".join(terms), k=10, mode="dense").hits
+             if h.language == "en" for p in h.passages]
+    assert any(re.search(r"(?i)\b(persons?|protect(ion|ed)?)\b", snippet) for snippet, _ in shown)
+    for snippet, marks in shown:
+        for s, e in marks:
+            assert snippet[s:e].lower() in terms, (snippet[s:e], snippet)

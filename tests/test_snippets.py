@@ -1,4 +1,5 @@
-"""Highlighting marks exactly the words whose stem is a query stem, never part of a hyphenated word."""
+"""Highlighting marks exactly the words whose stem is a query stem, never part of a hyphenated word; in English, given
+the question's words, only those words and their inflections."""
 
 from __future__ import annotations
 
@@ -131,3 +132,35 @@ def test_a_quoted_phrase_is_shown_whole_and_a_marked_word_at_the_windows_end_is_
     size = next(n for n in range(40, 400) if first - n // 4 + n == last)
     snippet, marks = S.make_snippet(text, {S.stem("skills"), S.stem("training")}, size=size)
     assert [snippet[s:e] for s, e in marks] == ["skills", "training"]
+
+
+def test_in_english_a_word_is_marked_with_its_inflections_not_its_derivations():
+    text = ("Employers and employment; informal work and information; countries and a country; training, trained "
+            "and trainers; they stopped stopping; a university's universal offer.")
+    terms = S.query_terms("employer informal country training stop universal")
+    stems = {S.stem(t) for t in terms}
+    everything = [text[s:e] for s, e in S.highlight_spans(text, stems)]
+    assert {"employment", "information", "university"} <= set(everything)  # Porter gives each its word's stem
+    marked = [text[s:e] for s, e in S.highlight_spans(text, stems, "en", terms)]
+    assert marked == ["Employers", "informal", "countries", "country", "training", "trained", "stopped", "stopping",
+                      "universal"]
+
+
+def test_inflections_decide_only_english_marks_and_each_part_of_a_compound():
+    french = "Les organisations professionnelles aident à organiser la formation."
+    terms = S.query_terms("organisations")
+    stems = {S.stem(t) for t in terms}
+    assert S.highlight_spans(french, stems, "fr", terms) == S.highlight_spans(french, stems, "fr")
+    text = "During the COVID-19 pandemic, pandemics and the covid-related closures."
+    terms = S.query_terms("COVID-19 pandemic")
+    marked = [text[s:e] for s, e in S.highlight_spans(text, {S.stem(t) for t in terms}, "en", terms)]
+    assert marked == ["COVID-19", "pandemic", "pandemics"]
+
+
+def test_inflection():
+    for word, term in [("countries", "country"), ("trained", "training"), ("hoping", "hope"), ("stopping", "stop"),
+                       ("certifying", "certified"), ("studies", "study"), ("skills", "skill"), ("needs", "needed")]:
+        assert S.inflection(word, term) and S.inflection(term, word), (word, term)
+    for word, term in [("employment", "employer"), ("information", "informal"), ("persons", "personal"),
+                       ("important", "import"), ("university", "universal"), ("trainers", "training")]:
+        assert not S.inflection(word, term) and not S.inflection(term, word), (word, term)

@@ -138,13 +138,13 @@ def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Ch
 
 def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
                  language: str | None = None, phrases: Sequence[Sequence[str]] = (),
-                 weights: Mapping[str, float] | None = None) -> tuple[Passage, ...]:
+                 weights: Mapping[str, float] | None = None, terms: Sequence[str] = ()) -> tuple[Passage, ...]:
     """The passages shown for one hit, each cut around the query's words (or from its start when the
     match is by meaning alone: embedding its sentences to find the closest would cost more than the
     whole rest of the search). A passage that shows what an earlier one shows (the same text, or the
     overlap of two neighbouring chunk windows) is left out for the next one. `weights`: the question's stems and
     their IDF weights, to put passages that hold them first (held_first); not with quoted `phrases`, whose
-    passages come first already (kb/search/phrases.py)."""
+    passages come first already (kb/search/phrases.py). `terms`: the question's words, which highlights mark."""
     passages: list[Passage] = []
     order = passage_order(candidate.chunks, chunks)
     if weights and not phrases:
@@ -153,7 +153,7 @@ def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: se
         if len(passages) == PASSAGES_PER_HIT:
             break
         chunk = chunks[chunk_id]
-        snippet, marks = make_snippet(chunk.text, stems, language=language, phrases=phrases)  # the document's language
+        snippet, marks = make_snippet(chunk.text, stems, language=language, phrases=phrases, terms=terms)  # the document's language
         if any(same_passage(snippet, shown.snippet) for shown in passages):
             continue
         passages.append(Passage(
