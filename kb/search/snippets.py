@@ -105,21 +105,39 @@ def _an_inflection(word: str, terms: tuple[str, ...]) -> bool:
 def stems_held(text: str, stems: frozenset[str]) -> set[str]:
     """Those of `stems` that a word of text stems to. As in highlight_spans, only the words that begin like a stem
     are stemmed (a passage of a few hundred words: ~0.05 ms, where stemming every word took ~0.1)."""
-    low = text.lower()
-    scan = _held_scan(stems)
-    if scan is None:
+    low = _lowered(text)
+    if not _held_scannable(stems):
         return {stem(w) for w in set(_WORD.findall(low))} & stems
-    words = {m.group() for m in scan.finditer(low) if not (m.start() and _is_word(low[m.start() - 1]))}
-    return {stem(w) for w in words} & stems
+    return {stem(w) for w in {low[start:end] for start, end in _word_starts(low, _prefixes(stems))}} & stems
+
+
+@lru_cache(maxsize=256)
+def _lowered(text: str) -> str:
+    # A search lowercases a chunk to find the question's stems in it, then again to mark them in its passage.
+    return text.lower()
+
+
+def _word_starts(low: str, prefixes: tuple[str, ...]) -> list[tuple[int, int]]:
+    """[start, end) of the \\w+ words of a lowercased text that begin with one of the prefixes (each a run of \\w
+    characters), in text order. Found with str.find, prefix by prefix: a regex alternation of the prefixes tested its
+    first-letter set at every position of the text (a third of a search's regex work), where a 3-6 letter prefix
+    occurs a few times in a passage."""
+    starts = set()
+    for prefix in prefixes:
+        at = low.find(prefix)
+        while at >= 0:
+            if not (at and _is_word(low[at - 1])):
+                starts.add(at)
+            at = low.find(prefix, at + 1)
+    return [_WORD.match(low, start).span() for start in sorted(starts)]  # type: ignore[union-attr]
 
 
 @lru_cache(maxsize=1024)
-def _held_scan(stems: frozenset[str]) -> re.Pattern[str] | None:
-    """stems_held's scan, or None where it could find what \\w+ words cannot: a stem that is not one \\w+ run
-    ("i̇stanbul": lowercased "İ" is an "i" and a combining dot, which \\w does not match)."""
-    if not stems or not all(_WORD.fullmatch(s) for s in stems):
-        return None
-    return _lowercase_scan(_prefixes(stems))
+def _held_scannable(stems: frozenset[str]) -> bool:
+    """Whether stems_held may look for the stems' prefixes in the lowercased text: not where that could miss what \\w+
+    words find, a stem that is not one \\w+ run ("i̇stanbul": lowercased "İ" is an "i" and a combining dot, which \\w
+    does not match)."""
+    return bool(stems) and all(_WORD.fullmatch(s) for s in stems) and _lowercase_scannable(_prefixes(stems))
 
 
 # Highlights never mark part of a hyphenated word ("SKILL" of "SKILL-UP" for "skill"); the whole compound is
@@ -142,20 +160,17 @@ def _is_word(c: str) -> bool:
 
 def _starting_words(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
     """[start, end) of the words that start with a stem's prefix (_prefixes) and stand alone: not joined to
-    another word by a hyphen. The lowercased text is scanned case-sensitively, which lets re skip at once to the
-    prefixes' first letters (~4x faster than re.IGNORECASE, whose leading assertions made it try every
-    position); a text or prefix with a character that lowercasing would not compare as re.IGNORECASE does is
-    scanned the old way, so the spans are the same."""
-    scan = _lowercase_scan(_prefixes(stems))
-    low = text.lower()
-    if scan is None or len(low) != len(text) or (not text.isascii() and _TRAPPED.search(text)):
+    another word by a hyphen. The prefixes are found in the lowercased text (_word_starts), many times faster than
+    an re.IGNORECASE scan, whose leading assertions made it try every position; a text or prefix with a character
+    that lowercasing would not compare as re.IGNORECASE does is scanned the old way, so the spans are the same."""
+    prefixes = _prefixes(stems)
+    low = _lowered(text)
+    if not _lowercase_scannable(prefixes) or len(low) != len(text) or (not text.isascii() and _TRAPPED.search(text)):
         return [m.span() for m in _candidates(stems).finditer(text)]
     spans, size = [], len(text)
-    for m in scan.finditer(low):
-        start, end = m.span()
-        before = text[start - 1] if start else " "
-        if before.isalnum() or before == "_" or (before in _HYPHENS and start > 1 and _is_word(text[start - 2])):
-            continue  # inside a word, or after "word-"
+    for start, end in _word_starts(low, prefixes):  # none inside a word
+        if start > 1 and text[start - 1] in _HYPHENS and _is_word(text[start - 2]):
+            continue  # after "word-"
         if end + 1 < size and text[end] in _HYPHENS and _is_word(text[end + 1]):
             continue  # before "-word"
         spans.append((start, end))
@@ -203,12 +218,10 @@ def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=1024)
-def _lowercase_scan(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
-    """The prefixes followed by the rest of their word, to scan a lowercased text with; None when a prefix holds a
-    character that re.IGNORECASE matches otherwise than its lowercase (see _CASE_TRAPS)."""
-    if any(c in _CASE_TRAPS or c != c.lower() for p in prefixes for c in p):
-        return None
-    return re.compile("(?:" + "|".join(map(re.escape, prefixes)) + r")\w*")
+def _lowercase_scannable(prefixes: tuple[str, ...]) -> bool:
+    """Whether the prefixes can be looked for in a lowercased text: not when one holds a character that re.IGNORECASE
+    matches otherwise than its lowercase (see _CASE_TRAPS)."""
+    return not any(c in _CASE_TRAPS or c != c.lower() for p in prefixes for c in p)
 
 
 def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
