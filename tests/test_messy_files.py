@@ -11,7 +11,7 @@ from kb.errors import EmptyDocument, LoadError
 from kb.ingest.dates import date_of_line
 from kb.ingest.html import load_html
 from kb.ingest.metadata import build_document
-from kb.ingest.text import load_markdown
+from kb.ingest.text import load_markdown, load_text
 from kb.ingest.titles import names_nothing
 
 PARAGRAPHS = """<p>The ILO and the European Union launched a programme to strengthen skills anticipation systems in five
@@ -92,7 +92,8 @@ def test_a_page_dated_only_by_schema_org_or_a_line_of_its_text_gets_that_date(tm
 @pytest.mark.parametrize(("line", "date"), [
     ("Published 3 March 2021", "2021-03-03"), ("Publié le 12 octobre 2022", "2022-10-12"), ("June 16, 2023", "2023-06-16"),
     ("Last updated on 1st Feb. 2020", "2020-02-01"), ("Date: 2024-01-15", "2024-01-15"),
-    ("Kathmandu, 14 July 2021", None), ("31 February 2020", None), ("Tracer study results 2023", None),
+    ("Kathmandu, 14 July 2021", "2021-07-14"), ("31 February 2020", None), ("Tracer study results 2023", None),
+    ("Issue 12, March 2022", None), ("20 participants 2023", None),
 ])
 def test_a_line_that_is_only_a_date_is_read_and_names_nothing(line, date):
     assert date_of_line(line) == date
@@ -155,3 +156,19 @@ def test_markdown_footnote_marks_are_not_text(tmp_path):
                     "[^1]: ILO, Quality apprenticeships toolkit, 2017.\n[^note]: Employer surveys.\n", encoding="utf-8")
     text = load_markdown(path).sections[0].text
     assert "[^" not in text and "skilled wage. They rise" in text and "ILO, Quality apprenticeships toolkit" in text
+
+
+def test_a_text_file_is_dated_by_its_dateline(tmp_path):
+    path = tmp_path / "forum.txt"
+    path.write_text("SOCIAL DIALOGUE AND TVET\n\nGeneva, 14 May 2024\n\nEmployers and unions called for a stronger role "
+                    "in running vocational training.\n", encoding="utf-8")
+    assert _document(path, load_text(path)).date == "2024-05-14"
+
+
+def test_inline_html_in_markdown_leaves_no_space_before_punctuation(tmp_path):
+    path = tmp_path / "note.md"
+    path.write_text('# Inclusive apprenticeships\n\n<p><strong>Note:</strong> part of the <a href="/t">Quality Apprenticeships '
+                    "Toolkit</a>.</p>\n\nApprenticeships can be made accessible through <em>reasonable accommodation</em>.\n",
+                    encoding="utf-8")
+    text = load_markdown(path).sections[0].text
+    assert "Quality Apprenticeships Toolkit." in text and "through reasonable accommodation." in text and "<" not in text

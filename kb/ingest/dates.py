@@ -1,5 +1,5 @@
 """A line that is only a date, as web pages print their publication date above the text: "Published 3 March 2021",
-"Publié le 12 octobre 2022", "Publicado el 5 de abril de 2022", "12 May 2022".
+"Publié le 12 octobre 2022", "Publicado el 5 de abril de 2022", "12 May 2022", a dateline's "Kathmandu, 14 July 2021".
 
 Such a line is no title (titles.names_nothing), and when a page's meta tags give no date it is the page's date: of the
 HTML pages of an ILO site export tried, those with a date only in their text were dated nothing.
@@ -34,7 +34,9 @@ _LABEL = (r"(?:(?:first |last )?(?:published|posted|updated|issued|released|date
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})(?:st|nd|rd|th|er)? (?:de )?([a-z]{3,10})\.?,? (?:de )?(\d{4})")
 _MONTH_DAY_YEAR = re.compile(r"([a-z]{3,10})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_LINE = re.compile(rf"(?:{_LABEL}\s*:?\s*)?(.+?)[.]?")
+# A press release's dateline names its place first: "Kathmandu, 14 July 2021", "GENEVA, 14 May 2024".
+_PLACE = r"[a-z][a-z .'-]{1,30}, "
+_LINE = re.compile(rf"(?:{_LABEL}\s*:?\s*|{_PLACE})?(.+?)[.]?")
 
 
 def date_of_line(line: str) -> str | None:

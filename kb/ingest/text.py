@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from kb.errors import EmptyDocument, LoadError
+from kb.ingest.dates import date_of_line
 from kb.ingest.frontmatter import parse_front_matter
 from kb.records import LoadedFile, Section
 
@@ -104,7 +105,9 @@ def load_text(path: Path) -> LoadedFile:
         raise EmptyDocument("the file holds no text")
     first, _, rest = text.partition("\n")
     title = first.strip() if 0 < len(first.strip()) <= 200 and rest.strip() else None
-    return LoadedFile(title=title, sections=(Section(text=text),), format="text")
+    # A press release's dateline ("Geneva, 14 May 2024") among the first lines dates a file whose name does not.
+    date = next((found for line in text.split("\n")[:5] if (found := date_of_line(line))), None)
+    return LoadedFile(title=title, sections=(Section(text=text),), format="text", metadata={"date": date} if date else {})
 
 
 # --- Markdown -----------------------------------------------------------------------------------
@@ -130,7 +133,10 @@ def strip_markdown_inline(text: str) -> str:
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
     text = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", text)  # reference links
-    text = re.sub(r"<[^>\n]{1,400}>", " ", text)  # inline HTML tags
+    # HTML tags: an inline element's go without a trace ("<a href=…>Toolkit</a>." read "Toolkit ."), others leave a space;
+    # <sup> and <sub> too, which conventions' Markdown misplaces as separators ("als:</sup>Voor", "4)<sup>1)In")
+    text = re.sub(r"</?(?:a|abbr|b|code|em|font|i|mark|small|span|strong|u)\b[^>\n]{0,400}>", "", text)
+    text = re.sub(r"<[^>\n]{1,400}>", " ", text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"\1", text)
     text = re.sub(r"`([^`]+)`", r"\1", text)
