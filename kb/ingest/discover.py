@@ -142,8 +142,12 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # running header never its title, Chinese, Japanese and Thai languages told, HTML skip links dropped, more producers'
 # PDF titles ("PowerPoint Presentation") passed over. 5: running headers among a page's first or last three lines,
 # and those printed on alternate pages (kb/ingest/pdf.py EDGE_LINES, RUNNING_SHARE); a table of contents' entries
-# are not headings.
-READING = b"kb-reading-5"
+# are not headings. 6: a web export's pages (kb/ingest/html.py): XHTML with an XML declaration read, a page titled by
+# the heading its text opens with when its <h1> is a logo or missing, a <title> without the site's name, a date from
+# schema.org, a <time> or a "Published 3 March 2021" line, a template's <html lang> outweighed by the text, <noscript>
+# dropped; Markdown's setext titles and TOML front matter read, a "# comment" in a code fence no heading, footnote
+# marks dropped.
+READING = b"kb-reading-6"
 
 
 def content_hash(path: Path) -> str:

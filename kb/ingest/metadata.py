@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,23 @@ def detect_language(text: str) -> str | None:
 
     code, _ = py3langid.classify(sample)
     return code
+
+
+def contradicts(declared: str, text: str) -> bool:
+    """Whether a text is surely in another language than `declared` says ("en", "es-ES"): 30 words at least, and
+    py3langid's probability of its own answer (its scores made probabilities) 0.99 or more. A CMS template writes one
+    <html lang> on every page: the French page of an English site was indexed as English."""
+    sample = text[:5000]
+    code = normalise_language(declared)
+    if code is None or len(sample.split()) < 30:
+        return False
+    import py3langid
+
+    ranked = py3langid.rank(sample)
+    best, top = ranked[0]
+    if best == code:
+        return False
+    return 1 / sum(math.exp(score - top) for _, score in ranked) >= 0.99
 
 
 def _as_values(value: Any) -> tuple[str, ...]:

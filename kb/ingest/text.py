@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import codecs
 import re
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from kb.errors import EmptyDocument, LoadError
+from kb.ingest.dates import date_of_line
+from kb.ingest.frontmatter import parse_front_matter
 from kb.records import LoadedFile, Section
 
 _BOMS = (
@@ -105,12 +105,13 @@ def load_text(path: Path) -> LoadedFile:
         raise EmptyDocument("the file holds no text")
     first, _, rest = text.partition("\n")
     title = first.strip() if 0 < len(first.strip()) <= 200 and rest.strip() else None
-    return LoadedFile(title=title, sections=(Section(text=text),), format="text")
+    # A press release's dateline ("Geneva, 14 May 2024") among the first lines dates a file whose name does not.
+    date = next((found for line in text.split("\n")[:5] if (found := date_of_line(line))), None)
+    return LoadedFile(title=title, sections=(Section(text=text),), format="text", metadata={"date": date} if date else {})
 
 
 # --- Markdown -----------------------------------------------------------------------------------
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 # ATX headings; "##Title" without a space is accepted because real exports write it.
 _ATX = re.compile(r"^(#{1,6})[ \t]*([^#\n].*?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
@@ -123,49 +124,19 @@ _HELD = 0xF0000
 _HELD_CHARS = re.compile("[\U000F0021-\U000F007E]")
 
 
-def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """Split YAML front matter from a Markdown body; broken YAML is a LoadError that says where."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return {}, text
-    import yaml
-
-    try:
-        data = yaml.load(match.group(1), Loader=_text_dates_loader())  # a SafeLoader (dates as text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2})" if mark is not None else ""
-        raise LoadError(f"front matter is not valid YAML{where}; fix it or remove the '---' block") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise LoadError("front matter must be a YAML mapping of key: value lines")
-    return data, text[match.end():]
-
-
-@cache
-def _text_dates_loader() -> type:
-    """YAML's safe loader, except that dates stay text, for normalise_date to read: PyYAML makes "date: 2020-02-30"
-    a ValueError ("day is out of range for month"), which failed the whole file for one typo."""
-    import yaml
-
-    class TextDates(yaml.SafeLoader):
-        pass
-
-    TextDates.yaml_implicit_resolvers = {
-        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return TextDates
-
-
 def strip_markdown_inline(text: str) -> str:
     """Markdown and stray HTML markup out of a line of prose, keeping the words (and what backslashes escape)."""
     text = _ESCAPED.sub(lambda m: chr(_HELD + ord(m.group(1))), text)  # held out of the markup's way, put back below
+    # Footnotes (GitHub's, Pandoc's): "wage.[^1]" read "wage.[^1]" in the index, "[^1]: ILO, 2017" as a line of text.
+    text = re.sub(r"^\[\^[^\]\s]+\]:[ \t]*", "", text, flags=re.M)
+    text = re.sub(r"\[\^[^\]\s]+\]", "", text)
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
     text = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", text)  # reference links
-    text = re.sub(r"<[^>\n]{1,400}>", " ", text)  # inline HTML tags
+    # HTML tags: an inline element's go without a trace ("<a href=…>Toolkit</a>." read "Toolkit ."), others leave a space;
+    # <sup> and <sub> too, which conventions' Markdown misplaces as separators ("als:</sup>Voor", "4)<sup>1)In")
+    text = re.sub(r"</?(?:a|abbr|b|code|em|font|i|mark|small|span|strong|u)\b[^>\n]{0,400}>", "", text)
+    text = re.sub(r"<[^>\n]{1,400}>", " ", text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"\1", text)
     text = re.sub(r"`([^`]+)`", r"\1", text)
@@ -174,22 +145,23 @@ def strip_markdown_inline(text: str) -> str:
     return _HELD_CHARS.sub(lambda m: chr(ord(m.group()) - _HELD), text)
 
 
-def markdown_sections(body: str) -> tuple[list[Section], list[str]]:
-    """Sections of a Markdown body, one per heading, and the headings that come before any text.
+def markdown_sections(body: str) -> tuple[list[Section], list[str], str | None]:
+    """Sections of a Markdown body, one per heading, the headings that come before any text, and the title heading.
 
-    When the first heading is the document's title (the only heading at the top level), it is left
-    out of every section's heading path: it names the document, not a place in it.
+    When the first heading is the document's title (the only heading at the top level, before any text), it is left
+    out of every section's heading path: it names the document, not a place in it. None when there is no such title.
     """
     splitter = _MarkdownSplitter()
     splitter.feed(body.split("\n"))
     sections, leading_headings = splitter.sections, splitter.leading_headings
-    if leading_headings and _is_title_heading(body):
-        title = leading_headings[0]
-        sections = [
-            Section(s.text, s.page, s.page_label, s.heading_path[1:] if s.heading_path[:1] == (title,) else s.heading_path)
-            for s in sections
-        ]
-    return sections, leading_headings
+    if not (leading_headings and _is_title_heading(splitter.levels)):
+        return sections, leading_headings, None
+    title = leading_headings[0]
+    sections = [
+        Section(s.text, s.page, s.page_label, s.heading_path[1:] if s.heading_path[:1] == (title,) else s.heading_path)
+        for s in sections
+    ]
+    return sections, leading_headings, title
 
 
 class _MarkdownSplitter:
@@ -198,6 +170,7 @@ class _MarkdownSplitter:
     def __init__(self) -> None:
         self.sections: list[Section] = []
         self.leading_headings: list[str] = []  # headings before any body text: title candidates
+        self.levels: list[int] = []  # every heading's level, in order (setext ones too; none from inside a fence)
         self._stack: list[tuple[int, str]] = []
         self._buffer: list[str] = []
         self._seen_body = False
@@ -242,6 +215,7 @@ class _MarkdownSplitter:
         title = normalise_whitespace(strip_markdown_inline(title))
         if not title:
             return
+        self.levels.append(level)
         while self._stack and self._stack[-1][0] >= level:
             self._stack.pop()
         self._stack.append((level, title))
@@ -249,9 +223,10 @@ class _MarkdownSplitter:
             self.leading_headings.append(title)
 
 
-def _is_title_heading(body: str) -> bool:
-    """True when the first heading is the only one at its level: a document title, not a section name."""
-    levels = [len(m.group(1)) for line in body.split("\n") if (m := _ATX.match(line))]
+def _is_title_heading(levels: list[int]) -> bool:
+    """True when the first heading is the only one at its level: a document title, not a section name. The levels are
+    the splitter's, so a setext title ("Title\\n=====") counts and a shell comment in a code fence ("# install") does
+    not: read line by line with a regex, both left a guide titled by its file name."""
     return bool(levels) and levels.count(levels[0]) == 1 and levels[0] == min(levels)
 
 
@@ -259,7 +234,7 @@ def load_markdown(path: Path) -> LoadedFile:
     """A Markdown file: YAML front matter as metadata, one section per heading with its heading path."""
     # Windows' CRLF and classic Mac OS's lone CR both end lines: a Markdown file saved with CRs alone was one line.
     front, body = parse_front_matter(_read_text(path).replace("\r\n", "\n").replace("\r", "\n"))
-    sections, leading_headings = markdown_sections(body)
+    sections, leading_headings, title_heading = markdown_sections(body)
     if not sections:
         raise EmptyDocument("the Markdown file holds no text under its headings")
     metadata = dict(front)
@@ -267,7 +242,7 @@ def load_markdown(path: Path) -> LoadedFile:
         metadata.setdefault("_title_candidates", tuple(leading_headings))
     title = front.get("title") if isinstance(front.get("title"), str) else None
     return LoadedFile(
-        title=title or (leading_headings[0] if leading_headings and _is_title_heading(body) else None),
+        title=title or title_heading,
         sections=tuple(sections),
         format="markdown",
         metadata=metadata,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from kb.ingest.dates import date_of_line
 from kb.languages import fold
 from kb.records import Section
 
@@ -87,10 +88,12 @@ def is_office(title: str) -> bool:
 
 
 def names_nothing(title: str) -> bool:
-    """Whether a title names nothing: no word of three letters ("U", "1", "No. 5"), a page's furniture ("Page 1 of 7")
-    or a producer's placeholder ("Microsoft Word - draft.docx", "Untitled", "Document1")."""
+    """Whether a title names nothing: no word of three letters ("U", "1", "No. 5"), a page's furniture ("Page 1 of 7"),
+    a producer's placeholder ("Microsoft Word - draft.docx", "Untitled", "Document1") or a date ("Published 3 March
+    2021": a web page's first line, above its text)."""
     title = title.strip()
-    return not _WORDY.search(title) or _PAGE_MARK.fullmatch(title) is not None or _PLACEHOLDER.match(title) is not None
+    return (not _WORDY.search(title) or _PAGE_MARK.fullmatch(title) is not None or _PLACEHOLDER.match(title) is not None
+            or date_of_line(title) is not None)
 
 
 def title_from_text(sections: Sequence[Section]) -> str | None:
