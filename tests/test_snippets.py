@@ -164,3 +164,16 @@ def test_inflection():
     for word, term in [("employment", "employer"), ("information", "informal"), ("persons", "personal"),
                        ("important", "import"), ("university", "universal"), ("trainers", "training")]:
         assert not S.inflection(word, term) and not S.inflection(term, word), (word, term)
+
+
+def test_a_window_that_would_run_past_the_text_shows_more_before_it():
+    """The words matched last in a chunk were shown with a quarter of a window before them and nothing after: a
+    line-long snippet; the window now ends with the text and shows its full size."""
+    text = ("Present the findings at a workshop with associations, the TVET authority, local government, employers' and "
+            "workers' organizations. Agree on which trades to start with, what the programme will offer, who will pay "
+            "for what, and how results will be tracked, given the number of young people involved, and the readiness of "
+            "associations to take part.")
+    terms = S.query_terms("how do employers take part in informal apprenticeships?")
+    snippet, marks = S.make_snippet(text, {S.stem(t) for t in terms}, language="en", terms=terms)
+    assert snippet.endswith("to take part.") and len(snippet) >= S.SNIPPET_CHARS - 30, snippet
+    assert [snippet[s:e] for s, e in marks][-2:] == ["take", "part"]

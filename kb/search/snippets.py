@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -226,14 +227,16 @@ def _lowercase_scannable(prefixes: tuple[str, ...]) -> bool:
 
 def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
     """The [start, end) window of at most `size` chars holding the most distinct matched words (a quoted phrase's
-    span counts its words: a window that holds it whole goes before one that cuts it)."""
+    span counts its words: a window that holds it whole goes before one that cuts it). A window opens a quarter of its
+    size before a matched word, or earlier where it would run past the text's end: a chunk's last words showed as a
+    line-long snippet ("…the readiness of associations to take part.") with two thirds of its room unused."""
     if len(text) <= size:
         return 0, len(text)
-    best, best_start = -1, 0
-    for i, (start, _) in enumerate(spans):
-        begin = max(0, start - size // 4)
+    best, best_start, starts = -1, 0, [s for s, _ in spans]
+    for start in starts:
+        begin = max(0, min(start - size // 4, len(text) - size))
         words = set()
-        for s, e in spans[i:]:
+        for s, e in spans[bisect_left(starts, begin):]:
             if e > begin + size:
                 break  # spans come in order: none after this one ends inside the window either
             words.add(text[s:e].lower())
