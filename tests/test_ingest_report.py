@@ -136,3 +136,20 @@ def test_kb_ingest_prints_the_summary_and_no_parser_lines(folder, tmp_path, capf
     again = runner.invoke(main, ["ingest", str(folder), "--index", str(tmp_path / "index"), "--json", "--quiet"])
     data = json.loads(again.stdout)
     assert {Path(s["path"]).name for s in data["skipped"]} >= {"notes.docx", ".hidden.txt"} and data["counts"]["unchanged"] == 2
+
+
+def test_a_changed_file_that_fails_says_its_earlier_version_stays(tmp_path, fake_embedder):
+    """A file replaced by one that cannot be read keeps its stored version, still found by search: the report says so,
+    where a first reading that fails says only why."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pay.txt").write_text("Apprentice pay\n\nApprenticeship pay rules for young garment workers.\n")
+    (docs / "new.txt").write_bytes(b"\x00\x01\x02 not text")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    first = {f.path.rsplit("/", 1)[-1]: f.reason for f in kb.ingest([docs]).failed}
+    assert first == {"new.txt": "binary data, not text"}
+    (docs / "pay.txt").write_bytes(b"\x00\x01\x02 now binary")
+    again = {f.path.rsplit("/", 1)[-1]: f.reason for f in kb.ingest([docs]).failed}
+    assert again["pay.txt"] == "binary data, not text; the version ingested before stays in the index"
+    assert again["new.txt"] == "binary data, not text"
+    assert [h.doc_id for h in kb.search("garment apprenticeship pay", k=1, mode="keyword").hits] == ["pay.txt"]

@@ -90,8 +90,9 @@ class _Writing:
     last_took: float = 0.0  # seconds the last checkpoint took
 
     def write(self, outcome: Outcome) -> None:
-        if outcome.document is None:
-            self.failed.append(FileFailure(outcome.task.label, outcome.code or "load_failed", outcome.reason or ""))
+        if outcome.document is None:  # a changed file that now fails keeps its stored version: the reason says so
+            kept = "; the version ingested before stays in the index" if outcome.task.doc_id in self.replacing else ""
+            self.failed.append(FileFailure(outcome.task.label, outcome.code or "load_failed", (outcome.reason or "") + kept))
             return
         # Before this document, so the last one is followed by the final commit rather than a checkpoint too.
         started = time.monotonic()
