@@ -76,8 +76,9 @@ def highlight_spans(text: str, stems: set[str], language: str | None = None,
 # Porter gives one stem to a word and its derivations: "employer" and "employment", "informal" and "information",
 # "personal" and "persons". The keyword search matches them alike; a highlight says "your word", so in English it marks
 # a question's word and its inflections only: what is left of both past their common start is one of these endings
-# (a consonant doubled before -ing or -ed: "stop", "stopping"). On the repo's questions over labour-docs and corpus/,
-# the marks it drops are such derivations ("employer" -> "employment" 61 times, "informal" -> "information" 17).
+# (a consonant doubled before -ing or -ed: "stop", "stopping"). Over the repo's 177 questions in 3 modes on labour-docs
+# and corpus/, the marks it drops are such derivations: "employment" for "employer" ~105 times, "information" for
+# "informal" ~35, "university" for "universal", "important" for "import"; "recruitment" for "recruiting" goes too.
 _INFLECTIONS = frozenset({"", "s", "es", "e", "ed", "d", "ing", "y", "i", "ies", "ied", "ying"})
 
 
@@ -121,8 +122,9 @@ def _lowered(text: str) -> str:
 def _word_starts(low: str, prefixes: tuple[str, ...]) -> list[tuple[int, int]]:
     """[start, end) of the \\w+ words of a lowercased text that begin with one of the prefixes (each a run of \\w
     characters), in text order. Found with str.find, prefix by prefix: a regex alternation of the prefixes tested its
-    first-letter set at every position of the text (a third of a search's regex work), where a 3-6 letter prefix
-    occurs a few times in a passage."""
+    first-letter set at every position of the text, where a 3-6 letter prefix occurs a few times in a passage
+    (callgrind, labour-docs' 177 questions: a search's regex work 5.4 -> 1.3 M instructions, with _lowered its whole
+    31.5 -> 29.4 M)."""
     starts = set()
     for prefix in prefixes:
         at = low.find(prefix)
