@@ -46,9 +46,10 @@ TIMING = re.compile(r'("took_ms": |search, )[0-9.]+')  # the one part of the out
 
 
 def _env(code: str) -> dict[str, str]:
-    # Bytecode cached, as in every normal install (some sandboxes set PYTHONDONTWRITEBYTECODE).
+    # Bytecode cached, as in every normal install (some sandboxes set PYTHONDONTWRITEBYTECODE). PYTHONSAFEPATH: `python
+    # -m` would otherwise put the working folder first on sys.path, and run from a checkout, both sides would run its kb.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return env | {"PYTHONPATH": code, "HF_HUB_OFFLINE": "1", "COLUMNS": "100"}
+    return env | {"PYTHONPATH": code, "HF_HUB_OFFLINE": "1", "COLUMNS": "100", "PYTHONSAFEPATH": "1"}
 
 
 def _command(index: Path, args: list[str], terminal: bool) -> list[str]:

@@ -10,7 +10,15 @@ def run() -> None:
     gc.disable()
     from kb.cli import main
 
-    main()
+    try:
+        main()
+    finally:
+        if not gc.isenabled():
+            # As the interpreter exits it still collects, in full passes over every object left (numpy's, ONNX
+            # Runtime's, the index's), only to free memory the system takes back anyway. Frozen, the objects are
+            # out of those passes; modules are still cleared, atexit handlers run and output flushed as before.
+            # Measured, interleaved, 12 runs on the busy machine: ~30 ms less CPU for a `kb search --json`.
+            gc.freeze()
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kb.records import Hit, IndexInfo, IngestReport, SearchResult
+from kb.records import Hit, SearchResult
 from kb.terminal import PlainProgress, RichProgress, console, wrap
 
 if TYPE_CHECKING:
     from rich.text import Text  # imported where it is used: `kb --help` and `--json` never load rich
+
+    from kb.ingest_records import IndexInfo, IngestReport
 
 __all__ = ["PlainProgress", "RichProgress", "print_browse", "print_eval", "print_document", "print_info", "print_report", "print_result",
            "print_topics"]

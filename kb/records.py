@@ -9,9 +9,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.citations import cite_url
+
+if TYPE_CHECKING:
+    from kb.ingest_records import FileFailure as FileFailure
+    from kb.ingest_records import FileWarnings as FileWarnings
+    from kb.ingest_records import IndexInfo as IndexInfo
+    from kb.ingest_records import IngestReport as IngestReport
+    from kb.ingest_records import LoadedFile as LoadedFile
+    from kb.ingest_records import Section as Section
+    from kb.ingest_records import SkippedFile as SkippedFile
 
 DOCUMENT_TYPES = ("press_release", "tool_report", "skills_guide", "convention", "report", "other")
 
@@ -31,6 +40,18 @@ def to_dict(record: Any) -> Any:
     return [to_dict(v) for v in record] if isinstance(record, (list, tuple)) else record
 
 
+# The records of ingest and `kb info`, made as one of them is first asked for (kb/ingest_records.py says why).
+_INGEST_RECORDS = frozenset({"Section", "LoadedFile", "FileFailure", "SkippedFile", "FileWarnings", "IngestReport", "IndexInfo"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _INGEST_RECORDS:
+        from kb import ingest_records
+
+        return getattr(ingest_records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # Record fields by class (public ones, then `_extra_fields`): asking dataclasses each time took 1-2 ms a search result.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _NOT_A_RECORD = ("not a record",)
@@ -41,27 +62,6 @@ def _fields(kind: type) -> tuple[str, ...]:
     if not dataclasses.is_dataclass(kind):
         return _NOT_A_RECORD
     return tuple(f.name for f in dataclasses.fields(kind) if not f.name.startswith("_")) + getattr(kind, "_extra_fields", ())
-
-
-@dataclass(frozen=True)
-class Section:
-    """A run of text from one place in a file: a PDF page, or the body under one heading."""
-
-    text: str
-    page: int | None = None  # physical page, 1-based
-    page_label: str | None = None  # the printed label, only where the PDF defines labels
-    heading_path: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class LoadedFile:
-    """What a loader extracts from one file, before ids and ingest bookkeeping."""
-
-    title: str | None
-    sections: tuple[Section, ...]
-    format: str
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    n_pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,82 +177,6 @@ class SearchResult:
     # Sentences a user should read beside the hits (e.g. meaning search is limited for this language).
     notices: tuple[str, ...] = ()
     corrections: Mapping[str, str] = field(default_factory=dict)  # misspelt word -> word searched (spelling.py)
-
-
-@dataclass(frozen=True)
-class FileFailure:
-    """A file the ingest run could not use, and why."""
-
-    path: str
-    code: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    """A file (or a folder: its path ends in "/") an ingest run left out on purpose, and why (".docx: unsupported type")."""
-
-    path: str
-    code: str  # unsupported_type, hidden, temporary, hidden_folder, linked_folder
-    reason: str
-
-
-@dataclass(frozen=True)
-class FileWarnings:
-    """What the parsers said while reading a file that was ingested (pypdf's "Ignoring wrong pointing object …")."""
-
-    path: str
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """What one ingest run did, file by file."""
-
-    index_dir: str
-    added: tuple[str, ...]
-    updated: tuple[str, ...]
-    unchanged: tuple[str, ...]
-    removed: tuple[str, ...]
-    failed: tuple[FileFailure, ...]
-    chunks_embedded: int
-    seconds: float
-    skipped: tuple[SkippedFile, ...] = ()  # files found and left out: unsupported types, hidden and temporary files
-    warnings: tuple[FileWarnings, ...] = ()  # a failed file's parser warnings are in its failure's reason
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
-    def counts(self) -> dict[str, int]:
-        """How many documents fell in each outcome."""
-        return {
-            "added": len(self.added),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "removed": len(self.removed),
-            "failed": len(self.failed),
-        }
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What `kb info` shows: size, model and freshness of an index."""
-
-    index_dir: str
-    documents: int
-    chunks: int
-    model: str
-    model_hash: str
-    dimension: int
-    schema_version: int
-    size_bytes: int
-    created_at: str
-    updated_at: str
-    snapshot: str
-    chunker: Mapping[str, Any] = field(default_factory=dict)
-    types: Mapping[str, int] = field(default_factory=dict)
-    index: Mapping[str, Any] = field(default_factory=dict)  # manifest["index"]: kind and parameters
 
 
 @dataclass(frozen=True)

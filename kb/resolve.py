@@ -12,11 +12,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from kb.errors import DocumentNotFound, UnknownFilter
-from kb.records import DOCUMENT_TYPES, Document, IngestReport, SearchResult
+from kb.records import DOCUMENT_TYPES, Document, SearchResult
 from kb.search.filters import SUGGESTIONS, KnownValues, close_matches, spelling
 
 if TYPE_CHECKING:
     from kb.index.store import IndexReader
+    from kb.ingest_records import IngestReport
 
 # Fields every index can filter on, whether or not a document carries them yet.
 ALWAYS_FIELDS = ("type", "language", "topic", "country", "region")

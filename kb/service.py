@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from kb import languages
 from kb.cache import LRU
@@ -14,12 +14,15 @@ from kb.config import DEFAULT_BROWSE_K, DEFAULT_K, DEFAULT_MODE, DENSE_MODES, MA
 from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.store import IndexReader, Manifest, read_manifest
-from kb.records import Document, Filters, Hit, IndexInfo, IngestReport, ModelSpec, SearchResult
+from kb.records import Document, Filters, Hit, ModelSpec, SearchResult
 from kb.resolve import document_file, document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 from kb.search.filters import KnownValues, describe, resolve
 from kb.search.query import Encode, read_question
 from kb.turns import Turns
+
+if TYPE_CHECKING:
+    from kb.ingest_records import IndexInfo, IngestReport
 
 
 def _same_model(mine: dict, recorded: ModelSpec) -> bool:
@@ -294,6 +297,3 @@ class KnowledgeBase:
         limit = min(max_bytes or self.settings.max_file_bytes, self.settings.max_file_bytes)
         report = self.ingest(store(files, self.settings.uploads_folder, limit))
         return report if self.settings.absolute_sources else shown_report(report, self.settings.uploads_folder)
-
-
-

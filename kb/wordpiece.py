@@ -5,7 +5,8 @@ tenth of a `kb search`, for a question of a dozen words. For text in plain ASCII
 short to state exactly, and is done here: control characters dropped, tab and line breaks made spaces,
 lowercase, words split at spaces and punctuation, then greedy longest-match-first WordPiece, between the
 [CLS] and [SEP] ids, cut to the model's length. The vocabulary is read from a plain-text copy of
-tokenizer.json's kept in kb's cache, sorted and searched by bisection, so no 30,000-entry dict is built (~2 ms).
+tokenizer.json's kept in kb's cache, sorted, and searched by bisection in the file's bytes as read: no 30,000-entry
+dict is built (~2 ms), nor a list of its lines (~2 ms more to split them and decode the text).
 Any other text (accents, other scripts, a special token's own spelling) and any tokenizer.json of another
 shape is left to tokenizers (`WordPiece.ids` returns None).
 tests/test_wordpiece.py holds the ids to tokenizers' over the corpus's text and random ASCII.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from bisect import bisect_left
 from pathlib import Path
 
 from kb.config import cache_root
@@ -32,8 +32,10 @@ CACHE_VERSION = 2
 class WordPiece:
     """BERT's uncased WordPiece for ASCII text, as tokenizer.json describes it."""
 
-    def __init__(self, lines: list[str], config: dict) -> None:
-        self.lines = lines  # "token\tid", sorted: no token holds a character below the tab
+    def __init__(self, vocabulary: bytes, config: dict) -> None:
+        # b"token\tid" lines, UTF-8, sorted: no token holds a character below the tab, so a line sorts as its token;
+        # and UTF-8's bytes sort as the characters do.
+        self.vocabulary = vocabulary
         self.cls, self.sep, self.unk = config["cls"], config["sep"], config["unk"]
         self.prefix = config["prefix"]
         self.max_chars = config["max_chars"]
@@ -71,11 +73,9 @@ class WordPiece:
         return pieces
 
     def _id(self, token: str) -> int | None:
-        key = token + "\t"
-        at = bisect_left(self.lines, key)
-        if at < len(self.lines) and self.lines[at].startswith(key):
-            return int(self.lines[at][len(key):])
-        return None
+        key = token.encode("utf-8") + b"\t"
+        line = _first_line_from(self.vocabulary, key)
+        return int(line[len(key):]) if line.startswith(key) else None
 
 
 def load(tokenizer_json: Path) -> WordPiece | None:
@@ -84,18 +84,34 @@ def load(tokenizer_json: Path) -> WordPiece | None:
     stamp = json.dumps([CACHE_VERSION, str(tokenizer_json.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino])
     cached = cache_root() / "wordpiece" / f"{hashlib.sha256(stamp.encode()).hexdigest()[:32]}.txt"
     try:
-        # Bytes decoded at once: read_text decodes in pieces and translates newlines, ~3 ms slower for the ~400 KB
-        # (kb writes the file with "\n" alone, and no token holds "\r": the lines are the same).
-        header, _, body = cached.read_bytes().decode("utf-8").partition("\n")
-        config, tokens = json.loads(header), body.split("\n")
-        if config and len(tokens) != config["size"]:
+        # The bytes as read: kb writes the file with "\n" alone, and no token holds "\r" (read_text would translate).
+        header, _, body = cached.read_bytes().partition(b"\n")
+        config = json.loads(header)
+        if config and body.count(b"\n") + 1 != config["size"]:
             raise ValueError("a damaged copy")
     except (OSError, ValueError, KeyError, TypeError):  # not made yet, or damaged: made again from the source
-        header, body = _unpack(tokenizer_json, cached)
-        config, tokens = json.loads(header), body.split("\n")
+        header_text, body_text = _unpack(tokenizer_json, cached)
+        config, body = json.loads(header_text), body_text.encode("utf-8")
     if not config:
         return None
-    return WordPiece(tokens, config)
+    return WordPiece(body, config)
+
+
+def _first_line_from(text: bytes, key: bytes) -> bytes:
+    """The first line of the sorted `text` that is not below `key` (b"" when none is): bisect_left over the lines,
+    each probe the line around the middle of the bytes left."""
+    low, high = 0, len(text) + 1  # each the start of a line (or past the end)
+    while low < high:
+        middle = (low + high) // 2
+        start = text.rfind(b"\n", low, middle) + 1 or low  # the line holding the byte before `middle`
+        end = text.find(b"\n", start)
+        end = len(text) if end < 0 else end
+        if text[start:end] < key:
+            low = end + 1
+        else:
+            high = start
+    end = text.find(b"\n", low)
+    return text[low:len(text) if end < 0 else end]
 
 
 def _unpack(tokenizer_json: Path, cached: Path) -> tuple[str, str]:

@@ -18,13 +18,14 @@ from kb.index import catalog, kept, keyword
 from kb.index import vectors as vector_kinds
 from kb.index.layout import DB_FILE, MANIFEST, snapshot_dir
 from kb.index.manifest import check_schema, read_manifest
-from kb.records import Chunk, Document, Filters, IndexInfo
+from kb.records import Chunk, Document, Filters
 
 if TYPE_CHECKING:
     import numpy as np
 
     from kb.index.keyword import KeywordIndex
     from kb.index.vectors import VectorIndex
+    from kb.ingest_records import IndexInfo
 
 # Page cache of each reader connection (SQLite's default is 2 MB); the OS caches the file for all of them.
 READER_CACHE_KB = 1024
@@ -259,6 +260,8 @@ class IndexReader:
 
     def info(self) -> IndexInfo:
         """What `kb info` shows."""
+        from kb.ingest_records import IndexInfo  # a search never makes one (kb/ingest_records.py)
+
         documents, chunks = self.counts()
         size = sum(f.stat().st_size for f in self.snapshot_dir.rglob("*") if f.is_file())
         model = self.manifest.model
