@@ -235,14 +235,15 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
     if len(text) <= size:
         return 0, len(text)
     best, best_start, starts = -1, 0, [s for s, _ in spans]
+    # Each marked word lowercased and counted once, not once a window that holds it.
+    marked = [text[s:e].lower() for s, e in spans]
+    counts = {w: len(w.split()) for w in marked}
     for start in starts:
         begin = max(0, min(start - size // 4, len(text) - size))
-        words = set()
-        for s, e in spans[bisect_left(starts, begin):]:
-            if e > begin + size:
-                break  # spans come in order: none after this one ends inside the window either
-            words.add(text[s:e].lower())
-        held = sum(len(w.split()) for w in words)
+        first = last = bisect_left(starts, begin)
+        while last < len(spans) and spans[last][1] <= begin + size:
+            last += 1  # spans come in order: none after the first that ends past the window ends inside it either
+        held = sum(counts[w] for w in set(marked[first:last]))
         if held > best:
             best, best_start = held, begin
     if best < 0:
