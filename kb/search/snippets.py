@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -244,11 +243,21 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
     # Each marked word lowercased and counted once, not once a window that holds it.
     marked = [text[s:e].lower() for s, e in spans]
     counts = {w: len(w.split()) for w in marked}
+    # The windows open in text order, so the spans each holds, from its `first` to its `last`, only move forwards: the
+    # next window's are found from the last one's, and a window that holds the same spans as the last is not counted
+    # again (callgrind, labour-docs' 177 questions: a search's windows 1.07 -> 0.90 M instructions).
+    first = last = 0
+    counted: tuple[int, int] | None = None
     for start in starts:
         begin = max(0, min(start - size // 4, len(text) - size))
-        first = last = bisect_left(starts, begin)
+        while starts[first] < begin:
+            first += 1
+        last = max(last, first)
         while last < len(spans) and spans[last][1] <= begin + size:
             last += 1  # spans come in order: none after the first that ends past the window ends inside it either
+        if (first, last) == counted:
+            continue
+        counted = (first, last)
         held = sum(counts[w] for w in set(marked[first:last]))
         if held > best:
             best, best_start = held, begin
