@@ -84,10 +84,12 @@ class QuestionLanguage:
 
         self.languages = tuple(languages)
         folder = _unpacked(self.languages)
-        self._arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+        maps = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+        # Searched as plain arrays over the maps: np.memmap wraps each indexing in Python (kb/index/vectors/arrays.py).
+        self._arrays = {name: np.asarray(array) for name, array in maps.items()}
         # The DFA walk indexes one element per byte of text: a memoryview gives Python ints (~30 ns each), where
         # indexing the memmap makes a numpy scalar (~1 us). Neither copies the file.
-        self._walk = (memoryview(self._arrays["nextmove"]), memoryview(self._arrays["rowbase"]), memoryview(self._arrays["output"]))
+        self._walk = (memoryview(maps["nextmove"]), memoryview(maps["rowbase"]), memoryview(maps["output"]))
 
     def classify(self, text: str) -> tuple[str, float]:
         """(language, probability); a text with no known features gets the first language at 1/len(languages)."""

@@ -32,6 +32,15 @@ def test_coverage_weighs_the_questions_terms_by_their_idf_and_matches_stems():
     assert both.complete and both.coverage == 1.0 and both.missing == ()
 
 
+def test_a_passage_read_as_its_title_headings_and_text_holds_what_their_joined_text_holds():
+    idf = {"pension": 2.0, "reform": 1.0, "norway": 3.0}
+    parts = ("Pension Reform in Norway", "Chapter 2", "Reforms of 2011 raised the age.")
+    apart, joined = (C.gather(list(idf), idf, [passage], [0.3], hits=1) for passage in (parts, " ".join(parts)))
+    assert apart == joined and apart.complete
+    text_only = C.gather(list(idf), idf, [parts[2:]], [0.3], hits=1)
+    assert text_only.missing == ("pension", "norway")
+
+
 def test_the_terms_must_be_in_one_passage_to_be_complete():
     ev = C.gather(["pension", "reform"], {"pension": 2.0, "reform": 2.0}, ["a pension", "a reform"], [0.3], hits=2)
     assert not ev.complete and ev.missing == () and ev.coverage == 0.5

@@ -115,6 +115,15 @@ def test_two_overlapping_chunk_windows_show_one_passage():
     assert [p.chunk_id for p in passages] == [34, 36]
 
 
+def test_a_snippets_words_are_its_lowercased_word_runs_ascii_or_not():
+    import random
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        snippet = "".join(rng.choice("aB9_ -.,'’\n\t\x1fé…İ") for _ in range(rng.randint(0, 40)))
+        assert grouping._words(snippet) == re.findall(r"\w+", snippet.lower()), snippet
+
+
 def test_the_same_text_twice_is_one_passage_and_different_texts_are_two():
     assert grouping.same_passage("…not a source of cheap labour.", "not a source of cheap labour. The balance struck")
     assert grouping.same_passage(BODY, "…" + BODY[20:] + "…")

@@ -93,6 +93,15 @@ def test_the_lowercase_scan_agrees_with_the_ignorecase_scan_on_random_text():
         assert S._starting_words(text, stems) == old, (text, stems)
 
 
+def test_the_compounds_found_from_the_hyphens_are_those_the_regex_finds():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice("ab É_9 \u00ad\u2010\u2011-.\u2013") for _ in range(rng.randint(0, 30)))
+        assert S._compounds(text) == [m.span() for m in S._COMPOUND.finditer(text)], text
+
+
 def test_the_stems_a_passage_holds_are_those_of_its_every_word():
     """stems_held stems only the words that begin like a stem; it finds what stemming every word finds, including a
     stem that only a word inside another would give ("work" in "network", "skill" in "up-skilling")."""

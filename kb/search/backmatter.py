@@ -84,8 +84,9 @@ def is_back_matter(chunk: Chunk, chunks: Mapping[int, Chunk] | None = None) -> b
 def run_on_wanted(chunks: Mapping[int, Chunk]) -> list[int]:
     """The ids of the chunks is_back_matter needs beside `chunks` to judge them: the one before each that may run on
     from back matter, where `chunks` lacks it (asked again with them added, up to RUN_ON_DEPTH times)."""
+    # _may_run_on first: one kept verdict, false for most chunks, where _told also matches the heading each time.
     return [c.chunk_id - 1 for c in chunks.values()
-            if c.chunk_id and c.chunk_id - 1 not in chunks and not _told(c) and _may_run_on(c)]
+            if c.chunk_id and c.chunk_id - 1 not in chunks and _may_run_on(c) and not _told(c)]
 
 
 def _runs_on(chunk: Chunk, chunks: Mapping[int, Chunk], depth: int) -> bool:

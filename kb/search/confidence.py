@@ -121,10 +121,11 @@ def _gap(ranked: Sequence[float], rank: int) -> float:
     return ranked[0] - ranked[min(rank, len(ranked)) - 1] if ranked else 0.0
 
 
-def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[str], cosines: Iterable[float],
+def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[str | Sequence[str]], cosines: Iterable[float],
            hits: int, doc_cosines: Iterable[float] = (), absent_countries: Sequence[str] = (),
            unmatched: Sequence[tuple[str, float]] = (), common: bool = False) -> Evidence:
-    """The Evidence of a search: `idf` per term (the keyword index's), the texts of the top hits' shown passages,
+    """The Evidence of a search: `idf` per term (the keyword index's), the texts of the top hits' shown passages (each
+    a text, or the texts it is read as, no word running across them: its title, headings and chunk text),
     the cosines of the dense candidates (empty in keyword mode), each candidate document's best cosine, the
     countries the question names that no top hit mentions and the words no top hit holds, with their lifts; `common`:
     whether the terms are all common words."""
@@ -133,8 +134,8 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
     total = sum(weight.values()) or 1.0
     best, complete, seen = 0.0, False, set()
-    for text in passages:
-        held = stems_held(text, wanted)
+    for passage in passages:
+        held = _held(passage, wanted)
         seen |= held
         share = sum(w for t, w in weight.items() if term_stems[t] in held) / total
         best = max(best, share)
@@ -145,6 +146,14 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     missing = tuple(t for t in terms if term_stems[t] not in seen)
     return Evidence(tuple(terms), cosine, _gap(ranked, GAP_RANK), min(1.0, best), complete, missing, hits, doc_gap,
                     tuple(absent_countries), tuple(unmatched), common)
+
+
+def _held(passage: str | Sequence[str], wanted: frozenset[str]) -> set[str]:
+    # A passage's chunk text read on its own is the one its hit's passages and marks were judged on this search, so
+    # its lowercase and its words that begin like the stems are found again in what snippets.py keeps, not made anew.
+    if isinstance(passage, str):
+        return stems_held(passage, wanted)
+    return set().union(*(stems_held(part, wanted) for part in passage))
 
 
 def probability(evidence: Evidence, model: Model = FITTED) -> float:

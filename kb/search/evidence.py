@@ -34,7 +34,7 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     top = hits[:CONFIDENCE_HITS]
     shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
-    texts = [" ".join((h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text))
+    texts = [(h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text)
              for h in top for p in h.passages if p.chunk_id in shown]
     languages = analysis_languages(found.language)
     if idf is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -119,12 +118,13 @@ def _lowered(text: str) -> str:
     return text.lower()
 
 
-def _word_starts(low: str, prefixes: tuple[str, ...]) -> list[tuple[int, int]]:
+@lru_cache(maxsize=256)
+def _word_starts(low: str, prefixes: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     """[start, end) of the \\w+ words of a lowercased text that begin with one of the prefixes (each a run of \\w
     characters), in text order. Found with str.find, prefix by prefix: a regex alternation of the prefixes tested its
     first-letter set at every position of the text, where a 3-6 letter prefix occurs a few times in a passage
     (callgrind, labour-docs' 177 questions: a search's regex work 5.4 -> 1.3 M instructions, with _lowered its whole
-    31.5 -> 29.4 M)."""
+    31.5 -> 29.4 M). Kept for the search's next asking: a passage's marks look for the prefixes its held stems did."""
     starts = set()
     for prefix in prefixes:
         at = low.find(prefix)
@@ -132,7 +132,7 @@ def _word_starts(low: str, prefixes: tuple[str, ...]) -> list[tuple[int, int]]:
             if not (at and _is_word(low[at - 1])):
                 starts.add(at)
             at = low.find(prefix, at + 1)
-    return [_WORD.match(low, start).span() for start in sorted(starts)]  # type: ignore[union-attr]
+    return tuple([_WORD.match(low, start).span() for start in sorted(starts)])  # type: ignore[union-attr]
 
 
 @lru_cache(maxsize=1024)
@@ -147,7 +147,6 @@ def _held_scannable(stems: frozenset[str]) -> bool:
 # marked when each of its parts is a word of the query ("COVID-19" for "COVID-19 pandemic").
 _HYPHENS = "-\u00ad\u2010\u2011"
 _COMPOUND = re.compile(rf"(?<!\w)\w+(?:[{_HYPHENS}]\w+)+")
-_JOINS = re.compile(rf"[{_HYPHENS}]")
 # Generic verbs that no stop word list holds but that say nothing in a passage: searched for, never marked.
 _UNMARKED = frozenset({"get", "got", "gotten"})
 # The characters for which a lowercased text does not compare as re.IGNORECASE compares (their full lowercase
@@ -182,11 +181,17 @@ def _starting_words(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
 
 def _compounds(text: str) -> list[tuple[int, int]]:
     """[start, end) of the hyphenated compounds of text, as _COMPOUND finds them: words joined by single hyphens.
-    Found from the hyphens (a regex starting with a word scans every letter of the text)."""
+    Found from the hyphens (a regex starting with a word scans every letter of the text), each hyphen found with
+    str.find: a regex of the four tested each character against its set (callgrind, labour-docs' 177 questions: ~11
+    passages a search of ~760 characters and 2.7 hyphens: 0.97 -> 0.52 M instructions a search)."""
     out: list[tuple[int, int]] = []
-    size = len(text)
-    for m in _JOINS.finditer(text):
-        at = m.start()
+    size, hyphens = len(text), []
+    for hyphen in _HYPHENS:
+        at = text.find(hyphen)
+        while at >= 0:
+            hyphens.append(at)
+            at = text.find(hyphen, at + 1)
+    for at in sorted(hyphens):
         if not (0 < at < size - 1 and _is_word(text[at - 1]) and _is_word(text[at + 1])):
             continue
         if out and out[-1][1] == at:  # the next hyphen of the same compound
@@ -235,14 +240,25 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
     if len(text) <= size:
         return 0, len(text)
     best, best_start, starts = -1, 0, [s for s, _ in spans]
+    # Each marked word lowercased and counted once, not once a window that holds it.
+    marked = [text[s:e].lower() for s, e in spans]
+    counts = {w: len(w.split()) for w in marked}
+    # The windows open in text order, so the spans each holds, from its `first` to its `last`, only move forwards: the
+    # next window's are found from the last one's, and a window that holds the same spans as the last is not counted
+    # again (callgrind, labour-docs' 177 questions: a search's windows 1.07 -> 0.90 M instructions).
+    first = last = 0
+    counted: tuple[int, int] | None = None
     for start in starts:
         begin = max(0, min(start - size // 4, len(text) - size))
-        words = set()
-        for s, e in spans[bisect_left(starts, begin):]:
-            if e > begin + size:
-                break  # spans come in order: none after this one ends inside the window either
-            words.add(text[s:e].lower())
-        held = sum(len(w.split()) for w in words)
+        while starts[first] < begin:
+            first += 1
+        last = max(last, first)
+        while last < len(spans) and spans[last][1] <= begin + size:
+            last += 1  # spans come in order: none after the first that ends past the window ends inside it either
+        if (first, last) == counted:
+            continue
+        counted = (first, last)
+        held = sum(counts[w] for w in set(marked[first:last]))
         if held > best:
             best, best_start = held, begin
     if best < 0:

@@ -98,7 +98,8 @@ def open_arrays(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """(chunk ids, vectors) of a snapshot's .npy pair, memory-mapped read-only."""
     import numpy as np
 
-    return np.load(folder / IDS_FILE, mmap_mode="r"), np.load(folder / ARRAY_FILE, mmap_mode="r")
+    # Plain arrays over the maps: np.memmap wraps each indexing in Python (two a screened flat search).
+    return np.asarray(np.load(folder / IDS_FILE, mmap_mode="r")), np.asarray(np.load(folder / ARRAY_FILE, mmap_mode="r"))
 
 
 def write_arrays(folder: Path, ids: np.ndarray, vectors: np.ndarray) -> None:
