@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from kb.ingest_records import IngestReport
 
 # Fields every index can filter on, whether or not a document carries them yet.
-ALWAYS_FIELDS = ("type", "language", "topic", "country", "region")
+ALWAYS_FIELDS = ("type", "language", "topic", "country", "region", "year")
 # Close ids an unknown id's error suggests.
 SUGGESTED_IDS = 3
 

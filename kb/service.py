@@ -15,7 +15,7 @@ from kb.embed import Embedder, load_embedder, resolve_model
 from kb.errors import DocumentNotFound, IndexMismatch, QueryError
 from kb.index.store import IndexReader, Manifest, read_manifest
 from kb.records import Document, Filters, Hit, ModelSpec, SearchResult
-from kb.resolve import document_file, document_id, known_values, shown_document, shown_report, shown_result
+from kb.resolve import ALWAYS_FIELDS, document_file, document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 from kb.search.filters import KnownValues, describe, resolve
 from kb.search.query import Encode, read_question
@@ -223,9 +223,9 @@ class KnowledgeBase:
         return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))  # type: ignore[call-overload]
 
     def facet_fields(self) -> set[str]:
-        """The facet names documents of the index carry; each can filter a search (topic, country, region and year
-        always can: the API publishes them, and an index whose documents carry none simply has none that pass)."""
-        return self.reader().facet_fields() | {"topic", "country", "region", "year"}
+        """The facet names documents of the index carry, and those every index can filter on (resolve.ALWAYS_FIELDS: an
+        index whose documents carry none simply has none that pass); each can filter a search."""
+        return self.reader().facet_fields() | set(ALWAYS_FIELDS)
 
     def facets(self) -> dict[str, dict[str, int]]:
         """Document counts per facet value over the whole index."""
