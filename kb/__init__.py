@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kb import native
+
+native.install()  # the compiled search modules, when built from these sources (kb/native.py); before any is imported
+
 if TYPE_CHECKING:
     from kb.config import Settings
     from kb.errors import (
