@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import KnowledgeBase
+from kb import KnowledgeBase, native
 from kb.config import Settings
 from kb.records import Filters
 from kb.search import query as q
@@ -128,7 +128,8 @@ def p90(values: list[float]) -> float:
 def table(result: dict[str, Any]) -> str:
     """A Markdown table: each stage's median and p90 in ms."""
     lines = [f"{result['index']} ({result['engine']}, {result['chunks']} chunks): {result['questions']} questions "
-             f"x {result['rounds']} rounds, mode {result['mode']}, result cache off", "",
+             f"x {result['rounds']} rounds, mode {result['mode']}, result cache off; search modules: "
+             f"{native.status() or 'compiled (kb/native.py)'}", "",
              "| stage | median ms | p90 ms |", "|---|---:|---:|"]
     for name in (*STAGES, "run_search", "all but the embedding"):
         values = result["times"][name]
