@@ -64,6 +64,7 @@ def test_a_word_in_one_chunk_finds_that_chunk(index):
         hits = reader.keyword.search(["hives"], 10)
         assert len(hits) == 1 and reader.chunks([hits[0][0]])[hits[0][0]].text == "Hives, honey and queen bees."
         assert hits[0][1] > 0, "higher is better"
+        assert type(hits[0][0]) is int and type(hits[0][1]) is float  # as search takes them (query.keyword_chunks)
         assert reader.keyword.chunk_ids() == set(reader.chunk_documents(reader.keyword.chunk_ids()))
         assert not reader.check_integrity()
 

@@ -23,11 +23,11 @@ def _chunk(chunk_id: int, text: str = LONG, doc_id: str = "doc", **extra) -> Chu
 
 def test_passage_scores_rescale_each_retriever_best_one_worst_zero_then_weigh_them():
     dense, keyword = fusion.DENSE_WEIGHT, 1.0 - fusion.DENSE_WEIGHT
-    assert fusion._passage_scores([(2, 4.0), (3, 3.0), (1, 2.0)], []) == {2: dense, 3: dense * 0.5, 1: 0.0}
-    assert fusion._passage_scores([], [(1, 0.3), (2, 0.3)]) == {1: keyword, 2: keyword}  # no spread: all count as best
-    both = fusion._passage_scores([(1, 0.9), (2, 0.5)], [(2, 7.0), (3, 1.0)])
+    assert fusion._passage_scores({2: 4.0, 3: 3.0, 1: 2.0}, {}) == {2: dense, 3: dense * 0.5, 1: 0.0}
+    assert fusion._passage_scores({}, {1: 0.3, 2: 0.3}) == {1: keyword, 2: keyword}  # no spread: all count as best
+    both = fusion._passage_scores({1: 0.9, 2: 0.5}, {2: 7.0, 3: 1.0})
     assert both == pytest.approx({1: dense, 2: keyword, 3: 0.0})
-    assert fusion._passage_scores([], []) == {}
+    assert fusion._passage_scores({}, {}) == {}
 
 
 def test_keyword_ceiling_is_a_fixed_multiple_of_the_summed_idf():

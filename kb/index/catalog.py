@@ -88,11 +88,15 @@ def document_from_row(row: sqlite3.Row) -> Document:
     )
 
 
+# The columns chunk_from_row reads, in this order: by position, where a sqlite3.Row finds a name by comparing it with
+# each column's (callgrind, labour-docs' 177 questions, ~32 chunks read a search: 26.51 -> 26.26 M instructions).
+CHUNK_COLUMNS = "doc_id, ordinal, text, n_tokens, page, page_label, heading_path, chunk_id"
+
+
 def chunk_from_row(row: sqlite3.Row) -> Chunk:
-    return Chunk(
-        doc_id=row["doc_id"], ordinal=row["ordinal"], text=row["text"], n_tokens=row["n_tokens"], page=row["page"],
-        page_label=row["page_label"], heading_path=_heading_path(row["heading_path"]), chunk_id=row["chunk_id"],
-    )
+    """The Chunk of a row of CHUNK_COLUMNS."""
+    return Chunk(row[0], row[1], row[2], row[3], page=row[4], page_label=row[5], heading_path=_heading_path(row[6]),
+                 chunk_id=row[7])
 
 
 @lru_cache(maxsize=4096)
@@ -116,7 +120,8 @@ def read_documents(rows: Rows, doc_ids: Iterable[str]) -> dict[str, Document]:
 
 def read_chunks(rows: Rows, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
     """{chunk_id: Chunk} for those of the ids that exist."""
-    return {r["chunk_id"]: chunk_from_row(r) for r in rows_in(rows, "SELECT * FROM chunks WHERE chunk_id IN ({marks})", chunk_ids)}
+    sql = f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({{marks}})"
+    return {r[7]: chunk_from_row(r) for r in rows_in(rows, sql, chunk_ids)}
 
 
 class ChunkOwners:

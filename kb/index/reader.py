@@ -210,7 +210,7 @@ class IndexReader:
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         """A document's chunks in reading order."""
-        rows = self._rows("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        rows = self._rows(f"SELECT {catalog.CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
         return [catalog.chunk_from_row(r) for r in rows]
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
@@ -219,7 +219,7 @@ class IndexReader:
 
     def all_chunks(self) -> Iterator[Chunk]:
         """Every chunk, by chunk id."""
-        for row in self._rows("SELECT * FROM chunks ORDER BY chunk_id"):
+        for row in self._rows(f"SELECT {catalog.CHUNK_COLUMNS} FROM chunks ORDER BY chunk_id"):
             yield catalog.chunk_from_row(row)
 
     # -- filters and facets -------------------------------------------------------------------------------

@@ -133,7 +133,8 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     wanted = frozenset(s for s in term_stems.values() if s)
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
     total = sum(weight.values()) or 1.0
-    best, complete, seen = 0.0, False, set()
+    best, complete = 0.0, False
+    seen: set[str] = set()
     for passage in passages:
         held = _held(passage, wanted)
         seen |= held
@@ -148,12 +149,12 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
                     tuple(absent_countries), tuple(unmatched), common)
 
 
-def _held(passage: str | Sequence[str], wanted: frozenset[str]) -> set[str]:
-    # A passage's chunk text read on its own is the one its hit's passages and marks were judged on this search, so
-    # its lowercase and its words that begin like the stems are found again in what snippets.py keeps, not made anew.
+def _held(passage: str | Sequence[str], wanted: frozenset[str]) -> frozenset[str]:
+    # A passage's chunk text read on its own is the one its hit's passages were judged on this search, so the stems it
+    # holds are found again in what snippets.py keeps, not looked for anew (as are its title's, for a second passage).
     if isinstance(passage, str):
         return stems_held(passage, wanted)
-    return set().union(*(stems_held(part, wanted) for part in passage))
+    return frozenset().union(*(stems_held(part, wanted) for part in passage))
 
 
 def probability(evidence: Evidence, model: Model = FITTED) -> float:

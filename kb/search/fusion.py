@@ -39,15 +39,14 @@ def _chunk_hybrid(dense: Mapping[int, float], keyword: Mapping[int, float], ceil
     return fused
 
 
-def _passage_scores(dense: Sequence[tuple[int, float]], keyword: Sequence[tuple[int, float]]) -> dict[int, float]:
+def _passage_scores(dense: Mapping[int, float], keyword: Mapping[int, float]) -> dict[int, float]:
     """Chunk scores that order the passages of a hit: each retriever min-max rescaled over this query's
     candidates, then weighted as in fuse. Within one document every chunk shares the title's keyword
     score, so the rescaled differences tell its passages apart better than the fixed scale does (which
     put a near-empty contents page, carried by the title alone, above the passage that answers)."""
     fused: dict[int, float] = {}
     get = fused.get
-    for ranked, weight in ((dense, DENSE_WEIGHT), (keyword, 1.0 - DENSE_WEIGHT)):
-        scores = dict(ranked)
+    for scores, weight in ((dense, DENSE_WEIGHT), (keyword, 1.0 - DENSE_WEIGHT)):
         if not scores:
             continue
         low, high = min(scores.values()), max(scores.values())
@@ -82,15 +81,21 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], chunk_doc: Mapping[int
         groups = group(rankings[0], chunk_doc)
         docs = [DocCandidate(d, chunks[0][1], tuple(chunks)) for d, chunks in groups.items()]
         return sorted(docs, key=lambda c: -c.score)
-    dense, keyword = rankings
-    doc_scores: dict[str, float] = {}
-    for chunk_id, score in _chunk_hybrid(dict(dense), dict(keyword), ceiling).items():
-        doc_id = chunk_doc[chunk_id]
-        if score >= doc_scores.get(doc_id, 0.0):
-            doc_scores[doc_id] = score
-    # Each document's chunks best first: one sort of all the chunks, then gathered by document (sorting each
-    # document's own list, ~75 sorts a search, gives the same lists); sorted(reverse=True) keeps equal scores in the
-    # order given. The documents by score, ties by doc id: sorted by id, then stably by score (no key tuples).
-    groups = group(sorted(_passage_scores(dense, keyword).items(), key=itemgetter(1), reverse=True), chunk_doc)
-    ranked = sorted(sorted(doc_scores.items()), key=itemgetter(1), reverse=True)
-    return [DocCandidate(d, s, tuple(groups[d])) for d, s in ranked]
+    dense, keyword = dict(rankings[0]), dict(rankings[1])
+    hybrid = _chunk_hybrid(dense, keyword, ceiling)
+    # Each document's chunks best first and its best hybrid score, in one pass over all the chunks sorted once (sorting
+    # each document's own list, ~75 sorts a search, gives the same lists; a second pass over the chunks for the scores
+    # looked each one's document up again); sorted(reverse=True) keeps equal scores in the order given.
+    chunks: dict[str, list[tuple[int, float]]] = {}
+    best: dict[str, float] = {}
+    for pair in sorted(_passage_scores(dense, keyword).items(), key=itemgetter(1), reverse=True):
+        doc_id, score = chunk_doc[pair[0]], hybrid[pair[0]]
+        if doc_id in chunks:
+            chunks[doc_id].append(pair)
+            if score > best[doc_id]:
+                best[doc_id] = score
+        else:
+            chunks[doc_id], best[doc_id] = [pair], score
+    # The documents by score, ties by doc id: sorted by id, then stably by score (no key tuples).
+    ranked = sorted(sorted(best.items()), key=itemgetter(1), reverse=True)
+    return [DocCandidate(d, s, tuple(chunks[d])) for d, s in ranked]

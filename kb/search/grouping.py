@@ -7,7 +7,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import islice
 
 from kb.records import Chunk, Passage
@@ -72,7 +71,7 @@ def further_pool(candidates: Iterable[DocCandidate], chunks: Mapping[int, Chunk]
     for candidate in candidates:
         pool = (chunks[c] for c, _ in candidate.chunks[:PASSAGE_POOL] if c in chunks)
         shown = (chunk for chunk in pool if _telling(chunk) and not is_aside(chunk, chunks))  # judged until one will do
-        if not any(not wanted or _held(chunk.text, wanted) for chunk in shown):
+        if not any(not wanted or stems_held(chunk.text, wanted) for chunk in shown):
             out += [chunk_id for chunk_id, _ in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]]
     return out
 
@@ -84,7 +83,7 @@ def _offered(candidate: DocCandidate, chunks: Mapping[int, Chunk], wanted: froze
     seen, held = set(), False
     for chunk_id, score in passage_order(candidate.chunks, chunks):
         seen.add(chunk_id)
-        held = held or bool(_held(chunks[chunk_id].text, wanted))  # asked until one holds: held_first asks it too
+        held = held or bool(stems_held(chunks[chunk_id].text, wanted))  # asked until one holds: held_first asks it too
         yield chunk_id, score
     if not held:
         for chunk_id, score in candidate.chunks[PASSAGE_POOL:PASSAGE_POOL * FURTHER_POOLS]:
@@ -181,7 +180,7 @@ def held_first(offered: Iterable[tuple[int, float]], chunks: Mapping[int, Chunk]
     position, most = 0, False
     while upcoming is not None or measured:
         while upcoming is not None and (not measured or upcoming[1] * scale + HELD_WEIGHT >= -measured[0][0]):
-            share = sum(weights[s] for s in _held(chunks[upcoming[0]].text, wanted)) / total
+            share = sum(weights[s] for s in stems_held(chunks[upcoming[0]].text, wanted)) / total
             heapq.heappush(measured, (-(upcoming[1] * scale + HELD_WEIGHT * share), position, share, upcoming))
             position += 1
             upcoming = next(pending, None)
@@ -189,12 +188,6 @@ def held_first(offered: Iterable[tuple[int, float]], chunks: Mapping[int, Chunk]
         if share or not most:
             most = most or share >= HOLDING_SHARE
             yield offer
-
-
-@lru_cache(maxsize=4096)
-def _held(text: str, wanted: frozenset[str]) -> frozenset[str]:
-    # A search asks this of the same chunk up to three times (further_pool, _offered, held_first).
-    return frozenset(stems_held(text, wanted))
 
 
 def same_passage(a: str, b: str) -> bool:

@@ -117,7 +117,7 @@ def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] 
     """[(chunk_id, bm25)] best first (higher is better); none for a query without words."""
     if not terms:
         return []
-    return [(int(c), float(s)) for c, s in reader.keyword.search(terms, limit, allowed, languages)]
+    return reader.keyword.search(terms, limit, allowed, languages)  # Python ints and floats, as the vectors' tolist()
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,

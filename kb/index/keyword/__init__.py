@@ -28,9 +28,10 @@ class KeywordIndex(Protocol):
 
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
                languages: Sequence[str] = ("en",)) -> list[tuple[int, float]]:
-        """[(chunk_id, bm25)] of the k best chunks holding any of the terms, best first (higher is better);
-        only chunks of the `allowed` documents when given. The terms are analysed in each of `languages`
-        (kb/languages.py, the question's own first) and their tokens OR-ed; an engine of one analysis ignores it."""
+        """[(chunk_id, bm25)] of the k best chunks holding any of the terms, best first (higher is better), a new list
+        of Python ints and floats; only chunks of the `allowed` documents when given. The terms are analysed in each of
+        `languages` (kb/languages.py, the question's own first) and their tokens OR-ed; an engine of one analysis
+        ignores it."""
         ...
 
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:
