@@ -48,8 +48,8 @@ def status(where: str | None = None) -> str:
     if os.environ.get("KB_NATIVE", "1") == "0":  # read here, not in kb.config: decided before kb.config loads
         return "KB_NATIVE=0"
     try:
-        with open(os.path.join(where, STAMP), encoding="utf-8") as built:
-            was = built.read()
+        with open(os.path.join(where, STAMP), encoding="utf-8") as stamped:
+            was = stamped.read()
     except OSError:
         return f"no build in {where} (make install, or python tools/build_native.py)"
     try:
@@ -58,9 +58,10 @@ def status(where: str | None = None) -> str:
         return f"a source cannot be read ({exc})"
     if was == now:
         return ""
-    if was.split("\n", 1)[0] != now.split("\n", 1)[0]:
-        return f"built for {was.split(chr(10), 1)[0]}, not {sys.implementation.cache_tag}"
-    changed = sorted(set(now.splitlines()[1:]) - set(was.splitlines()[1:]))
+    built_for, *built = was.splitlines()
+    if built_for != sys.implementation.cache_tag:
+        return f"built for {built_for}, not {sys.implementation.cache_tag}"
+    changed = sorted(set(now.splitlines()[1:]) - set(built))
     return "sources changed since the build: " + ", ".join(line.split(" ", 1)[1] for line in changed)
 
 
