@@ -48,11 +48,18 @@ def free_port() -> int:
 
 
 def family(pid: int) -> list[int]:
-    """A process and its children (uvicorn's workers)."""
-    try:
-        return [pid, *(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
-    except OSError:
-        return [pid]
+    """A process and every process under it (uvicorn's workers, kb's search processes and their helpers), whichever
+    of its threads started them."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:
+                pass
+    return found
 
 
 def cpu_seconds(pid: int) -> float:

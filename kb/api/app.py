@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from kb.api import documents, health, search, topics, web
 from kb.api.errors import HANDLERS
 from kb.api.head import HeadAsGet
+from kb.api.pool import SearchPool
 from kb.api.ratelimit import RateLimiter, RateLimitMiddleware, client_identity
 from kb.config import Settings
 from kb.errors import IndexNotFound
@@ -30,20 +31,31 @@ ROUTERS = (search.router, documents.router, topics.router, health.router, web.ro
 async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
     # Load the index and the model before the first request, so the first user does not wait. The second search
     # (another k: not the result cache's) reads what a reader loads from its second search on (the flat screen).
+    # With a pool of search processes, they do that themselves, and this process only reads the index.
+    pool: SearchPool | None = app.state.pool
     try:
-        app.state.kb.search("warm up", k=1)
-        app.state.kb.search("warm up", k=2)
+        if pool is None:
+            app.state.kb.search("warm up", k=1)
+            app.state.kb.search("warm up", k=2)
+        else:
+            await pool.start()
+            app.state.kb.reader()
     except IndexNotFound:
         pass  # /health says so; searches answer 503 until an index exists
-    yield
+    try:
+        yield
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None,
-               clock: Callable[[], float] = time.monotonic) -> FastAPI:
+               clock: Callable[[], float] = time.monotonic, search_processes: int = 0) -> FastAPI:
     """The API for one index. Reads are open unless KB_READ_KEY is set; writes need KB_API_KEY.
 
     `settings` are the server's (keys, CORS, rate limit); `kb` defaults to a KnowledgeBase over them.
-    `clock` is the rate limiter's (seconds, monotonic); tests pass one they can move.
+    `clock` is the rate limiter's (seconds, monotonic); tests pass one they can move. `search_processes`: searches
+    run in this many processes of their own, fed from one queue (kb/api/pool.py); 0: in this one.
     """
     settings = settings or Settings.from_env()
     kb = kb or KnowledgeBase(settings)
@@ -53,6 +65,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.state.settings = settings
     app.state.kb = kb
     app.state.answers = search.answer_cache(kb.settings.result_cache)
+    app.state.pool = SearchPool(kb.settings, search_processes) if search_processes else None
     app.state.rate_limiter = None
     if settings.rate_limit:
         app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst, clock)

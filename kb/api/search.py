@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -37,7 +39,7 @@ def answer_cache(size: int) -> LRU:
     return LRU(size)
 
 
-def _encoded(data: dict[str, Any]) -> bytes:
+def encoded(data: dict[str, Any]) -> bytes:
     # to_dict already gives JSON types: encoding directly skips FastAPI's re-encoding of every field.
     return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
@@ -60,7 +62,7 @@ _DECLARED_FACETS = {"parameters": [
             openapi_extra=_DECLARED_FACETS,
             responses=example(SearchResult, SEARCH_EXAMPLE) | errors_for(400, 422, *READ_ERRORS),
             response_description="Documents that answer the query, one hit per document, with facets")
-def search(
+async def search(
     request: Request,
     kb: KB,
     q: Annotated[str | None, Query(min_length=1, max_length=MAX_QUERY_CHARS,
@@ -96,7 +98,8 @@ def search(
                          f"{', '.join(f'query_lang={code}' for code in LANGUAGES)}, or leave it out to detect it.")
     filters = search_filters(request, kb, type_, lang, since, until)
     if q is None:  # browse: made afresh each time, so never kept
-        body = _encoded(to_dict(kb.browse(filters, k=k or DEFAULT_BROWSE_K, offset=offset)) | {"offset": offset})
+        browsed = await to_thread.run_sync(partial(kb.browse, filters, k=k or DEFAULT_BROWSE_K, offset=offset))
+        body = encoded(to_dict(browsed) | {"offset": offset})
         return Response(body, media_type="application/json")
     if not re.search(QUERY_PATTERN, q):  # the published pattern, applied (FastAPI only publishes it)
         raise QueryError("The query has no words: send q=<your question>, e.g. /search?q=apprenticeships+for+women")
@@ -106,7 +109,12 @@ def search(
     body = answers.get(key)
     if body is None:
         # If an ingest lands between the two calls, the answer kept is newer than its key says, never older.
-        result = kb.search(q, k=k, mode=mode, filters=filters, offset=offset, query_language=query_lang, correct=not as_typed)
-        body = _encoded(to_dict(result) | {"offset": offset})
+        options: dict[str, Any] = {"k": k, "mode": mode, "offset": offset, "query_language": query_lang, "correct": not as_typed}
+        pool = request.app.state.pool  # kb serve --workers N: the next free search process (kb/api/pool.py)
+        if pool is not None:
+            body = await pool.search(q, filters, **options)
+        else:
+            result = await to_thread.run_sync(partial(kb.search, q, filters=filters, **options))
+            body = encoded(to_dict(result) | {"offset": offset})
         answers.put(key, body)
     return Response(body, media_type="application/json")

@@ -1,16 +1,15 @@
-"""Run the API: in this process for one worker, or as uvicorn's own multi-process server for more."""
+"""Run the API: one server process, which searches itself (one worker) or through a pool of search processes."""
 
 from __future__ import annotations
 
 import copy
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from kb.config import Settings
 
-# `kb serve --workers auto`: one process per usable CPU, as many as fit in half the memory free at start (the
+# `kb serve --workers auto`: one search process per usable CPU, as many as fit in half the memory free at start (the
 # rest is the page cache they share: vectors, keyword index and SQLite are memory-mapped). One process runs its
 # Python under one interpreter lock, ~11-13 ms a search: with 16 clients on the 2-core bench machine one worker
 # gave 75 q/s at p99 264 ms, two 106 q/s at p99 254 ms (benchmarks/results/api_load.md).
@@ -111,20 +110,11 @@ def worker_plan(settings: Settings, workers: int | None) -> tuple[int, str]:
 
 
 def run_server(settings: Settings, host: str, port: int, workers: int = 1, access_log: bool = True) -> None:
-    """Serve the API and the search box until interrupted, logging each request unless `access_log` is False."""
-    if workers == 1:
-        import uvicorn
+    """Serve the API and the search box until interrupted, logging each request unless `access_log` is False.
+    More than one worker: one server process, and `workers` search processes fed from one queue (kb/api/pool.py)."""
+    import uvicorn
 
-        from kb.api import create_app
+    from kb.api import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=None, log_config=log_config(access_log),
-                    access_log=access_log)
-        return
-    # uvicorn's worker processes each import the app factory and call it bare, so they can only learn the
-    # settings from their environment: this process becomes uvicorn, started with the settings in its own.
-    # Its command line takes a log level, not a config: info (start-up lines too) with the access log, else warning.
-    logging = ["--log-level", "info"] if access_log else ["--log-level", "warning", "--no-access-log"]
-    argv = [sys.executable, "-m", "uvicorn", "kb.api:create_app", "--factory", "--host", host, "--port", str(port),
-            "--workers", str(workers), *logging]
-    sys.stderr.flush()
-    os.execve(sys.executable, argv, settings.environ())
+    app = create_app(settings, search_processes=workers if workers > 1 else 0)
+    uvicorn.run(app, host=host, port=port, log_level=None, log_config=log_config(access_log), access_log=access_log)

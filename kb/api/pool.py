@@ -1,0 +1,204 @@
+"""Searches in a pool of processes: one HTTP server in front, N processes that search, one queue between them.
+
+uvicorn's own workers each accept their own connections, and a keep-alive connection stays with the process that
+accepted it; asyncio accepts every pending connection at once, so clients that connect together land unevenly:
+16 keep-alive clients were split 14/2 between 2 workers (labour-docs, result cache off, benchmarks/api_load.md),
+and the 14 waited 350 ms a search while the 2 waited 52 (p99 549 ms). `kb serve --workers N` (N >= 2) runs one
+server process instead, and every search its result cache does not hold joins one first-in-first-out queue that
+whichever of the N search processes is free takes next: each waits only for the searches asked before it.
+
+The front process resolves filters, keeps the result cache, serves the other routes (documents, topics, health,
+uploads) and never loads the model; a search process holds a KnowledgeBase over the same settings and answers with
+the response's JSON bytes, over a pipe the front's event loop watches (no thread waits on a search). A search
+process that dies (killed, out of memory) is started afresh, and the search it held asked again of the next free one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from kb.api.errors import APIError, api_spelling, client_message
+from kb.errors import FilterError, IndexNotFound, KBError
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from kb.config import Settings
+    from kb.records import Filters
+
+log = logging.getLogger("kb.api")
+
+# How long the front waits for a search process to load the index and the model before it serves anyway (searches
+# then wait for it).
+START_SECONDS = 120.0
+# How long a closing pool waits for a search process to end its search and exit before it is killed.
+STOP_SECONDS = 10.0
+_SPAWN = multiprocessing.get_context("spawn")  # a fork of the server would copy its threads' locks mid-use
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An error a search process met, as the API answers it (kb's errors do not all survive pickling)."""
+
+    status: int
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, exc: Exception) -> Failed:
+        if not isinstance(exc, KBError):
+            return cls(500, "internal_error", "Something went wrong on the server; the error was logged.")
+        message = exc.explain(api_spelling) if isinstance(exc, FilterError) else client_message(exc)
+        return cls(exc.http_status, exc.code, message)
+
+    def error(self) -> APIError:
+        return APIError(self.status, self.code, self.message)
+
+
+def _serve(conn: Connection, settings: Settings) -> None:
+    """A search process: load the index and the model (a second search reads what a reader loads from its second
+    search on), say so, then answer each search the front sends until it closes the pipe. Ctrl-C is the front's."""
+    from kb.api.search import encoded
+    from kb.records import to_dict
+    from kb.service import KnowledgeBase
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    kb = KnowledgeBase(settings)
+    try:
+        kb.search("warm up", k=1)
+        kb.search("warm up", k=2)
+    except IndexNotFound:
+        pass  # searches answer 503 until an index exists
+    conn.send(os.getpid())
+    while True:
+        try:
+            query, filters, options = conn.recv()
+        except EOFError:
+            return
+        try:
+            answer: bytes | Failed = encoded(to_dict(kb.search(query, filters=filters, **options)) | {"offset": options["offset"]})
+        except Exception as exc:  # the front answers it; a 500 is the operator's to read here
+            if not isinstance(exc, KBError) or exc.http_status == 500:
+                log.exception("a search failed in search process %d", os.getpid())
+            answer = Failed.of(exc)
+        conn.send(answer)
+
+
+class _Process:
+    """One search process and the front's end of its pipe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.conn, theirs = _SPAWN.Pipe()
+        self.process: BaseProcess = _SPAWN.Process(target=_serve, args=(theirs, settings), daemon=True,
+                                                   name="kb-search")
+        self.process.start()
+        theirs.close()
+        self.started = False
+        self.owed = 0  # answers sent for searches whose asker stopped waiting (cancelled): read before the next
+
+    async def _readable(self) -> None:
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        loop.add_reader(self.conn.fileno(), lambda: None if ready.done() else ready.set_result(None))
+        try:
+            await ready
+        finally:
+            loop.remove_reader(self.conn.fileno())
+            os.set_blocking(self.conn.fileno(), True)  # uvloop leaves it non-blocking: a long answer arrives in parts
+
+    async def started_in(self, seconds: float | None) -> bool:
+        """Whether the process has loaded the index and the model within `seconds` (None: however long it takes);
+        EOFError if it died."""
+        if not self.started:
+            try:
+                await asyncio.wait_for(self._readable(), seconds)
+            except TimeoutError:
+                return False
+            self.conn.recv()  # its pid: it is ready
+            self.started = True
+        return True
+
+    async def ask(self, request: tuple[str, Filters, dict[str, Any]]) -> bytes | Failed:
+        """Its answer to one search; EOFError (or OSError) if it dies first."""
+        await self.started_in(None)
+        while self.owed:  # an earlier asker was cancelled mid-search: its answer comes first
+            await self._readable()
+            self.conn.recv()
+            self.owed -= 1
+        self.conn.send(request)
+        self.owed += 1
+        await self._readable()
+        self.owed -= 1
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.close()  # it sees the end of its pipe and exits
+        self.process.join(STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(STOP_SECONDS)
+
+
+class SearchPool:
+    """`processes` search processes over `settings`; searches take the next free one in the order they ask."""
+
+    def __init__(self, settings: Settings, processes: int) -> None:
+        if processes < 1:
+            raise ValueError(f"a search pool needs a process, not {processes}")
+        self.settings, self.processes = settings, processes
+        self._all: list[_Process] = []
+        self._free: asyncio.Queue[_Process] | None = None
+
+    async def start(self, timeout: float = START_SECONDS) -> list[int]:
+        """Start the search processes and wait up to `timeout` seconds for them to load the index and the model;
+        the ids of those that have."""
+        self._free = asyncio.Queue()
+        self._all = [_Process(self.settings) for _ in range(self.processes)]
+        for process in self._all:
+            self._free.put_nowait(process)
+        ready = await asyncio.gather(*(p.started_in(timeout) for p in self._all), return_exceptions=True)
+        if not all(r is True for r in ready):
+            log.warning("%d of %d search processes are not ready after %.0f s; searches wait for them",
+                        sum(r is not True for r in ready), self.processes, timeout)
+        return sorted(p.process.pid for p, r in zip(self._all, ready, strict=True) if r is True and p.process.pid)
+
+    def pids(self) -> list[int]:
+        """The search processes' ids."""
+        return sorted(p.process.pid for p in self._all if p.process.pid is not None)
+
+    async def search(self, query: str, filters: Filters, **options: Any) -> bytes:
+        """The JSON bytes of `KnowledgeBase.search(query, filters=filters, **options)` plus its offset, from the
+        next free search process; APIError for an error it met. A process that dies mid-search is replaced, and
+        the search asked again of the next free one, once."""
+        assert self._free is not None, "start() the pool first"
+        for attempt in (1, 2):
+            process = await self._free.get()
+            try:
+                answer = await process.ask((query, filters, options))
+            except (EOFError, OSError):
+                log.warning("search process %s died; starting another", process.process.pid)
+                process.stop()
+                replacement = _Process(self.settings)
+                self._all[self._all.index(process)] = replacement
+                process = replacement
+                if attempt == 2:
+                    raise
+                continue
+            finally:
+                self._free.put_nowait(process)
+            if isinstance(answer, Failed):
+                raise answer.error()
+            return answer
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        for process in self._all:
+            process.stop()
+        self._all = []

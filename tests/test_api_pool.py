@@ -1,0 +1,104 @@
+"""`kb serve --workers N`: one server process, N search processes fed from one queue (kb/api/pool.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.api import create_app
+from kb.api.pool import Failed, SearchPool
+from kb.errors import IndexNotFound, QueryError, UnknownFilter
+from kb.records import Filters
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["recognition of prior learning toolkit", "apprenticeships for women", "Lebanon",
+             "aprendizaje permanente", "digital skills for young people in Africa"]
+# Several searches at once: more than the pool has processes, so some wait in its queue.
+REQUESTS = [f"/search?q={q}" for q in QUESTIONS] + ["/search?q=skills&type=tool_report&k=3",
+                                                    "/search?q=forced labour&offset=2&k=2&mode=keyword"]
+
+
+@pytest.fixture(scope="module")
+def pooled(corpus_kb):
+    app = create_app(corpus_kb.settings, search_processes=2)
+    with TestClient(app) as client:
+        yield client, app.state.pool
+
+
+@pytest.fixture(scope="module")
+def plain(corpus_kb):
+    with TestClient(create_app(corpus_kb.settings, kb=corpus_kb)) as client:
+        yield client
+
+
+def test_the_pool_answers_as_the_server_itself_does(pooled, plain):
+    client, pool = pooled
+    assert len(pool.pids()) == 2 and os.getpid() not in pool.pids()
+    for path in REQUESTS:
+        ours, theirs = client.get(path), plain.get(path)
+        assert ours.status_code == theirs.status_code == 200, path
+        mine, other = ours.json(), theirs.json()
+        mine.pop("took_ms"), other.pop("took_ms")
+        assert mine == other, path
+
+
+def test_errors_read_the_same_through_the_pool(pooled, plain):
+    client, _ = pooled
+    for path in ("/search?q=skills&type=no_such_type", "/search?q=%20", "/search?q=skills&since=2024&until=2020"):
+        ours, theirs = client.get(path), plain.get(path)
+        assert (ours.status_code, ours.json()) == (theirs.status_code, theirs.json()), path
+        assert ours.status_code in (400, 422)
+
+
+def test_an_error_in_a_search_process_is_answered_as_the_api_answers_it():
+    unknown = Failed.of(UnknownFilter("type", "memo", ["tool_report"], ["tool_report", "press_release"]))
+    assert (unknown.status, unknown.code) == (400, "unknown_filter") and "type=memo" in unknown.message
+    assert Failed.of(QueryError("k must be between 1 and 100")).error().status == 400
+    assert Failed.of(IndexNotFound("/srv/index")).message.startswith("This server has no index")  # no server path
+    crash = Failed.of(RuntimeError("/srv/secret went wrong"))
+    assert (crash.status, crash.code) == (500, "internal_error") and "/srv" not in crash.message
+
+
+def test_a_search_process_that_dies_is_replaced(pooled):
+    client, pool = pooled
+    before = pool.pids()
+    os.kill(before[0], signal.SIGKILL)
+    time.sleep(0.2)
+    for question in QUESTIONS:  # each process is asked at least once: the dead one is met, replaced, asked again
+        answer = client.get(f"/search?q={question} again")
+        assert answer.status_code == 200 and answer.json()["hits"], question
+    after = pool.pids()
+    assert len(after) == 2 and before[0] not in after and before[1] in after
+
+
+def test_a_pool_needs_a_process(corpus_kb):
+    with pytest.raises(ValueError):
+        SearchPool(corpus_kb.settings, 0)
+
+
+def test_a_search_whose_asker_stops_waiting_does_not_answer_the_next(corpus_kb):
+    """A cancelled request (a server shutting down, a timeout) leaves its answer in the pipe: the next search on that
+    process reads past it, and gets its own."""
+    import asyncio
+    import json
+
+    async def scenario() -> tuple[str, str]:
+        pool = SearchPool(corpus_kb.settings, 1)
+        try:
+            assert len(await asyncio.wait_for(pool.start(), 120)) == 1
+            options = {"k": 3, "mode": "hybrid", "offset": 0, "query_language": None, "correct": True}
+            first = asyncio.ensure_future(pool.search("apprenticeships for women", Filters(), **options))
+            await asyncio.sleep(0.01)  # sent, not answered
+            first.cancel()
+            second = json.loads(await asyncio.wait_for(pool.search("Lebanon", Filters(), **options), 60))
+            third = json.loads(await asyncio.wait_for(pool.search("forced labour", Filters(), **options), 60))
+            return second["query"], third["query"]
+        finally:
+            pool.close()
+
+    assert asyncio.run(scenario()) == ("Lebanon", "forced labour")
