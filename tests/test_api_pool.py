@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from kb.api import create_app
 from kb.api.pool import Failed, SearchPool
+from kb.config import Settings
 from kb.errors import IndexNotFound, QueryError, UnknownFilter
 from kb.records import Filters
 
@@ -102,3 +103,34 @@ def test_a_search_whose_asker_stops_waiting_does_not_answer_the_next(corpus_kb):
             pool.close()
 
     assert asyncio.run(scenario()) == ("Lebanon", "forced labour")
+
+
+def test_a_freed_process_goes_to_the_search_that_waited_longest():
+    """First come, first served: a search that asks just as a process is freed for the oldest waiter waits its turn
+    (asyncio.Queue would give it the process and send the waiter to the back), and a waiter cancelled as it is
+    handed a process hands it on."""
+    import asyncio
+
+    async def scenario() -> list[tuple[str, str]]:
+        pool = SearchPool(Settings(), 1)
+        pool._idle.append("A")
+        got: list[tuple[str, str]] = []
+
+        async def ask(name: str) -> None:
+            got.append((name, await pool._next_free()))
+
+        held = await pool._next_free()
+        waiting = [asyncio.ensure_future(ask(name)) for name in ("second", "cancelled", "third")]
+        await asyncio.sleep(0)
+        pool._hand_on(held)  # to "second"
+        late = asyncio.ensure_future(ask("late"))  # asks before "second" has run
+        await asyncio.sleep(0)
+        pool._hand_on("A")  # to "cancelled", which is cancelled before it runs: on to "third"
+        waiting[1].cancel()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        pool._hand_on("A")  # to "late"
+        await asyncio.wait_for(asyncio.gather(waiting[0], waiting[2], late), 5)
+        return got
+
+    assert asyncio.run(scenario()) == [("second", "A"), ("third", "A"), ("late", "A")]
