@@ -7,10 +7,9 @@ the environment.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +76,6 @@ DEFAULT_CHECKPOINT_SECONDS = 300.0
 CHECKPOINT_MAX_SHARE = 0.05
 # Uploaded files are kept beside the index folder, in one named after it with this ending (./index-uploads).
 UPLOADS_SUFFIX = "-uploads"
-# `kb serve --workers N`: uvicorn's worker processes build their app from the environment alone, so the
-# server's Settings reach them whole, as JSON in this one variable (Settings.environ()); when it is set,
-# Settings.from_env() reads it instead of the other KB_* variables.
-SETTINGS_JSON = "KB_SETTINGS_JSON"
 
 
 def cache_root() -> Path:
@@ -161,8 +156,7 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """Settings from KB_* environment variables; keyword overrides win (None means: not given)."""
         env = os.environ
-        whole = env.get(SETTINGS_JSON)
-        settings = cls._from_json(whole) if whole else cls(
+        settings = cls(
             index_dir=Path(env.get("KB_INDEX") or DEFAULT_INDEX_DIR),
             uploads_dir=Path(env["KB_UPLOADS"]) if env.get("KB_UPLOADS") else None,
             model=env.get("KB_MODEL") or DEFAULT_MODEL,
@@ -201,25 +195,6 @@ class Settings:
         settings = replace(settings, **given)
         settings.validate()
         return settings
-
-    @classmethod
-    def _from_json(cls, text: str) -> Settings:
-        """Settings as environ() wrote them: JSON's strings and lists made paths and tuples again."""
-        try:
-            data = json.loads(text)
-            for f in fields(cls):
-                value = data.get(f.name)
-                if isinstance(value, list):
-                    data[f.name] = tuple(value)
-                elif isinstance(value, str) and "Path" in str(f.type):  # annotations are strings here
-                    data[f.name] = Path(value)
-            return cls(**data)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"{SETTINGS_JSON} is not kb's settings ({exc}); unset it, `kb serve` writes it.") from None
-
-    def environ(self) -> dict[str, str]:
-        """This process's environment plus these settings whole: a process started with it gets them from from_env()."""
-        return {**os.environ, SETTINGS_JSON: json.dumps(asdict(self), default=str)}
 
     @property
     def uploads_folder(self) -> Path:

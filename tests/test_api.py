@@ -466,7 +466,7 @@ def test_rate_limit_settings_are_checked(monkeypatch):
     assert (settings.rate_limit, settings.rate_burst, settings.trusted_proxies) == (5.0, 10, ("10.0.0.0/8", "192.168.1.4"))
 
 
-# -- settings the server needs: where uploads go, and how `kb serve --workers N` hands its settings over -----
+# -- settings the server needs: where uploads go -----
 
 def test_uploads_folder_is_beside_the_index_unless_set_and_never_inside_it(monkeypatch, tmp_path):
     monkeypatch.setenv("KB_INDEX", str(tmp_path / "kb-index"))
@@ -478,16 +478,3 @@ def test_uploads_folder_is_beside_the_index_unless_set_and_never_inside_it(monke
         Settings.from_env()
 
 
-def test_settings_reach_server_workers_whole(monkeypatch, tmp_path):
-    settings = Settings.from_env(index_dir=tmp_path / "index")
-    settings = replace(settings, api_key="k", cors_origins=("http://a.example",), topics_path=tmp_path / "t.yaml")
-    worker_env = settings.environ()
-    for name in list(worker_env):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in worker_env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("KB_INDEX", "somewhere-else")  # the settings travel whole: the other variables are not read
-    assert Settings.from_env() == settings
-    monkeypatch.setenv("KB_SETTINGS_JSON", "{not json")
-    with pytest.raises(ConfigError, match="KB_SETTINGS_JSON"):
-        Settings.from_env()
