@@ -268,8 +268,7 @@ def eval_(ctx: click.Context, dataset: str, modes: tuple[str, ...], split: str, 
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--workers", default="auto", show_default=True, callback=lambda _c, _p, value: _workers(value),
-              help="Search processes: a number (1-16), or auto: one per CPU, as many as fit in half the free memory. "
-                   "With 2 or more, one server process hands them searches in the order they came.")
+              help="Search processes (1-16; 2+ are fed in order by one server process), or auto: one per CPU that memory holds.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log each request (uvicorn's access log).")
 @click.pass_context
 @handles_errors
