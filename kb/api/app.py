@@ -27,21 +27,28 @@ DESCRIPTION = "Semantic and keyword search over the knowledge base: press releas
 ROUTERS = (search.router, documents.router, topics.router, health.router, web.router)
 
 
-@asynccontextmanager
-async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
-    # Load the index and the model before the first request, so the first user does not wait. The second search
-    # (another k: not the result cache's) reads what a reader loads from its second search on (the flat screen).
-    # With a pool of search processes, they do that themselves, and this process only reads the index.
-    pool: SearchPool | None = app.state.pool
+def warm_up(kb: KnowledgeBase) -> None:
+    """Load the index and the model before the first request, so the first user does not wait. The second search
+    (another k: not the result cache's) reads what a reader loads from its second search on (the flat screen)."""
     try:
-        if pool is None:
-            app.state.kb.search("warm up", k=1)
-            app.state.kb.search("warm up", k=2)
-        else:
-            await pool.start()
-            app.state.kb.reader()
+        kb.search("warm up", k=1)
+        kb.search("warm up", k=2)
     except IndexNotFound:
         pass  # /health says so; searches answer 503 until an index exists
+
+
+@asynccontextmanager
+async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
+    # With a pool of search processes, they warm up themselves, and this process only reads the index.
+    pool: SearchPool | None = app.state.pool
+    if pool is None:
+        warm_up(app.state.kb)
+    else:
+        await pool.start()
+        try:
+            app.state.kb.reader()
+        except IndexNotFound:
+            pass
     try:
         yield
     finally:

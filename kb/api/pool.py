@@ -21,12 +21,12 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from kb.api.errors import APIError, api_spelling, client_message
-from kb.errors import FilterError, IndexNotFound, KBError
+from kb.errors import FilterError, KBError
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -70,18 +70,15 @@ class Failed:
 def _serve(conn: Connection, settings: Settings) -> None:
     """A search process: load the index and the model (a second search reads what a reader loads from its second
     search on), say so, then answer each search the front sends until it closes the pipe. Ctrl-C is the front's."""
+    from kb.api.app import warm_up
     from kb.api.search import encoded
     from kb.records import to_dict
     from kb.service import KnowledgeBase
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(SEARCH_NICENESS)
-    kb = KnowledgeBase(settings)
-    try:
-        kb.search("warm up", k=1)
-        kb.search("warm up", k=2)
-    except IndexNotFound:
-        pass  # searches answer 503 until an index exists
+    kb = KnowledgeBase(replace(settings, result_cache=0))  # the server process keeps the answers
+    warm_up(kb)
     conn.send(os.getpid())
     while True:
         try:
@@ -183,25 +180,29 @@ class SearchPool:
         next free search process; APIError for an error it met. A process that dies mid-search is replaced, and
         the search asked again of the next free one, once."""
         assert self._all, "start() the pool first"
-        for attempt in (1, 2):
-            process = await self._next_free()
-            try:
-                answer = await process.ask((query, filters, options))
-            except (EOFError, OSError):
-                log.warning("search process %s died; starting another", process.process.pid)
-                process.stop()
-                replacement = _Process(self.settings)
-                self._all[self._all.index(process)] = replacement
-                process = replacement
-                if attempt == 2:
-                    raise
-                continue
-            finally:
-                self._hand_on(process)
-            if isinstance(answer, Failed):
-                raise answer.error()
-            return answer
-        raise AssertionError("unreachable")
+        request = (query, filters, options)
+        try:
+            answer = await self._ask(request)
+        except (EOFError, OSError):
+            answer = await self._ask(request)  # the dead process is replaced: once more, of the next free one
+        if isinstance(answer, Failed):
+            raise answer.error()
+        return answer
+
+    async def _ask(self, request: tuple[str, Filters, dict[str, Any]]) -> bytes | Failed:
+        """The next free process's answer; EOFError or OSError when it died first (it is replaced)."""
+        process = await self._next_free()
+        try:
+            return await process.ask(request)
+        except (EOFError, OSError):
+            log.warning("search process %s died; starting another", process.process.pid)
+            process.stop()
+            replacement = _Process(self.settings)
+            self._all[self._all.index(process)] = replacement
+            process = replacement
+            raise
+        finally:
+            self._hand_on(process)
 
     async def _next_free(self) -> _Process:
         """The next free process, in the order searches asked for one. (asyncio.Queue is not first come first
