@@ -42,6 +42,9 @@ DEFAULT_WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))
 DEFAULT_FILE_TIMEOUT = 300
 # What a reader process may allocate beyond what it starts with; beyond it the file fails with "too_large".
 DEFAULT_WORKER_MEMORY_MB = 2048
+# `kb serve --workers N`: a search process that has not answered within this many seconds is stopped and replaced,
+# and its search answered 503 (a search takes milliseconds; one that hangs would hold its process for good).
+DEFAULT_SEARCH_TIMEOUT = 30.0
 # Search results kept in memory per process (the same question asked again, a page reloaded); 0 = none.
 DEFAULT_RESULT_CACHE = 1024
 # Retrieval modes, the default first: meaning and words fused, meaning alone, words alone.
@@ -125,6 +128,7 @@ class Settings:
     file_timeout: float = DEFAULT_FILE_TIMEOUT
     worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB
     result_cache: int = DEFAULT_RESULT_CACHE
+    search_timeout: float = DEFAULT_SEARCH_TIMEOUT  # KB_SEARCH_TIMEOUT: seconds a search process may take
     api_key: str | None = field(default=None, repr=False)
     read_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
@@ -172,6 +176,7 @@ class Settings:
             file_timeout=_env_float("KB_FILE_TIMEOUT", DEFAULT_FILE_TIMEOUT),
             worker_memory_mb=_env_int("KB_WORKER_MEMORY_MB", DEFAULT_WORKER_MEMORY_MB),
             result_cache=_env_int("KB_RESULT_CACHE", DEFAULT_RESULT_CACHE),
+            search_timeout=_env_float("KB_SEARCH_TIMEOUT", DEFAULT_SEARCH_TIMEOUT),
             api_key=env.get("KB_API_KEY") or None,
             read_key=env.get("KB_READ_KEY") or None,
             cors_origins=tuple(o.strip() for o in env.get("KB_CORS_ORIGINS", "").split(",") if o.strip()),
@@ -250,6 +255,8 @@ class Settings:
              f"KB_RATE_LIMIT={self.rate_limit:g}: use requests per second, e.g. {DEFAULT_RATE_LIMIT:g}, or 0 for no limit."),
             (bool(self.rate_limit) and self.rate_burst < 1,
              f"KB_RATE_BURST={self.rate_burst} must be at least 1 (default {DEFAULT_RATE_BURST})."),
+            (not 0 < self.search_timeout < float("inf"),
+             f"KB_SEARCH_TIMEOUT={self.search_timeout:g}: use a number of seconds above 0 (default {DEFAULT_SEARCH_TIMEOUT:g})."),
         ]
         for proxy in self.trusted_proxies:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -77,6 +78,51 @@ def test_a_search_process_that_dies_is_replaced(pooled):
     assert len(after) == 2 and before[0] not in after and before[1] in after
 
 
+def test_health_counts_the_ready_search_processes(pooled):
+    client, pool = pooled
+    health = client.get("/health")
+    assert health.status_code == 200 and health.json()["search_processes"] == {"ready": 2, "total": 2}
+
+
+def test_a_search_process_that_hangs_is_stopped_replaced_and_its_search_answered_503(corpus_kb):
+    """A search process that does not answer within KB_SEARCH_TIMEOUT (stopped here with SIGSTOP) is killed and
+    replaced; its search is answered 503 (not asked again: a search that hangs one process would hang the next), and
+    the next search is answered by the replacement."""
+    import asyncio
+    from dataclasses import replace
+
+    from kb.api.errors import APIError
+
+    async def scenario() -> tuple[int, str, str, bool, int]:
+        pool = SearchPool(replace(corpus_kb.settings, search_timeout=1.0), 1)
+        try:
+            [hung] = await asyncio.wait_for(pool.start(), 120)
+            os.kill(hung, signal.SIGSTOP)
+            options = {"k": 3, "mode": "hybrid", "offset": 0, "query_language": None, "correct": True}
+            asked = time.monotonic()
+            with pytest.raises(APIError) as stopped:
+                await asyncio.wait_for(pool.search("apprenticeships for women", Filters(), **options), 30)
+            waited = time.monotonic() - asked
+            assert 1.0 <= waited < 15, waited
+            [replacement] = pool.pids()
+            assert replacement != hung and not _alive(hung)
+            answer = await asyncio.wait_for(pool.search("Lebanon", Filters(), **options), 120)
+            return stopped.value.status, stopped.value.code, json.loads(answer)["query"], replacement != hung, pool.ready()
+        finally:
+            pool.close()
+
+    assert asyncio.run(scenario()) == (503, "search_timeout", "Lebanon", True, 1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this id runs (a zombie, killed and not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_a_pool_needs_a_process(corpus_kb):
     with pytest.raises(ValueError):
         SearchPool(corpus_kb.settings, 0)
@@ -86,7 +132,6 @@ def test_a_search_whose_asker_stops_waiting_does_not_answer_the_next(corpus_kb):
     """A cancelled request (a server shutting down, a timeout) leaves its answer in the pipe: the next search on that
     process reads past it, and gets its own."""
     import asyncio
-    import json
 
     async def scenario() -> tuple[str, str]:
         pool = SearchPool(corpus_kb.settings, 1)

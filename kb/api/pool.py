@@ -10,7 +10,9 @@ whichever of the N search processes is free takes next: each waits only for the 
 The front process resolves filters, keeps the result cache, serves the other routes (documents, topics, health,
 uploads) and never loads the model; a search process holds a KnowledgeBase over the same settings and answers with
 the response's JSON bytes, over a pipe the front's event loop watches (no thread waits on a search). A search
-process that dies (killed, out of memory) is started afresh, and the search it held asked again of the next free one.
+process that dies (killed, out of memory) is started afresh, and the search it held asked again of the next free one;
+one that has not answered within KB_SEARCH_TIMEOUT seconds is killed and started afresh, and its search answered 503
+(asked again, a search that hangs a process would hang the next).
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ def _serve(conn: Connection, settings: Settings) -> None:
         conn.send(answer)
 
 
+class _TimedOut(Exception):
+    """A search process did not answer within the pool's timeout."""
+
+
 class _Process:
     """One search process and the front's end of its pipe."""
 
@@ -103,7 +109,7 @@ class _Process:
                                                    name="kb-search")
         self.process.start()
         theirs.close()
-        self.started = False
+        self._started: asyncio.Future[None] | None = None  # its first word (its pid), awaited once, by all who ask
         self.owed = 0  # answers sent for searches whose asker stopped waiting (cancelled): read before the next
 
     async def _readable(self) -> None:
@@ -113,23 +119,39 @@ class _Process:
         try:
             await ready
         finally:
-            loop.remove_reader(self.conn.fileno())
-            os.set_blocking(self.conn.fileno(), True)  # uvloop leaves it non-blocking: a long answer arrives in parts
+            if not self.conn.closed:  # else stop() has taken the reader off
+                loop.remove_reader(self.conn.fileno())
+                os.set_blocking(self.conn.fileno(), True)  # uvloop leaves it non-blocking: a long answer arrives in parts
+
+    async def _first_word(self) -> None:
+        await self._readable()
+        self.conn.recv()  # its pid: it has loaded the index and the model
+
+    def starting(self) -> asyncio.Future[None]:
+        """Done when the process is ready (EOFError in it if the process died first); waited for in the background
+        from the first call, so that /health sees a replacement become ready without a search asking it."""
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._first_word())
+        return self._started
+
+    @property
+    def ready(self) -> bool:
+        started = self._started
+        return (started is not None and started.done() and not started.cancelled() and started.exception() is None
+                and self.process.is_alive())
 
     async def started_in(self, seconds: float | None) -> bool:
         """Whether the process has loaded the index and the model within `seconds` (None: however long it takes);
         EOFError if it died."""
-        if not self.started:
-            try:
-                await asyncio.wait_for(self._readable(), seconds)
-            except TimeoutError:
-                return False
-            self.conn.recv()  # its pid: it is ready
-            self.started = True
+        try:
+            await asyncio.wait_for(asyncio.shield(self.starting()), seconds)
+        except TimeoutError:
+            return False
         return True
 
-    async def ask(self, request: tuple[str, Filters, dict[str, Any]]) -> bytes | Failed:
-        """Its answer to one search; EOFError (or OSError) if it dies first."""
+    async def ask(self, request: tuple[str, Filters, dict[str, Any]], seconds: float) -> bytes | Failed:
+        """Its answer to one search; EOFError (or OSError) if it dies first, _TimedOut if it has not answered
+        within `seconds` of being asked."""
         await self.started_in(None)
         while self.owed:  # an earlier asker was cancelled mid-search: its answer comes first
             await self._readable()
@@ -137,13 +159,24 @@ class _Process:
             self.owed -= 1
         self.conn.send(request)
         self.owed += 1
-        await self._readable()
+        try:
+            await asyncio.wait_for(self._readable(), seconds)
+        except TimeoutError:
+            raise _TimedOut from None
         self.owed -= 1
         return self.conn.recv()
 
-    def stop(self) -> None:
+    def stop(self, now: bool = False) -> None:
+        """End the process: as its pipe closes (it finishes its search first), or `now`, killed."""
+        if self._started is not None and not self._started.done():
+            self._started.cancel()
+        try:  # nothing waits on the pipe once it is closed (its number may be given to another file)
+            asyncio.get_running_loop().remove_reader(self.conn.fileno())
+        except (RuntimeError, OSError):
+            pass
         self.conn.close()  # it sees the end of its pipe and exits
-        self.process.join(STOP_SECONDS)
+        if not now:
+            self.process.join(STOP_SECONDS)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(STOP_SECONDS)
@@ -175,6 +208,10 @@ class SearchPool:
         """The search processes' ids."""
         return sorted(p.process.pid for p in self._all if p.process.pid is not None)
 
+    def ready(self) -> int:
+        """How many search processes have loaded the index and the model and are alive."""
+        return sum(p.ready for p in self._all)
+
     async def search(self, query: str, filters: Filters, **options: Any) -> bytes:
         """The JSON bytes of `KnowledgeBase.search(query, filters=filters, **options)` plus its offset, from the
         next free search process; APIError for an error it met. A process that dies mid-search is replaced, and
@@ -182,27 +219,38 @@ class SearchPool:
         assert self._all, "start() the pool first"
         request = (query, filters, options)
         try:
-            answer = await self._ask(request)
-        except (EOFError, OSError):
-            answer = await self._ask(request)  # the dead process is replaced: once more, of the next free one
+            try:
+                answer = await self._ask(request)
+            except (EOFError, OSError):
+                answer = await self._ask(request)  # the dead process is replaced: once more, of the next free one
+        except _TimedOut:
+            raise APIError(503, "search_timeout", f"The search took longer than {self.settings.search_timeout:g} s "
+                                                  "and was stopped; try again, or ask it in fewer words.") from None
         if isinstance(answer, Failed):
             raise answer.error()
         return answer
 
     async def _ask(self, request: tuple[str, Filters, dict[str, Any]]) -> bytes | Failed:
-        """The next free process's answer; EOFError or OSError when it died first (it is replaced)."""
+        """The next free process's answer; EOFError or OSError when it died first, _TimedOut when it took too long
+        (either way it is replaced)."""
         process = await self._next_free()
         try:
-            return await process.ask(request)
-        except (EOFError, OSError):
-            log.warning("search process %s died; starting another", process.process.pid)
-            process.stop()
-            replacement = _Process(self.settings)
-            self._all[self._all.index(process)] = replacement
-            process = replacement
+            return await process.ask(request, self.settings.search_timeout)
+        except (EOFError, OSError, _TimedOut) as exc:
+            hung = isinstance(exc, _TimedOut)
+            log.warning("search process %s %s; starting another", process.process.pid,
+                        f"took over {self.settings.search_timeout:g} s on a search" if hung else "died")
+            process.stop(now=hung)
+            process = self._replace(process)
             raise
         finally:
             self._hand_on(process)
+
+    def _replace(self, process: _Process) -> _Process:
+        replacement = _Process(self.settings)
+        replacement.starting()  # ready in the background, as /health sees
+        self._all[self._all.index(process)] = replacement
+        return replacement
 
     async def _next_free(self) -> _Process:
         """The next free process, in the order searches asked for one. (asyncio.Queue is not first come first

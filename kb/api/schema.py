@@ -154,6 +154,13 @@ class Topics(BaseModel):
     topics: list[Topic]
 
 
+class SearchProcesses(BaseModel):
+    """`kb serve --workers N`: how many of the N search processes are loaded and alive."""
+
+    ready: int
+    total: int
+
+
 class Health(BaseModel):
     status: str = Field(pattern="^ok$")
     documents: int
@@ -161,6 +168,16 @@ class Health(BaseModel):
     model: str
     snapshot: str
     updated_at: str
+    search_processes: SearchProcesses | None = None  # only with a pool of search processes
+
+
+class Starting(BaseModel):
+    """What /health says while no search process of the pool is ready (started, or replaced after a crash)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(pattern="^starting$")
+    message: str
+    search_processes: SearchProcesses
 
 
 class FileFailure(BaseModel):
