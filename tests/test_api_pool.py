@@ -84,6 +84,20 @@ def test_health_counts_the_ready_search_processes(pooled):
     assert health.status_code == 200 and health.json()["search_processes"] == {"ready": 2, "total": 2}
 
 
+def test_health_says_starting_while_no_search_process_is_ready(corpus_kb):
+    with TestClient(create_app(corpus_kb.settings, search_processes=1)) as client:
+        [pid] = client.app.state.pool.pids()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        starting = client.get("/health")
+        assert starting.status_code == 503, starting.text
+        assert starting.json()["status"] == "starting" and starting.json()["search_processes"] == {"ready": 0, "total": 1}
+        assert client.get("/search?q=Lebanon").status_code == 200  # met dead, replaced, asked again
+        assert client.get("/health").json()["search_processes"] == {"ready": 1, "total": 1}
+
+
 def test_a_search_process_that_hangs_is_stopped_replaced_and_its_search_answered_503(corpus_kb):
     """A search process that does not answer within KB_SEARCH_TIMEOUT (stopped here with SIGSTOP) is killed and
     replaced; its search is answered 503 (not asked again: a search that hangs one process would hang the next), and

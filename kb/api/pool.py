@@ -132,6 +132,8 @@ class _Process:
         from the first call, so that /health sees a replacement become ready without a search asking it."""
         if self._started is None:
             self._started = asyncio.ensure_future(self._first_word())
+            # A process that dies before it is ready is met by the next search to ask it; not an unread error.
+            self._started.add_done_callback(lambda started: started.cancelled() or started.exception())
         return self._started
 
     @property
@@ -143,8 +145,12 @@ class _Process:
     async def started_in(self, seconds: float | None) -> bool:
         """Whether the process has loaded the index and the model within `seconds` (None: however long it takes);
         EOFError if it died."""
+        started = self.starting()
+        if started.done():  # every search after the first: no waiting to set up
+            started.result()
+            return True
         try:
-            await asyncio.wait_for(asyncio.shield(self.starting()), seconds)
+            await asyncio.wait_for(asyncio.shield(started), seconds)
         except TimeoutError:
             return False
         return True
