@@ -129,13 +129,22 @@ class KnowledgeBase:
     def resolve_filters(self, filters: Filters | None) -> Filters:
         """The filters in the index's own values ('Tool Report' -> tool_report, 'Ghana' -> GH, a topic's label or
         singular -> its id); UnknownFilter, naming the closest known ones, for a field or value the index lacks."""
-        if not filters:
-            return Filters()
-        reader = self.reader()
+        return resolve(filters, self._known_values(self.reader())) if filters else Filters()
+
+    def _known_values(self, reader: IndexReader) -> KnownValues:
         known = self._known
         if known is None or known[0] != reader.snapshot:
             known = self._known = (reader.snapshot, known_values(reader, self.settings.topics_path))
-        return resolve(filters, known[1])
+        return known[1]
+
+    def keys_ready(self) -> bool:
+        """Whether search_key needs no snapshot opened, nor what filters may name read (else the API runs open_snapshot
+        in a thread first: its event loop never waits on the index)."""
+        reader, known = self._reader, self._known
+        return reader is not None and known is not None and known[0] == reader.snapshot and reader.is_current()
+
+    def open_snapshot(self) -> None:  # the current snapshot, opened, and what filters may name in it read (keys_ready)
+        self._known_values(self.reader())
 
     def _shown(self, reader: IndexReader, record):
         """A result or document with its sources relative to their roots, unless the settings want them absolute."""
@@ -211,16 +220,8 @@ class KnowledgeBase:
 
     def topics(self) -> list[dict[str, object]]:
         """The taxonomy's topics with how many documents carry each (and topics only documents name)."""
-        from kb.topics import Taxonomy
-
-        counts = self.facets().get("topic", {})
-        listed = []
-        for topic in Taxonomy.load(self.settings.topics_path).topics:
-            listed.append({"id": topic.id, "label": topic.label, "description": topic.description,
-                           "documents": counts.get(topic.id, 0)})
-        known = {t["id"] for t in listed}
-        listed += [{"id": t, "label": t, "description": "", "documents": n} for t, n in counts.items() if t not in known]
-        return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))  # type: ignore[call-overload]
+        from kb.topics import listing  # the taxonomy's reader: not for a `kb search`
+        return listing(self.settings.topics_path, self.facets().get("topic", {}))
 
     def facet_fields(self) -> set[str]:
         """The facet names documents of the index carry, and those every index can filter on (resolve.ALWAYS_FIELDS: an

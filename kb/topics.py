@@ -191,3 +191,14 @@ def carried(given: tuple[str, ...], auto: tuple[str, ...], scores: dict[str, flo
     (a metadata topic the taxonomy cannot score counts as certain), then any whose support is STRONG_TOPIC or more."""
     ranked = sorted(dict.fromkeys([*given, *auto]), key=lambda t: -scores.get(t, 1.0))
     return tuple(t for i, t in enumerate(ranked) if i < MAX_TOPICS or scores.get(t, 1.0) >= STRONG_TOPIC)
+
+
+def listing(topics_path: Path | None, counts: dict[str, int]) -> list[dict[str, object]]:
+    """The taxonomy's topics (`topics_path`, None: the packaged one) with `counts`, the documents that carry each, and
+    the topics only documents name; most documents first."""
+    listed: list[dict[str, object]] = [{"id": t.id, "label": t.label, "description": t.description, "documents": counts.get(t.id, 0)}
+                                       for t in Taxonomy.load(topics_path).topics]
+    known = {t["id"] for t in listed}
+    listed += [{"id": t, "label": t, "description": "", "documents": n} for t, n in counts.items() if t not in known]
+    return sorted(listed, key=lambda t: (-int(t["documents"]), str(t["label"])))  # type: ignore[call-overload]
+

@@ -285,6 +285,37 @@ def test_the_server_picks_up_a_snapshot_written_by_another_process(writable, tmp
     assert hits[0]["doc_id"] == "kites.txt"
 
 
+def test_a_new_snapshot_is_opened_off_the_event_loop(writable, tmp_path, fake_embedder, monkeypatch):
+    """Opening a new snapshot and reading its facet values takes a moment on a large index; the server does it in a
+    thread, so that the requests it serves meanwhile (cached answers, other routes) do not wait for it."""
+    import asyncio
+
+    client, kb = writable
+    client.get("/search", params={"q": "skills", "mode": "keyword"})
+    assert kb.keys_ready()
+    opened: list[bool] = []  # for each opening: whether it ran on an event loop
+
+    def on_a_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    real = kb.open_snapshot
+    monkeypatch.setattr(kb, "open_snapshot", lambda: (opened.append(on_a_loop()), real())[1])
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "kites.txt").write_text("Kite making\n\nVillage workshops teach kite making to school leavers.", encoding="utf-8")
+    KnowledgeBase(kb.settings, embedder=fake_embedder).ingest([extra])
+    assert not kb.keys_ready()
+    found = client.get("/search", params={"q": "kite making workshops", "mode": "keyword", "lang": "en"})
+    assert found.status_code == 200 and found.json()["hits"][0]["doc_id"] == "kites.txt"
+    assert opened == [False] and kb.keys_ready()
+    client.get("/search", params={"q": "kite", "mode": "keyword"})
+    assert opened == [False]  # once a snapshot
+
+
 # -- what the fuzzer found (tests/test_fuzz.py), kept as plain regression tests --------------------------
 
 def test_search_pages_past_the_first_fifty_documents(writable):

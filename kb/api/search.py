@@ -96,6 +96,8 @@ async def search(
     if query_lang is not None and not re.fullmatch(QUERY_LANG_PATTERN, query_lang):  # the published pattern, applied
         raise QueryError(f"query_lang={query_lang!r} is not a language kb matches questions in; send one of: "
                          f"{', '.join(f'query_lang={code}' for code in LANGUAGES)}, or leave it out to detect it.")
+    if not kb.keys_ready():  # a new snapshot (an ingest landed): opened, and its facet values read, off the event loop
+        await to_thread.run_sync(kb.open_snapshot)
     filters = search_filters(request, kb, type_, lang, since, until)
     if q is None:  # browse: made afresh each time, so never kept
         browsed = await to_thread.run_sync(partial(kb.browse, filters, k=k or DEFAULT_BROWSE_K, offset=offset))
