@@ -230,6 +230,19 @@ def test_html_in_windows_1252_without_charset_decodes(tmp_path):
     assert "café" in text and "\ufffd" not in text
 
 
+
+def test_a_replacement_character_left_by_an_earlier_conversion_is_read_as_what_it_stood_for(tmp_path):
+    """U+FFFD in a file (an earlier conversion's lost apostrophe or quote): the apostrophe before a possessive's or a
+    contraction's ending, a space anywhere else; no snippet shows it."""
+    path = tmp_path / "metadata.md"
+    path.write_text("# Indicator\n\nNational Women\ufffds Machinery (NWMs). Does a woman\ufffds testimony count? It "
+                    "doesn\ufffdt. CEDAW states: \ufffd... the term\ufffd in 2015\ufffd2020.\n", encoding="utf-8")
+    text = " ".join(s.text for s in load_markdown(path).sections)
+    assert "\ufffd" not in text
+    assert "Women\u2019s Machinery" in text and "woman\u2019s testimony" in text and "doesn\u2019t" in text
+    assert "states: ... the term in 2015 2020." in text
+
+
 MARKDOWN = """---
 title: Guide to inclusive apprenticeships
 date: 2024-02-01

@@ -146,8 +146,8 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # the heading its text opens with when its <h1> is a logo or missing, a <title> without the site's name, a date from
 # schema.org, a <time> or a "Published 3 March 2021" line, a template's <html lang> outweighed by the text, <noscript>
 # dropped; Markdown's setext titles and TOML front matter read, a "# comment" in a code fence no heading, footnote
-# marks dropped.
-READING = b"kb-reading-6"
+# marks dropped. 7: a replacement character (U+FFFD) read as the apostrophe it stood for, else as a space.
+READING = b"kb-reading-7"
 
 
 def content_hash(path: Path) -> str:
