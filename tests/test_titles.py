@@ -12,7 +12,7 @@ import pytest
 from kb.ingest.loaders import loader_for
 from kb.ingest.metadata import build_document
 from kb.ingest.pdf import load_pdf
-from kb.ingest.titles import is_letterhead, names_nothing, title_from_text
+from kb.ingest.titles import is_letterhead, names_nothing, opaque_name, title_from_text
 from kb.records import Section
 from tests.pdfs import make_pdf
 
@@ -87,6 +87,51 @@ def test_a_title_that_names_nothing_gives_way_to_the_files_name_when_the_text_of
     body = "U\n\n" + "word " * 60 + "and so on without a stop\n"
     assert _title(tmp_path, "tvpra-faq.txt", body) == "Tvpra faq"
     assert _title(tmp_path, "given.txt", body, sidecar={"title": "U"}) == "U"
+
+
+@pytest.mark.parametrize(("stem", "opaque"), [("III_10__Ic5db0b34__metadata", True), ("scan0001", True), ("report", True),
+                                             ("IV_2__I836a1d80__S37241f88", True), ("tvpra-faq", False), ("Kenya_TVET", False),
+                                             ("2020-12-ilo-norway-partnership-launches-gpsl3", False)])
+def test_a_files_name_of_codes_is_opaque(stem, opaque):
+    assert opaque_name(stem) is opaque
+
+
+# A UN indicator's metadata sheet, as the labour-docs hold 45: no title, a contact section first, headings that name
+# sections of every sheet alike, and a file name of codes.
+METADATA_SHEET = """## Contact point in international agency
+
+**Name**: Sara Hertog
+**Agency**: Population Division [hertog@un.org](mailto:hertog@un.org)
+
+---
+
+## International agreed definition
+
+The average number of remaining years of life expected by a hypothetical cohort of _males or females_ alive at age 60 who
+would be subject to the mortality rates of a given period. It is expressed in years.
+
+---
+
+## Method of computation
+
+Life tables.
+"""
+
+
+def test_a_sheet_named_by_codes_is_titled_by_its_first_sentence_of_prose_cut_short(tmp_path):
+    title = _title(tmp_path, "III_10__Ic5db0b34__metadata.md", METADATA_SHEET)
+    assert title.startswith("The average number of remaining years of life expected by a hypothetical cohort of males or")
+    assert title.endswith("…") and len(title) <= 121 and "_" not in title
+
+
+def test_a_sheets_empty_sections_in_one_language_are_not_a_bilingual_title(tmp_path):
+    """Empty sections in a row are no title in two languages: the contact heading does not title the sheet."""
+    sheet = METADATA_SHEET.replace("**Name**: Sara Hertog\n**Agency**: Population Division [hertog@un.org](mailto:hertog@un.org)\n", "")
+    assert _title(tmp_path, "III_7__I555b0f6a__metadata.md", sheet).startswith("The average number of remaining years")
+
+
+def test_a_files_name_that_says_something_is_kept_over_prose(tmp_path):
+    assert _title(tmp_path, "life-expectancy-at-60.md", METADATA_SHEET) == "Life expectancy at 60"
 
 
 def test_a_conventions_banner_gives_way_to_the_line_that_names_it(tmp_path):

@@ -146,8 +146,10 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # the heading its text opens with when its <h1> is a logo or missing, a <title> without the site's name, a date from
 # schema.org, a <time> or a "Published 3 March 2021" line, a template's <html lang> outweighed by the text, <noscript>
 # dropped; Markdown's setext titles and TOML front matter read, a "# comment" in a code fence no heading, footnote
-# marks dropped. 7: a replacement character (U+FFFD) read as the apostrophe it stood for, else as a space.
-READING = b"kb-reading-7"
+# marks dropped. 7: a replacement character (U+FFFD) read as the apostrophe it stood for, else as a space. 8: a file
+# named by codes ("III_10__Ic5db0b34__metadata.md") titled by its first sentence of prose (kb/ingest/titles.py), a form's
+# empty sections in one language no bilingual title, Markdown's "_emphasis_" read.
+READING = b"kb-reading-8"
 
 
 def content_hash(path: Path) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from kb.errors import LoadError
 from kb.ingest.enrich import normalise_countries, type_from_text
-from kb.ingest.titles import naming_title
+from kb.ingest.titles import naming_title, opaque_name, title_from_prose
 from kb.records import Document, LoadedFile
 
 # Folder names that tell a document's type when its metadata does not.
@@ -198,12 +198,15 @@ def build_document(path: Path, rel_path: Path, loaded: LoadedFile, content_hash:
     candidates = merged.get("_title_candidates") or ()
     title = given
     if not title and len(candidates) > 1 and language:
-        # Bilingual exports put titles in two languages in a row; prefer the one in the text's language.
-        title = next((c for c in candidates if detect_language(c + " " + c) == language), None)
+        # Bilingual exports put titles in two languages in a row; prefer the one in the text's language. (Headings in
+        # one language, a form's empty sections in a row, are not titles: "Contact point in international agency".)
+        spoken = [detect_language(c + " " + c) for c in candidates]
+        if len(set(spoken)) > 1:
+            title = next((c for c, said in zip(candidates, spoken, strict=True) if said == language), None)
     title = title or loaded.title
     if title and not given:  # a title the file's metadata or sidecar gives is kept as given, even a letterhead
         title = naming_title(title, loaded.sections, candidates, language, detect_language)
-    title = title or _title_from_name(path)
+    title = title or (opaque_name(path.stem) and title_from_prose(loaded.sections)) or _title_from_name(path)
 
     title = " ".join(str(title).split())[:300]
     doc_type = normalise_type(merged.get("type")) or type_from_folders(rel_path) or type_from_text(title) or "other"

@@ -148,6 +148,7 @@ def strip_markdown_inline(text: str) -> str:
     text = re.sub(r"<[^>\n]{1,400}>", " ", text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"\1", text)
+    text = re.sub(r"(?<![\w_])_(?![\s_])(.+?)(?<![\s_])_(?![\w_])", r"\1", text)  # "_Total unemployment_", not snake_case
     text = re.sub(r"`([^`]+)`", r"\1", text)
     text = re.sub(r"^\s{0,3}>\s?", "", text, flags=re.M)  # block quotes
     text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.M)  # table rules

@@ -9,7 +9,10 @@ sentence, when that is short enough to be a title; else to a heading of the file
 An office's name is a letterhead too ("BUREAU OF INTERNATIONAL LABOR AFFAIRS", "U.S. Department of Labor": is_office).
 
 A title that names nothing gives way the same way, and to the file's name when nothing else does: PDF metadata's
-"U", a page header's "Page 1 of 7", a producer's "Microsoft Word - draft.docx" (names_nothing).
+"U", a page header's "Page 1 of 7", a producer's "Microsoft Word - draft.docx" (names_nothing). A file's name that is
+a code ("III_10__Ic5db0b34__metadata.md", "scan0001.pdf": opaque_name) gives way in its turn to the first sentence of
+the text's prose, cut short if long (title_from_prose): 45 UN indicator metadata files of the labour-docs have neither
+a title nor a heading that names them, and "The average number of remaining years of life expected by …" says more.
 """
 
 from __future__ import annotations
@@ -146,3 +149,34 @@ def naming_title(title: str, sections: Sequence[Section], candidates: Sequence[s
     others = [c for c in candidates if c != title and not is_letterhead(c) and not names_nothing(c)]
     fallback = None if names_nothing(title) else title
     return next((c for c in others if language is None or detect(c + " " + c) == language), fallback)
+
+
+# A file name's words: letters only, three or more, not a Roman numeral ("III"); a name with fewer is a code.
+_NAME_WORD = re.compile(r"(?i)(?=[a-z]{3})(?![mdclxvi]+$)[a-z]+$")
+# A form's field ("Name: Sara Hertog", "Email: …"): a few words and a colon, the value after it.
+_FIELD = re.compile(r"^[^\W\d_][\w’' ]{0,30}:(\s|$)")
+_ADDRESS = re.compile(r"\S@\S+\.[a-z]{2,}|https?://|www\.", re.I)  # a contact's line: an e-mail or a web address
+PROSE_WORDS = 6  # a line of fewer words is a label, a heading or a field, not prose
+PROSE_TITLE_CHARS = 120
+
+
+def opaque_name(stem: str) -> bool:
+    """Whether a file's name (without its suffix) holds fewer than two words a reader can use: codes, numbers and
+    Roman numerals are not ("III_10__Ic5db0b34__metadata", "scan0001", "report")."""
+    return sum(bool(_NAME_WORD.match(token)) for token in re.split(r"[\W_]+", stem) if token) < 2
+
+
+def title_from_prose(sections: Sequence[Section]) -> str | None:
+    """The first sentence of the first line of prose in the text (PROSE_WORDS words or more, not a form's field nor a
+    contact's address), cut at a word to PROSE_TITLE_CHARS with an ellipsis when longer; None when there is none."""
+    for paragraph in (p for section in sections for p in re.split(r"\n\s*\n", section.text)):
+        line = " ".join(paragraph.replace("*", " ").split())  # a paragraph's lines, as one
+        if len(line.split()) < PROSE_WORDS or _FIELD.match(line) or _ADDRESS.search(line) or names_nothing(line):
+            continue
+        end = _SENTENCE_END.search(line)
+        sentence = line[:end.start()] if end else line
+        if len(sentence) <= PROSE_TITLE_CHARS:
+            return sentence
+        return sentence[:PROSE_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
+    return None
+
