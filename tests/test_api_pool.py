@@ -66,6 +66,12 @@ def test_an_error_in_a_search_process_is_answered_as_the_api_answers_it():
     assert (crash.status, crash.code) == (500, "internal_error") and "/srv" not in crash.message
 
 
+def test_health_counts_the_ready_search_processes(pooled):
+    client, pool = pooled
+    health = client.get("/health")
+    assert health.status_code == 200 and health.json()["search_processes"] == {"ready": 2, "total": 2}
+
+
 def test_a_search_process_that_dies_is_replaced(pooled):
     client, pool = pooled
     before = pool.pids()
@@ -78,10 +84,15 @@ def test_a_search_process_that_dies_is_replaced(pooled):
     assert len(after) == 2 and before[0] not in after and before[1] in after
 
 
-def test_health_counts_the_ready_search_processes(pooled):
+def test_when_every_search_process_dies_at_once_a_replacement_answers(pooled):
     client, pool = pooled
-    health = client.get("/health")
-    assert health.status_code == 200 and health.json()["search_processes"] == {"ready": 2, "total": 2}
+    before = pool.pids()
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    answer = client.get("/search?q=apprenticeships for women, after a crash")
+    assert answer.status_code == 200 and answer.json()["hits"], answer.text
+    assert len(pool.pids()) == 2 and not set(before) & set(pool.pids())
 
 
 def test_health_says_starting_while_no_search_process_is_ready(corpus_kb):

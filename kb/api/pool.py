@@ -221,20 +221,27 @@ class SearchPool:
     async def search(self, query: str, filters: Filters, **options: Any) -> bytes:
         """The JSON bytes of `KnowledgeBase.search(query, filters=filters, **options)` plus its offset, from the
         next free search process; APIError for an error it met. A process that dies mid-search is replaced, and
-        the search asked again of the next free one, once."""
+        the search asked again of the next free one."""
         assert self._all, "start() the pool first"
         request = (query, filters, options)
         try:
-            try:
-                answer = await self._ask(request)
-            except (EOFError, OSError):
-                answer = await self._ask(request)  # the dead process is replaced: once more, of the next free one
+            answer = await self._ask_until_answered(request)
         except _TimedOut:
             raise APIError(503, "search_timeout", f"The search took longer than {self.settings.search_timeout:g} s "
                                                   "and was stopped; try again, or ask it in fewer words.") from None
         if isinstance(answer, Failed):
             raise answer.error()
         return answer
+
+    async def _ask_until_answered(self, request: tuple[str, Filters, dict[str, Any]]) -> bytes | Failed:
+        """The answer of the next free process, or, when it died first (it is replaced), of the next free one after it:
+        with every process dead at once (the machine out of memory), the first replacement answers."""
+        for _ in range(self.processes):
+            try:
+                return await self._ask(request)
+            except (EOFError, OSError):
+                pass  # it is replaced; the next free process is asked
+        return await self._ask(request)  # every process was dead: a replacement answers now
 
     async def _ask(self, request: tuple[str, Filters, dict[str, Any]]) -> bytes | Failed:
         """The next free process's answer; EOFError or OSError when it died first, _TimedOut when it took too long
