@@ -148,6 +148,49 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def test_a_search_process_reads_in_a_new_snapshot_before_the_search_it_times(corpus_kb, embedder, tmp_path, monkeypatch):
+    """After an ingest, a search process says it is opening the new snapshot (a large one takes long to read in), the
+    front gives that search OPEN_SECONDS more than KB_SEARCH_TIMEOUT, and the answer comes from the new snapshot."""
+    import asyncio
+    import shutil
+    from dataclasses import replace
+
+    from kb.api import pool as pool_module
+    from kb.api.search_process import OPENING
+    from kb.service import KnowledgeBase
+
+    index = tmp_path / "index"
+    shutil.copytree(corpus_kb.settings.index_dir, index)
+    settings = replace(corpus_kb.settings, index_dir=index, search_timeout=5.0)
+    heard: list[object] = []  # what the front read from its process, message by message
+    within = pool_module._Process._within
+
+    async def listening(self, seconds: float) -> object:
+        heard.append(message := await within(self, seconds))
+        return message
+
+    monkeypatch.setattr(pool_module._Process, "_within", listening)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "kites.txt").write_text("Kite making\n\nVillage workshops teach kite making to school leavers.", encoding="utf-8")
+    options = {"k": 3, "mode": "keyword", "offset": 0, "query_language": None, "correct": True}
+
+    async def scenario() -> list[str]:
+        pool = SearchPool(settings, 1)
+        try:
+            await asyncio.wait_for(pool.start(), 120)
+            before = json.loads(await asyncio.wait_for(pool.search("kite making workshops", Filters(), **options), 60))
+            assert OPENING not in heard and all(h["doc_id"] != "kites.txt" for h in before["hits"])
+            await asyncio.to_thread(KnowledgeBase(settings, embedder=embedder).ingest, [extra])
+            after = json.loads(await asyncio.wait_for(pool.search("kite making workshops", Filters(), **options), 120))
+            return [h["doc_id"] for h in after["hits"]]
+        finally:
+            pool.close()
+
+    found = asyncio.run(scenario())
+    assert found[0] == "kites.txt" and heard.count(OPENING) == 1 and heard[-2] == OPENING
+
+
 def test_a_pool_needs_a_process(corpus_kb):
     with pytest.raises(ValueError):
         SearchPool(corpus_kb.settings, 0)

@@ -11,8 +11,8 @@ The front process resolves filters, keeps the result cache, serves the other rou
 uploads) and never loads the model; a search process holds a KnowledgeBase over the same settings and answers with
 the response's JSON bytes, over a pipe the front's event loop watches (no thread waits on a search). A search
 process that dies (killed, out of memory) is started afresh, and the search it held asked again of the next free one;
-one that has not answered within KB_SEARCH_TIMEOUT seconds is killed and started afresh, and its search answered 503
-(asked again, a search that hangs a process would hang the next).
+one that has not answered within KB_SEARCH_TIMEOUT seconds (OPEN_SECONDS more when it reads in a new snapshot first) is
+killed and started afresh, and its search answered 503 (asked again, a search that hangs a process would hang the next).
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import signal
 from collections import deque
-from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from kb.api.errors import APIError, api_spelling, client_message
-from kb.errors import FilterError, KBError
+from kb.api.errors import APIError
+from kb.api.search_process import OPENING, Failed, serve
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -41,59 +38,12 @@ log = logging.getLogger("kb.api")
 # How long the front waits for a search process to load the index and the model before it serves anyway (searches
 # then wait for it).
 START_SECONDS = 120.0
+# How much longer than KB_SEARCH_TIMEOUT a search may take when its process reads in a new snapshot first (it says
+# OPENING): reading a large index is not a hung search.
+OPEN_SECONDS = START_SECONDS
 # How long a closing pool waits for a search process to end its search and exit before it is killed.
 STOP_SECONDS = 10.0
-# Search processes yield the CPU to the server process, which must pass each answer on and the next search in
-# promptly, or a search process waits idle for it (labour-docs, 16 clients, cache off, 2 pairs: p99 399 and 427
-# ms without, 358 and 365 with).
-SEARCH_NICENESS = 5
 _SPAWN = multiprocessing.get_context("spawn")  # a fork of the server would copy its threads' locks mid-use
-
-
-@dataclass(frozen=True)
-class Failed:
-    """An error a search process met, as the API answers it (kb's errors do not all survive pickling)."""
-
-    status: int
-    code: str
-    message: str
-
-    @classmethod
-    def of(cls, exc: Exception) -> Failed:
-        if not isinstance(exc, KBError):
-            return cls(500, "internal_error", "Something went wrong on the server; the error was logged.")
-        message = exc.explain(api_spelling) if isinstance(exc, FilterError) else client_message(exc)
-        return cls(exc.http_status, exc.code, message)
-
-    def error(self) -> APIError:
-        return APIError(self.status, self.code, self.message)
-
-
-def _serve(conn: Connection, settings: Settings) -> None:
-    """A search process: load the index and the model (a second search reads what a reader loads from its second
-    search on), say so, then answer each search the front sends until it closes the pipe. Ctrl-C is the front's."""
-    from kb.api.app import warm_up
-    from kb.api.search import encoded
-    from kb.records import to_dict
-    from kb.service import KnowledgeBase
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(SEARCH_NICENESS)
-    kb = KnowledgeBase(replace(settings, result_cache=0))  # the server process keeps the answers
-    warm_up(kb)
-    conn.send(os.getpid())
-    while True:
-        try:
-            query, filters, options = conn.recv()
-        except EOFError:
-            return
-        try:
-            answer: bytes | Failed = encoded(to_dict(kb.search(query, filters=filters, **options)) | {"offset": options["offset"]})
-        except Exception as exc:  # the front answers it; a 500 is the operator's to read here
-            if not isinstance(exc, KBError) or exc.http_status == 500:
-                log.exception("a search failed in search process %d", os.getpid())
-            answer = Failed.of(exc)
-        conn.send(answer)
 
 
 class _TimedOut(Exception):
@@ -105,7 +55,7 @@ class _Process:
 
     def __init__(self, settings: Settings) -> None:
         self.conn, theirs = _SPAWN.Pipe()
-        self.process: BaseProcess = _SPAWN.Process(target=_serve, args=(theirs, settings), daemon=True,
+        self.process: BaseProcess = _SPAWN.Process(target=serve, args=(theirs, settings), daemon=True,
                                                    name="kb-search")
         self.process.start()
         theirs.close()
@@ -161,15 +111,22 @@ class _Process:
         await self.started_in(None)
         while self.owed:  # an earlier asker was cancelled mid-search: its answer comes first
             await self._readable()
-            self.conn.recv()
-            self.owed -= 1
+            if self.conn.recv() != OPENING:
+                self.owed -= 1
         self.conn.send(request)
         self.owed += 1
+        answer = await self._within(seconds)
+        if answer == OPENING:  # it reads in a new snapshot first
+            answer = await self._within(OPEN_SECONDS + seconds)
+        self.owed -= 1
+        return answer
+
+    async def _within(self, seconds: float) -> Any:
+        """The process's next message; _TimedOut if none has come within `seconds`."""
         try:
             await asyncio.wait_for(self._readable(), seconds)
         except TimeoutError:
             raise _TimedOut from None
-        self.owed -= 1
         return self.conn.recv()
 
     def stop(self, now: bool = False) -> None:
