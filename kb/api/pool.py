@@ -59,7 +59,7 @@ class _Process:
                                                    name="kb-search")
         self.process.start()
         theirs.close()
-        self._started: asyncio.Future[None] | None = None  # its first word (its pid), awaited once, by all who ask
+        self._started: asyncio.Future[Any] | None = None  # its first word (its pid), awaited once, by all who ask
         self.owed = 0  # answers sent for searches whose asker stopped waiting (cancelled): read before the next
 
     async def _readable(self) -> None:
@@ -73,15 +73,11 @@ class _Process:
                 loop.remove_reader(self.conn.fileno())
                 os.set_blocking(self.conn.fileno(), True)  # uvloop leaves it non-blocking: a long answer arrives in parts
 
-    async def _first_word(self) -> None:
-        await self._readable()
-        self.conn.recv()  # its pid: it has loaded the index and the model
-
-    def starting(self) -> asyncio.Future[None]:
+    def starting(self) -> asyncio.Future[Any]:
         """Done when the process is ready (EOFError in it if the process died first); waited for in the background
         from the first call, so that /health sees a replacement become ready without a search asking it."""
-        if self._started is None:
-            self._started = asyncio.ensure_future(self._first_word())
+        if self._started is None:  # its first word is its pid: it has loaded the index and the model
+            self._started = asyncio.ensure_future(self._within(None))
             # A process that dies before it is ready is met by the next search to ask it; not an unread error.
             self._started.add_done_callback(lambda started: started.cancelled() or started.exception())
         return self._started
@@ -110,8 +106,7 @@ class _Process:
         within `seconds` of being asked."""
         await self.started_in(None)
         while self.owed:  # an earlier asker was cancelled mid-search: its answer comes first
-            await self._readable()
-            if self.conn.recv() != OPENING:
+            if await self._within(None) != OPENING:
                 self.owed -= 1
         self.conn.send(request)
         self.owed += 1
@@ -121,8 +116,8 @@ class _Process:
         self.owed -= 1
         return answer
 
-    async def _within(self, seconds: float) -> Any:
-        """The process's next message; _TimedOut if none has come within `seconds`."""
+    async def _within(self, seconds: float | None) -> Any:
+        """The process's next message; _TimedOut if none has come within `seconds` (None: however long it takes)."""
         try:
             await asyncio.wait_for(self._readable(), seconds)
         except TimeoutError:
