@@ -10,6 +10,7 @@ spelling; a word is compared lowercased and also with its accents folded ("a" st
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 DEFAULT_LANGUAGE = "en"
@@ -73,6 +74,23 @@ def fold(word: str) -> str:
     if word.isascii():
         return word
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def fold_letters(text: str) -> str:
+    """The text with its accented Latin letters folded one for one ("é" -> "e"), so that an offset into it is one into
+    the text; a letter whose base is not one letter ("ǆ") or that has none ("ø") stays."""
+    if text.isascii() or not _ACCENTED.search(text):
+        return text
+    return _ACCENTED.sub(_folded_letter, text)
+
+
+def _folded_letter(match: re.Match[str]) -> str:
+    return _LETTER_BASES.get(match.group(), match.group())
+
+
+# Latin letters with accents, Latin-1 to Latin Extended-B, and the one letter each folds to.
+_ACCENTED = re.compile("[\u00c0-\u024f]")
+_LETTER_BASES = {c: base for c in map(chr, range(0xC0, 0x250)) if len(base := fold(c)) == 1 and base != c}
 
 
 def _stop_set(text: str) -> frozenset[str]:

@@ -18,7 +18,7 @@ from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleS
 
 # Where the time of a search outside the embedding goes (benchmarks/query_profile.py), and what those modules import.
 MODULES = (
-    "kb/search/snippets.py", "kb/search/grouping.py", "kb/search/fusion.py", "kb/search/backmatter.py",
+    "kb/search/snippets.py", "kb/search/inflections.py", "kb/search/grouping.py", "kb/search/fusion.py", "kb/search/backmatter.py",
     "kb/search/frontmatter.py", "kb/search/query.py", "kb/search/evidence.py", "kb/search/confidence.py",
     "kb/search/spelling.py", "kb/search/phrases.py", "kb/langid.py", "kb/languages.py", "kb/index/catalog.py",
     "kb/index/keyword/tantivy.py",

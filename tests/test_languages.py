@@ -146,6 +146,22 @@ def test_an_inflected_form_finds_the_document_by_keyword(corpus_kb):
         assert FRENCH[1] in _ids(corpus_kb.search(question, k=3, mode="keyword", query_language="fr"))
 
 
+def test_a_question_typed_without_its_accents_is_answered_as_one_with_them(corpus_kb):
+    # Keyboards without French or Spanish keys: "competences numeriques" for "compétences numériques". The keyword
+    # index folds accents; the passages, their marks and the confidence read the question's words the same way.
+    typed = corpus_kb.search("competences numeriques des formateurs", k=3)
+    accented = corpus_kb.search("compétences numériques des formateurs", k=3)
+    assert _ids(typed) == _ids(accented) and _ids(typed)[0] == FRENCH[2]
+    assert typed.confident and typed.confidence_reason == accented.confidence_reason
+    assert [p.chunk_id for p in typed.hits[0].passages] == [p.chunk_id for p in accented.hits[0].passages]
+    marked = {p.snippet[a:b].lower() for p in typed.hits[0].passages for a, b in p.highlights}
+    assert "formateurs" in marked and any(word.startswith("numériq") for word in marked)  # accented, marked
+    spanish = corpus_kb.search("certificacion de competencias laborales", k=1, query_language="es")
+    assert _ids(spanish) == [SPANISH[1]] and spanish.confident
+    marked = {spanish.hits[0].passages[0].snippet[a:b].lower() for a, b in spanish.hits[0].passages[0].highlights}
+    assert "certificación" in marked
+
+
 @pytest.mark.slow
 def test_a_question_not_in_the_models_language_gets_one_notice(corpus_kb):
     french = corpus_kb.search("apprentissage des jeunes", k=3)

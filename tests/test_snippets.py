@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
+from kb.languages import fold, fold_letters
 from kb.search import snippets as S
+from kb.search.inflections import inflection
 
 TEXT = ("Toys and toy-making: happy apprentices, HAPPIER employers. Training trainers trains people's skills; "
         "the trainee's lives and living. Formación técnica, éducation, Ausbildung. Relational relations relate. "
@@ -88,8 +90,9 @@ def test_the_lowercase_scan_agrees_with_the_ignorecase_scan_on_random_text():
     alphabet = "abcdeABCDEéÉ_09 \u00ad\u2010\u2011-.,'\n"
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
-        stems = frozenset("".join(rng.choice("abcdeé") for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 3)))
-        old = [m.span() for m in S._candidates(stems).finditer(text)]
+        # stems as stem() gives them, accents folded; the IGNORECASE scan reads the text folded as the lowercase one does
+        stems = frozenset(fold("".join(rng.choice("abcdeé") for _ in range(rng.randint(1, 5)))) for _ in range(rng.randint(1, 3)))
+        old = [m.span() for m in S._candidates(stems).finditer(fold_letters(text))]
         assert S._starting_words(text, stems) == old, (text, stems)
 
 
@@ -155,11 +158,14 @@ def test_in_english_a_word_is_marked_with_its_inflections_not_its_derivations():
                       "universal"]
 
 
-def test_inflections_decide_only_english_marks_and_each_part_of_a_compound():
-    french = "Les organisations professionnelles aident à organiser la formation."
-    terms = S.query_terms("organisations")
+def test_inflections_decide_marks_but_in_a_passage_in_the_questions_own_language_and_each_part_of_a_compound():
+    french = "Les organisations professionnelles aident à organiser la formation. Un pays, deux países."
+    terms = S.query_terms("organisations pay")
     stems = {S.stem(t) for t in terms}
-    assert S.highlight_spans(french, stems, "fr", terms) == S.highlight_spans(french, stems, "fr")
+    marked = {asked_in: [french[s:e] for s, e in S.highlight_spans(french, stems, "fr", terms, asked_in)]
+              for asked_in in ("fr", "en")}
+    assert marked["fr"] == ["organisations", "organiser", "pays"]  # as the index's French analysis matches them
+    assert marked["en"] == ["organisations", "pays"]  # an English question: its words and their inflections, not "países"
     text = "During the COVID-19 pandemic, pandemics and the covid-related closures."
     terms = S.query_terms("COVID-19 pandemic")
     marked = [text[s:e] for s, e in S.highlight_spans(text, {S.stem(t) for t in terms}, "en", terms)]
@@ -169,10 +175,10 @@ def test_inflections_decide_only_english_marks_and_each_part_of_a_compound():
 def test_inflection():
     for word, term in [("countries", "country"), ("trained", "training"), ("hoping", "hope"), ("stopping", "stop"),
                        ("certifying", "certified"), ("studies", "study"), ("skills", "skill"), ("needs", "needed")]:
-        assert S.inflection(word, term) and S.inflection(term, word), (word, term)
+        assert inflection(word, term) and inflection(term, word), (word, term)
     for word, term in [("employment", "employer"), ("information", "informal"), ("persons", "personal"),
                        ("important", "import"), ("university", "universal"), ("trainers", "training")]:
-        assert not S.inflection(word, term) and not S.inflection(term, word), (word, term)
+        assert not inflection(word, term) and not inflection(term, word), (word, term)
 
 
 def test_a_window_that_would_run_past_the_text_shows_more_before_it():
@@ -186,3 +192,21 @@ def test_a_window_that_would_run_past_the_text_shows_more_before_it():
     snippet, marks = S.make_snippet(text, {S.stem(t) for t in terms}, language="en", terms=terms)
     assert snippet.endswith("to take part.") and len(snippet) >= S.SNIPPET_CHARS - 30, snippet
     assert [snippet[s:e] for s, e in marks][-2:] == ["take", "part"]
+
+
+def test_a_word_typed_without_its_accents_marks_the_word_with_them_and_the_other_way_round():
+    text = "Les compétences numériques des formateurs; la Formación Técnica; naïve façade. Ærø."
+    for query, words in (("competences numeriques", ["compétences", "numériques"]),
+                         ("compétences numériques", ["compétences", "numériques"]),
+                         ("formacion tecnica", ["Formación", "Técnica"]), ("naive facade", ["naïve", "façade"])):
+        stems = {S.stem(t) for t in S.query_terms(query)}
+        assert [text[s:e] for s, e in S.highlight_spans(text, stems, "fr")] == words, query
+        assert S.stems_held(text, frozenset(stems)) == stems, query
+
+
+def test_folding_keeps_every_offset():
+    from kb.languages import fold_letters
+
+    for text in ("Ærø’s façade — İstanbul ǆ", "plain ascii", "Ωμέγα çà"):
+        assert len(fold_letters(text)) == len(text)
+    assert fold_letters("Compétences À l'été, ø") == "Competences A l'ete, ø"

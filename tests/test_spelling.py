@@ -47,6 +47,20 @@ def test_real_words_names_short_words_and_words_being_typed_stay_as_typed():
     assert spelling.corrections(["zzyzxq"], "zzyzxq", index, ["en"]) == {}  # nothing held one edit away
 
 
+def test_a_plural_or_feminine_the_word_list_leaves_out_is_not_made_an_english_word():
+    # pyspellchecker's Spanish and French lists have "verde", "previo", "formé" but not these forms of them
+    index = Index({"verses": 3, "previous": 9, "formed": 4, "kenya": 9})
+    assert spelling.corrections(["empleos", "verdes", "previos"], "empleos verdes previos", index, ["es", "en"]) == {}
+    assert spelling.corrections(["femmes", "formées"], "femmes formées", index, ["fr", "en"]) == {}
+    assert spelling.corrections(["kenia"], "kenia", index, ["en"]) == {"kenia": "kenya"}  # English: as before
+    assert spelling.corrections(["verdes"], "verdes", index, ["en"]) == {"verdes": "verses"}  # asked as English
+
+
+def test_a_spanish_question_keeps_its_words_and_finds_no_english_look_alike(corpus_kb):
+    result = corpus_kb.search("empleos verdes y competencias", k=3)
+    assert result.query_language == "es" and result.corrections == {}
+
+
 def test_the_question_is_rewritten_word_for_word_and_the_notice_names_both():
     fixes = {"aprenticeship": "apprenticeship", "kenia": "kenya"}
     assert spelling.corrected("Aprenticeship programmes in kenia?", fixes) == "apprenticeship programmes in kenya?"

@@ -140,13 +140,15 @@ def choose_passages(ranked: Sequence[tuple[int, float]], chunks: Mapping[int, Ch
 
 def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: set[str],
                  language: str | None = None, phrases: Sequence[Sequence[str]] = (),
-                 weights: Mapping[str, float] | None = None, terms: Sequence[str] = ()) -> tuple[Passage, ...]:
+                 weights: Mapping[str, float] | None = None, terms: Sequence[str] = (),
+                 asked_in: str | None = None) -> tuple[Passage, ...]:
     """The passages shown for one hit, each cut around the query's words (or from its start when the
     match is by meaning alone: embedding its sentences to find the closest would cost more than the
     whole rest of the search). A passage that shows what an earlier one shows (the same text, or the
     overlap of two neighbouring chunk windows) is left out for the next one. `weights`: the question's stems and
     their IDF weights, to put passages that hold them first (held_first); not with quoted `phrases`, whose
-    passages come first already (kb/search/phrases.py). `terms`: the question's words, which highlights mark."""
+    passages come first already (kb/search/phrases.py). `terms`: the question's words, which highlights mark
+    (`asked_in`: the question's language)."""
     passages: list[Passage] = []
     order = passage_order(candidate.chunks, chunks)
     if weights and not phrases:
@@ -155,7 +157,8 @@ def hit_passages(candidate: DocCandidate, chunks: Mapping[int, Chunk], stems: se
         if len(passages) == PASSAGES_PER_HIT:
             break
         chunk = chunks[chunk_id]
-        snippet, marks = make_snippet(chunk.text, stems, language=language, phrases=phrases, terms=terms)  # the document's language
+        snippet, marks = make_snippet(chunk.text, stems, language=language, phrases=phrases, terms=terms,  # the document's language
+                                      asked_in=asked_in)
         if any(same_passage(snippet, shown.snippet) for shown in passages):
             continue
         passages.append(Passage(

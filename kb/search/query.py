@@ -192,13 +192,14 @@ def _with_run_on(reader: IndexReader, chunks: dict[int, Chunk]) -> dict[int, Chu
 
 def _hits(reader: IndexReader, top: Sequence[DocCandidate], chunks: Mapping[int, Chunk], stems: set[str],
           score_kind: str, phrases: Sequence[str] = (), weights: Mapping[str, float] | None = None,
-          terms: Sequence[str] = ()) -> tuple[Hit, ...]:
+          terms: Sequence[str] = (), asked_in: str | None = None) -> tuple[Hit, ...]:
     """The hits for these candidates: their documents' metadata and their passages (from `chunks`), the quoted
-    `phrases` marked whole, those that hold the question's stems (`weights`: stem -> IDF) first, its `terms` marked."""
+    `phrases` marked whole, those that hold the question's stems (`weights`: stem -> IDF) first, its `terms` marked
+    (`asked_in`: the question's language)."""
     documents = reader.documents(c.doc_id for c in top)
     marked = [words(p) for p in phrases]
-    return tuple(_hit(documents[c.doc_id], c, score_kind,
-                      hit_passages(c, chunks, stems, documents[c.doc_id].language, marked, weights, terms)) for c in top)
+    return tuple(_hit(documents[c.doc_id], c, score_kind, hit_passages(c, chunks, stems, documents[c.doc_id].language,
+                                                                       marked, weights, terms, asked_in)) for c in top)
 
 
 def _stem_weights(idf: Mapping[str, float]) -> dict[str, float]:
@@ -231,7 +232,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     # A short question (a name, a title) looks further in a hit whose best chunks score on its title alone.
     chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights) if len(found.terms) <= SHORT_TERMS else frozenset())
     hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode], found.phrases,
-                 weights, found.terms)
+                 weights, found.terms, found.language)
     verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode, idf=idf))
     if not hits:
         verdict = Verdict(False, _why_nothing(found, describe(filters), allowed_documents(reader, filters)) or verdict.reason)

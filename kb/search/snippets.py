@@ -6,7 +6,9 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from kb.languages import DEFAULT_LANGUAGE, STOP_WORDS
+from kb.index.keyword.analysis import word_token
+from kb.languages import DEFAULT_LANGUAGE, STOP_WORDS, fold, fold_letters
+from kb.search.inflections import an_inflection
 
 SNIPPET_CHARS = 280
 
@@ -43,64 +45,40 @@ def _stop_words(languages: tuple[str, ...]) -> frozenset[str]:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """The Porter stem of a word, lowercased."""
-    return _stemmer().stemWord(word.lower())
+    """The Porter stem of a word, lowercased, accents folded ("competences" marks "compétences", as the index finds it)."""
+    return _stemmer().stemWord(fold(word.lower()))
 
 
-def highlight_spans(text: str, stems: set[str], language: str | None = None,
-                    terms: Sequence[str] = ()) -> list[tuple[int, int]]:
-    """[start, end) offsets of words in text whose stem is one of the query's stems; in a passage of another
-    language than English (`language`, its document's), never one of that language's stop words; in an English one,
-    when the question's `terms` are given, only a term or an inflection of one (inflection()).
-
-    Only words that begin like a stem are stemmed (a stem keeps its word's first letters), so a
-    passage of a hundred words costs a scan and a few stemmer calls, not a hundred.
-    """
+def highlight_spans(text: str, stems: set[str], language: str | None = None, terms: Sequence[str] = (),
+                    asked_in: str | None = None) -> list[tuple[int, int]]:
+    """[start, end) offsets of the words in text that stem as a query word does, accents aside. With the question's
+    `terms`: in a passage in the question's language (`asked_in`) other than English, a word the keyword index reads
+    as it reads a term ("aprendices" for "aprendiz"); in any other passage (`language`: its document's), a term or an
+    inflection of one (inflection(): "pay" never marks "país", a Porter stem apart). In a passage not in English, never
+    one of its language's stop words. Only words that begin like a stem are stemmed (a stem keeps its first letters)."""
     # "s" (of "people's") stems to nothing: not a word to mark; nor is a verb as empty as "get".
     stems = {s for s in stems if s and s not in _UNMARKED}
     if not stems:
         return []
-    asked = tuple(terms) if terms and (language or DEFAULT_LANGUAGE) == DEFAULT_LANGUAGE else ()
+    language = language or DEFAULT_LANGUAGE
+    own = language != DEFAULT_LANGUAGE and language == asked_in and bool(terms)
+    tokens = frozenset(word_token(language, t) for t in terms) - {""} if own else frozenset()
+    asked = tuple(terms) if terms and not own else ()
+    plain = tuple(t for t in asked if t.isascii())  # typed without accents: "cote" marks "côte" and "côté", "côte" not "côté"
 
     def marked(word: str) -> bool:
-        return stem(word) in stems and (not asked or _an_inflection(word.lower(), asked))
+        if own:
+            return word_token(language, word) in tokens
+        if stem(word) not in stems:
+            return False
+        low = word.lower()
+        return not asked or an_inflection(low, asked) or (plain != () and an_inflection(fold(low), plain))
 
     spans = [(s, e) for s, e in _starting_words(text, frozenset(stems)) if marked(text[s:e])]
     if any(h in text for h in _HYPHENS):
         spans = sorted(spans + [(s, e) for s, e in _compounds(text) if all(map(marked, _WORD.findall(text[s:e])))])
-    stop = STOP_WORDS.get(language) if language and language != DEFAULT_LANGUAGE else None
+    stop = STOP_WORDS.get(language) if language != DEFAULT_LANGUAGE else None
     return [(s, e) for s, e in spans if text[s:e].lower() not in stop] if stop else spans
-
-
-# Porter gives one stem to a word and its derivations: "employer" and "employment", "informal" and "information",
-# "personal" and "persons". The keyword search matches them alike; a highlight says "your word", so in English it marks
-# a question's word and its inflections only: what is left of both past their common start is one of these endings
-# (a consonant doubled before -ing or -ed: "stop", "stopping"). Over the repo's 177 questions in 3 modes on labour-docs
-# and corpus/, the marks it drops are such derivations: "employment" for "employer" ~105 times, "information" for
-# "informal" ~35, "university" for "universal", "important" for "import"; "recruitment" for "recruiting" goes too.
-_INFLECTIONS = frozenset({"", "s", "es", "e", "ed", "d", "ing", "y", "i", "ies", "ied", "ying"})
-
-
-def inflection(word: str, term: str) -> bool:
-    """Whether `word` is `term` or an inflection of it (or both of one word), both lowercased: "countries" of
-    "country", "trained" of "training", "hoping" of "hope"; not "employment" of "employer"."""
-    common = 0
-    for a, b in zip(word, term):
-        if a != b:
-            break
-        common += 1
-    return all(_inflectional(rest, word[common - 1] if common else "") for rest in (word[common:], term[common:]))
-
-
-def _inflectional(ending: str, before: str) -> bool:
-    if ending[:1] == before and ending[1:] in ("ing", "ed"):  # "stopp|ing": the consonant doubled
-        ending = ending[1:]
-    return ending in _INFLECTIONS
-
-
-@lru_cache(maxsize=65536)
-def _an_inflection(word: str, terms: tuple[str, ...]) -> bool:
-    return any(inflection(word, term) for term in terms)
 
 
 @lru_cache(maxsize=4096)
@@ -115,8 +93,8 @@ def stems_held(text: str, stems: frozenset[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=256)
 def _lowered(text: str) -> str:
-    # A search lowercases a chunk to find the question's stems in it, then again to mark them in its passage.
-    return text.lower()
+    # Lowered to find the question's stems in a chunk, then to mark them; accents folded as stem() folds them.
+    return fold_letters(text.lower())
 
 
 @lru_cache(maxsize=256)
@@ -169,7 +147,7 @@ def _starting_words(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
     prefixes = _prefixes(stems)
     low = _lowered(text)
     if not _lowercase_scannable(prefixes) or len(low) != len(text) or (not text.isascii() and _TRAPPED.search(text)):
-        return [m.span() for m in _candidates(stems).finditer(text)]
+        return [m.span() for m in _candidates(stems).finditer(fold_letters(text))]  # folded as the lowercase scan
     spans, size = [], len(text)
     for start, end in _word_starts(low, prefixes):  # none inside a word
         if start > 1 and text[start - 1] in _HYPHENS and _is_word(text[start - 2]):
@@ -268,11 +246,12 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
 
 
 def make_snippet(text: str, stems: set[str], size: int = SNIPPET_CHARS, language: str | None = None,
-                 phrases: Sequence[Sequence[str]] = (), terms: Sequence[str] = ()) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A short excerpt of text around the query's words, with highlight offsets (`language`: the text's; `terms`: the
-    question's words, as highlight_spans takes them). Each quoted phrase (its words as kb/search/phrases.words gives
-    them) the text holds is marked whole, in place of its words."""
-    spans = highlight_spans(text, stems, language, terms)
+                 phrases: Sequence[Sequence[str]] = (), terms: Sequence[str] = (),
+                 asked_in: str | None = None) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short excerpt of text around the query's words, with highlight offsets (`language`: the text's; `terms` and
+    `asked_in`: the question's words and language, as highlight_spans takes them). Each quoted phrase (its words as
+    kb/search/phrases.words gives them) the text holds is marked whole, in place of its words."""
+    spans = highlight_spans(text, stems, language, terms, asked_in)
     if phrases:
         from kb.search.phrases import spans as phrase_spans  # phrases imports this module
 

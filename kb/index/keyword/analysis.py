@@ -21,7 +21,7 @@ document, and is written and read with English analysis alone, as it was built.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from kb.languages import DEFAULT_LANGUAGE, STEMMERS, STOP_WORDS, fold, supported
 
@@ -75,6 +75,14 @@ class Analyzer:
 def analyzer(language: str = DEFAULT_LANGUAGE) -> Analyzer:
     """The analyzer of a language (one per process); a language kb has no analysis for gets English's."""
     return Analyzer(supported(language))
+
+
+@lru_cache(maxsize=65536)
+def word_token(language: str, word: str) -> str:
+    """The token the index holds for one word of a text in `language` ("" for a stop word or a run of several
+    tokens): what a question's word must give for the keyword search to match it there."""
+    tokens = analyzer(language).tokens(word)
+    return tokens[0] if len(tokens) == 1 and tokens[0] != STOPPED else ""
 
 
 def document_language(language: str | None, version: int) -> str:
