@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NATIVE := $(VENV)/kb-native/SOURCES
 # The modules kb/native.py compiles (its MODULES, with the rest of kb/search): rebuilt when one changes
-NATIVE_SOURCES := $(wildcard kb/search/*.py) kb/langid.py kb/languages.py kb/index/catalog.py kb/index/keyword/tantivy.py kb/native.py
+NATIVE_SOURCES := $(wildcard kb/search/*.py) kb/langid.py kb/languages.py kb/dictionaries.py kb/index/catalog.py kb/index/keyword/tantivy.py kb/native.py
 INDEX  ?= index
 HOST   ?= 127.0.0.1
 PORT   ?= 8000

@@ -128,9 +128,23 @@ def detect(question: str) -> tuple[str, float]:
 
 
 def question_language(question: str) -> str:
-    """The language a question is matched in: the detected one when py3langid is sure enough, else English."""
+    """The language a question is matched in: the detected one when py3langid is sure enough, else English, unless
+    the question's words say otherwise: a search box's two words ("empleos verdes", "diálogo social") are too few for
+    py3langid, but when each that carries meaning is a word of the detected language's list (kb/dictionaries.py) and
+    one at least is not an English word, the question is in that language."""
     code, probability = detect(question)
-    return code if probability >= DETECTION_FLOOR else DEFAULT_LANGUAGE
+    if probability >= DETECTION_FLOOR:
+        return code
+    return code if code != DEFAULT_LANGUAGE and _all_words_of(question, code) else DEFAULT_LANGUAGE
+
+
+def _all_words_of(question: str, language: str) -> bool:
+    from kb.dictionaries import known
+
+    stop = STOP_WORDS[language] | STOP_WORDS[DEFAULT_LANGUAGE]
+    words = [w for w in re.findall(r"[^\W\d_]+", question.lower()) if w not in stop]
+    # English's list first: most such questions are English words, and another language's list is not read for them
+    return bool(words) and not all(known(w, DEFAULT_LANGUAGE) for w in words) and all(known(w, language) for w in words)
 
 
 def analysis_languages(language: str) -> tuple[str, ...]:

@@ -73,13 +73,19 @@ def test_short_questions_are_detected_in_their_language_and_english_is_never_los
     assert wrong_english == []
     romance = [(language, q) for language, q in rows if language in ("fr", "es")]
     found = sum(question_language(q) == language for language, q in romance)
-    assert found >= 0.8 * len(romance), f"{found} of {len(romance)} French and Spanish questions recognised"
+    # 27 of 30 by py3langid alone; 30 with the word lists' say on the short ones ("aprendizaje permanente")
+    assert found >= 0.95 * len(romance), f"{found} of {len(romance)} French and Spanish questions recognised"
 
 
-def test_a_question_below_the_floor_is_english():
+def test_a_question_below_the_floor_is_english_unless_its_words_are_all_of_the_detected_language():
     code, probability = detect("green jobs")
     assert code != "en" and probability < DETECTION_FLOOR
     assert question_language("green jobs") == "en"
+    for question, language in (("empleos verdes", "es"), ("diálogo social", "es"), ("aprendices", "es"),
+                               ("apprendistato", "it"), ("formation continue", "en"), ("Kenya", "en"),
+                               ("aprenticeship in kenia", "en"), ("gender equality", "en")):
+        assert detect(question)[1] < DETECTION_FLOOR, question  # too short for py3langid alone
+        assert question_language(question) == language, question  # ("formation continue": English words too)
     assert analysis_languages("en") == ("en",) and analysis_languages("fr") == ("fr", "en")
 
 
