@@ -168,6 +168,22 @@ def test_a_question_typed_without_its_accents_is_answered_as_one_with_them(corpu
     assert "certificación" in marked
 
 
+def test_a_country_named_in_the_questions_language_is_searched_by_its_english_name_too(corpus_kb):
+    from kb.search.question import read_question
+
+    reader = corpus_kb.reader()
+    spanish = read_question(reader, "trabajo infantil en el Líbano")
+    assert spanish.language == "es" and spanish.text == "trabajo infantil en el Lebanon"
+    assert "lebanon" in spanish.terms and spanish.written == ("líbano",)  # a Spanish document writes "Líbano"
+    english = read_question(reader, "Syrian refugee children in Turkey")  # the table says Türkiye; documents, Turkey
+    assert english.text == "Syrian refugee children in Turkey" and not english.countries and english.written == ()
+    for question, written, name in (("líbano", "Líbano", "Lebanon"), ("kenia", "Kenia", "Kenya")):
+        result = corpus_kb.search(question, k=3)
+        assert f"Searched “{written}” as “{name}” too." in result.notices, question
+        marked = {p.snippet[a:b] for p in result.hits[0].passages for a, b in p.highlights}
+        assert name in marked and result.confident, question  # the English name, in the top hit's passage
+
+
 @pytest.mark.slow
 def test_a_question_not_in_the_models_language_gets_one_notice(corpus_kb):
     french = corpus_kb.search("apprentissage des jeunes", k=3)

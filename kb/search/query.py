@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
-from kb.languages import analysis_languages, notice, question_language
+from kb.languages import analysis_languages, notice
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets, spelling
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
@@ -18,8 +18,10 @@ from kb.search.evidence import evidence
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
-from kb.search.phrases import phrase_chunks, phrases_first, quoted, words
-from kb.search.snippets import query_terms, stem
+from kb.search.phrases import phrase_chunks, phrases_first, words
+from kb.search.question import Question, read_question
+from kb.search.question import notice as countries_notice
+from kb.search.snippets import stem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -47,37 +49,7 @@ class Retrieved:
     missing_phrases: tuple[str, ...] = ()  # quoted phrases no document holds (kb/search/phrases.py)
     phrases: tuple[str, ...] = ()  # the quoted phrases searched
     total: int = 0  # the documents the search ranks among: those that pass the filters and hold the phrases
-
-
-@dataclass(frozen=True)
-class Question:
-    """A question as it is searched: its text with misspelt words corrected, its language, terms and phrases."""
-
-    text: str
-    language: str  # detected, or as given
-    languages: tuple[str, ...]  # the analyses its words are matched with
-    terms: list[str]
-    phrases: tuple[str, ...]  # in quotes: each a phrase every document found holds
-    corrections: Mapping[str, str]  # misspelt words and those searched instead
-
-
-def read_question(reader: IndexReader, query: str, query_language: str | None = None, correct: bool = True,
-                  phrases: bool = True) -> Question:
-    """The question as `retrieve` searches it: matched in its language (`query_language`, else detected) and in
-    English (kb/languages.py); misspelt words corrected unless `correct` is False (kb/search/spelling.py), never a
-    word in quotes; quoted phrases read unless `phrases` is False (kb/search/phrases.py). The service reads it
-    before embedding, so that a corrected question is embedded once, as searched."""
-    language = query_language or question_language(query)
-    languages = analysis_languages(language)
-    terms = query_terms(query, languages)
-    wanted = quoted(query) if phrases else ()
-    fixes = spelling.corrections(terms, query, reader.keyword, languages) if correct else {}
-    if fixes and wanted:  # a word in quotes is meant as typed
-        as_typed = {w for phrase in wanted for w in query_terms(phrase, languages)}
-        fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
-    if fixes:
-        query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
-    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes)
+    countries: Mapping[str, str] | None = None  # countries named otherwise and the names searched beside (question.py)
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -149,7 +121,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         cosine = dict(dense)
         rankings.append(dense)
     if mode in KEYWORD_MODES:
-        rankings.append(keyword_chunks(reader, terms, allowed, limit, languages))
+        rankings.append(keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages))
     found = {c for ranked in rankings for c, _ in ranked}
     chunk_doc = reader.chunk_documents(found)
     if len(chunk_doc) < len(found):  # chunks the catalog lacks (never in a whole snapshot) are left out
@@ -159,7 +131,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if held:
         docs = [phrases_first(doc, held[doc.doc_id]) for doc in docs]
     total = reader.counts()[0] if allowed is None else len(allowed)
-    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total)
+    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.countries)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -225,8 +197,8 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     started = time.perf_counter()
     found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language,
                      correct=correct, question=question)
-    said = [n for n in (spelling.notice(found.corrections), notice(found.language, mode, reader.manifest.model.name,
-                                                                   model_languages)) if n]
+    said = [n for n in (spelling.notice(found.corrections), countries_notice(found.countries),
+                        notice(found.language, mode, reader.manifest.model.name, model_languages)) if n]
     idf = {t: reader.keyword.idf_sum([t], analysis_languages(found.language)) for t in found.terms}
     weights = {} if found.phrases else _stem_weights(idf)  # a quoted phrase's passages come first already
     # A short question (a name, a title) looks further in a hit whose best chunks score on its title alone.

@@ -1,0 +1,82 @@
+"""A question as it is searched: its language, its words, the misspelt ones corrected, its quoted phrases, and the
+countries it names in another language than the index's names for them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kb.languages import DEFAULT_LANGUAGE, analysis_languages, question_language
+from kb.search import spelling
+from kb.search.phrases import quoted
+from kb.search.snippets import query_terms
+
+if TYPE_CHECKING:
+    from kb.index.store import IndexReader
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as it is searched: its text with misspelt words corrected, its language, terms and phrases."""
+
+    text: str
+    language: str  # detected, or as given
+    languages: tuple[str, ...]  # the analyses its words are matched with
+    terms: list[str]
+    phrases: tuple[str, ...]  # in quotes: each a phrase every document found holds
+    corrections: Mapping[str, str]  # misspelt words and those searched instead
+    countries: Mapping[str, str] | None = None  # a country's name as written -> the table's name, searched in its place
+    written: tuple[str, ...] = ()  # the words of those names as written, which the keyword search looks for too
+
+
+def read_question(reader: IndexReader, query: str, query_language: str | None = None, correct: bool = True,
+                  phrases: bool = True) -> Question:
+    """The question as `retrieve` searches it: matched in its language (`query_language`, else detected) and in
+    English (kb/languages.py); misspelt words corrected unless `correct` is False (kb/search/spelling.py), never a
+    word in quotes; quoted phrases read unless `phrases` is False (kb/search/phrases.py). In a question not in English,
+    a country named otherwise than kb's country table names it ("Kenia", "Líbano", "Liban") is searched by the table's
+    name in its place (the model reads English best, and most documents are in English), and by its words as written
+    too (a document in the question's language writes them so); an English question's names stay as they are ("Turkey"
+    is how most documents write Türkiye). The service reads it before embedding: a question is embedded once, as
+    searched."""
+    language = query_language or question_language(query)
+    languages = analysis_languages(language)
+    terms = query_terms(query, languages)
+    wanted = quoted(query) if phrases else ()
+    fixes = spelling.corrections(terms, query, reader.keyword, languages) if correct else {}
+    if fixes and wanted:  # a word in quotes is meant as typed
+        as_typed = {w for phrase in wanted for w in query_terms(phrase, languages)}
+        fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
+    if fixes:
+        query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
+    named = _other_names(query) if language != DEFAULT_LANGUAGE else {}  # English ones are names the table knows too
+    for written, name in named.items():
+        # as typed, or in lower case (named_in gives a lower-case question's names as the table writes them)
+        query = re.sub(rf"(?<![\w-]){re.escape(written)}(?![\w-])", name.replace("\\", r"\\"), query, flags=re.IGNORECASE)
+    if named:
+        terms = query_terms(query, languages)
+    also = tuple(dict.fromkeys(t for written in named for t in query_terms(written, languages) if t not in terms))
+    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named, also)
+
+
+def _other_names(query: str) -> dict[str, str]:
+    """{a country's name as the question writes it: the table's name} for those written otherwise ("Kenia": "Kenya")."""
+    from kb.ingest.enrich import countries, fold
+
+    table = countries()
+    named: dict[str, str] = {}
+    for written in table.named_in(query):
+        country = table.lookup(written)
+        if country is not None and fold(written) != fold(country.name):
+            named[written] = country.name
+    return named
+
+
+def notice(named: Mapping[str, str] | None) -> str | None:
+    """The sentence a search shows when it searched a country by the table's name too, or None."""
+    if not named:
+        return None
+    said = "; ".join(f"“{written}” as “{name}” too" for written, name in named.items())
+    return f"Searched {said}."
