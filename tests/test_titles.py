@@ -124,6 +124,15 @@ def test_a_sheet_named_by_codes_is_titled_by_its_first_sentence_of_prose_cut_sho
     assert title.endswith("…") and len(title) <= 121 and "_" not in title
 
 
+def test_a_run_in_label_is_no_part_of_a_title_from_prose(tmp_path):
+    definition = ("**Definition** Proportion of women aged 20-24 years who were married before age 18 **Concepts** "
+                  "Marriage is a union. It is measured in surveys.")
+    sheet = METADATA_SHEET.replace(METADATA_SHEET[METADATA_SHEET.index("The average"):METADATA_SHEET.index("---\n\n## Method")],
+                                   definition + "\n\n")
+    assert _title(tmp_path, "III_4__I7d1e2f3a__metadata.md", sheet) == (
+        "Proportion of women aged 20-24 years who were married before age 18")
+
+
 def test_a_sheets_empty_sections_in_one_language_are_not_a_bilingual_title(tmp_path):
     """Empty sections in a row are no title in two languages: the contact heading does not title the sheet."""
     sheet = METADATA_SHEET.replace("**Name**: Sara Hertog\n**Agency**: Population Division [hertog@un.org](mailto:hertog@un.org)\n", "")

@@ -148,8 +148,9 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # dropped; Markdown's setext titles and TOML front matter read, a "# comment" in a code fence no heading, footnote
 # marks dropped. 7: a replacement character (U+FFFD) read as the apostrophe it stood for, else as a space. 8: a file
 # named by codes ("III_10__Ic5db0b34__metadata.md") titled by its first sentence of prose (kb/ingest/titles.py), a form's
-# empty sections in one language no bilingual title, Markdown's "_emphasis_" read.
-READING = b"kb-reading-8"
+# empty sections in one language no bilingual title, Markdown's "_emphasis_" read. 9: such a title without the run-in
+# label its paragraph opens with ("Definition Mortality rate, …" is "Mortality rate, …").
+READING = b"kb-reading-9"
 
 
 def content_hash(path: Path) -> str:

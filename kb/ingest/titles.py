@@ -157,6 +157,11 @@ _NAME_WORD = re.compile(r"(?i)(?=[a-z]{3})(?![mdclxvi]+$)[a-z]+$")
 _FIELD = re.compile(r"^[^\W\d_][\w’' ]{0,30}:(\s|$)")
 _ADDRESS = re.compile(r"\S@\S+\.[a-z]{2,}|https?://|www\.", re.I)  # a contact's line: an e-mail or a web address
 PROSE_WORDS = 6  # a line of fewer words is a label, a heading or a field, not prose
+# A run-in label that opens a paragraph ("**Definition** Mortality rate, …") or another that ends its first sentence
+# without a full stop ("… before age 18 **Concepts** Marriage is …"): the loaders have read its bold away.
+_LABELS = r"(?:Definitions?|Concepts?|Descriptions?|Rationale|Summary|Abstract|Overview|Purpose|Notes?|Comments?|Scope)"
+_RUN_IN = re.compile(rf"^{_LABELS}\s+(?=[A-Z0-9])")
+_NEXT_LABEL = re.compile(rf"\s{_LABELS}\s+(?=[A-Z])")
 PROSE_TITLE_CHARS = 120
 
 
@@ -168,13 +173,16 @@ def opaque_name(stem: str) -> bool:
 
 def title_from_prose(sections: Sequence[Section]) -> str | None:
     """The first sentence of the first line of prose in the text (PROSE_WORDS words or more, not a form's field nor a
-    contact's address), cut at a word to PROSE_TITLE_CHARS with an ellipsis when longer; None when there is none."""
+    contact's address), without a run-in label ("Definition"), cut at a word to PROSE_TITLE_CHARS with an ellipsis
+    when longer; None when there is none."""
     for paragraph in (p for section in sections for p in re.split(r"\n\s*\n", section.text)):
         line = " ".join(paragraph.replace("*", " ").split())  # a paragraph's lines, as one
         if len(line.split()) < PROSE_WORDS or _FIELD.match(line) or _ADDRESS.search(line) or names_nothing(line):
             continue
+        line = _RUN_IN.sub("", line, count=1)
         end = _SENTENCE_END.search(line)
         sentence = line[:end.start()] if end else line
+        sentence = sentence[:label.start()] if (label := _NEXT_LABEL.search(sentence)) else sentence
         if len(sentence) <= PROSE_TITLE_CHARS:
             return sentence
         return sentence[:PROSE_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
