@@ -7,7 +7,7 @@ MIN_LETTERS letters or more, and not the beginning of a word the index holds (a 
 mid-word: "appr" is left alone). A real word the index lacks stays as typed: "paternity" is not made "maternity",
 "coal" not "goal", "prioritise" not "priorities" (British spellings are read as their American forms), "verdes" not
 "verses" (a Spanish plural: kb/dictionaries.py). The dictionaries are pyspellchecker's word lists (en, fr, es, it, nl),
-read when a question first has a word the index lacks (~0.03 s). Of the words one deletion, transposition,
+read when a question first has a word the index lacks (kb/dictionaries.py). Of the words one deletion, transposition,
 replacement or insertion away that a dictionary holds, the one held by the most chunks, at least MIN_CHUNKS, replaces
 it. An fts5 index corrects nothing.
 
