@@ -109,3 +109,17 @@ def test_the_cli_and_the_api_say_the_same(corpus_kb):
     assert typed.json()["corrections"] == {}
     as_json = json.loads(runner.invoke(cli, ["search", "--index", index, "-k", "2", "--json", "aprenticeship in kenia"]).output)
     assert as_json["corrections"] == corrected["corrections"] and as_json["notices"] == corrected["notices"]
+
+
+def test_a_word_list_is_searched_as_its_set_holds_it():
+    """known() looks a word up in a list's sorted bytes by a binary search, not in a set: the same answers."""
+    import random
+
+    from kb.dictionaries import _holds, _listed, words
+
+    for language in ("en", "es", "fr", "it", "nl"):
+        listed, held = _listed(language), words(language)
+        assert listed and held
+        sample = random.Random(language).sample(sorted(held), 2000)
+        others = [w + "q" for w in sample[:300]] + [w[:-1] for w in sample[:300]] + ["", "a", "zzzzzz", "été", "ñandú"]
+        assert [_holds(listed, w) for w in sample + others] == [w in held for w in sample + others], language

@@ -44,8 +44,10 @@ def corrections(words: Sequence[str], typed: str, keyword: KeywordIndex, languag
         if (len(word) < MIN_LETTERS or not word.isalpha() or word not in as_typed
                 or keyword.doc_freq(word, languages) or keyword.begins_term(word, languages) is not False):
             continue
-        dictionaries = [d for d in map(words_of, languages) if d is not None]
-        if not dictionaries or any(known(word, language) for language in languages):
+        if any(known(word, language) for language in languages):
+            continue
+        dictionaries = [d for d in map(words_of, languages) if d is not None]  # sets, for the ~1,400 neighbours
+        if not dictionaries:
             continue
         held = sorted((-chunks, edit) for edit in _edits(word) if any(edit in d for d in dictionaries)
                       and (chunks := keyword.doc_freq(edit, languages)) >= MIN_CHUNKS)
