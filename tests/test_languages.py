@@ -184,6 +184,21 @@ def test_a_country_named_in_the_questions_language_is_searched_by_its_english_na
         assert name in marked and result.confident, question  # the English name, in the top hit's passage
 
 
+def test_a_word_of_the_questions_language_weighs_as_its_documents_use_it(corpus_kb):
+    """A Spanish question is matched in Spanish and English: "empleos" (held by Spanish chunks) summed a Spanish IDF
+    and the top IDF of an English token no chunk holds, and outweighed "verdes" (held by none); a passage holding
+    "empleos" alone then held "most of the question's rarer words"."""
+    from kb.search.evidence import term_idfs
+
+    reader = corpus_kb.reader()
+    weights = term_idfs(reader, ["empleos", "verdes"], ("es", "en"))
+    assert weights["empleos"] < weights["verdes"] == reader.keyword.idf_sum(["verdes"], ("es",))
+    assert weights["empleos"] == reader.keyword.idf_sum(["empleos"], ("es",))
+    for question in ("empleos verdes", "trabajo infantil en el Líbano"):  # no document on either
+        assert not corpus_kb.search(question, k=3).confident, question
+    assert corpus_kb.search("contrato de aprendizaje", k=3).confident  # the Colombian release
+
+
 @pytest.mark.slow
 def test_a_question_not_in_the_models_language_gets_one_notice(corpus_kb):
     french = corpus_kb.search("apprentissage des jeunes", k=3)

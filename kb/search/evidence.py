@@ -38,7 +38,7 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
              for h in top for p in h.passages if p.chunk_id in shown]
     languages = analysis_languages(found.language)
     if idf is None:
-        idf = {t: reader.keyword.idf_sum([t], languages) for t in found.terms}
+        idf = term_idfs(reader, found.terms, languages)
     absent = _absent_countries(reader, found.query, top, languages) if FITTED.country_rule or countries else ()
     common = common_words_only(found.terms, languages)
     if not understood(found.language, model_languages):
@@ -46,6 +46,20 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     unmatched = _unmatched(reader, found, top, languages, encode) if FITTED.meaning_rule or meaning else ()
     return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else (),
                   absent, unmatched, common)
+
+
+def term_idfs(reader: IndexReader, terms: Sequence[str], languages: Sequence[str]) -> dict[str, float]:
+    """Each term's IDF as the index knows it best. A question matched in two languages (its own and English) has two
+    tokens a word; their IDFs summed made a Spanish "empleos" (held by 14 chunks) weigh more than "verdes" (held by
+    none), as if it were rare in English, so that a passage holding "empleos" alone held "most of the question's rarer
+    words". The token the most chunks hold now gives the term's weight; a term no chunk holds stays as rare as can be."""
+    if len(languages) < 2:
+        return {t: reader.keyword.idf_sum([t], languages) for t in terms}
+    weights: dict[str, float] = {}
+    for term in terms:
+        _, best = max((reader.keyword.doc_freq(term, (language,)), language) for language in languages)
+        weights[term] = reader.keyword.idf_sum([term], (best,))
+    return weights
 
 
 def _unmatched(reader: IndexReader, found: Retrieved, top: Sequence[Hit], languages: Sequence[str],

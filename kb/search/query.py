@@ -14,7 +14,7 @@ from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
 from kb.search import facets, spelling
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
 from kb.search.confidence import SHORT_TERMS, Verdict, judge
-from kb.search.evidence import evidence
+from kb.search.evidence import evidence, term_idfs
 from kb.search.filters import describe, normalise
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
@@ -199,7 +199,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
                      correct=correct, question=question)
     said = [n for n in (spelling.notice(found.corrections), countries_notice(found.countries),
                         notice(found.language, mode, reader.manifest.model.name, model_languages)) if n]
-    idf = {t: reader.keyword.idf_sum([t], analysis_languages(found.language)) for t in found.terms}
+    idf = term_idfs(reader, found.terms, analysis_languages(found.language))
     weights = {} if found.phrases else _stem_weights(idf)  # a quoted phrase's passages come first already
     # A short question (a name, a title) looks further in a hit whose best chunks score on its title alone.
     chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights) if len(found.terms) <= SHORT_TERMS else frozenset())
