@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 DEFAULT_LANGUAGE = "en"
 # kb's language code -> PyStemmer's algorithm. English keeps Porter: the stems FTS5's porter tokenizer makes.
@@ -77,20 +78,29 @@ def fold(word: str) -> str:
 
 
 def fold_letters(text: str) -> str:
-    """The text with its accented Latin letters folded one for one ("é" -> "e"), so that an offset into it is one into
-    the text; a letter whose base is not one letter ("ǆ") or that has none ("ø") stays."""
-    if text.isascii() or not _ACCENTED.search(text):
-        return text
-    return _ACCENTED.sub(_folded_letter, text)
+    """The text with each letter's accents off, one character for one ("é" -> "e", "İ" -> "I", "ſ" -> "s"), so that an
+    offset into it is one into the text; a character whose decomposition does not start with a letter ("ø", "’")
+    stays. For a text in NFC, as typed and as loaded."""
+    return text if text.isascii() else _NOT_ASCII.sub(_folded_letter, text)
 
 
 def _folded_letter(match: re.Match[str]) -> str:
-    return _LETTER_BASES.get(match.group(), match.group())
+    return _letter_base(match.group())
 
 
-# Latin letters with accents, Latin-1 to Latin Extended-B, and the one letter each folds to.
-_ACCENTED = re.compile("[\u00c0-\u024f]")
-_LETTER_BASES = {c: base for c in map(chr, range(0xC0, 0x250)) if len(base := fold(c)) == 1 and base != c}
+@lru_cache(maxsize=4096)
+def _letter_base(char: str) -> str:
+    # The one letter fold() makes of it ("ſ" -> "s", as the keyword index and stems read it), else its decomposition's
+    # first letter ("ǘ"), else itself
+    folded = fold(char)
+    if len(folded) == 1 and folded.isalpha():
+        return folded
+    base = unicodedata.normalize("NFD", char)[0]
+    return base if base.isalpha() else char
+
+
+# Letters outside ASCII only: a text's dashes and curly quotes are not looked at one by one.
+_NOT_ASCII = re.compile(r"[^\W\x00-\x7f]")
 
 
 def _stop_set(text: str) -> frozenset[str]:

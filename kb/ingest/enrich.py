@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from kb.languages import fold_letters
 from kb.search.lazy import Lazy
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -108,21 +109,13 @@ LOWERCASE_WORDS = frozenset({"chad", "chile", "chili", "china", "georgia", "guin
 
 _WORDS = re.compile(r"\w+")
 # Apostrophes a name may be typed with: "Côte d’Ivoire" is "Côte d'Ivoire".
-_APOSTROPHES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'"}
-
-
-@lru_cache(maxsize=4096)
-def _plain_letter(char: str) -> str:
-    if char in _APOSTROPHES:
-        return _APOSTROPHES[char]
-    base = unicodedata.normalize("NFD", char)[0]
-    return base if base.isalpha() else char
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
 def plain(text: str) -> str:
     """The text with each letter's accents off and straight apostrophes, its case kept and its length too: 'Côte
     d’Ivoire' -> "Cote d'Ivoire". A text in NFC (as typed and as loaded) keeps its offsets."""
-    return text if text.isascii() else "".join(_plain_letter(c) for c in text)
+    return text if text.isascii() else fold_letters(text).translate(_APOSTROPHES)
 
 
 def fold(text: str) -> str:
