@@ -25,16 +25,19 @@ sys.path.insert(0, str(ROOT))
 
 from kb import KnowledgeBase, native
 from kb.config import Settings
+from kb.languages import analysis_languages
 from kb.records import Filters
 from kb.search import query as q
+from kb.search.confidence import SHORT_TERMS, judge
+from kb.search.evidence import evidence, term_idfs
 from kb.search.fusion import fuse, keyword_ceiling
-from kb.search.grouping import hit_passages
-from kb.search.snippets import query_terms, stem
+from kb.search.question import read_question
+from kb.search.snippets import stem
 
 QUESTIONS = [ROOT / "tests/data/questions/part_a.jsonl", ROOT / "tests/data/questions/part_b.jsonl",
              ROOT / "benchmarks/data/labour_questions.jsonl"]
-STAGES = ("query terms", "filters", "query embedding", "dense search", "keyword search", "chunk -> doc",
-          "fusion", "documents", "passage chunks", "passages/snippets", "facet counts")
+STAGES = ("reading the question", "filters", "query embedding", "dense search", "keyword search", "chunk -> doc",
+          "fusion", "term weights", "passage chunks", "passages/snippets", "confidence", "facet counts")
 
 
 def questions(paths: list[Path]) -> list[str]:
@@ -43,7 +46,7 @@ def questions(paths: list[Path]) -> list[str]:
 
 
 def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: dict[str, list[float]]) -> None:
-    """`run_search`'s calls one by one, each timed into `times` (ms)."""
+    """`run_search`'s calls one by one, as it makes them (and `retrieve`'s within), each timed into `times` (ms)."""
     clock = time.perf_counter
     marks = [clock()]
 
@@ -51,33 +54,38 @@ def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: 
         marks.append(clock())
         times[name].append((marks[-1] - marks[-2]) * 1000)
 
-    terms = query_terms(query)
-    lap("query terms")
+    asked = read_question(reader, query)
+    lap("reading the question")
+    languages, terms = asked.languages, asked.terms
     allowed = q.allowed_documents(reader, Filters())
     lap("filters")
-    vector = encode([query])[0]
+    vector = encode([asked.text])[0]
     lap("query embedding")
     limit = max(q.CANDIDATE_CHUNKS, 3 * k)
     rankings = [q.dense_chunks(reader, vector, allowed, limit)] if mode != "keyword" else []
     lap("dense search")
     if mode != "dense":
-        rankings.append(q.keyword_chunks(reader, terms, allowed, limit))
+        rankings.append(q.keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages))
     lap("keyword search")
     chunk_doc = reader.chunk_documents({c for ranked in rankings for c, _ in ranked})
     lap("chunk -> doc")
-    rankings = [[(c, s) for c, s in ranked if c in chunk_doc] for ranked in rankings]
-    ceiling = keyword_ceiling(reader.keyword.idf_sum(terms)) if mode == "hybrid" else 0.0
+    ceiling = keyword_ceiling(reader.keyword.idf_sum(terms, languages)) if mode == "hybrid" else 0.0
     docs = fuse(rankings, chunk_doc, mode, ceiling)
     lap("fusion")
+    found = q.Retrieved(docs, dict(rankings[0]) if mode != "keyword" else {}, vector, terms, asked.language,
+                        asked.text, asked.corrections, (), asked.phrases, reader.counts()[0], asked.countries)
+    idf = term_idfs(reader, terms, analysis_languages(asked.language))
+    weights = q._stem_weights(idf)
+    lap("term weights")
     top = docs[:k]
-    reader.documents(c.doc_id for c in top)
-    lap("documents")
-    chunks = q._passage_chunks(reader, top)
+    short = frozenset(weights) if len(terms) <= SHORT_TERMS else frozenset()
+    chunks = q._passage_chunks(reader, top, short)
     lap("passage chunks")
-    stems = {stem(t) for t in terms}
-    for c in top:
-        hit_passages(c, chunks, stems)
+    hits = q._hits(reader, top, chunks, {stem(t) for t in terms}, q.SCORE_KINDS[mode], asked.phrases, weights,
+                   terms, asked.language)
     lap("passages/snippets")
+    judge(evidence(reader, hits, found, "en", chunks, encode=encode, idf=idf))
+    lap("confidence")
     q.facet_counts(reader, [c.doc_id for c in docs])
     lap("facet counts")
 

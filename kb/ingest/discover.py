@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.ingest.loaders import is_supported
+from kb.ingest.loaders import is_supported, reads_as_supported
 from kb.ingest.metadata import sidecar_path
 from kb.ingest.plan import Found
 from kb.ingest.prepare import PrepareTask
@@ -109,7 +109,7 @@ def _walk(root: Path, failures: list[FileFailure], skipped: list[SkippedFile]) -
             if name.endswith(".meta.json"):
                 continue  # a sidecar: read with the file it describes
             why = skip_reason(name)
-            if why is not None:
+            if why is not None and not (why[0] == "unsupported_type" and reads_as_supported(file)):
                 skipped.append(SkippedFile(str(file), *why))
                 continue
             problem = _link_problem(file, root)
@@ -149,8 +149,9 @@ def _link_problem(file: Path, root: Path) -> FileFailure | None:
 # marks dropped. 7: a replacement character (U+FFFD) read as the apostrophe it stood for, else as a space. 8: a file
 # named by codes ("III_10__Ic5db0b34__metadata.md") titled by its first sentence of prose (kb/ingest/titles.py), a form's
 # empty sections in one language no bilingual title, Markdown's "_emphasis_" read. 9: such a title without the run-in
-# label its paragraph opens with ("Definition Mortality rate, …" is "Mortality rate, …").
-READING = b"kb-reading-9"
+# label its paragraph opens with ("Definition Mortality rate, …" is "Mortality rate, …"). 10: a file read as what its
+# first bytes are (kb/ingest/loaders.py): a PDF or an HTML page saved under another name, or a download under none.
+READING = b"kb-reading-10"
 
 
 def content_hash(path: Path) -> str:

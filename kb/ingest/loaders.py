@@ -1,9 +1,11 @@
-"""The one loader registry: file suffix -> function turning a file into a LoadedFile."""
+"""The one loader registry: file suffix -> function turning a file into a LoadedFile, and the first bytes that
+overrule a file's name (a PDF saved as "report.html" is read as a PDF)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -40,12 +42,48 @@ DEFAULT_MEDIA_TYPE = "application/octet-stream"
 MAX_WARNINGS = 10
 
 
+# Files are saved under the wrong name: a PDF a browser stored as "report.html", a web page as "page.pdf" or ".txt".
+# A PDF opens with its header (readers accept it anywhere in the first 1,024 bytes, but a text about PDFs may quote
+# one: the start decides); a page with its doctype or <html> tag, after an XML declaration or comments.
+SNIFF_BYTES = 1024
+_PDF = re.compile(rb"(?:\xef\xbb\xbf)?\s*%PDF-")
+_PAGE = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
+                   re.IGNORECASE | re.DOTALL)
+# Formats kb does not read, by the bytes they open with: named in the failure instead of "binary data, not text".
+OTHER_FORMATS = (
+    (b"PK\x03\x04", "a ZIP archive (Word, Excel and PowerPoint files are ZIP archives)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an older Office file (.doc, .xls or .ppt)"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+)
+_FORMAT_NAMES: dict[Loader, str] = {load_pdf: "a PDF", load_html: "an HTML page"}
+logger = logging.getLogger(__name__)
+
+
 def loader_for(path: Path) -> Loader:
-    """The loader for a file, by its suffix; UnsupportedFile when there is none."""
-    try:
-        return LOADERS[path.suffix.lower()]
-    except KeyError:
-        raise UnsupportedFile(f"no loader for '{path.suffix or path.name}' files; kb reads {', '.join(sorted(LOADERS))}") from None
+    """The loader for a file: its suffix's, unless its first bytes are another format's that kb reads (a PDF or an
+    HTML page under another name, or under none, is read as what it is, and its report says so); UnsupportedFile
+    when its bytes are a format kb does not read, or neither they nor its suffix name one it does."""
+    named = LOADERS.get(path.suffix.lower())
+    found = _sniffed(path)
+    if named is None and not callable(found):
+        raise UnsupportedFile(f"no loader for '{path.suffix or path.name}' files; kb reads {', '.join(sorted(LOADERS))}")
+    if isinstance(found, str):
+        raise UnsupportedFile(f"{_named(path)}, but the file is {found}; kb reads {', '.join(sorted(LOADERS))} files")
+    if found is None or found is named:
+        assert named is not None  # found is a loader when named is not
+        return named
+    logger.warning("%s, but the file is %s: read as one", _named(path), _FORMAT_NAMES[found])
+    return found
+
+
+def _named(path: Path) -> str:
+    return f"named {path.suffix}" if path.suffix else "named without a suffix"
 
 
 def is_supported(path: Path) -> bool:
@@ -53,9 +91,34 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in LOADERS
 
 
+def reads_as_supported(path: Path) -> bool:
+    """True when a file whose suffix no loader handles ("GetFile.ashx", a download saved without one) is a PDF or an
+    HTML page by its first bytes, which loader_for reads it as."""
+    return callable(_sniffed(path))
+
+
+def _sniffed(path: Path) -> Loader | str | None:
+    """What the file's first bytes say it is: a PDF's or a page's loader, the name of a format kb does not read,
+    or None (text, or a file that cannot be read: its loader says why)."""
+    try:
+        if not path.is_file():  # a named pipe would block the open
+            return None
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    if _PDF.match(head):
+        return load_pdf
+    if _PAGE.match(head):
+        return load_html
+    return next((name for magic, name in OTHER_FORMATS if head.startswith(magic)), None)
+
+
 def media_type(path: Path) -> str:
-    """The media type a file is served with: its loader's format's, else application/octet-stream."""
-    loader = LOADERS.get(path.suffix.lower())
+    """The media type a file is served with: that of the format it was read as (loader_for), else
+    application/octet-stream."""
+    found = _sniffed(path)
+    loader = found if callable(found) else None if isinstance(found, str) else LOADERS.get(path.suffix.lower())
     return MEDIA_TYPES.get(loader, DEFAULT_MEDIA_TYPE) if loader is not None else DEFAULT_MEDIA_TYPE
 
 

@@ -1,0 +1,80 @@
+"""Files saved under another format's name (a browser keeps a PDF as "report.html", a page as "page.pdf" or ".txt"):
+each is read as what its bytes are, and its report says so; a format kb does not read is named in the failure."""
+
+from __future__ import annotations
+
+import zipfile
+
+from kb import KnowledgeBase, Settings
+from kb.ingest.loaders import media_type
+from kb.records import Filters
+from tests.pdfs import make_pdf
+
+PAGE = """<!DOCTYPE html><html lang="en"><head><title>Apprenticeships for green jobs</title></head><body><main>
+<h1>Apprenticeships for green jobs</h1>
+<p>Solar technicians learn their trade in apprenticeships that pair a training centre with an installer, and most
+of them find work within six months of finishing.</p>
+<p>Employers' organizations and trade unions agree the occupational standards the apprentices are assessed against.</p>
+</main></body></html>"""
+
+
+def _kb(tmp_path, embedder):
+    return KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=embedder)
+
+
+def test_a_pdf_saved_as_html_is_read_as_a_pdf_and_cited_by_its_pages(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    pdf = make_pdf(tmp_path / "made.pdf", ["Contents", "Beekeeping cooperatives train refugees to keep bees and sell honey."])
+    (docs / "report.html").write_bytes(pdf.read_bytes())
+    kb = _kb(tmp_path, fake_embedder)
+    report = kb.ingest([docs])
+    assert report.added == ("report.html",) and not report.failed
+    assert [w.path.rsplit("/", 1)[-1] for w in report.warnings] == ["report.html"]
+    assert "named .html, but the file is a PDF" in " ".join(report.warnings[0].warnings)
+    hit = kb.search("beekeeping refugees honey", k=1, mode="keyword", filters=Filters()).hits[0]
+    assert hit.passages[0].page == 2  # a PDF's pages, which the HTML loader would not have
+    assert media_type(docs / "report.html") == "application/pdf"  # served as what it is, not as a page
+
+
+def test_a_page_saved_as_pdf_or_text_is_read_as_a_page(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("page.pdf", "page.txt"):
+        (docs / name).write_text(PAGE, encoding="utf-8")
+    kb = _kb(tmp_path, fake_embedder)
+    report = kb.ingest([docs])
+    assert sorted(report.added) == ["page.pdf", "page.txt"] and not report.failed
+    for name in report.added:
+        document = kb.document(name)
+        assert document.title == "Apprenticeships for green jobs"
+        assert not any("<" in chunk.text for chunk in kb.reader().chunks(kb.reader().chunk_ids_of([name])).values())
+    assert media_type(docs / "page.pdf") == "text/html; charset=utf-8"
+
+
+def test_a_format_kb_does_not_read_is_named_in_its_failure(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with zipfile.ZipFile(docs / "toolkit.pdf", "w") as archive:  # a Word file is a ZIP archive
+        archive.writestr("word/document.xml", "<w:document/>")
+    (docs / "notes.txt").write_bytes(b"{\\rtf1\\ansi Training of trainers}")
+    (docs / "good.txt").write_text("Good document\n\nTraining for solar technicians in rural areas.", encoding="utf-8")
+    report = _kb(tmp_path, fake_embedder).ingest([docs])
+    assert report.added == ("good.txt",)
+    reasons = {f.path.rsplit("/", 1)[-1]: (f.code, f.reason) for f in report.failed}
+    assert reasons["toolkit.pdf"][0] == "unsupported" and "a ZIP archive" in reasons["toolkit.pdf"][1]
+    assert "an RTF document" in reasons["notes.txt"][1]
+    assert media_type(docs / "toolkit.pdf") == "application/octet-stream"
+
+
+def test_a_download_saved_without_a_known_suffix_is_read_by_its_bytes(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "GetFile.ashx").write_bytes(make_pdf(tmp_path / "made.pdf", ["Beekeeping cooperatives for refugees."]).read_bytes())
+    (docs / "download").write_text(PAGE, encoding="utf-8")
+    (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a document")
+    (docs / "notes.odt").write_bytes(b"PK\x03\x04 an archive")
+    report = _kb(tmp_path, fake_embedder).ingest([docs])
+    assert sorted(report.added) == ["GetFile.ashx", "download"] and not report.failed
+    assert sorted(s.path.rsplit("/", 1)[-1] for s in report.skipped) == ["notes.odt", "photo.jpg"]
+    assert media_type(docs / "GetFile.ashx") == "application/pdf"
