@@ -45,7 +45,7 @@ class SkippedFile:
     """A file (or a folder: its path ends in "/") an ingest run left out on purpose, and why (".docx: unsupported type")."""
 
     path: str
-    code: str  # unsupported_type, hidden, temporary, hidden_folder, linked_folder
+    code: str  # unsupported_type, hidden, temporary, hidden_folder, linked_folder, page_resources
     reason: str
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Files saved under another format's name (a browser keeps a PDF as "report.html", a page as "page.pdf" or ".txt"):
-each is read as what its bytes are, and its report says so; a format kb does not read is named in the failure."""
+"""Files as browsers save them: under another format's name (a PDF as "report.html", a page as "page.pdf" or ".txt"),
+each read as what its bytes are, its report saying so, and a format kb does not read named in the failure; a saved
+page's folder of images, scripts and frames left out."""
 
 from __future__ import annotations
 
@@ -78,3 +79,15 @@ def test_a_download_saved_without_a_known_suffix_is_read_by_its_bytes(tmp_path, 
     assert sorted(report.added) == ["GetFile.ashx", "download"] and not report.failed
     assert sorted(s.path.rsplit("/", 1)[-1] for s in report.skipped) == ["notes.odt", "photo.jpg"]
     assert media_type(docs / "GetFile.ashx") == "application/pdf"
+
+
+def test_a_saved_pages_resource_folder_is_not_searched_but_a_folder_so_named_alone_is(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    (docs / "Green jobs_files").mkdir(parents=True)
+    (docs / "Green jobs.html").write_text(PAGE, encoding="utf-8")
+    (docs / "Green jobs_files" / "ads.html").write_text("<html><body><p>Buy now! Limited offer.</p></body></html>")
+    (docs / "project_files").mkdir()  # no page beside it: a folder of documents
+    (docs / "project_files" / "notes.txt").write_text("Project notes\n\nTraining plan for solar technicians.")
+    report = _kb(tmp_path, fake_embedder).ingest([docs])
+    assert sorted(report.added) == ["Green jobs.html", "project_files/notes.txt"]
+    assert [(s.path.rsplit("/", 2)[-2], s.code) for s in report.skipped] == [("Green jobs_files", "page_resources")]

@@ -188,7 +188,7 @@ class FileFailure(BaseModel):
 
 class SkippedFile(BaseModel):
     path: str = Field(description="A file, or a folder (ending in /), left out on purpose")
-    code: str = Field(description="unsupported_type, hidden, temporary, hidden_folder or linked_folder")
+    code: str = Field(description="unsupported_type, hidden, temporary, hidden_folder, linked_folder or page_resources")
     reason: str
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,9 +91,23 @@ def _folders_to_walk(folder: str, dirs: list[str], skipped: list[SkippedFile]) -
             skipped.append(SkippedFile(path + "/", "hidden_folder", f"{why}: not searched"))
         elif os.path.islink(path):
             skipped.append(SkippedFile(path + "/", "linked_folder", "symlinked folder: not followed"))
+        elif _saved_page_resources(folder, name):
+            skipped.append(SkippedFile(path + "/", "page_resources", "a saved web page's images, scripts and frames: not searched"))
         else:
             keep.append(name)
     return keep
+
+
+# What a browser or Word calls the folder it saves a web page's images, styles, scripts and frames in, beside the page
+# ("Report.html" and "Report_files/"), by the language it runs in. Its frames are HTML pages too: ads and trackers.
+_RESOURCE_FOLDER = re.compile(r"(.+)(?:_files|-Dateien|_fichiers|_archivos|_file|_bestanden|-filer)", re.IGNORECASE)
+
+
+def _saved_page_resources(folder: str, name: str) -> bool:
+    """Whether a subfolder holds a saved page's resources: named as browsers name them, beside that page."""
+    match = _RESOURCE_FOLDER.fullmatch(name)
+    return match is not None and any(os.path.isfile(os.path.join(folder, match.group(1) + suffix))
+                                     for suffix in (".html", ".htm", ".xhtml", ".mhtml", ".HTML", ".HTM"))
 
 
 def _walk(root: Path, failures: list[FileFailure], skipped: list[SkippedFile]) -> list[Candidate]:
