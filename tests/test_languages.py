@@ -176,7 +176,7 @@ def test_a_country_named_in_the_questions_language_is_searched_by_its_english_na
     assert spanish.language == "es" and spanish.text == "trabajo infantil en el Lebanon"
     assert "lebanon" in spanish.terms and spanish.written == ("líbano",)  # a Spanish document writes "Líbano"
     english = read_question(reader, "Syrian refugee children in Turkey")  # the table says Türkiye; documents, Turkey
-    assert english.text == "Syrian refugee children in Turkey" and not english.countries and english.written == ()
+    assert english.text == "Syrian refugee children in Turkey" and not english.names and english.written == ()
     for question, written, name in (("líbano", "Líbano", "Lebanon"), ("kenia", "Kenia", "Kenya")):
         result = corpus_kb.search(question, k=3)
         assert f"Searched “{written}” as “{name}” too." in result.notices, question

@@ -20,7 +20,7 @@ from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
 from kb.search.phrases import phrase_chunks, phrases_first, words
 from kb.search.question import Question, read_question
-from kb.search.question import notice as countries_notice
+from kb.search.question import notice as names_notice
 from kb.search.snippets import stem
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class Retrieved:
     missing_phrases: tuple[str, ...] = ()  # quoted phrases no document holds (kb/search/phrases.py)
     phrases: tuple[str, ...] = ()  # the quoted phrases searched
     total: int = 0  # the documents the search ranks among: those that pass the filters and hold the phrases
-    countries: Mapping[str, str] | None = None  # countries named otherwise and the names searched beside (question.py)
+    names: Mapping[str, str] | None = None  # instruments and countries named otherwise, and the names searched (question.py)
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -131,7 +131,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if held:
         docs = [phrases_first(doc, held[doc.doc_id]) for doc in docs]
     total = reader.counts()[0] if allowed is None else len(allowed)
-    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.countries)
+    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.names)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -197,7 +197,7 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     started = time.perf_counter()
     found = retrieve(reader, query, k=k, mode=mode, filters=filters, encode=encode, query_language=query_language,
                      correct=correct, question=question)
-    said = [n for n in (spelling.notice(found.corrections), countries_notice(found.countries),
+    said = [n for n in (spelling.notice(found.corrections), names_notice(found.names),
                         notice(found.language, mode, reader.manifest.model.name, model_languages)) if n]
     idf = term_idfs(reader, found.terms, analysis_languages(found.language))
     weights = {} if found.phrases else _stem_weights(idf)  # a quoted phrase's passages come first already

@@ -1,5 +1,5 @@
-"""A question as it is searched: its language, its words, the misspelt ones corrected, its quoted phrases, and the
-countries it names in another language than the index's names for them."""
+"""A question as it is searched: its language, its words, the misspelt ones corrected, its quoted phrases, the ILO
+instruments it names by number, and the countries it names in another language than the index's names for them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, question_language
-from kb.search import spelling
+from kb.search import instruments, spelling
 from kb.search.phrases import quoted
 from kb.search.snippets import query_terms
 
@@ -27,8 +27,10 @@ class Question:
     terms: list[str]
     phrases: tuple[str, ...]  # in quotes: each a phrase every document found holds
     corrections: Mapping[str, str]  # misspelt words and those searched instead
-    countries: Mapping[str, str] | None = None  # a country's name as written -> the table's name, searched in its place
-    written: tuple[str, ...] = ()  # the words of those names as written, which the keyword search looks for too
+    # An instrument's number or a country's name as written -> the name searched in its place ("C182" -> "Worst Forms
+    # of Child Labour Convention, 1999 (No. 182, C182)", "Líbano" -> "Lebanon")
+    names: Mapping[str, str] | None = None
+    written: tuple[str, ...] = ()  # the words of those as written, which the keyword search looks for too
 
 
 def read_question(reader: IndexReader, query: str, query_language: str | None = None, correct: bool = True,
@@ -39,8 +41,9 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     a country named otherwise than kb's country table names it ("Kenia", "Líbano", "Liban") is searched by the table's
     name in its place (the model reads English best, and most documents are in English), and by its words as written
     too (a document in the question's language writes them so); an English question's names stay as they are ("Turkey"
-    is how most documents write Türkiye). The service reads it before embedding: a question is embedded once, as
-    searched."""
+    is how most documents write Türkiye). An ILO instrument named by its number ("C182", "Convention No. 138") is
+    searched by its title in its place, in any language (kb/search/instruments.py), and by its number as written.
+    The service reads it before embedding: a question is embedded once, as searched."""
     language = query_language or question_language(query)
     languages = analysis_languages(language)
     terms = query_terms(query, languages)
@@ -51,7 +54,10 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
         fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
     if fixes:
         query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
-    named = _other_names(query) if language != DEFAULT_LANGUAGE else {}  # English ones are names the table knows too
+    named = {written: name for written, name in instruments.named_in(query).items()
+             if not any(written.casefold() in phrase.casefold() for phrase in wanted)}  # in quotes: as typed
+    if language != DEFAULT_LANGUAGE:  # English country names are names the table knows too
+        named |= _other_names(query)
     for written, name in named.items():
         # as typed, or in lower case (named_in gives a lower-case question's names as the table writes them)
         query = re.sub(rf"(?<![\w-]){re.escape(written)}(?![\w-])", name.replace("\\", r"\\"), query, flags=re.IGNORECASE)

@@ -1,0 +1,59 @@
+"""ILO instruments a question names by their numbers ("C182", "Convention No. 138", "R208", "convenio 189", "P029"):
+searched by their titles too, the way documents name them ("the Minimum Age Convention, 1973"), for a convention's
+own text seldom holds its number, and a report writes "ILO C. 182" where a user types "C182"."""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from pathlib import Path
+
+TABLE = Path(__file__).resolve().parent.parent / "data" / "instruments.tsv"  # code -> title, from NORMLEX's short titles
+# "C182", "C-182", "C.182", "R208", "P029", and after "ILO" with a space too ("ILO C 182", "ILO C. 182"): two digits or
+# more, so that a "C1" language level is none; never "p 29", a page.
+_CODE = re.compile(r"(?<![\w.-])(?:ILO\s+([CPR])\.?\s?|([CPR])[-.]?)0*(\d{2,3})(?![\w-]|[.,]\d)", re.IGNORECASE)
+# "Convention No. 182", "convention n° 182", "Convenio núm. 189", "Recommendation 204", "Protocol 29".
+_WORDS = {"convention": "C", "convenio": "C", "convenzione": "C", "verdrag": "C", "recommendation": "R",
+          "recommandation": "R", "recomendación": "R", "recomendacion": "R", "raccomandazione": "R", "aanbeveling": "R",
+          "protocol": "P", "protocole": "P", "protocolo": "P", "protocollo": "P"}
+_NUMBERED = re.compile(r"(?<![\w-])(" + "|".join(_WORDS) + r")\s+(?:(?:no|n°|nº|n\.º|núm|num|number|nr)\.?\s*)?0*(\d{1,3})(?![\w-]|[.,]\d)",
+                       re.IGNORECASE)
+_MARITIME = re.compile(r"(?<![\w-])MLC(?:,?\s*2006)?(?![\w-])")
+
+
+@cache
+def titles() -> dict[str, str]:
+    """{code: title} ("C182": "Worst Forms of Child Labour Convention, 1999"), read once."""
+    with open(TABLE, encoding="utf-8", newline="") as table:
+        return {row["code"]: row["title"] for row in csv.DictReader(table, delimiter="\t")}
+
+
+def named_in(query: str) -> dict[str, str]:
+    """{an instrument's number as the question writes it: the name it is searched by}, for the instruments of the
+    table ("C182": "Worst Forms of Child Labour Convention, 1999 (No. 182, C182)"), unless the question names it by its
+    title already ("Minimum Age Convention No. 138"); unknown numbers are left as written."""
+    found: dict[str, str] = {}
+    for match in _CODE.finditer(query):
+        _add(found, query, match.group(0), (match.group(1) or match.group(2)).upper(), match.group(3))
+    for match in _NUMBERED.finditer(query):
+        _add(found, query, match.group(0), _WORDS[match.group(1).lower()], match.group(2))
+    for match in _MARITIME.finditer(query):
+        _add(found, query, match.group(0), "MLC", "")
+    return found
+
+
+def _add(found: dict[str, str], query: str, written: str, kind: str, number: str) -> None:
+    title = titles().get(f"{kind}{int(number):03d}" if number else kind)
+    if title is None or _words(title.rsplit(",", 1)[0]) <= _words(query):
+        return
+    if kind == "MLC":
+        found.setdefault(written, title)
+    elif kind == "P":  # as reports cite protocols: "the P029 Protocol of the Forced Labor Convention"
+        found.setdefault(written, f"{title} (P{int(number):03d})")
+    else:  # both ways documents cite it: "(No. 182)" after the title, "C182" or "ILO C. 182" before it
+        found.setdefault(written, f"{title} (No. {int(number)}, {kind}{int(number)})")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))

@@ -1,0 +1,58 @@
+"""ILO instruments named by their numbers: "C182", "Convention No. 138", "R208" are searched by their titles too."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.search.instruments import named_in, titles
+
+R208 = "press-releases/2023-06-quality-apprenticeships-recommendation-adopted.html"
+
+
+@pytest.mark.parametrize(("question", "written", "code"), [
+    ("C182", "C182", "C182"),
+    ("what does c138 say", "c138", "C138"),
+    ("ILO C. 182 ratification", "ILO C. 182", "C182"),
+    ("c-190 harassment", "c-190", "C190"),
+    ("Convention No. 87", "Convention No. 87", "C087"),
+    ("convenio núm. 189 trabajadoras domésticas", "convenio núm. 189", "C189"),
+    ("la convention n° 182", "convention n° 182", "C182"),
+    ("Recommendation 204 informal economy", "Recommendation 204", "R204"),
+    ("R.208", "R.208", "R208"),
+    ("P029 forced labour", "P029", "P029"),
+    ("Protocol 29", "Protocol 29", "P029"),
+    ("MLC, 2006 seafarers", "MLC, 2006", "MLC"),
+])
+def test_an_instrument_named_by_its_number_is_searched_by_its_title(question, written, code):
+    named = named_in(question)
+    assert list(named) == [written] and named[written].startswith(titles()[code])
+
+
+@pytest.mark.parametrize("question", [
+    "p 29 of the report",  # a page
+    "C1 level French course",  # a language level
+    "COVID-19 impact on apprentices",
+    "convention 1930",  # a year
+    "C999 and R999",  # no such instruments
+    "Minimum Age Convention No. 138",  # named by its title already
+    "Protocol 2014",
+])
+def test_what_is_not_an_instrument_or_already_named_by_its_title_is_left_as_written(question):
+    assert named_in(question) == {}
+
+
+def test_the_table_is_well_formed():
+    table = titles()
+    assert len(table) >= 70 and all(t.endswith(tuple(f", {year}" for year in range(1919, 2025))) for t in table.values())
+    assert table["C182"] == "Worst Forms of Child Labour Convention, 1999" and table["R208"].startswith("Quality Apprenticeships")
+
+
+@pytest.mark.slow
+def test_a_recommendation_asked_by_its_number_finds_the_documents_that_cite_it_by_title(corpus_kb):
+    result = corpus_kb.search("R208", k=3)
+    assert result.hits[0].doc_id == R208 and result.confident
+    assert "Searched “R208” as “Quality Apprenticeships Recommendation, 2023 (No. 208, R208)” too." in result.notices
+    marked = {p.snippet[a:b].lower() for h in result.hits for p in h.passages for a, b in p.highlights}
+    assert {"recommendation", "208"} <= marked
+    quoted = corpus_kb.search('"R208"', k=3)  # in quotes: as typed, and no document writes it so
+    assert not quoted.hits and not quoted.notices
