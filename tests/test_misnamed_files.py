@@ -91,3 +91,41 @@ def test_a_saved_pages_resource_folder_is_not_searched_but_a_folder_so_named_alo
     report = _kb(tmp_path, fake_embedder).ingest([docs])
     assert sorted(report.added) == ["Green jobs.html", "project_files/notes.txt"]
     assert [(s.path.rsplit("/", 2)[-2], s.code) for s in report.skipped] == [("Green jobs_files", "page_resources")]
+
+
+def _mhtml(html: str, address: str = "https://www.ilo.org/resource/news/apprenticeships-green-jobs") -> bytes:
+    """A page as Chrome's "Webpage, Single File" saves it: a MIME archive, the page quoted-printable, an image beside."""
+    import quopri
+
+    boundary = "----MultipartBoundary--Qx9f1----"
+    page = quopri.encodestring(html.encode("utf-8")).decode("ascii")
+    return (f"From: <Saved by Blink>\r\nSnapshot-Content-Location: {address}\r\nSubject: Apprenticeships\r\n"
+            f'MIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"\r\n\r\n\r\n'
+            f"--{boundary}\r\nContent-Type: text/html\r\nContent-ID: <frame-1@mhtml.blink>\r\n"
+            f"Content-Transfer-Encoding: quoted-printable\r\nContent-Location: {address}\r\n\r\n{page}\r\n"
+            f"--{boundary}\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
+            f"Content-Location: https://www.ilo.org/logo.png\r\n\r\niVBORw0KGgo=\r\n--{boundary}--\r\n").encode("ascii")
+
+
+def test_a_page_saved_as_one_file_is_read_with_its_address_and_viewed_unpacked(tmp_path, fake_embedder):
+    from fastapi.testclient import TestClient
+
+    from kb.api import create_app
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "Apprenticeships for green jobs.mhtml").write_bytes(_mhtml(PAGE.replace("installer,", "installer in Côte d’Ivoire,")))
+    kb = _kb(tmp_path, fake_embedder)
+    report = kb.ingest([docs])
+    doc_id = "Apprenticeships for green jobs.mhtml"
+    assert report.added == (doc_id,) and not report.failed
+    document = kb.document(doc_id)
+    assert document.title == "Apprenticeships for green jobs"
+    assert document.metadata["url"] == ("https://www.ilo.org/resource/news/apprenticeships-green-jobs",)
+    text = " ".join(c.text for c in kb.reader().chunks(kb.reader().chunk_ids_of([doc_id])).values())
+    assert "installer in Côte d’Ivoire, and most" in text and "=3D" not in text and "iVBOR" not in text
+    with TestClient(create_app(kb.settings, kb=kb)) as client:
+        hit = client.get("/search", params={"q": "solar technicians apprenticeships", "mode": "keyword"}).json()["hits"][0]
+        view = client.get(hit["cite_url"].split("#")[0])
+    assert view.status_code == 200 and view.headers["content-type"].startswith("text/html")
+    assert "Côte d’Ivoire" in view.text and "sandbox" in view.headers["content-security-policy"]

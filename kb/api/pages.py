@@ -1,4 +1,5 @@
-"""A document as a page to read, for GET /documents/{id}/view: Markdown rendered, plain text as paragraphs.
+"""A document as a page to read, for GET /documents/{id}/view: Markdown rendered, plain text as paragraphs, a page
+saved as one file (.mhtml) unpacked.
 
 The pages carry the anchors and the text that a citation's link (kb/citations.py) points at: every heading
 has the id `heading_anchor` gives its text, and the words are those the loader indexed, so that a text
@@ -63,3 +64,11 @@ def text_page(data: bytes, title: str) -> str:
     text = decode_bytes(data).replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
     return _page(title, "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs), "text")
+
+
+def mhtml_page(data: bytes, title: str) -> str:
+    """A page saved as one file (.mhtml): its page as it was saved (served sandboxed, as an HTML file is); a browser
+    opens such an archive only from its own disk."""
+    from kb.ingest.mhtml import archived_page
+
+    return archived_page(data)[0]

@@ -60,7 +60,12 @@ def _meta_tags(tree: Any) -> dict[str, str]:
 
 def load_html(path: Path) -> LoadedFile:
     """An HTML page: main text without navigation, header, footer, scripts or styles."""
-    text, tree = _parse(path)
+    return html_document(decode_bytes(path.read_bytes()))
+
+
+def html_document(text: str) -> LoadedFile:
+    """An HTML page's text (decoded) as a document: what load_html reads, and an MHTML archive's page (mhtml.py)."""
+    text, tree = _parse(text)
     for link in tree.xpath('//a[starts-with(@href, "#")]'):
         if _SKIP_LINK.match(link.text_content()):
             link.drop_tree()
@@ -90,11 +95,10 @@ def load_html(path: Path) -> LoadedFile:
     return LoadedFile(title=title, sections=tuple(sections), format="html", metadata=metadata)
 
 
-def _parse(path: Path) -> tuple[str, Any]:
+def _parse(text: str) -> tuple[str, Any]:
     """The page's text and its lxml tree; LoadError for what is not HTML."""
     import lxml.html
 
-    text = decode_bytes(path.read_bytes())
     if looks_binary(text):
         raise LoadError("binary data, not HTML")
     if "<" not in text[:20_000]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kb.errors import KBError, UnsupportedFile
 from kb.ingest.html import load_html
+from kb.ingest.mhtml import load_mhtml
 from kb.ingest.pdf import load_pdf
 from kb.ingest.text import load_markdown, load_text
 from kb.records import LoadedFile
@@ -24,6 +25,8 @@ LOADERS: dict[str, Loader] = {
     ".html": load_html,
     ".htm": load_html,
     ".xhtml": load_html,
+    ".mhtml": load_mhtml,
+    ".mht": load_mhtml,
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".txt": load_text,
@@ -34,6 +37,7 @@ LOADERS: dict[str, Loader] = {
 MEDIA_TYPES: dict[Loader, str] = {
     load_pdf: "application/pdf",
     load_html: "text/html; charset=utf-8",
+    load_mhtml: "multipart/related",
     load_markdown: "text/markdown; charset=utf-8",
     load_text: "text/plain; charset=utf-8",
 }
