@@ -54,6 +54,13 @@ def test_an_unknown_value_names_the_closest_known_ones():
     assert "Did you mean --type tool_report?" in message and "Known values: press_release, skills_guide, tool_report." in message
 
 
+@pytest.mark.parametrize(("given", "meant"), [("press", "press_release"), ("guide", "skills_guide"), ("tool", "tool_report")])
+def test_a_word_of_a_known_value_names_it(given, meant):
+    with pytest.raises(UnknownFilter) as caught:
+        resolve(Filters(types=(given,)), _known())
+    assert caught.value.suggestions == (meant,)
+
+
 def test_an_unknown_value_with_nothing_close_lists_the_known_values():
     with pytest.raises(UnknownFilter) as caught:
         resolve(Filters(languages=("xx",)), _known())

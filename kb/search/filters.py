@@ -72,11 +72,13 @@ class KnownValues:
 
 
 def close_matches(word: str, candidates: list[str], n: int) -> list[str]:
-    """The candidates closest to a word that names nothing (difflib, cutoff 0.6): the suggestions of an error.
-    difflib loads here, when one is needed, not with every search (~1.5 ms of a one-shot `kb search`)."""
+    """The candidates closest to a word that names nothing: those with a word it begins ("press" for press_release,
+    "guide" for skills_guide), then difflib's (cutoff 0.6): the suggestions of an error. difflib loads here, when one
+    is needed, not with every search (~1.5 ms of a one-shot `kb search`)."""
     import difflib
 
-    return difflib.get_close_matches(word, candidates, n=n, cutoff=0.6)
+    begun = [c for c in candidates if len(word) >= 3 and any(p.startswith(word) for p in re.split(r"[\s_-]+", c))]
+    return list(dict.fromkeys([*begun, *difflib.get_close_matches(word, candidates, n=n, cutoff=0.6)]))[:n]
 
 
 def _forms(key: str) -> list[str]:
