@@ -36,12 +36,12 @@ def _shifted_pdf(path: Path) -> Path:
 
 @pytest.fixture
 def folder(tmp_path) -> Path:
-    """A .docx, a broken PDF, a PDF that loads with warnings, a good text file, hidden and temporary files, a .git folder."""
+    """A .pptx, a broken PDF, a PDF that loads with warnings, a good text file, hidden and temporary files, a .git folder."""
     docs = tmp_path / "docs"
     (docs / ".git").mkdir(parents=True)
     (docs / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (docs / "good.txt").write_text("Good document\n\nTraining for solar technicians in rural areas.", encoding="utf-8")
-    (docs / "notes.docx").write_bytes(b"PK\x03\x04 not really a docx")
+    (docs / "notes.pptx").write_bytes(b"PK\x03\x04 not really a pptx")
     (docs / "broken.pdf").write_bytes(b"junk")
     _shifted_pdf(docs / "shifted.pdf")
     (docs / ".hidden.txt").write_text("hidden", encoding="utf-8")
@@ -61,7 +61,7 @@ def test_the_report_names_every_file_and_the_terminal_holds_no_parser_lines(fold
     skipped = {Path(s.path).name + ("/" if s.path.endswith("/") else ""): (s.code, s.reason) for s in report.skipped}
     assert skipped == {
         ".git/": ("hidden_folder", "hidden folder: not searched"),
-        "notes.docx": ("unsupported_type", ".docx: unsupported type"),
+        "notes.pptx": ("unsupported_type", ".pptx: unsupported type"),
         ".hidden.txt": ("hidden", "hidden file"),
         "~$notes.md": ("temporary", "temporary or backup file"),
         "good.txt~": ("temporary", "temporary or backup file"),
@@ -73,7 +73,7 @@ def test_the_report_names_every_file_and_the_terminal_holds_no_parser_lines(fold
 
 
 def test_a_file_named_explicitly_is_read_whatever_its_name(folder, tmp_path, fake_embedder):
-    report = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder).ingest([folder / "notes.docx"])
+    report = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder).ingest([folder / "notes.pptx"])
     assert not report.skipped and [f.code for f in report.failed] == ["unsupported"]
 
 
@@ -128,14 +128,14 @@ def test_kb_ingest_prints_the_summary_and_no_parser_lines(folder, tmp_path, capf
     result = runner.invoke(main, ["ingest", str(folder), "--index", str(tmp_path / "index"), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "7 files found: 2 ingested, 1 failed, 4 skipped (" in result.stdout
-    assert f"skipped   {folder / 'notes.docx'}: .docx: unsupported type" in result.stdout
-    assert "kb reads .htm, .html" in result.stdout
+    assert f"skipped   {folder / 'notes.pptx'}: .pptx: unsupported type" in result.stdout
+    assert "kb reads .docx, .htm, .html" in result.stdout
     err = capfd.readouterr().err + result.stderr
     assert not [line for line in err.splitlines() if any(p in line for p in PYPDF_LINES)], err
 
     again = runner.invoke(main, ["ingest", str(folder), "--index", str(tmp_path / "index"), "--json", "--quiet"])
     data = json.loads(again.stdout)
-    assert {Path(s["path"]).name for s in data["skipped"]} >= {"notes.docx", ".hidden.txt"} and data["counts"]["unchanged"] == 2
+    assert {Path(s["path"]).name for s in data["skipped"]} >= {"notes.pptx", ".hidden.txt"} and data["counts"]["unchanged"] == 2
 
 
 def test_a_changed_file_that_fails_says_its_earlier_version_stays(tmp_path, fake_embedder):

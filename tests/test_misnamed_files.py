@@ -56,14 +56,15 @@ def test_a_page_saved_as_pdf_or_text_is_read_as_a_page(tmp_path, fake_embedder):
 def test_a_format_kb_does_not_read_is_named_in_its_failure(tmp_path, fake_embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
-    with zipfile.ZipFile(docs / "toolkit.pdf", "w") as archive:  # a Word file is a ZIP archive
-        archive.writestr("word/document.xml", "<w:document/>")
+    with zipfile.ZipFile(docs / "toolkit.pdf", "w") as archive:  # an Excel file is a ZIP archive
+        archive.writestr("xl/workbook.xml", "<workbook/>")
     (docs / "notes.txt").write_bytes(b"{\\rtf1\\ansi Training of trainers}")
     (docs / "good.txt").write_text("Good document\n\nTraining for solar technicians in rural areas.", encoding="utf-8")
     report = _kb(tmp_path, fake_embedder).ingest([docs])
     assert report.added == ("good.txt",)
     reasons = {f.path.rsplit("/", 1)[-1]: (f.code, f.reason) for f in report.failed}
-    assert reasons["toolkit.pdf"][0] == "unsupported" and "a ZIP archive" in reasons["toolkit.pdf"][1]
+    assert reasons["toolkit.pdf"] == ("unsupported", "named .pdf, but the file is an Excel workbook; kb reads .docx, .htm, "
+                                      ".html, .markdown, .md, .mht, .mhtml, .pdf, .text, .txt, .xhtml files")
     assert "an RTF document" in reasons["notes.txt"][1]
     assert media_type(docs / "toolkit.pdf") == "application/octet-stream"
 
@@ -74,7 +75,7 @@ def test_a_download_saved_without_a_known_suffix_is_read_by_its_bytes(tmp_path, 
     (docs / "GetFile.ashx").write_bytes(make_pdf(tmp_path / "made.pdf", ["Beekeeping cooperatives for refugees."]).read_bytes())
     (docs / "download").write_text(PAGE, encoding="utf-8")
     (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a document")
-    (docs / "notes.odt").write_bytes(b"PK\x03\x04 an archive")
+    (docs / "notes.odt").write_bytes(b"PK\x03\x04 an archive")  # an OpenDocument text: a ZIP archive kb does not read
     report = _kb(tmp_path, fake_embedder).ingest([docs])
     assert sorted(report.added) == ["GetFile.ashx", "download"] and not report.failed
     assert sorted(s.path.rsplit("/", 1)[-1] for s in report.skipped) == ["notes.odt", "photo.jpg"]

@@ -111,10 +111,10 @@ def document(kb: KB, doc_id: str) -> dict[str, Any]:
 # -- writes
 @router.post("/documents", response_model=None, dependencies=[Write], status_code=201, summary="Upload and ingest files",
              responses={201: {"model": IngestReport}, **errors_for(400, 413, 415, 422, *WRITE_ERRORS)})
-def upload(kb: KB, files: Annotated[list[UploadFile], File(min_length=1, description="PDF, HTML, Markdown or text files")]
+def upload(kb: KB, files: Annotated[list[UploadFile], File(min_length=1, description="PDF, HTML, Markdown, text or Word files")]
            ) -> dict[str, Any]:
     """Each file is kept in the server's uploads folder (beside the index) and ingested like `kb ingest`.
-    The file name (its suffix says the kind: .pdf, .html, .md, .txt) becomes the document id. Needs KB_API_KEY."""
+    The file name (its suffix says the kind: .pdf, .html, .md, .txt, .docx) becomes the document id. Needs KB_API_KEY."""
     # A plain def: FastAPI runs it in its threadpool, so an ingest does not stop other requests being answered.
     report = kb.add_files(((f.filename or "", f.file) for f in files), max_bytes=MAX_UPLOAD_BYTES)
     return to_dict(report) | {"counts": report.counts()}

@@ -16,6 +16,7 @@ from kb.ingest.html import load_html
 from kb.ingest.mhtml import load_mhtml
 from kb.ingest.pdf import load_pdf
 from kb.ingest.text import load_markdown, load_text
+from kb.ingest.word import load_docx
 from kb.records import LoadedFile
 
 Loader = Callable[[Path], LoadedFile]
@@ -31,6 +32,7 @@ LOADERS: dict[str, Loader] = {
     ".markdown": load_markdown,
     ".txt": load_text,
     ".text": load_text,
+    ".docx": load_docx,
 }
 # The media type a file is served with, by the format its loader reads (the API sends files with nosniff:
 # browsers believe it). A loader without one here is served as application/octet-stream.
@@ -40,6 +42,7 @@ MEDIA_TYPES: dict[Loader, str] = {
     load_mhtml: "multipart/related",
     load_markdown: "text/markdown; charset=utf-8",
     load_text: "text/plain; charset=utf-8",
+    load_docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 # A broken file can make a parser repeat itself for every object it tries; a report keeps the first few.
@@ -55,7 +58,6 @@ _PAGE = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*
                    re.IGNORECASE | re.DOTALL)
 # Formats kb does not read, by the bytes they open with: named in the failure instead of "binary data, not text".
 OTHER_FORMATS = (
-    (b"PK\x03\x04", "a ZIP archive (Word, Excel and PowerPoint files are ZIP archives)"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an older Office file (.doc, .xls or .ppt)"),
     (b"{\\rtf", "an RTF document"),
     (b"\x1f\x8b", "gzip-compressed data"),
@@ -65,7 +67,11 @@ OTHER_FORMATS = (
     (b"II*\x00", "a TIFF image"),
     (b"MM\x00*", "a TIFF image"),
 )
-_FORMAT_NAMES: dict[Loader, str] = {load_pdf: "a PDF", load_html: "an HTML page"}
+_ZIP = b"PK\x03\x04"
+# An Office file is a ZIP archive; the part it holds says which.
+_OFFICE_PARTS = (("word/document.xml", load_docx), ("xl/workbook.xml", "an Excel workbook"),
+                 ("ppt/presentation.xml", "a PowerPoint presentation"))
+_FORMAT_NAMES: dict[Loader, str] = {load_pdf: "a PDF", load_html: "an HTML page", load_docx: "a Word document"}
 logger = logging.getLogger(__name__)
 
 
@@ -115,7 +121,21 @@ def _sniffed(path: Path) -> Loader | str | None:
         return load_pdf
     if _PAGE.match(head):
         return load_html
+    if head.startswith(_ZIP):
+        return _zipped(path)
     return next((name for magic, name in OTHER_FORMATS if head.startswith(magic)), None)
+
+
+def _zipped(path: Path) -> Loader | str:
+    """What a ZIP archive is: a Word document's loader, or the name of an Office format or archive kb does not read."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "a damaged ZIP archive"
+    return next((kind for part, kind in _OFFICE_PARTS if part in names), "a ZIP archive")
 
 
 def media_type(path: Path) -> str:
