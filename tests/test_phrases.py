@@ -90,3 +90,5 @@ def test_a_search_that_finds_nothing_says_whether_a_phrase_the_filters_or_the_wo
     assert why("zzyzx", country="KE") == ("No match: no document that passes the filters (country KE) holds a word "
                                           "of the question.")
     assert why("zzyzx") == "No match: no document holds a word of the question."
+    year = corpus_kb.search("apprenticeships", filters=Filters(since="2031", until="2031"))  # what --year 2031 asks
+    assert year.confidence_reason == "No match: no document passes the filters (year 2031)."

@@ -161,3 +161,13 @@ def describe(filters: Filters) -> dict[str, Any]:
     for key, values in filters.where.items():
         out[facet_field(key)] = list(values)
     return out
+
+
+def spoken(described: Mapping[str, Any]) -> str:
+    """Filters as describe() reports them, as a sentence says them: "type press_release; country KE/GH; year 2031"
+    (a year is what --year 2031 asked: since and until the same year)."""
+    pairs = dict(described)
+    since, until = pairs.get("since"), pairs.get("until")
+    if isinstance(since, str) and since == until and re.fullmatch(r"\d{4}", since):
+        pairs = {k: v for k, v in pairs.items() if k not in ("since", "until")} | {"year": since}
+    return "; ".join(f"{key} {'/'.join(map(str, v)) if isinstance(v, list) else v}" for key, v in pairs.items())

@@ -15,7 +15,7 @@ from kb.search import facets, spelling
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
 from kb.search.confidence import SHORT_TERMS, Verdict, judge
 from kb.search.evidence import evidence, term_idfs
-from kb.search.filters import describe, normalise
+from kb.search.filters import describe, normalise, spoken
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
 from kb.search.phrases import phrase_chunks, phrases_first, words
@@ -225,7 +225,7 @@ def _why_nothing(found: Retrieved, filters: Mapping[str, object], allowed: set[s
         return f"No match: no document holds {_listed(found.missing_phrases)}."
     if not filters:
         return None
-    named = "; ".join(f"{key} {'/'.join(map(str, v)) if isinstance(v, list) else v}" for key, v in filters.items())
+    named = spoken(filters)
     if not allowed:
         return f"No match: no document passes the filters ({named})."
     if found.phrases:
