@@ -176,7 +176,7 @@ def test_a_country_named_in_the_questions_language_is_searched_by_its_english_na
     assert spanish.language == "es" and spanish.text == "trabajo infantil en el Lebanon"
     assert "lebanon" in spanish.terms and spanish.written == ("líbano",)  # a Spanish document writes "Líbano"
     english = read_question(reader, "Syrian refugee children in Turkey")  # the table says Türkiye; documents, Turkey
-    assert english.text == "Syrian refugee children in Turkey" and not english.names and english.written == ()
+    assert english.text == "Syrian refugee children in Turkey" and english.written == ("türkiye",)  # looked for beside
     for question, written, name in (("líbano", "Líbano", "Lebanon"), ("kenia", "Kenia", "Kenya")):
         result = corpus_kb.search(question, k=3)
         assert f"Searched “{written}” as “{name}” too." in result.notices, question
@@ -271,3 +271,12 @@ def test_highlights_skip_the_stop_words_of_the_passages_language():
     assert "d" in [text[s:e] for s, e in highlight_spans(text, stems)]  # English passages: as before
     english = "The d-day of the programme"
     assert highlight_spans(english, {stem("programme")}, "en") == highlight_spans(english, {stem("programme")})
+
+
+def test_an_english_questions_country_is_looked_for_by_the_tables_name_too(corpus_kb):
+    """A document that writes "Côte d'Ivoire" answers "Ivory Coast" (the question's text, as typed, is what is embedded)."""
+    result = corpus_kb.search("apprenticeships in Ivory Coast", k=3, mode="keyword")
+    assert result.hits[0].doc_id == "press-releases/2022-10-cote-divoire-apprentissage-renove-artisanat.html"
+    assert "Searched “Ivory Coast” as “Côte d'Ivoire” too." in result.notices
+    named = corpus_kb.search("Saint Helena, Ascension and Tristan da Cunha", k=1, mode="keyword")
+    assert not named.notices  # the table's "Saint Helena" adds no word to the question: nothing to say

@@ -95,19 +95,25 @@ def _without(query: str, word: str, languages: Sequence[str]) -> str:
 
 def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], languages: Sequence[str]) -> tuple[str, ...]:
     """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit's document
-    mentions anywhere (each of the name's words looked up in those documents' keyword rows; a question typed without
-    capitals names them in lower case). None when a top hit is in another language than the question's: its words
-    cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
+    mentions anywhere, by that name or the table's (each of the name's words looked up in those documents' keyword
+    rows; a question typed without capitals names them in lower case). None when a top hit is in another language
+    than the question's: its words cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
     if not top:
         return ()
     from kb.ingest.enrich import countries  # the table (~6-7 ms) is read by the first search that may name a country
 
-    named = countries().named_in(query)
+    table = countries()
+    named = table.named_in(query)
     if not named or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
         return ()
     documents = {h.doc_id for h in top}
-    return tuple(name for name in named
-                 if not all(reader.keyword.holds(word, documents, languages) for word in query_terms(name, languages)))
+
+    def mentioned(name: str) -> bool:  # as the question writes it, or as the table does ("Côte d'Ivoire", "Ivory Coast")
+        country = table.lookup(name)
+        return any(all(reader.keyword.holds(word, documents, languages) for word in query_terms(written, languages))
+                   for written in (name, *((country.name,) if country is not None else ())))
+
+    return tuple(name for name in named if not mentioned(name))
 
 
 def _document_cosines(found: Retrieved) -> list[float]:

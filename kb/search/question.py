@@ -41,8 +41,10 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     a country named otherwise than kb's country table names it ("Kenia", "Líbano", "Liban") is searched by the table's
     name in its place (the model reads English best, and most documents are in English), and by its words as written
     too (a document in the question's language writes them so); an English question's names stay as they are ("Turkey"
-    is how most documents write Türkiye). An ILO instrument named by its number ("C182", "Convention No. 138") is
-    searched by its title in its place, in any language (kb/search/instruments.py), and by its number as written.
+    is how most documents write Türkiye), and the table's name is looked for beside it, by the keyword search alone
+    ("Côte d'Ivoire" for "Ivory Coast", "Viet Nam" for "Vietnam"). An ILO instrument named by its number ("C182",
+    "Convention No. 138") is searched by its title in its place, in any language (kb/search/instruments.py), and by
+    its number as written.
     The service reads it before embedding: a question is embedded once, as searched."""
     language = query_language or question_language(query)
     languages = analysis_languages(language)
@@ -56,15 +58,21 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
         query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
     named = {written: name for written, name in instruments.named_in(query).items()
              if not any(written.casefold() in phrase.casefold() for phrase in wanted)}  # in quotes: as typed
-    if language != DEFAULT_LANGUAGE:  # English country names are names the table knows too
-        named |= _other_names(query)
+    beside: dict[str, str] = {}
+    if language != DEFAULT_LANGUAGE:
+        named |= _other_names(query)  # searched by the table's name in its place
+    else:  # an English question's names stay as typed ("Turkey", as most documents write it); the table's beside
+        beside = {written: name for written, name in _other_names(query).items()
+                  if not set(query_terms(name, languages)) <= set(terms)}  # "Saint Helena" adds no word
     for written, name in named.items():
         # as typed, or in lower case (named_in gives a lower-case question's names as the table writes them)
         query = re.sub(rf"(?<![\w-]){re.escape(written)}(?![\w-])", name.replace("\\", r"\\"), query, flags=re.IGNORECASE)
     if named:
         terms = query_terms(query, languages)
-    also = tuple(dict.fromkeys(t for written in named for t in query_terms(written, languages) if t not in terms))
-    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named, also)
+    also = [t for written in named for t in query_terms(written, languages)]
+    also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
+    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside,
+                    tuple(dict.fromkeys(t for t in also if t not in terms)))
 
 
 def _other_names(query: str) -> dict[str, str]:
