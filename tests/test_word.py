@@ -80,3 +80,21 @@ def test_a_word_document_is_ingested_searched_and_served_even_under_another_name
     hit = kb.search("hard-to-fill vacancies business register", k=1, mode="keyword", filters=Filters()).hits[0]
     assert hit.doc_id in ("survey.docx", "saved-as.pdf") and hit.passages[0].heading_path
     assert media_type(docs / "saved-as.pdf") == media_type(docs / "survey.docx") != "application/octet-stream"
+
+
+def test_a_word_documents_citation_opens_it_as_a_page_at_its_heading(tmp_path, fake_embedder):
+    from fastapi.testclient import TestClient
+
+    from kb.api import create_app
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    make_docx(docs / "survey.docx")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    with TestClient(create_app(kb.settings, kb=kb)) as client:
+        hit = client.get("/search", params={"q": "business register sample", "mode": "keyword"}).json()["hits"][0]
+        assert "/view#2-1-sampling" in hit["cite_url"]
+        view = client.get(hit["cite_url"].split("#")[0])
+    assert view.status_code == 200 and view.headers["content-type"].startswith("text/html")
+    assert 'id="2-1-sampling"' in view.text and "Draw the sample from the business register." in view.text

@@ -1,5 +1,5 @@
 """A document as a page to read, for GET /documents/{id}/view: Markdown rendered, plain text as paragraphs, a page
-saved as one file (.mhtml) unpacked.
+saved as one file (.mhtml) unpacked, a Word document as the Markdown it was read as.
 
 The pages carry the anchors and the text that a citation's link (kb/citations.py) points at: every heading
 has the id `heading_anchor` gives its text, and the words are those the loader indexed, so that a text
@@ -72,3 +72,10 @@ def mhtml_page(data: bytes, title: str) -> str:
     from kb.ingest.mhtml import archived_page
 
     return archived_page(data)[0]
+
+
+def docx_page(data: bytes, title: str) -> str:
+    """A Word document as an HTML page: its text as kb read it (word.py), rendered as Markdown is, headings with ids."""
+    from kb.ingest.word import as_markdown
+
+    return markdown_page(as_markdown(data).encode("utf-8"), title)

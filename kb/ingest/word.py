@@ -39,14 +39,21 @@ def load_docx(path: Path) -> LoadedFile:
     return LoadedFile(title=title, sections=tuple(sections), format="docx", metadata=metadata)
 
 
-def _open(path: Path) -> Any:
+def as_markdown(data: bytes) -> str:
+    """A Word document's body as the Markdown its sections are cut from: what GET /documents/{id}/view shows."""
+    import io
+
+    return "\n".join(_body(_open(io.BytesIO(data)))[0])
+
+
+def _open(source: Path | Any) -> Any:
     import zipfile
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        return docx.Document(str(path))
+        return docx.Document(str(source) if isinstance(source, Path) else source)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise LoadError(f"not a readable Word document ({type(exc).__name__}: {exc})") from None
 
