@@ -4,7 +4,6 @@ own text seldom holds its number, and a report writes "ILO C. 182" where a user 
 
 from __future__ import annotations
 
-import csv
 import re
 from functools import cache
 from pathlib import Path
@@ -12,19 +11,26 @@ from pathlib import Path
 TABLE = Path(__file__).resolve().parent.parent / "data" / "instruments.tsv"  # code -> title, from NORMLEX's short titles
 # "C182", "C-182", "C.182", "R208", "P029", and after "ILO" with a space too ("ILO C 182", "ILO C. 182"): two digits or
 # more, so that a "C1" language level is none; never "p 29", a page.
-_CODE = re.compile(r"(?<![\w.-])(?:ILO\s+([CPR])\.?\s?|([CPR])[-.]?)0*(\d{2,3})(?![\w-]|[.,]\d)", re.IGNORECASE)
+_CODE = r"(?<![\w.-])(?:ILO\s+([CPR])\.?\s?|([CPR])[-.]?)0*(\d{2,3})(?![\w-]|[.,]\d)"
 # "Convention No. 182", "convention n° 182", "Convenio núm. 189", "Recommendation 204", "Protocol 29".
 _WORDS = {"convention": "C", "convenio": "C", "convenzione": "C", "verdrag": "C", "recommendation": "R",
           "recommandation": "R", "recomendación": "R", "recomendacion": "R", "raccomandazione": "R", "aanbeveling": "R",
           "protocol": "P", "protocole": "P", "protocolo": "P", "protocollo": "P"}
-_NUMBERED = re.compile(r"(?<![\w-])(" + "|".join(_WORDS) + r")\s+(?:(?:no|n°|nº|n\.º|núm|num|number|nr)\.?\s*)?0*(\d{1,3})(?![\w-]|[.,]\d)",
-                       re.IGNORECASE)
-_MARITIME = re.compile(r"(?<![\w-])MLC(?:,?\s*2006)?(?![\w-])")
+_NUMBERED = r"(?<![\w-])(" + "|".join(_WORDS) + r")\s+(?:(?:no|n°|nº|n\.º|núm|num|number|nr)\.?\s*)?0*(\d{1,3})(?![\w-]|[.,]\d)"
+_MARITIME = r"(?<![\w-])MLC(?:,?\s*2006)?(?![\w-])"
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The three patterns, compiled by the first question that holds a number (~3 ms: not at every `kb search`)."""
+    return re.compile(_CODE, re.IGNORECASE), re.compile(_NUMBERED, re.IGNORECASE), re.compile(_MARITIME)
 
 
 @cache
 def titles() -> dict[str, str]:
     """{code: title} ("C182": "Worst Forms of Child Labour Convention, 1999"), read once."""
+    import csv
+
     with open(TABLE, encoding="utf-8", newline="") as table:
         return {row["code"]: row["title"] for row in csv.DictReader(table, delimiter="\t")}
 
@@ -34,11 +40,14 @@ def named_in(query: str) -> dict[str, str]:
     table ("C182": "Worst Forms of Child Labour Convention, 1999 (No. 182, C182)"), unless the question names it by its
     title already ("Minimum Age Convention No. 138"); unknown numbers are left as written."""
     found: dict[str, str] = {}
-    for match in _CODE.finditer(query):
+    if "MLC" not in query and not any(c.isdigit() for c in query):
+        return found
+    code, numbered, maritime = _patterns()
+    for match in code.finditer(query):
         _add(found, query, match.group(0), (match.group(1) or match.group(2)).upper(), match.group(3))
-    for match in _NUMBERED.finditer(query):
+    for match in numbered.finditer(query):
         _add(found, query, match.group(0), _WORDS[match.group(1).lower()], match.group(2))
-    for match in _MARITIME.finditer(query):
+    for match in maritime.finditer(query):
         _add(found, query, match.group(0), "MLC", "")
     return found
 
