@@ -74,7 +74,7 @@ def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: 
     docs = fuse(rankings, chunk_doc, mode, ceiling)
     lap("fusion")
     found = q.Retrieved(docs, dict(rankings[0]) if mode != "keyword" else {}, vector, terms, asked.language,
-                        asked.text, asked.corrections, (), asked.phrases, reader.counts()[0], asked.names)
+                        asked.text, asked.corrections, (), asked.phrases, reader.counts()[0], asked.names, asked.written)
     idf = term_idfs(reader, terms, analysis_languages(asked.language))
     weights = q._stem_weights(idf)
     lap("term weights")
@@ -82,8 +82,9 @@ def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: 
     short = frozenset(weights) if len(terms) <= SHORT_TERMS else frozenset()
     chunks = q._passage_chunks(reader, top, short)
     lap("passage chunks")
-    hits = q._hits(reader, top, chunks, {stem(t) for t in terms}, q.SCORE_KINDS[mode], asked.phrases, weights,
-                   terms, asked.language)
+    marked = [*terms, *asked.written]
+    hits = q._hits(reader, top, chunks, {stem(t) for t in marked}, q.SCORE_KINDS[mode], asked.phrases, weights,
+                   marked, asked.language)
     lap("passages/snippets")
     judge(evidence(reader, hits, found, "en", chunks, encode=encode, idf=idf))
     lap("confidence")

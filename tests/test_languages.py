@@ -280,3 +280,17 @@ def test_an_english_questions_country_is_looked_for_by_the_tables_name_too(corpu
     assert "Searched “Ivory Coast” as “Côte d'Ivoire” too." in result.notices
     named = corpus_kb.search("Saint Helena, Ascension and Tristan da Cunha", k=1, mode="keyword")
     assert not named.notices  # the table's "Saint Helena" adds no word to the question: nothing to say
+
+
+def test_a_country_found_by_the_tables_name_is_marked_as_the_document_writes_it(tmp_path, fake_embedder):
+    from kb import KnowledgeBase, Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cocoa.txt").write_text("Cocoa cooperatives\n\nIn Côte d'Ivoire, cocoa cooperatives train young farmers "
+                                    "in pruning, grafting and safe use of pesticides.", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    passage = kb.search("Ivory Coast farmers", k=1, mode="keyword").hits[0].passages[0]
+    marked = [passage.snippet[a:b] for a, b in passage.highlights]
+    assert marked == ["Côte", "Ivoire", "farmers"]  # never the "d" of d'Ivoire

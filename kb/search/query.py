@@ -50,6 +50,7 @@ class Retrieved:
     phrases: tuple[str, ...] = ()  # the quoted phrases searched
     total: int = 0  # the documents the search ranks among: those that pass the filters and hold the phrases
     names: Mapping[str, str] | None = None  # instruments and countries named otherwise, and the names searched (question.py)
+    written: tuple[str, ...] = ()  # words the keyword search looked for beside the terms ("líbano", "côte", "ivoire")
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -131,7 +132,8 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if held:
         docs = [phrases_first(doc, held[doc.doc_id]) for doc in docs]
     total = reader.counts()[0] if allowed is None else len(allowed)
-    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.names)
+    return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.names,
+                     asked.written)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:
@@ -203,8 +205,9 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     weights = {} if found.phrases else _stem_weights(idf)  # a quoted phrase's passages come first already
     # A short question (a name, a title) looks further in a hit whose best chunks score on its title alone.
     chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights) if len(found.terms) <= SHORT_TERMS else frozenset())
-    hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in found.terms}, SCORE_KINDS[mode], found.phrases,
-                 weights, found.terms, found.language)
+    marked = [*found.terms, *found.written]  # a name as the document writes it is marked too ("Côte d'Ivoire")
+    hits = _hits(reader, found.docs[:k], chunks, {stem(t) for t in marked}, SCORE_KINDS[mode], found.phrases,
+                 weights, marked, found.language)
     verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode, idf=idf))
     if not hits:
         verdict = Verdict(False, _why_nothing(found, describe(filters), allowed_documents(reader, filters)) or verdict.reason)

@@ -72,7 +72,7 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     also = [t for written in named for t in query_terms(written, languages)]
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
     return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside,
-                    tuple(dict.fromkeys(t for t in also if t not in terms)))
+                    tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)))  # not the d of d'Ivoire
 
 
 def _other_names(query: str) -> dict[str, str]:
