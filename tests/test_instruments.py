@@ -56,3 +56,20 @@ def test_a_recommendation_asked_by_its_number_finds_the_documents_that_cite_it_b
     assert {"recommendation", "208"} <= marked
     quoted = corpus_kb.search('"R208"', k=3)  # in quotes: as typed, and no document writes it so
     assert not quoted.hits and not quoted.notices
+
+
+@pytest.mark.parametrize(("question", "written", "about"), [
+    ("SDG 8.7", "SDG 8.7", "eradicate forced labour"),
+    ("SDG target 8.7 child labour", "SDG target 8.7", "modern slavery"),
+    ("indicator 8.6.1", "indicator 8.6.1", "not in education, employment or training"),
+    ("Alliance 8.7 pathfinder countries", "Alliance 8.7", "human trafficking"),
+    ("ODS 8.5", "ODS 8.5", "decent work for all"),
+])
+def test_an_sdg_target_or_indicator_is_searched_by_what_it_is_about(question, written, about):
+    named = named_in(question)
+    assert list(named) == [written] and named[written].startswith(f"{written}: ") and about in named[written]
+
+
+@pytest.mark.parametrize("question", ["8.7 million children work", "SDG 17.1", "unemployment rate SDG indicator 8.5.2"])
+def test_a_quantity_an_sdg_outside_the_table_or_one_named_already_is_left_as_written(question):
+    assert named_in(question) == {}

@@ -78,3 +78,13 @@ def test_country_reports_have_their_title_and_the_italian_pdf_is_italian(labour_
     assert ghana.title == "2021 Findings on the Worst Forms of Child Labor: Ghana"
     assert ghana.n_pages and ghana.n_pages > 5
     assert labour_kb.document("ilo_italian_pdf/L-OIL-che-cosa-e-e-cosa-fa.pdf").language == "it"
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("C105", "abolition-of-forced-labour.md"),
+    ("Convention No. 140", "paid-educational-leave.md"),
+    ("what does convention 138 say about light work", "minimum-age-for-admission-to-employment.md"),
+])
+def test_a_convention_asked_by_its_number_finds_its_text_which_holds_no_number(labour_kb, question, doc):
+    result = labour_kb.search(question, k=3)
+    assert result.hits[0].doc_id.endswith(doc) and any(n.startswith("Searched “") for n in result.notices)
