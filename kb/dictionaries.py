@@ -17,14 +17,14 @@ from typing import Any
 # British spellings and their American forms: pyspellchecker's English list is American, and the ILO writes British
 # ("labour", "programme", "prioritise", "centre", "analyse", "travelled", "paediatric"). Patterns as text: re compiles
 # and keeps them at the first misspelt word, not at every one-shot `kb search`'s start.
-_BRITISH = ((r"our(s|ed|ing|able)?$", r"or\1"), (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"), (r"ys(e|es|ed|ing)$", r"yz\1"),
+BRITISH = ((r"our(s|ed|ing|able)?$", r"or\1"), (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"), (r"ys(e|es|ed|ing)$", r"yz\1"),
             (r"tre(s)?$", r"ter\1"), (r"mme(s)?$", r"m\1"), (r"logue(s)?$", r"log\1"), (r"ence(s)?$", r"ense\1"),
             (r"ll(ed|ing|er|ers)$", r"l\1"), (r"ae", "e"), (r"oe", "e"))
 
 
 def _spellings(word: str) -> set[str]:
     """The word and its American forms, if it is spelt the British way."""
-    return {word} | {re.sub(pattern, american, word) for pattern, american in _BRITISH}
+    return {word} | {re.sub(pattern, american, word) for pattern, american in BRITISH}
 
 
 @lru_cache(maxsize=8)

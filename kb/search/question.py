@@ -12,6 +12,7 @@ from kb.languages import DEFAULT_LANGUAGE, analysis_languages, question_language
 from kb.search import instruments, spelling
 from kb.search.phrases import quoted
 from kb.search.snippets import query_terms
+from kb.search.variants import held_spellings
 
 if TYPE_CHECKING:
     from kb.index.store import IndexReader
@@ -45,7 +46,8 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     ("Côte d'Ivoire" for "Ivory Coast", "Viet Nam" for "Vietnam"). An ILO instrument named by its number ("C182",
     "Convention No. 138") is searched by its title in its place, in any language (kb/search/instruments.py), and by
     its number as written.
-    The service reads it before embedding: a question is embedded once, as searched."""
+    An English word's other spelling ("labor" of "labour", kb/search/variants.py) is looked for beside it when the index
+    holds it. The service reads it before embedding: a question is embedded once, as searched."""
     language = query_language or question_language(query)
     languages = analysis_languages(language)
     terms = query_terms(query, languages)
@@ -70,6 +72,7 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     if named:
         terms = query_terms(query, languages)
     also = [t for written in named for t in query_terms(written, languages)]
+    also += held_spellings(terms, reader.keyword)  # "labor" beside "labour", "harmonised" beside "harmonized"
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
     return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside,
                     tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)))  # not the d of d'Ivoire

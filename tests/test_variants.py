@@ -1,0 +1,37 @@
+"""British and American spellings: a question's word that no chunk holds is looked for in its other spelling."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import KnowledgeBase, Settings
+from kb.search.variants import spellings
+
+
+@pytest.mark.parametrize(("word", "other"), [
+    ("labour", "labor"), ("labor", "labour"), ("harmonised", "harmonized"), ("organization", "organisation"),
+    ("programme", "program"), ("program", "programme"), ("centre", "center"), ("center", "centre"),
+    ("analyse", "analyze"), ("licence", "license"), ("dialog", "dialogue"), ("travelled", "traveled"),
+])
+def test_a_word_has_its_other_spelling(word, other):
+    assert other in spellings(word)
+
+
+@pytest.mark.parametrize("word", ["for", "size", "prize", "dense", "minister", "register", "workers", "skills"])
+def test_a_word_the_rules_do_not_fit_has_none(word):
+    assert spellings(word) == set()
+
+
+def test_a_question_spelt_the_other_way_finds_and_marks_the_documents_words(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "series.txt").write_text("Labour statistics\n\nThe harmonised series of labour statistics make countries' "
+                                     "figures comparable across years.", encoding="utf-8")
+    (docs / "other.txt").write_text("Apprenticeships\n\nApprentices learn a trade in a workshop.", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    hits = kb.search("harmonized labor series", k=2, mode="keyword").hits
+    assert [h.doc_id for h in hits] == ["series.txt"]
+    passage = hits[0].passages[0]
+    assert {passage.snippet[a:b].lower() for a, b in passage.highlights} == {"harmonised", "labour", "series"}
+    assert kb.search("harmonised labour series", k=2, mode="keyword").hits[0].doc_id == "series.txt"
