@@ -74,7 +74,8 @@ def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: 
     docs = fuse(rankings, chunk_doc, mode, ceiling)
     lap("fusion")
     found = q.Retrieved(docs, dict(rankings[0]) if mode != "keyword" else {}, vector, terms, asked.language,
-                        asked.text, asked.corrections, (), asked.phrases, reader.counts()[0], asked.names, asked.written)
+                        asked.text, asked.corrections, (), asked.phrases, reader.counts()[0], asked.names, asked.written,
+                        asked.spellings)
     idf = term_idfs(reader, terms, analysis_languages(asked.language))
     weights = q._stem_weights(idf)
     lap("term weights")

@@ -30,8 +30,10 @@ def test_a_question_spelt_the_other_way_finds_and_marks_the_documents_words(tmp_
     (docs / "other.txt").write_text("Apprenticeships\n\nApprentices learn a trade in a workshop.", encoding="utf-8")
     kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
     kb.ingest([docs])
-    hits = kb.search("harmonized labor series", k=2, mode="keyword").hits
+    result = kb.search("harmonized labor series", k=2, mode="keyword")
+    hits = result.hits
     assert [h.doc_id for h in hits] == ["series.txt"]
+    assert result.confident, result.confidence_reason  # "harmonised" and "labour" are the question's words there
     passage = hits[0].passages[0]
     assert {passage.snippet[a:b].lower() for a, b in passage.highlights} == {"harmonised", "labour", "series"}
     assert kb.search("harmonised labour series", k=2, mode="keyword").hits[0].doc_id == "series.txt"

@@ -123,20 +123,25 @@ def _gap(ranked: Sequence[float], rank: int) -> float:
 
 def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[str | Sequence[str]], cosines: Iterable[float],
            hits: int, doc_cosines: Iterable[float] = (), absent_countries: Sequence[str] = (),
-           unmatched: Sequence[tuple[str, float]] = (), common: bool = False) -> Evidence:
+           unmatched: Sequence[tuple[str, float]] = (), common: bool = False,
+           spellings: Mapping[str, Sequence[str]] | None = None) -> Evidence:
     """The Evidence of a search: `idf` per term (the keyword index's), the texts of the top hits' shown passages (each
     a text, or the texts it is read as, no word running across them: its title, headings and chunk text),
     the cosines of the dense candidates (empty in keyword mode), each candidate document's best cosine, the
     countries the question names that no top hit mentions and the words no top hit holds, with their lifts; `common`:
-    whether the terms are all common words."""
+    whether the terms are all common words; `spellings`: a term's other spellings, which a passage holds it by."""
     term_stems = {t: stem(t) for t in terms}
-    wanted = frozenset(s for s in term_stems.values() if s)
+    # The stems that stand for a term besides its own: "harmonis" for a "harmonized" no chunk holds.
+    others = {stem(form): term for term, forms in (spellings or {}).items() if term in term_stems for form in forms}
+    wanted = frozenset(s for s in (*term_stems.values(), *others) if s)
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
     total = sum(weight.values()) or 1.0
     best, complete = 0.0, False
     seen: set[str] = set()
     for passage in passages:
         held = _held(passage, wanted)
+        if others:
+            held = held | {term_stems[others[s]] for s in held if s in others}
         seen |= held
         share = sum(w for t, w in weight.items() if term_stems[t] in held) / total
         best = max(best, share)

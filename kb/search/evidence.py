@@ -41,11 +41,12 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
         idf = term_idfs(reader, found.terms, languages)
     absent = _absent_countries(reader, found.query, top, languages) if FITTED.country_rule or countries else ()
     common = common_words_only(found.terms, languages)
+    spelt = found.spellings or {}
     if not understood(found.language, model_languages):
-        return gather(found.terms, idf, texts, (), len(hits), absent_countries=absent, common=common)
+        return gather(found.terms, idf, texts, (), len(hits), absent_countries=absent, common=common, spellings=spelt)
     unmatched = _unmatched(reader, found, top, languages, encode) if FITTED.meaning_rule or meaning else ()
     return gather(found.terms, idf, texts, found.cosine.values(), len(hits), _document_cosines(found) if document_gap else (),
-                  absent, unmatched, common)
+                  absent, unmatched, common, spelt)
 
 
 def term_idfs(reader: IndexReader, terms: Sequence[str], languages: Sequence[str]) -> dict[str, float]:

@@ -51,6 +51,7 @@ class Retrieved:
     total: int = 0  # the documents the search ranks among: those that pass the filters and hold the phrases
     names: Mapping[str, str] | None = None  # instruments and countries named otherwise, and the names searched (question.py)
     written: tuple[str, ...] = ()  # words the keyword search looked for beside the terms ("líbano", "côte", "ivoire")
+    spellings: Mapping[str, tuple[str, ...]] | None = None  # a term's other spellings, which count as it (variants.py)
 
 
 def allowed_documents(reader: IndexReader, filters: Filters) -> set[str] | None:
@@ -133,7 +134,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         docs = [phrases_first(doc, held[doc.doc_id]) for doc in docs]
     total = reader.counts()[0] if allowed is None else len(allowed)
     return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.names,
-                     asked.written)
+                     asked.written, asked.spellings)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:

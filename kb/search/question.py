@@ -32,6 +32,7 @@ class Question:
     # of Child Labour Convention, 1999 (No. 182, C182)", "Líbano" -> "Lebanon")
     names: Mapping[str, str] | None = None
     written: tuple[str, ...] = ()  # the words of those as written, which the keyword search looks for too
+    spellings: Mapping[str, tuple[str, ...]] | None = None  # a term no chunk holds -> its other spellings the index holds
 
 
 def read_question(reader: IndexReader, query: str, query_language: str | None = None, correct: bool = True,
@@ -72,10 +73,11 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     if named:
         terms = query_terms(query, languages)
     also = [t for written in named for t in query_terms(written, languages)]
-    also += held_spellings(terms, reader.keyword)  # "labor" beside "labour", "harmonised" beside "harmonized"
+    spelt = held_spellings(terms, reader.keyword)  # "harmonised" beside a "harmonized" no chunk holds
+    also += [form for forms in spelt.values() for form in forms]
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
     return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside,
-                    tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)))  # not the d of d'Ivoire
+                    tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)), spelt)  # not d'Ivoire's d
 
 
 def _other_names(query: str) -> dict[str, str]:

@@ -50,18 +50,20 @@ def spellings(word: str) -> set[str]:
     return {form for pattern, other in _rules() if (form := pattern.sub(other, word)) != word}
 
 
-def held_spellings(terms: Iterable[str], keyword: KeywordIndex) -> list[str]:
-    """The other spellings of the terms that no chunk holds as the question spells them, where the index holds them
-    (in its English analysis): what the keyword search looks for beside them. Only then: looking for "labor" beside a
-    "labour" the index holds too, or "organization" beside "organisation" (every page of the International Labour
-    Organization), ranked worse on the repo's questions (corpus/ part_b hybrid nDCG@10 0.9612 -> 0.9484, labour-docs
-    0.8926 -> 0.8895)."""
+def held_spellings(terms: Iterable[str], keyword: KeywordIndex) -> dict[str, tuple[str, ...]]:
+    """{term: its other spellings} for the terms that no chunk holds as the question spells them, where the index holds
+    those (in its English analysis): what the keyword search looks for beside them, and what the confidence counts as
+    the term. Only then: looking for "labor" beside a "labour" the index holds too, or "organization" beside
+    "organisation" (every page of the International Labour Organization), ranked worse on the repo's questions
+    (corpus/ part_b hybrid nDCG@10 0.9612 -> 0.9484, labour-docs 0.8926 -> 0.8895)."""
     from kb.index.keyword.analysis import word_token
 
-    found: list[str] = []
+    found: dict[str, tuple[str, ...]] = {}
     for term in terms:
         forms = spellings(term)
         if not forms or keyword.doc_freq(term, ("en",)):
             continue
-        found += [f for f in sorted(forms) if word_token("en", f) != word_token("en", term) and keyword.doc_freq(f, ("en",))]
+        held = tuple(f for f in sorted(forms) if word_token("en", f) != word_token("en", term) and keyword.doc_freq(f, ("en",)))
+        if held:
+            found[term] = held
     return found
