@@ -60,6 +60,7 @@ def test_a_recommendation_asked_by_its_number_finds_the_documents_that_cite_it_b
 
 @pytest.mark.parametrize(("question", "written", "about"), [
     ("SDG 8.7", "SDG 8.7", "eradicate forced labour"),
+    ("What is SDG 8.7.", "SDG 8.7", "eradicate forced labour"),  # a sentence's full stop
     ("SDG target 8.7 child labour", "SDG target 8.7", "modern slavery"),
     ("indicator 8.6.1", "indicator 8.6.1", "not in education, employment or training"),
     ("Alliance 8.7 pathfinder countries", "Alliance 8.7", "human trafficking"),

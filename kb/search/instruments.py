@@ -24,7 +24,7 @@ _MARITIME = r"(?<![\w-])MLC(?:,?\s*2006)?(?![\w-])"
 # "SDG 8.7", "SDG target 8.7", "indicator 8.6.1", "Alliance 8.7", "ODS 8.5", "cible 8.7": a word that says so first,
 # since "8.7" alone is as often a quantity ("8.7 million").
 _SDG = (r"(?<![\w-])((?:SDGs?|ODS|ODD|Alliance|target|cible|meta|indicator|indicateur|indicador)"
-        r"(?:\s+(?:target|indicator|cible|indicateur|meta|indicador))?)\s*(\d{1,2}\.(?:\d{1,2}|[ab])(?:\.\d)?)(?![\w.-]|,\d)")
+        r"(?:\s+(?:target|indicator|cible|indicateur|meta|indicador))?)\s*(\d{1,2}\.(?:\d{1,2}|[ab])(?:\.\d)?)(?![\w-]|[.,]\d)")
 
 
 @cache

@@ -1,5 +1,6 @@
 """A question as it is searched: its language, its words, the misspelt ones corrected, its quoted phrases, the ILO
-instruments it names by number, and the countries it names in another language than the index's names for them."""
+instruments and SDG targets it names by number, the countries it names otherwise than the index's table, and the
+other spellings of its English words that no chunk holds as it spells them."""
 
 from __future__ import annotations
 
@@ -45,10 +46,10 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     too (a document in the question's language writes them so); an English question's names stay as they are ("Turkey"
     is how most documents write Türkiye), and the table's name is looked for beside it, by the keyword search alone
     ("Côte d'Ivoire" for "Ivory Coast", "Viet Nam" for "Vietnam"). An ILO instrument named by its number ("C182",
-    "Convention No. 138") is searched by its title in its place, in any language (kb/search/instruments.py), and by
-    its number as written.
-    An English word's other spelling ("labor" of "labour", kb/search/variants.py) is looked for beside it when the index
-    holds it. The service reads it before embedding: a question is embedded once, as searched."""
+    "Convention No. 138") or an SDG target ("SDG 8.7") is searched by its title in its place, in any language
+    (kb/search/instruments.py), and by its number as written. An English word that no chunk holds as it is spelt is
+    looked for in its other spelling too ("harmonised" for "harmonized", kb/search/variants.py), when the index holds
+    that. The service reads it before embedding: a question is embedded once, as searched."""
     language = query_language or question_language(query)
     languages = analysis_languages(language)
     terms = query_terms(query, languages)
