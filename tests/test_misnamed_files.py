@@ -59,6 +59,7 @@ def test_a_format_kb_does_not_read_is_named_in_its_failure(tmp_path, fake_embedd
     with zipfile.ZipFile(docs / "toolkit.pdf", "w") as archive:  # an Excel file is a ZIP archive
         archive.writestr("xl/workbook.xml", "<workbook/>")
     (docs / "notes.txt").write_bytes(b"{\\rtf1\\ansi Training of trainers}")
+    (docs / "locked.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))  # Word encrypts into one
     (docs / "good.txt").write_text("Good document\n\nTraining for solar technicians in rural areas.", encoding="utf-8")
     report = _kb(tmp_path, fake_embedder).ingest([docs])
     assert report.added == ("good.txt",)
@@ -66,6 +67,7 @@ def test_a_format_kb_does_not_read_is_named_in_its_failure(tmp_path, fake_embedd
     assert reasons["toolkit.pdf"] == ("unsupported", "named .pdf, but the file is an Excel workbook; kb reads .docx, .htm, "
                                       ".html, .markdown, .md, .mht, .mhtml, .pdf, .text, .txt, .xhtml files")
     assert "an RTF document" in reasons["notes.txt"][1]
+    assert "a password-protected one" in reasons["locked.docx"][1]
     assert media_type(docs / "toolkit.pdf") == "application/octet-stream"
 
 

@@ -58,7 +58,7 @@ _PAGE = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*
                    re.IGNORECASE | re.DOTALL)
 # Formats kb does not read, by the bytes they open with: named in the failure instead of "binary data, not text".
 OTHER_FORMATS = (
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an older Office file (.doc, .xls or .ppt)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an older Office file (.doc, .xls or .ppt) or a password-protected one"),
     (b"{\\rtf", "an RTF document"),
     (b"\x1f\x8b", "gzip-compressed data"),
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
