@@ -65,7 +65,7 @@ def test_a_format_kb_does_not_read_is_named_in_its_failure(tmp_path, fake_embedd
     assert report.added == ("good.txt",)
     reasons = {f.path.rsplit("/", 1)[-1]: (f.code, f.reason) for f in report.failed}
     assert reasons["toolkit.pdf"] == ("unsupported", "named .pdf, but the file is an Excel workbook; kb reads .docx, .htm, "
-                                      ".html, .markdown, .md, .mht, .mhtml, .pdf, .text, .txt, .xhtml files")
+                                      ".html, .markdown, .md, .mht, .mhtml, .odt, .pdf, .text, .txt, .xhtml files")
     assert "an RTF document" in reasons["notes.txt"][1]
     assert "a password-protected one" in reasons["locked.docx"][1]
     assert media_type(docs / "toolkit.pdf") == "application/octet-stream"
@@ -77,10 +77,10 @@ def test_a_download_saved_without_a_known_suffix_is_read_by_its_bytes(tmp_path, 
     (docs / "GetFile.ashx").write_bytes(make_pdf(tmp_path / "made.pdf", ["Beekeeping cooperatives for refugees."]).read_bytes())
     (docs / "download").write_text(PAGE, encoding="utf-8")
     (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a document")
-    (docs / "notes.odt").write_bytes(b"PK\x03\x04 an archive")  # an OpenDocument text: a ZIP archive kb does not read
+    (docs / "slides.odp").write_bytes(b"PK\x03\x04 an archive")  # an OpenDocument presentation: kb does not read it
     report = _kb(tmp_path, fake_embedder).ingest([docs])
     assert sorted(report.added) == ["GetFile.ashx", "download"] and not report.failed
-    assert sorted(s.path.rsplit("/", 1)[-1] for s in report.skipped) == ["notes.odt", "photo.jpg"]
+    assert sorted(s.path.rsplit("/", 1)[-1] for s in report.skipped) == ["photo.jpg", "slides.odp"]
     assert media_type(docs / "GetFile.ashx") == "application/pdf"
 
 

@@ -1,5 +1,5 @@
 """A document as a page to read, for GET /documents/{id}/view: Markdown rendered, plain text as paragraphs, a page
-saved as one file (.mhtml) unpacked, a Word document as the Markdown it was read as.
+saved as one file (.mhtml) unpacked, a Word or OpenDocument text as the Markdown it was read as.
 
 The pages carry the anchors and the text that a citation's link (kb/citations.py) points at: every heading
 has the id `heading_anchor` gives its text, and the words are those the loader indexed, so that a text
@@ -77,5 +77,12 @@ def mhtml_page(data: bytes, title: str) -> str:
 def docx_page(data: bytes, title: str) -> str:
     """A Word document as an HTML page: its text as kb read it (word.py), rendered as Markdown is, headings with ids."""
     from kb.ingest.word import as_markdown
+
+    return markdown_page(as_markdown(data).encode("utf-8"), title)
+
+
+def odt_page(data: bytes, title: str) -> str:
+    """An OpenDocument text as an HTML page, as docx_page shows a Word document."""
+    from kb.ingest.odt import as_markdown
 
     return markdown_page(as_markdown(data).encode("utf-8"), title)

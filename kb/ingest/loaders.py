@@ -14,6 +14,7 @@ from pathlib import Path
 from kb.errors import KBError, UnsupportedFile
 from kb.ingest.html import load_html
 from kb.ingest.mhtml import load_mhtml
+from kb.ingest.odt import load_odt
 from kb.ingest.pdf import load_pdf
 from kb.ingest.text import load_markdown, load_text
 from kb.ingest.word import load_docx
@@ -33,6 +34,7 @@ LOADERS: dict[str, Loader] = {
     ".txt": load_text,
     ".text": load_text,
     ".docx": load_docx,
+    ".odt": load_odt,
 }
 # The media type a file is served with, by the format its loader reads (the API sends files with nosniff:
 # browsers believe it). A loader without one here is served as application/octet-stream.
@@ -43,6 +45,7 @@ MEDIA_TYPES: dict[Loader, str] = {
     load_markdown: "text/markdown; charset=utf-8",
     load_text: "text/plain; charset=utf-8",
     load_docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    load_odt: "application/vnd.oasis.opendocument.text",
 }
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 # A broken file can make a parser repeat itself for every object it tries; a report keeps the first few.
@@ -71,7 +74,12 @@ _ZIP = b"PK\x03\x04"
 # An Office file is a ZIP archive; the part it holds says which.
 _OFFICE_PARTS = (("word/document.xml", load_docx), ("xl/workbook.xml", "an Excel workbook"),
                  ("ppt/presentation.xml", "a PowerPoint presentation"))
-_FORMAT_NAMES: dict[Loader, str] = {load_pdf: "a PDF", load_html: "an HTML page", load_docx: "a Word document"}
+# An OpenDocument file says what it is in its first part, "mimetype", stored uncompressed.
+_OPEN_DOCUMENT: dict[str, Loader | str] = {"application/vnd.oasis.opendocument.text": load_odt,
+                                            "application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet",
+                                            "application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation"}
+_FORMAT_NAMES: dict[Loader, str] = {load_pdf: "a PDF", load_html: "an HTML page", load_docx: "a Word document",
+                                    load_odt: "an OpenDocument text"}
 logger = logging.getLogger(__name__)
 
 
@@ -127,15 +135,19 @@ def _sniffed(path: Path) -> Loader | str | None:
 
 
 def _zipped(path: Path) -> Loader | str:
-    """What a ZIP archive is: a Word document's loader, or the name of an Office format or archive kb does not read."""
+    """What a ZIP archive is: a Word document's or an OpenDocument text's loader, or the name of an Office format or
+    archive kb does not read."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            kind = archive.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
     except (zipfile.BadZipFile, OSError, ValueError):
         return "a damaged ZIP archive"
-    return next((kind for part, kind in _OFFICE_PARTS if part in names), "a ZIP archive")
+    if kind.startswith("application/vnd.oasis.opendocument"):
+        return _OPEN_DOCUMENT.get(kind, "an OpenDocument file")
+    return next((found for part, found in _OFFICE_PARTS if part in names), "a ZIP archive")
 
 
 def media_type(path: Path) -> str:

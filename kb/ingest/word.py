@@ -26,11 +26,11 @@ def load_docx(path: Path) -> LoadedFile:
     """A Word document: its body as Markdown (headings by style, list items, tables a row a line), titled by its
     properties' title, else its Title-style paragraph, else its first heading."""
     document = _open(path)
+    metadata = _properties(document)
     lines, styled_title = _body(document)
-    sections, leading, title_heading = markdown_sections("\n".join(lines))
+    sections, leading, title_heading = markdown_sections(_under_title(lines, metadata.get("title"), styled_title))
     if not sections:
         raise EmptyDocument("the Word document holds no text")
-    metadata = _properties(document)
     if "language" in metadata and contradicts(metadata["language"], "\n".join(s.text for s in sections)):
         del metadata["language"]  # a template's language, not the text's: build_document tells it from the text
     title = metadata.pop("title", None) or styled_title or title_heading
@@ -43,7 +43,15 @@ def as_markdown(data: bytes) -> str:
     """A Word document's body as the Markdown its sections are cut from: what GET /documents/{id}/view shows."""
     import io
 
-    return "\n".join(_body(_open(io.BytesIO(data)))[0])
+    document = _open(io.BytesIO(data))
+    lines, styled_title = _body(document)
+    return _under_title(lines, _properties(document).get("title"), styled_title)
+
+
+def _under_title(lines: list[str], title: str | None, styled_title: str | None) -> str:
+    """The body's lines; under the title property as the one top-level heading when no paragraph is styled Title (a
+    Heading 1 is a chapter, not the title)."""
+    return "\n".join([f"# {title}", ""] + lines if title and lines and styled_title is None else lines)
 
 
 def _open(source: Path | Any) -> Any:
