@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from kb.api.auth import Read, Write
 from kb.api.deps import KB
-from kb.api.pages import docx_page, markdown_page, mhtml_page, odt_page, text_page
+from kb.api.pages import markdown_page, mhtml_page, office_page, text_page
 from kb.api.schema import (
     HIT_EXAMPLE,
     READ_ERRORS,
@@ -26,6 +26,7 @@ from kb.api.schema import (
 )
 from kb.config import DEFAULT_K, MAX_K
 from kb.errors import DocumentNotFound
+from kb.ingest import odt, word
 from kb.ingest.loaders import DEFAULT_MEDIA_TYPE, MEDIA_TYPES, load_docx, load_odt, media_type
 from kb.records import to_dict
 
@@ -37,7 +38,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 HTML_POLICY = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 # The formats a browser would not show as a page of their own; HTML and PDF files are viewed as they are.
 PAGES = {"text/markdown": markdown_page, "text/plain": text_page, "multipart/related": mhtml_page,
-         MEDIA_TYPES[load_docx]: docx_page, MEDIA_TYPES[load_odt]: odt_page}
+         MEDIA_TYPES[load_docx]: office_page(word.as_markdown), MEDIA_TYPES[load_odt]: office_page(odt.as_markdown)}
 FILE_TYPES = sorted({m.split(";")[0] for m in MEDIA_TYPES.values()} | {DEFAULT_MEDIA_TYPE})
 DOCUMENT_EXAMPLE = {
     "doc_id": HIT_EXAMPLE["doc_id"], "title": HIT_EXAMPLE["title"], "type": "tool_report", "date": "2022-05-10",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kb.citations import heading_anchor
@@ -74,15 +74,7 @@ def mhtml_page(data: bytes, title: str) -> str:
     return archived_page(data)[0]
 
 
-def docx_page(data: bytes, title: str) -> str:
-    """A Word document as an HTML page: its text as kb read it (word.py), rendered as Markdown is, headings with ids."""
-    from kb.ingest.word import as_markdown
-
-    return markdown_page(as_markdown(data).encode("utf-8"), title)
-
-
-def odt_page(data: bytes, title: str) -> str:
-    """An OpenDocument text as an HTML page, as docx_page shows a Word document."""
-    from kb.ingest.odt import as_markdown
-
-    return markdown_page(as_markdown(data).encode("utf-8"), title)
+def office_page(as_markdown: Callable[[bytes], str]) -> Callable[[bytes, str], str]:
+    """A page maker for Word or OpenDocument texts (word.as_markdown, odt.as_markdown): the text as kb read it,
+    rendered as Markdown is, headings with their ids."""
+    return lambda data, title: markdown_page(as_markdown(data).encode("utf-8"), title)

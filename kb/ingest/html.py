@@ -65,7 +65,7 @@ def load_html(path: Path) -> LoadedFile:
 
 def html_document(text: str) -> LoadedFile:
     """An HTML page's text (decoded) as a document: what load_html reads, and an MHTML archive's page (mhtml.py)."""
-    text, tree = _parse(text)
+    tree = _parse(text)
     for link in tree.xpath('//a[starts-with(@href, "#")]'):
         if _SKIP_LINK.match(link.text_content()):
             link.drop_tree()
@@ -95,8 +95,8 @@ def html_document(text: str) -> LoadedFile:
     return LoadedFile(title=title, sections=tuple(sections), format="html", metadata=metadata)
 
 
-def _parse(text: str) -> tuple[str, Any]:
-    """The page's text and its lxml tree; LoadError for what is not HTML."""
+def _parse(text: str) -> Any:
+    """The page's lxml tree; LoadError for what is not HTML."""
     import lxml.html
 
     if looks_binary(text):
@@ -104,7 +104,7 @@ def _parse(text: str) -> tuple[str, Any]:
     if "<" not in text[:20_000]:
         raise LoadError("no HTML markup found")
     try:
-        return text, lxml.html.document_fromstring(_XML_DECLARATION.sub("", text))
+        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", text))
     except (ValueError, lxml.etree.ParserError) as exc:
         raise LoadError(f"HTML could not be parsed: {exc}") from None
 

@@ -9,10 +9,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from kb.errors import EmptyDocument, LoadError
-from kb.ingest.metadata import contradicts
-from kb.ingest.text import markdown_sections
-from kb.ingest.titles import names_nothing
+from kb.errors import LoadError
+from kb.ingest.office import office_document, properties, under_title
 from kb.records import LoadedFile
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -20,22 +18,12 @@ TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
 DC = "http://purl.org/dc/elements/1.1/"
-MIMETYPE = b"application/vnd.oasis.opendocument.text"
 
 
 def load_odt(path: Path) -> LoadedFile:
     """An OpenDocument text: its body as Markdown, titled by its metadata's title, else its first heading."""
     content, meta = _parts(path)
-    metadata = _metadata(meta)
-    sections, leading, title_heading = markdown_sections(_markdown(content, metadata.get("title")))
-    if not sections:
-        raise EmptyDocument("the OpenDocument text holds no text")
-    if "language" in metadata and contradicts(metadata["language"], "\n".join(s.text for s in sections)):
-        del metadata["language"]
-    title = metadata.pop("title", None) or title_heading
-    if leading:
-        metadata.setdefault("_title_candidates", tuple(leading))
-    return LoadedFile(title=title, sections=tuple(sections), format="odt", metadata=metadata)
+    return office_document(_body(content), _metadata(meta), "odt", "OpenDocument text")
 
 
 def as_markdown(data: bytes) -> str:
@@ -43,14 +31,12 @@ def as_markdown(data: bytes) -> str:
     import io
 
     content, meta = _parts(io.BytesIO(data))
-    return _markdown(content, _metadata(meta).get("title"))
+    return under_title(_body(content), _metadata(meta).get("title"))
 
 
-def _markdown(content: Any, title: str | None) -> str:
-    """The body's lines, under the title as the one top-level heading (a level-1 heading is a chapter, not the title)."""
+def _body(content: Any) -> list[str]:
     body = content.find(f"{{{OFFICE}}}body/{{{OFFICE}}}text")
-    lines = _lines(body) if body is not None else []
-    return "\n".join([f"# {title}", ""] + lines if title and lines else lines)
+    return _lines(body) if body is not None else []
 
 
 def _parts(source: Path | Any) -> tuple[Any, Any]:
@@ -115,23 +101,15 @@ _SPACES = {f"{{{TEXT}}}s", f"{{{TEXT}}}tab", f"{{{TEXT}}}line-break"}
 
 
 def _metadata(meta: Any) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+    """Title, author, subject (or description), creation date and language from meta.xml (office.properties)."""
     office_meta = meta.find(f"{{{OFFICE}}}meta") if meta is not None else None
     if office_meta is None:
-        return found
-    title = office_meta.findtext(f"{{{DC}}}title")
-    if title and not names_nothing(title):
-        found["title"] = " ".join(title.split())
-    author = office_meta.findtext(f"{{{META}}}initial-creator") or office_meta.findtext(f"{{{DC}}}creator")
-    if author and author.strip():
-        found["author"] = author.strip()
-    subject = office_meta.findtext(f"{{{DC}}}subject") or office_meta.findtext(f"{{{DC}}}description")
-    if subject and subject.strip():
-        found["description"] = subject.strip()
-    created = office_meta.findtext(f"{{{META}}}creation-date") or office_meta.findtext(f"{{{DC}}}date")
-    if created and len(created) >= 10:
-        found["date"] = created[:10]
-    language = office_meta.findtext(f"{{{DC}}}language")
-    if language and language.strip():
-        found["language"] = language.strip()
-    return found
+        return {}
+
+    def first(*names: str) -> str | None:
+        return next((text for name in names if (text := office_meta.findtext(name))), None)
+
+    created = first(f"{{{META}}}creation-date", f"{{{DC}}}date")
+    return properties(first(f"{{{DC}}}title"), first(f"{{{META}}}initial-creator", f"{{{DC}}}creator"),
+                      first(f"{{{DC}}}subject", f"{{{DC}}}description"),
+                      created[:10] if created and len(created) >= 10 else None, first(f"{{{DC}}}language"))

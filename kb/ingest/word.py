@@ -8,10 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kb.errors import EmptyDocument, LoadError
-from kb.ingest.metadata import contradicts
-from kb.ingest.text import markdown_sections
-from kb.ingest.titles import names_nothing
+from kb.errors import LoadError
+from kb.ingest.office import office_document, properties, under_title
 from kb.records import LoadedFile
 
 # Word's built-in heading styles, and those of the same names in other languages' Word ("Titre 1", "Überschrift 1").
@@ -26,17 +24,8 @@ def load_docx(path: Path) -> LoadedFile:
     """A Word document: its body as Markdown (headings by style, list items, tables a row a line), titled by its
     properties' title, else its Title-style paragraph, else its first heading."""
     document = _open(path)
-    metadata = _properties(document)
     lines, styled_title = _body(document)
-    sections, leading, title_heading = markdown_sections(_under_title(lines, metadata.get("title"), styled_title))
-    if not sections:
-        raise EmptyDocument("the Word document holds no text")
-    if "language" in metadata and contradicts(metadata["language"], "\n".join(s.text for s in sections)):
-        del metadata["language"]  # a template's language, not the text's: build_document tells it from the text
-    title = metadata.pop("title", None) or styled_title or title_heading
-    if leading:
-        metadata.setdefault("_title_candidates", tuple(leading))
-    return LoadedFile(title=title, sections=tuple(sections), format="docx", metadata=metadata)
+    return office_document(lines, _properties(document), "docx", "Word document", styled_title)
 
 
 def as_markdown(data: bytes) -> str:
@@ -45,13 +34,7 @@ def as_markdown(data: bytes) -> str:
 
     document = _open(io.BytesIO(data))
     lines, styled_title = _body(document)
-    return _under_title(lines, _properties(document).get("title"), styled_title)
-
-
-def _under_title(lines: list[str], title: str | None, styled_title: str | None) -> str:
-    """The body's lines; under the title property as the one top-level heading when no paragraph is styled Title (a
-    Heading 1 is a chapter, not the title)."""
-    return "\n".join([f"# {title}", ""] + lines if title and lines and styled_title is None else lines)
+    return under_title(lines, _properties(document).get("title"), styled_title)
 
 
 def _open(source: Path | Any) -> Any:
@@ -105,18 +88,7 @@ def _table(table: Any) -> list[str]:
 
 def _properties(document: Any) -> dict[str, Any]:
     """Title, author, subject (as description), date (created, else modified) and language from the document's core
-    properties, where they say something (not Word's "Document1" or a template's name)."""
+    properties (office.properties)."""
     core = document.core_properties
-    metadata: dict[str, Any] = {}
-    if core.title and not names_nothing(core.title):
-        metadata["title"] = " ".join(core.title.split())
-    if core.author and core.author.strip():
-        metadata["author"] = core.author.strip()
-    if core.subject and core.subject.strip():
-        metadata["description"] = core.subject.strip()
     when = core.created or core.modified
-    if when is not None:
-        metadata["date"] = when.date().isoformat()
-    if core.language and core.language.strip():
-        metadata["language"] = core.language.strip()
-    return metadata
+    return properties(core.title, core.author, core.subject, when.date().isoformat() if when else None, core.language)

@@ -47,12 +47,13 @@ def sdgs() -> dict[str, str]:
 
 
 def _table(path: Path) -> dict[str, str]:
+    """A two-column table's rows after its header line, as {first column: second}."""
     import csv
 
     with open(path, encoding="utf-8", newline="") as table:
-        first, second = csv.DictReader(table, delimiter="\t").fieldnames or ("", "")
-        table.seek(0)
-        return {row[first]: row[second] for row in csv.DictReader(table, delimiter="\t")}
+        rows = csv.reader(table, delimiter="\t")
+        next(rows, None)
+        return {row[0]: row[1] for row in rows}
 
 
 def named_in(query: str) -> dict[str, str]:
