@@ -153,8 +153,8 @@ def search(ctx: click.Context, query: tuple[str, ...], k: int, mode: str, filter
     result = kb.search(text, k=k, mode=mode, filters=filters, query_language=query_lang, correct=not as_typed)
     if as_json:
         _print_json({**to_dict(result), "offset": 0})  # the API's record: the CLI shows the first page
-    else:
-        display.print_result(result)
+    else:  # a question naming a type of document and nothing else is answered with a listing (kb/search/kinds.py)
+        (display.print_browse if result.mode == "browse" else display.print_result)(result)
 
 
 @main.command()

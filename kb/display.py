@@ -193,7 +193,8 @@ def _browse_block(hit: Hit, width: int) -> list[Text]:
 
 
 def print_browse(result: SearchResult) -> None:
-    """A listing, one document a block, each with its whole id (to copy into `kb similar` or `kb show`)."""
+    """A listing, one document a block, each with its whole id (to copy into `kb similar` or `kb show`), after its
+    notices (a question that names a type of document is answered with a listing)."""
     from rich.text import Text
 
     out = console()
@@ -201,7 +202,7 @@ def print_browse(result: SearchResult) -> None:
         _print_lines(out, [*_notes(result, out.width), Text("No documents match these filters.")])
         return
     shown = f", showing {len(result.hits)}" if result.total and result.total > len(result.hits) else ""
-    lines = [Text(f"{result.total} document(s){shown}", style="bold"), Text()]
+    lines = [*_notes(result, out.width), Text(f"{result.total} document(s){shown}", style="bold"), Text()]
     for hit in result.hits:
         lines += _browse_block(hit, out.width)
     _print_lines(out, lines[:-1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -18,6 +19,7 @@ from kb.records import Document, Filters, Hit, ModelSpec, SearchResult
 from kb.resolve import ALWAYS_FIELDS, document_file, document_id, known_values, shown_document, shown_report, shown_result
 from kb.search import allowed_documents, facet_counts, rank_documents, run_search, similar_documents
 from kb.search.filters import KnownValues, describe, resolve
+from kb.search.kinds import listing
 from kb.search.query import Encode, read_question
 from kb.turns import Turns
 
@@ -175,11 +177,13 @@ class KnowledgeBase:
         if cached is not None:
             return cached
         question = read_question(reader, query, language, correct)  # embedded as searched: corrected, once
-        encode = self._embedded(reader, question.text) if mode in DENSE_MODES and question.terms else None
-        with self._search_turns:
-            result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
-                                model_languages=self.settings.model_languages, question=question)
-            result = self._shown(reader, dataclasses.replace(result, k=k, hits=result.hits[offset:]))
+        result = listing(query, question, filters, lambda only: self.browse(only, k, offset))  # "press releases"
+        if result is None:
+            encode = self._embedded(reader, question.text) if mode in DENSE_MODES and question.terms else None
+            with self._search_turns:
+                result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
+                                    model_languages=self.settings.model_languages, question=question)
+                result = self._shown(reader, dataclasses.replace(result, k=k, hits=result.hits[offset:]))
         self._results.put(key, result)
         return result
 
@@ -200,18 +204,13 @@ class KnowledgeBase:
 
     def browse(self, filters: Filters | None = None, k: int = DEFAULT_BROWSE_K, offset: int = 0) -> SearchResult:
         """Documents without a query, newest first, with facet counts over all that match the filters."""
-        import time
-
         started = time.perf_counter()
         reader = self.reader()
         filters = self.resolve_filters(filters)
         allowed = allowed_documents(reader, filters)
         documents = [d for d in reader.all_documents() if allowed is None or d.doc_id in allowed]
-        hits = tuple(
-            Hit(doc_id=d.doc_id, title=d.title, type=d.type, date=d.date, language=d.language, source=d.source,
-                score=0.0, score_kind="none", passages=(), metadata=d.metadata)
-            for d in documents[offset:offset + k]
-        )
+        hits = tuple(Hit(doc_id=d.doc_id, title=d.title, type=d.type, date=d.date, language=d.language, source=d.source,
+                         score=0.0, score_kind="none", passages=(), metadata=d.metadata) for d in documents[offset:offset + k])
         return self._shown(reader, SearchResult(
             query="", mode="browse", k=k, hits=hits, confident=True,
             facets=facet_counts(reader, None if allowed is None else [d.doc_id for d in documents]),

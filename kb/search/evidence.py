@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, understood
 from kb.records import Chunk, Hit
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather
+from kb.search.kinds import named
 from kb.search.snippets import common_words_only, query_terms
 
 if TYPE_CHECKING:
@@ -33,8 +34,10 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     `idf`: the terms' IDF, if the caller has it."""
     top = hits[:CONFIDENCE_HITS]
     shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
-    # A hit shows its title above its passages (and the keyword index holds the title with every chunk).
-    texts = [(h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text)
+    # A hit shows its title above its passages (and the keyword index holds the title with every chunk); a hit of a
+    # type the question names holds that name ("press release about Nepal": the Nepal press release, kinds.py).
+    kinds = named(found.query)
+    texts = [(h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text, *([kinds[h.type]] if h.type in kinds else []))
              for h in top for p in h.passages if p.chunk_id in shown]
     languages = analysis_languages(found.language)
     if idf is None:

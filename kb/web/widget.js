@@ -263,7 +263,7 @@
         var where = [];
         if (hit.page) where.push("page " + (hit.page_label && hit.page_label !== String(hit.page) ? hit.page_label + " (PDF page " + hit.page + ")" : hit.page));
         if (hit.heading_path && hit.heading_path.length) where.push(hit.heading_path.join(" › "));
-        var plain = !where.length && hit.cite_url;  // on a phone the title, which opens there too, is enough
+        var plain = !where.length && hit.cite_url && hit.snippet;  // on a phone the title, which opens there too, is enough; a listing has no passage
         if (plain) where.push("Open at the passage");
         if (where.length) {
           var cite = el("div", { class: plain ? "cite plain" : "cite" });

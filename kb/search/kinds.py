@@ -1,0 +1,110 @@
+"""The document types a question names: "press release about Nepal", "toolkits on apprenticeships",
+"communiqués de presse", "comunicados de prensa".
+
+Such words describe the documents wanted rather than their text: a press release seldom says "press release", so a
+search for "press release about Nepal" found the Nepal press release and said "No confident match: no passage holds
+“press release”". A top hit of the type named holds those words (kb/search/evidence.py); a search whose hits are not
+all of it says which filter shows that type alone; and a question that names a type and nothing else ("press
+releases", "latest toolkits") lists that type's documents newest first (KnowledgeBase.search), as a browse does.
+
+Only names that mean one type are read: "guide" and "tool" are not ("Skills Needs Establishment Surveys: A Guide" is a
+tool report, "a participatory tool" a guide). Accents are optional ("communique de presse").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from kb.languages import fold_letters
+from kb.search.lazy import Lazy
+from kb.search.snippets import query_terms
+
+if TYPE_CHECKING:
+    from kb.records import Filters, SearchResult
+    from kb.search.question import Question
+
+# Each type's names in English, French and Spanish, accents off, plurals allowed.
+_NAMES = {
+    "press_release": (r"press[\s-]+releases?", r"news[\s-]+releases?", r"news", r"communiques?\s+de\s+presse",
+                      r"comunicados?\s+de\s+prensa", r"notas?\s+de\s+prensa", r"noticias"),
+    "tool_report": (r"tool[\s-]?kits?", r"tool[\s-]+reports?", r"boites?\s+a\s+outils", r"cajas?\s+de\s+herramientas"),
+    "skills_guide": (r"skills?[\s-]+guides?", r"guides?\s+de\s+competences", r"guias?\s+de\s+competencias"),
+}
+_KINDS = {f"k{i}": kind for i, kind in enumerate(_NAMES)}
+_ALTERNATIVES = "|".join(f"(?P<{group}>{'|'.join(_NAMES[kind])})" for group, kind in _KINDS.items())
+_PATTERN = Lazy(rf"(?<![\w-])(?:{_ALTERNATIVES})(?![\w-])", re.IGNORECASE)
+# Words that, beside a type's name, ask for the newest of it rather than for a subject: "latest press releases".
+_LISTING = frozenset((
+    "latest", "recent", "recently", "new", "newest", "last", "all", "list", "show", "ilo", "oit",  # ILO, OIT: of course
+    "derniers", "dernieres", "dernier", "derniere", "recents", "recentes", "nouveaux", "nouvelles", "tous", "toutes",
+    "liste", "ultimos", "ultimas", "ultimo", "ultima", "recientes", "nuevos", "nuevas", "todos", "todas", "lista",
+))
+_YEAR = Lazy(r"(?:19|20)\d\d")
+# How a type is named in the sentences a search shows.
+SAID = {"press_release": "press releases", "tool_report": "tool reports", "skills_guide": "skills guides"}
+
+
+def named(question: str) -> dict[str, str]:
+    """{type: its name as the question writes it}, in the question's order ("press release about Nepal" ->
+    {"press_release": "press release"})."""
+    folded = fold_letters(question)  # one character for one: a match's span is the question's
+    found: dict[str, str] = {}
+    for match in _PATTERN.finditer(folded):
+        kind = _KINDS[next(group for group, text in match.groupdict().items() if text)]
+        found.setdefault(kind, question[match.start():match.end()])
+    return found
+
+
+def words_of(kinds: Mapping[str, str], languages: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """{type: the question's terms its name gives} ("press_release": ("press", "release"))."""
+    return {kind: tuple(query_terms(written, languages)) for kind, written in kinds.items()}
+
+
+def only_kind(question: str, terms: Sequence[str], languages: Sequence[str]) -> tuple[str, str | None] | None:
+    """(the type, a year) when a question names a type and nothing else but how recent ("press releases", "latest
+    toolkits", "communiqués de presse récents", "press releases from 2023": the year's); None when it asks about
+    something too, or names two types or two years."""
+    kinds = named(question)
+    if len(kinds) != 1:
+        return None
+    (kind, written), = kinds.items()
+    rest = set(terms) - set(query_terms(written, languages))
+    years = [t for t in rest if _YEAR.fullmatch(t)]
+    if len(years) > 1 or not all(fold_letters(t) in _LISTING for t in rest - set(years)):
+        return None
+    return kind, (years[0] if years else None)
+
+
+def filter_notice(kinds: Mapping[str, str], hit_types: Sequence[str | None]) -> str | None:
+    """The sentence a search shows when its question names a type and some of its hits are of another: the filter that
+    shows that type alone."""
+    wanted = [kind for kind in kinds if any(t != kind for t in hit_types)]
+    if not wanted or not hit_types:
+        return None
+    said = " or ".join(f"type {kind}" for kind in wanted)
+    return f"To see {' and '.join(SAID[k] for k in wanted)} alone, filter by {said}."
+
+
+def listing_notice(kind: str, year: str | None) -> str:
+    """The sentence a question that names a type and nothing else is answered with."""
+    dated = f" of {year}" if year else ""
+    return f"The question names a type of document: listed the {SAID[kind]}{dated}, newest first."
+
+
+def listing(query: str, question: Question, filters: Filters,
+            browse: Callable[[Filters], SearchResult]) -> SearchResult | None:
+    """A question that names a type of document and nothing else ("press releases", "latest toolkits", "press releases
+    from 2023"): that type's documents (of that year) newest first, as `browse` lists them, with the filters given
+    besides; None for any other question, when the filters name a type already, or when no document is of it."""
+    asked = None if filters.types else only_kind(question.text, question.terms, question.languages)
+    if asked is None:
+        return None
+    kind, year = asked
+    dated = year if year and not (filters.since or filters.until) else None
+    listed = browse(dataclasses.replace(filters, types=(kind,), since=dated or filters.since, until=dated or filters.until))
+    if not listed.total:
+        return None
+    return dataclasses.replace(listed, query=query, query_language=question.language, notices=(listing_notice(kind, dated),))

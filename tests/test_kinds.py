@@ -1,0 +1,105 @@
+"""Document types a question names: "press release about Nepal", "toolkits", "communiqués de presse"."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import main
+from kb.records import Filters
+from kb.search.kinds import named, only_kind
+from kb.search.snippets import query_terms
+
+NEPAL = "press-releases/2021-07-nepal-rpl-returning-migrant-workers.txt"
+LANGUAGES = ("en", "fr", "es")
+
+
+@pytest.mark.parametrize(("question", "kind", "written"), [
+    ("press release about Nepal", "press_release", "press release"),
+    ("Press-Releases on apprenticeships", "press_release", "Press-Releases"),
+    ("news on the apprenticeship recommendation", "press_release", "news"),
+    ("communiqués de presse sur l'apprentissage", "press_release", "communiqués de presse"),
+    ("communique de presse", "press_release", "communique de presse"),  # typed without its accents
+    ("comunicados de prensa", "press_release", "comunicados de prensa"),
+    ("toolkits on RPL", "tool_report", "toolkits"),
+    ("a tool-kit for SMEs", "tool_report", "tool-kit"),
+    ("boîte à outils apprentissage", "tool_report", "boîte à outils"),
+    ("caja de herramientas", "tool_report", "caja de herramientas"),
+    ("skills guides for TVET", "skills_guide", "skills guides"),
+])
+def test_a_type_named_in_a_question_is_read_as_written(question, kind, written):
+    assert named(question) == {kind: written}
+
+
+@pytest.mark.parametrize("question", [
+    "guide to skills anticipation",  # a tool report calls itself a guide
+    "a participatory tool for foresight",
+    "newsletter of the programme",
+    "newsroom",
+    "skills needs",
+])
+def test_names_that_do_not_mean_one_type_are_not_read(question):
+    assert named(question) == {}
+
+
+@pytest.mark.parametrize(("question", "listed"), [
+    ("press releases", ("press_release", None)),
+    ("latest press releases", ("press_release", None)),
+    ("ILO press releases from 2023", ("press_release", "2023")),
+    ("derniers communiqués de presse", ("press_release", None)),
+    ("últimos comunicados de prensa", ("press_release", None)),
+    ("toolkits", ("tool_report", None)),
+    ("press release about Nepal", None),  # about something
+    ("press releases and toolkits", None),  # two types
+    ("press releases 2022 2023", None),  # two years
+])
+def test_a_question_naming_a_type_and_nothing_else_asks_for_a_listing(question, listed):
+    assert only_kind(question, query_terms(question, LANGUAGES), LANGUAGES) == listed
+
+
+@pytest.mark.slow
+def test_a_hit_of_the_type_named_holds_the_types_name(corpus_kb):
+    """Before, the Nepal press release came first and the search said: No confident match: no passage holds
+    “press release”."""
+    result = corpus_kb.search("press release about Nepal", k=5)
+    assert result.hits[0].doc_id == NEPAL and result.confident
+    assert "To see press releases alone, filter by type press_release." in result.notices
+    filtered = corpus_kb.search("press release about Nepal", k=5, filters=Filters(types=("press_release",)))
+    assert filtered.confident and not any("filter by type" in n for n in filtered.notices)
+
+
+@pytest.mark.slow
+def test_a_question_naming_only_a_type_lists_it_newest_first(corpus_kb):
+    result = corpus_kb.search("latest press releases", k=4)
+    browsed = corpus_kb.browse(Filters(types=("press_release",)), k=4)
+    assert result.mode == "browse" and result.query == "latest press releases"
+    assert [h.doc_id for h in result.hits] == [h.doc_id for h in browsed.hits] and result.total == browsed.total
+    assert result.notices == ("The question names a type of document: listed the press releases, newest first.",)
+    dated = corpus_kb.search("press releases from 2023", k=10)
+    assert dated.hits and all(h.type == "press_release" and h.date.startswith("2023") for h in dated.hits)
+    assert dated.notices == ("The question names a type of document: listed the press releases of 2023, newest first.",)
+    # a type the filters name already is theirs to say: the question is searched
+    assert corpus_kb.search("latest press releases", k=4, filters=Filters(types=("tool_report",))).mode == "hybrid"
+
+
+@pytest.mark.slow
+def test_the_cli_prints_a_listing_with_its_notice(corpus_kb):
+    run = CliRunner().invoke(main, ["search", "--index", str(corpus_kb.settings.index_dir), "-k", "2", "toolkits"])
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith("The question names a type of document: listed the tool reports, newest first.")
+    assert "showing 2" in run.output and "score" not in run.output
+
+
+@pytest.mark.slow
+def test_the_api_answers_a_type_with_a_listing_and_says_so(corpus_kb):
+    from fastapi.testclient import TestClient
+
+    from kb.api.app import create_app
+
+    with TestClient(create_app(corpus_kb.settings, kb=corpus_kb)) as client:
+        listed = client.get("/search", params={"q": "comunicados de prensa", "k": 3}).json()
+        searched = client.get("/search", params={"q": "press release about Nepal", "k": 3}).json()
+    assert listed["mode"] == "browse" and listed["filters"] == {"type": ["press_release"]} and listed["total"] >= 3
+    assert listed["notices"] == ["The question names a type of document: listed the press releases, newest first."]
+    assert all(h["type"] == "press_release" and h["cite_url"] for h in listed["hits"])
+    assert searched["confident"] and searched["hits"][0]["doc_id"] == NEPAL
