@@ -93,6 +93,11 @@ class QuestionLanguage:
 
     def classify(self, text: str) -> tuple[str, float]:
         """(language, probability); a text with no known features gets the first language at 1/len(languages)."""
+        return self.ranked(text)[0]
+
+    def ranked(self, text: str) -> list[tuple[str, float]]:
+        """Every language with its probability, likeliest first (the languages' order among equals: a text with no
+        known features has them all at 1/len(languages))."""
         import numpy as np
 
         if text.isupper():
@@ -101,14 +106,14 @@ class QuestionLanguage:
         a = self._arrays
         visits = _visit_counts(*self._walk, data)
         if not visits:
-            return self.languages[0], 1.0 / len(self.languages)
+            return [(language, 1.0 / len(self.languages)) for language in self.languages]
         features = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
         counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
         scores = (np.log1p(counts) @ a["ptc"][features] + a["pc"]) * (1.0 / math.sqrt(len(data) or 1))
         scores = np.exp(scores - scores.max())
         scores /= scores.sum()
-        best = int(scores.argmax())
-        return self.languages[best], float(scores[best])
+        order = sorted(range(len(self.languages)), key=lambda i: -scores[i])  # stable: the first language among equals
+        return [(self.languages[i], float(scores[i])) for i in order]
 
 
 def _visit_counts(nextmove: memoryview, rowbase: memoryview, output: memoryview, data: bytes) -> Counter[int] | None:

@@ -28,6 +28,8 @@ MULTILINGUAL = "multilingual"
 # 0.7 to 0.9 was right for all 33 questions; 0.8 is the middle. The even rows (held out): English 15/15, French 7/7,
 # Spanish 5/8 (the misses fall back to English), Italian 1/1, Dutch 1/1.
 DETECTION_FLOOR = 0.8
+# The ILO's official languages: a short question whose words two languages' lists hold is taken in one of these first.
+OFFICIAL = ("en", "fr", "es")
 
 _STOP_TEXT = {
     # English: the list kb has always dropped from questions (kb/search/snippets.py). English documents keep
@@ -132,20 +134,28 @@ def check(language: str | None) -> str | None:
 def detect(question: str) -> tuple[str, float]:
     """The question's likeliest language among LANGUAGES and its probability (py3langid's, normalised; kb/langid.py
     reads its model without py3langid's 0.8 s start)."""
+    return _ranked(question)[0]
+
+
+def _ranked(question: str) -> list[tuple[str, float]]:
     from kb.langid import question_language as classifier
 
-    return classifier(LANGUAGES).classify(question)
+    return classifier(LANGUAGES).ranked(question)
 
 
 def question_language(question: str) -> str:
     """The language a question is matched in: the detected one when py3langid is sure enough, else English, unless
     the question's words say otherwise: a search box's two words ("empleos verdes", "diálogo social") are too few for
-    py3langid, but when each that carries meaning is a word of the detected language's list (kb/dictionaries.py) and
-    one at least is not an English word, the question is in that language."""
-    code, probability = detect(question)
+    py3langid, but when each that carries meaning is a word of one language's list (kb/dictionaries.py) and one at
+    least is not an English word, the question is in that language: the likeliest such by py3langid, the ILO's
+    official languages first ("convenio 189" is Spanish, though Italian's list holds "convenio" too and py3langid
+    leans Italian; "protection sociale" French, though py3langid leans English)."""
+    ranked = _ranked(question)
+    code, probability = ranked[0]
     if probability >= DETECTION_FLOOR:
         return code
-    return code if code != DEFAULT_LANGUAGE and _all_words_of(question, code) else DEFAULT_LANGUAGE
+    others = sorted((c for c, _ in ranked if c != DEFAULT_LANGUAGE), key=lambda c: c not in OFFICIAL)  # stable sort
+    return next((c for c in others if _all_words_of(question, c)), DEFAULT_LANGUAGE)
 
 
 def _all_words_of(question: str, language: str) -> bool:

@@ -89,6 +89,17 @@ def test_a_question_below_the_floor_is_english_unless_its_words_are_all_of_the_d
     assert analysis_languages("en") == ("en",) and analysis_languages("fr") == ("fr", "en")
 
 
+def test_a_short_question_whose_words_another_list_holds_is_taken_in_it_the_official_languages_first():
+    """py3langid leans Italian on "convenio 189" (Italian's list holds "convenio" too) and English on "protection
+    sociale": both were matched so. The likeliest language whose list holds every word is now taken, French and
+    Spanish (the ILO's official languages) before Italian and Dutch."""
+    for question, language in (("convenio 189", "es"), ("libertad sindical", "es"), ("protection sociale", "fr"),
+                               ("apprendistato", "it"), ("social protection", "en"), ("formation continue", "en"),
+                               ("aprenticeship in kenia", "en"), ("desempleo juvenil", "en")):  # "desempleo": no list's
+        assert question_language(question) == language, question
+    assert detect("convenio 189")[0] == "it" and detect("protection sociale")[0] == "en"
+
+
 def test_the_notice_says_meaning_search_is_limited_only_when_the_model_does_not_know_the_language():
     said = notice("fr", "hybrid", "all-MiniLM-L6-v2", "en")
     assert said is not None and "French" in said and "keyword search carries the question" in said
