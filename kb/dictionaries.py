@@ -111,14 +111,16 @@ def _kept(name: str, make: Callable[[], list[str]]) -> bytes:
 
 
 def known(word: str, language: str) -> bool:
-    """Whether a language's word list holds the word (lowercased): as it is, in its American form when it is spelt the
-    British way (English), or, in another language, as a form of one of its words: "verdes" and "previos" stem as
-    "verde" and "previo" do."""
+    """Whether a language's word list holds the word (lowercased): as it is (its ligatures written out: "œuvre" as
+    "oeuvre"), in its American form when it is spelt the British way (English), or, in another language, as a form of
+    one of its words: "verdes" and "previos" stem as "verde" and "previo" do."""
     from kb.languages import STEMMERS
 
     listed = _listed(language)
     if not listed or language not in STEMMERS:
         return False
+    if "œ" in word or "æ" in word:  # the lists write "oeuvre", "coeur": "main-d'œuvre" was made "main-d'ouvre"
+        word = word.replace("œ", "oe").replace("æ", "ae")
     if language == "en":
         return any(_holds(listed, w) for w in _spellings(word))
     if _holds(listed, word):

@@ -56,6 +56,13 @@ def test_a_plural_or_feminine_the_word_list_leaves_out_is_not_made_an_english_wo
     assert spelling.corrections(["verdes"], "verdes", index, ["en"]) == {"verdes": "verses"}  # asked as English
 
 
+def test_a_word_written_with_a_ligature_is_a_word_of_the_list_that_writes_it_out():
+    # the French list writes "oeuvre", "coeur": "main-d'œuvre" was searched as "main-d'ouvre"
+    index = Index({"ouvre": 3, "coeur": 2})
+    assert spelling.corrections(["œuvre"], "migration de main-d'œuvre", index, ["fr", "en"]) == {}
+    assert spelling.corrections(["sœur", "cœur"], "sœur cœur", index, ["fr", "en"]) == {}
+
+
 def test_a_spanish_question_keeps_its_words_and_finds_no_english_look_alike(corpus_kb):
     for question in ("empleos verdes y competencias", "empleos verdes"):  # the second too short for py3langid alone
         result = corpus_kb.search(question, k=3)

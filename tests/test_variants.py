@@ -37,3 +37,19 @@ def test_a_question_spelt_the_other_way_finds_and_marks_the_documents_words(tmp_
     passage = hits[0].passages[0]
     assert {passage.snippet[a:b].lower() for a, b in passage.highlights} == {"harmonised", "labour", "series"}
     assert kb.search("harmonised labour series", k=2, mode="keyword").hits[0].doc_id == "series.txt"
+
+
+def test_a_french_word_typed_without_its_ligature_finds_the_documents_that_write_it(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "migration.txt").write_text("Migration de main-d'œuvre\n\nLa mobilité de la main-d'œuvre qualifiée vers les "
+                                        "pays du Golfe est au cœur de l'accord régional.", encoding="utf-8")
+    (docs / "other.txt").write_text("Apprentissage\n\nLes apprentis apprennent un métier dans un atelier.", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    for question in ("main d'oeuvre qualifiée", "main-d'œuvre qualifiée"):  # as most keyboards type it, and as written
+        result = kb.search(question, k=2, mode="keyword", query_language="fr")
+        assert [h.doc_id for h in result.hits] == ["migration.txt"] and result.corrections == {}, question
+        assert result.confident, result.confidence_reason
+        passage = result.hits[0].passages[0]
+        assert {"œuvre", "qualifiée"} <= {passage.snippet[a:b].lower() for a, b in passage.highlights}, question

@@ -74,7 +74,7 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     if named:
         terms = query_terms(query, languages)
     also = [t for written in named for t in query_terms(written, languages)]
-    spelt = held_spellings(terms, reader.keyword)  # "harmonised" beside a "harmonized" no chunk holds
+    spelt = held_spellings(terms, reader.keyword, languages)  # "harmonised" beside a "harmonized" no chunk holds
     also += [form for forms in spelt.values() for form in forms]
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
     return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside,

@@ -50,20 +50,33 @@ def spellings(word: str) -> set[str]:
     return {form for pattern, other in _rules() if (form := pattern.sub(other, word)) != word}
 
 
-def held_spellings(terms: Iterable[str], keyword: KeywordIndex) -> dict[str, tuple[str, ...]]:
+def ligatures(word: str) -> set[str]:
+    """The word with its ligatures written out, or French's "oe" tied: "œuvre" and "oeuvre" are one word, and few
+    keyboards type "œ" (the keyword index holds each as it is written)."""
+    if "œ" in word or "æ" in word:
+        return {word.replace("œ", "oe").replace("æ", "ae")}
+    return {word.replace("oe", "œ")} if "oe" in word and word.isalpha() else set()
+
+
+def held_spellings(terms: Iterable[str], keyword: KeywordIndex,
+                   languages: tuple[str, ...] = ("en",)) -> dict[str, tuple[str, ...]]:
     """{term: its other spellings} for the terms that no chunk holds as the question spells them, where the index holds
-    those (in its English analysis): what the keyword search looks for beside them, and what the confidence counts as
-    the term. Only then: looking for "labor" beside a "labour" the index holds too, or "organization" beside
-    "organisation" (every page of the International Labour Organization), ranked worse on the repo's questions
-    (corpus/ part_b hybrid nDCG@10 0.9612 -> 0.9484, labour-docs 0.8926 -> 0.8895)."""
+    those: the British or American form (in its English analysis), the word with its ligatures written out or tied
+    (in the question's `languages`: "main-d'oeuvre" finds "main-d'œuvre"). What the keyword search looks for beside
+    them, and what the confidence counts as the term. Only then: looking for "labor" beside a "labour" the index holds
+    too, or "organization" beside "organisation" (every page of the International Labour Organization), ranked worse on
+    the repo's questions (corpus/ part_b hybrid nDCG@10 0.9612 -> 0.9484, labour-docs 0.8926 -> 0.8895)."""
     from kb.index.keyword.analysis import word_token
 
     found: dict[str, tuple[str, ...]] = {}
     for term in terms:
+        held: tuple[str, ...] = ()
         forms = spellings(term)
-        if not forms or keyword.doc_freq(term, ("en",)):
-            continue
-        held = tuple(f for f in sorted(forms) if word_token("en", f) != word_token("en", term) and keyword.doc_freq(f, ("en",)))
+        if forms and not keyword.doc_freq(term, ("en",)):
+            held = tuple(f for f in sorted(forms) if word_token("en", f) != word_token("en", term) and keyword.doc_freq(f, ("en",)))
+        tied = ligatures(term)
+        if tied and not keyword.doc_freq(term, languages):
+            held += tuple(f for f in sorted(tied) if keyword.doc_freq(f, languages))
         if held:
             found[term] = held
     return found
