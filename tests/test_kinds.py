@@ -63,9 +63,9 @@ def test_a_hit_of_the_type_named_holds_the_types_name(corpus_kb):
     “press release”."""
     result = corpus_kb.search("press release about Nepal", k=5)
     assert result.hits[0].doc_id == NEPAL and result.confident
-    assert "To see press releases alone, filter by type press_release." in result.notices
+    assert "To see press releases alone, filter by the type “press release”." in result.notices
     filtered = corpus_kb.search("press release about Nepal", k=5, filters=Filters(types=("press_release",)))
-    assert filtered.confident and not any("filter by type" in n for n in filtered.notices)
+    assert filtered.confident and not any("filter by the type" in n for n in filtered.notices)
 
 
 @pytest.mark.slow

@@ -84,8 +84,8 @@ def filter_notice(kinds: Mapping[str, str], hit_types: Sequence[str | None]) -> 
     wanted = [kind for kind in kinds if any(t != kind for t in hit_types)]
     if not wanted or not hit_types:
         return None
-    said = " or ".join(f"type {kind}" for kind in wanted)
-    return f"To see {' and '.join(SAID[k] for k in wanted)} alone, filter by {said}."
+    said = " or ".join(f"“{kind.replace('_', ' ')}”" for kind in wanted)  # as the CLI, the API and the box take it
+    return f"To see {' and '.join(SAID[k] for k in wanted)} alone, filter by the type {said}."
 
 
 def listing_notice(kind: str, year: str | None) -> str:
