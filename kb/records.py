@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from kb.ingest_records import SkippedFile as SkippedFile
 
 DOCUMENT_TYPES = ("press_release", "tool_report", "skills_guide", "convention", "report", "other")
+# Other names of the types, as a document's metadata or a filter gives them: "Toolkit", `--type news`.
+TYPE_ALIASES = {
+    "press release": "press_release", "press-release": "press_release", "news": "press_release",
+    "news release": "press_release", "tool report": "tool_report", "tool-report": "tool_report",
+    "toolkit": "tool_report", "tool": "tool_report", "skills guide": "skills_guide",
+    "skills-guide": "skills_guide", "guide": "skills_guide",
+}
 
 
 def to_dict(record: Any) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from kb.errors import DocumentNotFound, UnknownFilter
-from kb.records import DOCUMENT_TYPES, Document, SearchResult
+from kb.records import DOCUMENT_TYPES, TYPE_ALIASES, Document, SearchResult
 from kb.search.filters import SUGGESTIONS, KnownValues, close_matches, spelling
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def known_values(reader: IndexReader, topics_path: Path | None) -> KnownValues:
     fields = sorted(reader.facet_fields() | set(ALWAYS_FIELDS))
     stored = reader.facet_counts(None, fields)
     names: dict[str, list[tuple[str, str]]] = {f: [(v, v) for v in stored.get(f, {})] for f in fields}
-    names["type"] += [(t, t) for t in DOCUMENT_TYPES]
+    names["type"] += [(t, t) for t in DOCUMENT_TYPES] + list(TYPE_ALIASES.items())  # `--type toolkit`, `--type news`
     languages = set(stored.get("language", {}))
 
     # The country table is read when a value is not one of the index's own: it compiles a large pattern (~0.15 s).

@@ -103,3 +103,13 @@ def test_the_api_answers_a_type_with_a_listing_and_says_so(corpus_kb):
     assert listed["notices"] == ["The question names a type of document: listed the press releases, newest first."]
     assert all(h["type"] == "press_release" and h["cite_url"] for h in listed["hits"])
     assert searched["confident"] and searched["hits"][0]["doc_id"] == NEPAL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("given", "kind"), [("toolkit", "tool_report"), ("toolkits", "tool_report"), ("news", "press_release"),
+                                             ("guides", "skills_guide"), ("Press release", "press_release")])
+def test_a_type_filter_takes_the_names_a_documents_metadata_may_give_it(corpus_kb, given, kind):
+    """`--type toolkit` said "the index has no type 'toolkit'", though a document whose metadata says Toolkit is a
+    tool report."""
+    result = corpus_kb.search("apprenticeships", k=5, filters=Filters(types=(given,)))
+    assert result.hits and {h.type for h in result.hits} == {kind} and result.filters == {"type": [kind]}

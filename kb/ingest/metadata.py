@@ -13,7 +13,7 @@ from typing import Any
 from kb.errors import LoadError
 from kb.ingest.enrich import normalise_countries, type_from_text
 from kb.ingest.titles import naming_title, opaque_name, title_from_prose
-from kb.records import Document, LoadedFile
+from kb.records import TYPE_ALIASES, Document, LoadedFile
 
 # Folder names that tell a document's type when its metadata does not.
 _FOLDER_TYPES = {
@@ -23,12 +23,6 @@ _FOLDER_TYPES = {
     "toolkits": "tool_report", "toolkit": "tool_report",
     "skills-guides": "skills_guide", "skills_guides": "skills_guide", "guides": "skills_guide",
     "guidance": "skills_guide",
-}
-_TYPE_ALIASES = {
-    "press release": "press_release", "press-release": "press_release", "news": "press_release",
-    "news release": "press_release", "tool report": "tool_report", "tool-report": "tool_report",
-    "toolkit": "tool_report", "tool": "tool_report", "skills guide": "skills_guide",
-    "skills-guide": "skills_guide", "guide": "skills_guide",
 }
 # Keys that are Document fields rather than free metadata.
 _CORE_KEYS = {"title", "date", "type", "language", "lang", "description", "summary", "_title_candidates"}
@@ -65,7 +59,7 @@ def normalise_type(value: Any) -> str | None:
         return None
     key = value.strip().lower()
     slug = key.replace(" ", "_").replace("-", "_")
-    return _TYPE_ALIASES.get(key) or slug
+    return TYPE_ALIASES.get(key) or slug
 
 
 def type_from_folders(rel_path: Path) -> str | None:
