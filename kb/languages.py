@@ -111,6 +111,16 @@ def _stop_set(text: str) -> frozenset[str]:
 
 
 STOP_WORDS: dict[str, frozenset[str]] = {language: _stop_set(text) for language, text in _STOP_TEXT.items()}
+# The question words Snowball's lists leave out ("how", "what", "why" are English stop words already): dropped from a
+# question's terms, not from the documents' tokens. A French "Comment …" looked for the English word "comment", and
+# a Spanish "¿Cómo …?" was a word no passage held.
+QUESTION_WORDS: dict[str, frozenset[str]] = {language: _stop_set(text) for language, text in {
+    "en": "",
+    "fr": "comment pourquoi quand combien lequel laquelle lesquels lesquelles quoi",
+    "es": "cómo cuál cuáles dónde cuándo cuánto cuánta cuántos cuántas quién quiénes qué porqué",
+    "it": "quando quali cosa perché",
+    "nl": "waarom wanneer welke waar",
+}.items()}
 
 
 def supported(language: str | None) -> str:
@@ -161,7 +171,7 @@ def question_language(question: str) -> str:
 def _all_words_of(question: str, language: str) -> bool:
     from kb.dictionaries import known
 
-    stop = STOP_WORDS[language] | STOP_WORDS[DEFAULT_LANGUAGE]
+    stop = STOP_WORDS[language] | QUESTION_WORDS[language] | STOP_WORDS[DEFAULT_LANGUAGE]
     words = [w for w in re.findall(r"[^\W\d_]+", question.lower()) if w not in stop]
     # English's list first: most such questions are English words, and another language's list is not read for them
     return bool(words) and not all(known(w, DEFAULT_LANGUAGE) for w in words) and all(known(w, language) for w in words)

@@ -179,7 +179,7 @@ class KnowledgeBase:
         question = read_question(reader, query, language, correct)  # embedded as searched: corrected, once
         result = listing(query, question, filters, lambda only: self.browse(only, k, offset))  # "press releases"
         if result is None:
-            encode = self._embedded(reader, question.text) if mode in DENSE_MODES and question.terms else None
+            encode = self._embedded(reader, question.meaning) if mode in DENSE_MODES and question.terms else None
             with self._search_turns:
                 result = run_search(reader, query, k=k + offset, mode=mode, filters=filters, encode=encode,
                                     model_languages=self.settings.model_languages, question=question)

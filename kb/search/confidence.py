@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kb.search.snippets import stem, stems_held
+from kb.search.snippets import query_terms, stem, stems_held
 
 # The passages of this many top hits are read for the question's words (the hits a user looks at first).
 CONFIDENCE_HITS = 3
@@ -131,9 +131,11 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     countries the question names that no top hit mentions and the words no top hit holds, with their lifts; `common`:
     whether the terms are all common words; `spellings`: a term's other spellings, which a passage holds it by."""
     term_stems = {t: stem(t) for t in terms}
-    # The stems that stand for a term besides its own: "harmonis" for a "harmonized" no chunk holds.
-    others = {stem(form): term for term, forms in (spellings or {}).items() if term in term_stems for form in forms}
-    wanted = frozenset(s for s in (*term_stems.values(), *others) if s)
+    # What stands for a term besides its own stem, each a run of stems a passage holds all of: "harmonis" for a
+    # "harmonized" no chunk holds, "child" and "labour" for the "travail" and the "enfants" of "travail des enfants".
+    others = {term: [tuple(stem(w) for w in query_terms(form)) for form in forms]
+              for term, forms in (spellings or {}).items() if term in term_stems}
+    wanted = frozenset(s for s in (*term_stems.values(), *(s for forms in others.values() for f in forms for s in f)) if s)
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
     total = sum(weight.values()) or 1.0
     best, complete = 0.0, False
@@ -141,7 +143,7 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     for passage in passages:
         held = _held(passage, wanted)
         if others:
-            held = held | {term_stems[others[s]] for s in held if s in others}
+            held = held | {term_stems[t] for t, forms in others.items() if any(f and set(f) <= held for f in forms)}
         seen |= held
         share = sum(w for t, w in weight.items() if term_stems[t] in held) / total
         best = max(best, share)

@@ -119,7 +119,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
     if mode in DENSE_MODES:
         if encode is None:
             raise QueryError(f"mode {mode!r} needs the embedding model")
-        query_vector = encode([query])[0]
+        query_vector = encode([asked.meaning])[0]
         dense = dense_chunks(reader, query_vector, allowed, limit)
         cosine = dict(dense)
         rankings.append(dense)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from kb.index.keyword.analysis import word_token
-from kb.languages import DEFAULT_LANGUAGE, STOP_WORDS, fold, fold_letters
+from kb.languages import DEFAULT_LANGUAGE, QUESTION_WORDS, STOP_WORDS, fold, fold_letters
 from kb.search.inflections import an_inflection
 
 SNIPPET_CHARS = 280
@@ -40,7 +40,8 @@ def common_words_only(terms: Sequence[str], languages: Sequence[str] = (DEFAULT_
 
 
 def _stop_words(languages: tuple[str, ...]) -> frozenset[str]:
-    return _STOPWORDS if languages == (DEFAULT_LANGUAGE,) else frozenset().union(*(STOP_WORDS[x] for x in languages))
+    # a question's words in another language than English: its language's question words too ("comment", "cómo")
+    return _STOPWORDS if languages == (DEFAULT_LANGUAGE,) else frozenset().union(*(STOP_WORDS[x] | QUESTION_WORDS[x] for x in languages))
 
 
 @lru_cache(maxsize=65536)
