@@ -204,7 +204,10 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
     said = [n for n in (spelling.notice(found.corrections), names_notice(found.names),
                         notice(found.language, mode, reader.manifest.model.name, model_languages)) if n]
     idf = term_idfs(reader, found.terms, analysis_languages(found.language))
-    weights = {} if found.phrases else _stem_weights(idf)  # a quoted phrase's passages come first already
+    # The passages that hold the question's words come first, and those that hold the words looked for beside them
+    # ("recognition of prior learning" for "reconnaissance des acquis", "harmonised" for "harmonized")
+    beside = term_idfs(reader, found.written, analysis_languages(found.language)) if found.written else {}
+    weights = {} if found.phrases else _stem_weights({**beside, **idf})  # a quoted phrase's passages come first already
     # A short question (a name, a title) looks further in a hit whose best chunks score on its title alone.
     chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights) if len(found.terms) <= SHORT_TERMS else frozenset())
     marked = [*found.terms, *found.written]  # a name as the document writes it is marked too ("Côte d'Ivoire")
