@@ -1,6 +1,7 @@
 """A question as it is searched: its language, its words, the misspelt ones corrected, its quoted phrases, the ILO
 instruments and SDG targets it names by number, the countries it names otherwise than the index's table, and the
-other spellings of its English words that no chunk holds as it spells them."""
+other spellings of its words that no chunk holds as it spells them, and the English names of the ILO terms a French or
+Spanish question names."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class Question:
     # a term no chunk holds -> its other spellings the index holds; a French or Spanish term's word -> the English name
     # of the term (every word of a name held counts: "child labour" for "travail" and "enfants")
     spellings: Mapping[str, tuple[str, ...]] | None = None
-    english: str = ""  # the English names of the glossary's terms it names, which the meaning search reads beside it
+    english: str = ""  # the English names of the glossary's terms it names, which the meaning search reads before it
 
     @property
     def meaning(self) -> str:
@@ -60,7 +61,9 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     "Convention No. 138") or an SDG target ("SDG 8.7") is searched by its title in its place, in any language
     (kb/search/instruments.py), and by its number as written. An English word that no chunk holds as it is spelt is
     looked for in its other spelling too ("harmonised" for "harmonized", kb/search/variants.py), when the index holds
-    that. The service reads it before embedding: a question is embedded once, as searched."""
+    that. A French or Spanish question's ILO terms are searched by their English names too, which count as them
+    ("travail des enfants": "child labour", kb/search/glossary.py). The service reads it before embedding: a question
+    is embedded once, as searched (Question.meaning)."""
     language = query_language or question_language(query)
     languages = analysis_languages(language)
     terms = query_terms(query, languages)
