@@ -21,6 +21,7 @@ LANGUAGES = ("en", "fr", "es")
     ("communiqués de presse sur l'apprentissage", "press_release", "communiqués de presse"),
     ("communique de presse", "press_release", "communique de presse"),  # typed without its accents
     ("comunicados de prensa", "press_release", "comunicados de prensa"),
+    ("actualités de l'OIT", "press_release", "actualités"),
     ("toolkits on RPL", "tool_report", "toolkits"),
     ("a tool-kit for SMEs", "tool_report", "tool-kit"),
     ("boîte à outils apprentissage", "tool_report", "boîte à outils"),

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # Each type's names in English, French and Spanish, accents off, plurals allowed.
 _NAMES = {
     "press_release": (r"press[\s-]+releases?", r"news[\s-]+releases?", r"news", r"communiques?\s+de\s+presse",
-                      r"comunicados?\s+de\s+prensa", r"notas?\s+de\s+prensa", r"noticias"),
+                      r"comunicados?\s+de\s+prensa", r"notas?\s+de\s+prensa", r"noticias", r"actualites"),
     "tool_report": (r"tool[\s-]?kits?", r"tool[\s-]+reports?", r"boites?\s+a\s+outils", r"cajas?\s+de\s+herramientas"),
     "skills_guide": (r"skills?[\s-]+guides?", r"guides?\s+de\s+competences", r"guias?\s+de\s+competencias"),
 }
