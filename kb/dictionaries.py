@@ -110,6 +110,7 @@ def _kept(name: str, make: Callable[[], list[str]]) -> bytes:
         return data
 
 
+@lru_cache(maxsize=16384)  # a short question's words are looked up in English's list once per language tried
 def known(word: str, language: str) -> bool:
     """Whether a language's word list holds the word (lowercased): as it is (its ligatures written out: "œuvre" as
     "oeuvre"), in its American form when it is spelt the British way (English), or, in another language, as a form of
