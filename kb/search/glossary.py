@@ -20,19 +20,13 @@ from pathlib import Path
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "data" / "glossary.tsv"
 COLUMNS = {"fr": 1, "es": 2}  # the glossary's columns after English's
-_WORD = re.compile(r"[^\W_]+")  # as the keyword analysis reads words (kb/index/keyword/analysis.py)
-
-
-def languages() -> tuple[str, ...]:
-    """The languages whose questions the glossary reads."""
-    return tuple(COLUMNS)
 
 
 @cache
 def _terms(language: str) -> tuple[dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]], int]:
     """{a term's tokens in `language`: [(its words, its English name)]}, and the most tokens a term has. Two terms
     may stem alike (Spanish "trabajo" and "trabajador": "trabaj"): the question's words then tell them apart."""
-    from kb.index.keyword.analysis import word_token
+    from kb.index.keyword.analysis import WORD, word_token
 
     table: dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]] = {}
     with GLOSSARY.open(encoding="utf-8") as rows:
@@ -42,7 +36,7 @@ def _terms(language: str) -> tuple[dict[tuple[str, ...], list[tuple[tuple[str, .
                 continue
             english = cells[0].split("|")[0].strip()
             for form in cells[COLUMNS[language]].split("|"):
-                words = [w for w in _WORD.findall(form.lower()) if word_token(language, w)]
+                words = [w for w in WORD.findall(form.lower()) if word_token(language, w)]
                 key = tuple(word_token(language, w) for w in words)
                 if key and english:
                     table.setdefault(key, []).append((_written(words), english))
@@ -61,10 +55,10 @@ def english_terms(question: str, language: str) -> dict[str, str]:
     longest first where two overlap ("formation professionnelle continue" before "formation professionnelle")."""
     if language not in COLUMNS:
         return {}
-    from kb.index.keyword.analysis import word_token
+    from kb.index.keyword.analysis import WORD, word_token
 
     table, longest = _terms(language)
-    words = [(m, word_token(language, m.group().lower())) for m in _WORD.finditer(question)]
+    words = [(m, word_token(language, m.group().lower())) for m in WORD.finditer(question)]
     words = [(m, token) for m, token in words if token]  # its stop words aside
     found: dict[str, str] = {}
     start = 0

@@ -33,8 +33,7 @@ _NAMES = {
     "tool_report": (r"tool[\s-]?kits?", r"tool[\s-]+reports?", r"boites?\s+a\s+outils", r"cajas?\s+de\s+herramientas"),
     "skills_guide": (r"skills?[\s-]+guides?", r"guides?\s+de\s+competences", r"guias?\s+de\s+competencias"),
 }
-_KINDS = {f"k{i}": kind for i, kind in enumerate(_NAMES)}
-_ALTERNATIVES = "|".join(f"(?P<{group}>{'|'.join(_NAMES[kind])})" for group, kind in _KINDS.items())
+_ALTERNATIVES = "|".join(f"(?P<{kind}>{'|'.join(names)})" for kind, names in _NAMES.items())  # a group a type
 _PATTERN = Lazy(rf"(?<![\w-])(?:{_ALTERNATIVES})(?![\w-])", re.IGNORECASE)
 # Words that, beside a type's name, ask for the newest of it rather than for a subject: "latest press releases".
 _LISTING = frozenset((
@@ -53,8 +52,7 @@ def named(question: str) -> dict[str, str]:
     folded = fold_letters(question)  # one character for one: a match's span is the question's
     found: dict[str, str] = {}
     for match in _PATTERN.finditer(folded):
-        kind = _KINDS[next(group for group, text in match.groupdict().items() if text)]
-        found.setdefault(kind, question[match.start():match.end()])
+        found.setdefault(str(match.lastgroup), question[match.start():match.end()])
     return found
 
 

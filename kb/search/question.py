@@ -94,7 +94,7 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     glossed = glossary.english_terms(query, language)  # "économie informelle": "informal economy"
     for written, english in glossed.items():
         for term in query_terms(written, languages):
-            spelt = {**spelt, term: (*spelt.get(term, ()), english)}
+            spelt[term] = (*spelt.get(term, ()), english)
         also += query_terms(english, (DEFAULT_LANGUAGE,))
     return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside | glossed,
                     tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)), spelt,  # not d'Ivoire's d

@@ -32,7 +32,7 @@ ENGLISH_ONLY = 1
 STEMS_KEPT = 500_000
 # The token a non-English stop word leaves in the index: never a word's token (an underscore separates words).
 STOPPED = "_"
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")  # a word, as the index reads words (kb/search/glossary.py matches terms so)
 
 
 class Analyzer:
@@ -65,7 +65,7 @@ class Analyzer:
     def tokens(self, text: str) -> list[str]:
         """The text's tokens in order, as the index holds them (a stop word of a language but English: STOPPED)."""
         known = self._stems.get
-        return [known(w) or self._stem(w) for w in _WORD.findall(text.lower())]
+        return [known(w) or self._stem(w) for w in WORD.findall(text.lower())]
 
     def __repr__(self) -> str:
         return f"Analyzer({self.language!r})"
