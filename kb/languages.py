@@ -114,12 +114,16 @@ STOP_WORDS: dict[str, frozenset[str]] = {language: _stop_set(text) for language,
 # The question words Snowball's lists leave out ("how", "what", "why" are English stop words already): dropped from a
 # question's terms, not from the documents' tokens. A French "Comment …" looked for the English word "comment", and
 # a Spanish "¿Cómo …?" was a word no passage held.
+# So are the words that ask for the newest: no passage holds the "latest" of "latest on green jobs", which said "No
+# confident match: no passage holds “latest”" above the green jobs press release.
 QUESTION_WORDS: dict[str, frozenset[str]] = {language: _stop_set(text) for language, text in {
-    "en": "",
-    "fr": "comment pourquoi quand combien lequel laquelle lesquels lesquelles quoi",
-    "es": "cómo cuál cuáles dónde cuándo cuánto cuánta cuántos cuántas quién quiénes qué porqué",
-    "it": "quando quali cosa perché",
-    "nl": "waarom wanneer welke waar",
+    "en": "latest newest recent recently",
+    "fr": "comment pourquoi quand combien lequel laquelle lesquels lesquelles quoi dernier dernière derniers dernières "
+          "récent récente récents récentes récemment",
+    "es": "cómo cuál cuáles dónde cuándo cuánto cuánta cuántos cuántas quién quiénes qué porqué último última últimos "
+          "últimas reciente recientes recientemente",
+    "it": "quando quali cosa perché ultimo ultima ultimi ultime recente recenti",
+    "nl": "waarom wanneer welke waar laatste nieuwste recente",
 }.items()}
 
 

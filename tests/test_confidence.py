@@ -191,6 +191,14 @@ def test_the_issues_examples(corpus_kb):
     assert not pension.confident and "“pension" in pension.confidence_reason
 
 
+def test_a_question_that_asks_for_the_latest_is_judged_on_its_subject(corpus_kb):
+    """It said "No confident match: no passage holds “latest”" above the green jobs press release."""
+    for query in ("latest on green jobs", "latest news on green jobs"):
+        result = corpus_kb.search(query)
+        assert result.hits[0].doc_id == "press-releases/2023-11-green-skills-energy-transition-south-africa.md"
+        assert result.confident, (query, result.confidence_reason)
+
+
 def test_no_answer_questions_are_mostly_caught_and_answerable_ones_rarely_flagged(corpus_kb):
     """A loose floor over both halves of the corpus/ questions (the held-out figures are in
     benchmarks/results/confidence.md)."""

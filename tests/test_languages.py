@@ -63,6 +63,19 @@ def test_question_terms_drop_the_stop_words_of_the_questions_languages():
     assert query_terms("the rights of the apprentice") == ["rights", "apprentice"]
 
 
+@pytest.mark.parametrize(("question", "language", "terms"), [
+    ("latest on green jobs", "en", ["green", "jobs"]),
+    ("most recent news about Nepal", "en", ["news", "nepal"]),
+    ("dernières nouvelles sur l'apprentissage", "fr", ["nouvelles", "apprentissage"]),
+    ("informes recientes sobre empleo juvenil", "es", ["informes", "empleo", "juvenil"]),
+    ("ultime notizie sull'apprendistato", "it", ["notizie", "apprendistato"]),
+])
+def test_words_that_ask_for_the_newest_are_not_searched(question, language, terms):
+    """No passage holds the "latest" of "latest on green jobs": it said "No confident match: no passage holds
+    “latest”" above the green jobs press release."""
+    assert query_terms(question, analysis_languages(language)) == terms
+
+
 def test_short_questions_are_detected_in_their_language_and_english_is_never_lost():
     """tests/data/query_languages.tsv: short questions written for this test. An English question taken for another
     language would be matched with that language's analysis beside English's, so none may be; of the French and

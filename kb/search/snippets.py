@@ -13,7 +13,7 @@ from kb.search.inflections import an_inflection
 SNIPPET_CHARS = 280
 
 # English's stop words; each language's are in kb/languages.py.
-_STOPWORDS = STOP_WORDS[DEFAULT_LANGUAGE]
+_STOPWORDS = STOP_WORDS[DEFAULT_LANGUAGE] | QUESTION_WORDS[DEFAULT_LANGUAGE]  # a question's words: "latest" is not one
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
