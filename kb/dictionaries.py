@@ -128,7 +128,13 @@ def known(word: str, language: str) -> bool:
         return True
     stem, stems = _stemmer(language).stemWord(word), _stems(language)
     # Spanish's "-ces" plural of a word in "-z" (aprendices, aprendiz) stems apart: the keyword analysis joins them too
-    return _holds(stems, stem) or (language == "es" and stem.endswith("c") and _holds(stems, stem[:-1] + "z"))
+    if _holds(stems, stem) or (language == "es" and stem.endswith("c") and _holds(stems, stem[:-1] + "z")):
+        return True
+    # Typed without its accents, as keyboards and phones type them: "indemnites journalieres", "competences"
+    from kb.languages import fold
+
+    folded = _folded(language)
+    return _holds(folded, fold(word)) or _holds(folded, fold(stem))
 
 
 @lru_cache(maxsize=8)
@@ -150,3 +156,21 @@ def _stems(language: str) -> bytes:
         return b""
     made = lambda: sorted(set(_stemmer(language).stemWords(listed.decode("utf-8").split("\n"))))  # noqa: E731
     return _kept(f"{_version(source, language)}.stems", made)
+
+
+@lru_cache(maxsize=8)
+def _folded(language: str) -> bytes:
+    """A language's words and their stems with their accents off, sorted, kept in kb's cache beside them: a French
+    question typed without its accents ("conge maladie indemnites journalieres") was taken for English, whose
+    spelling correction then made "conge" "longe"."""
+    listed, source = _listed(language), _source(language)
+    if not listed or source is None:
+        return b""
+
+    def made() -> list[str]:
+        from kb.languages import fold
+
+        words = listed.decode("utf-8").split("\n")
+        return sorted({fold(w) for w in words} | {fold(s) for s in _stemmer(language).stemWords(words)})
+
+    return _kept(f"{_version(source, language)}.folded", made)

@@ -102,6 +102,21 @@ def test_a_question_below_the_floor_is_english_unless_its_words_are_all_of_the_d
     assert analysis_languages("en") == ("en",) and analysis_languages("fr") == ("fr", "en")
 
 
+@pytest.mark.parametrize(("question", "language"), [
+    ("conge maladie indemnites journalieres", "fr"),  # was English, and "conge" was corrected to "longe"
+    ("competences numeriques referentiels metiers", "fr"),
+    ("capacitacion tecnica para jovenes", "es"),
+    ("formazione professionale continua", "it"),
+])
+def test_a_question_typed_without_its_accents_is_of_the_language_whose_words_they_are(question, language):
+    assert question_language(question) == language
+
+
+def test_a_french_question_typed_without_accents_is_not_corrected_into_english(corpus_kb):
+    result = corpus_kb.search("conge maladie indemnites journalieres")
+    assert result.query_language == "fr" and result.corrections == {}
+
+
 def test_a_short_question_whose_words_another_list_holds_is_taken_in_it_the_official_languages_first():
     """py3langid leans Italian on "convenio 189" (Italian's list holds "convenio" too) and English on "protection
     sociale": both were matched so. The likeliest language whose list holds every word is now taken, French and
