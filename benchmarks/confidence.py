@@ -275,7 +275,7 @@ def wrong(cs: list[Case], model: C.Model) -> list[str]:
             e = c.evidence
             lines.append(f"- {c.set} {c.qid} {'answerable' if c.answerable else 'no answer'} “{c.query}”: cosine "
                          f"{(e.cosine or 0):.3f}, gap {e.gap:.3f}, document gap {e.doc_gap:.3f}, coverage {e.coverage:.2f}"
-                         f"{', countries no top hit mentions: ' + ', '.join(e.absent_countries) if e.absent_countries else ''}"
+                         f"{', countries no top hit is about: ' + ', '.join(e.absent_countries) if e.absent_countries else ''}"
                          f"{', unmatched words (lift): ' + ', '.join(f'{w} {x:+.3f}' for w, x in e.unmatched) if e.unmatched else ''}"
                          f" → {C.judge(e, model).reason}")
     return lines or ["- none"]
@@ -326,7 +326,8 @@ def report(all_cases: list[Case], model: C.Model, note: str, kept: str) -> str:
           "when the first byte of sha256(id) is odd. Signals: best dense cosine, its gap to the 10th, the best "
           f"document's best cosine less the {C.DOC_GAP_RANK}th best document's (document gap), the IDF share "
           "of the question's terms the best shown passage of the top 3 hits holds, the countries the question names "
-          "that no top-3 hit's document mentions (the country rule, when chosen: not confident), the question's words "
+          "that no top-3 hit is about (its metadata's countries, or its document's mentions when it names none; the country "
+          "rule, when chosen: not confident), the question's words "
           "no top-3 hit's document holds whose removal brings the question closer to the top passages by more than a "
           "bar (the meaning rule, when chosen: not confident); short questions "
           "(≤ 4 terms) whose terms one such passage holds are confident.", "",

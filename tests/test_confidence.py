@@ -96,7 +96,7 @@ def test_a_question_naming_a_country_no_top_hit_mentions_is_not_confident_when_t
                        missing=("long", "norway"), absent_countries=("Norway",))
     ruled = replace(C.FITTED, country_rule=True)
     verdict = C.judge(norway, ruled)
-    assert not verdict.confident and verdict.reason == "No confident match: no top hit mentions Norway."
+    assert not verdict.confident and verdict.reason == "No confident match: no top hit is about Norway."
     assert C.judge(norway, replace(ruled, country_rule=False)).confident  # the model alone trusts the cosine
     # A short question whose words a passage holds is confident, the rule notwithstanding.
     short = _evidence(terms=("norway",), cosine=0.3, coverage=1.0, complete=True, missing=(), absent_countries=("Norway",))
@@ -269,10 +269,41 @@ def test_evidence_names_the_countries_no_top_hit_mentions(corpus_kb):
     assert absent("legal limit on weekly working hours in japan") == ("Japan",)  # typed in lower case
     assert absent("What is the legal limit on weekly working hours in Japan?", language="es") == ()
     result = corpus_kb.search("What is the legal limit on weekly working hours in Japan?")
-    assert ("mentions Japan" in result.confidence_reason) == C.COUNTRY_RULE  # looked up on a search when it counts
+    assert ("is about Japan" in result.confidence_reason) == C.COUNTRY_RULE  # looked up on a search when it counts
     lower = corpus_kb.search("apprenticeships in japan")
-    assert ("no top hit mentions Japan" in lower.confidence_reason) == C.COUNTRY_RULE and not lower.confident
+    assert ("no top hit is about Japan" in lower.confidence_reason) == C.COUNTRY_RULE and not lower.confident
     assert corpus_kb.search("apprenticeships in kenya").confident  # the SME apprenticeship toolkit is about Kenya
+
+
+def test_a_top_hit_about_another_country_does_not_answer_for_the_one_it_mentions(tmp_path, fake_embedder):
+    """The Burundi report mentions children trafficked to Tanzania, and answered "child labour in Tanzania"
+    confidently. A hit whose metadata names its countries is about those; one that names none (a guide, a
+    convention) is about any country it mentions."""
+    from kb import KnowledgeBase, Settings
+    from kb.search.query import evidence, retrieve
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "burundi.txt").write_text(
+        "Findings on child labour: Burundi\n\nChildren in Burundi are subjected to child labour in gold mining. Some are "
+        "trafficked to Tanzania for work in agriculture and domestic work.", encoding="utf-8")
+    (docs / "guide.txt").write_text(
+        "A guide to child labour inspections\n\nLabour inspectors in Kenya and elsewhere visit farms where child labour "
+        "is reported.", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    reader = kb.reader()
+    assert reader.document("burundi.txt").metadata["countries"] == ("BI",)  # from its title
+    assert not reader.document("guide.txt").metadata.get("countries")
+
+    def absent(query: str) -> tuple[str, ...]:
+        hits = kb.search(query, mode="keyword").hits
+        found = retrieve(reader, query, k=10, mode="keyword", filters=Filters(), encode=None)
+        return evidence(reader, hits, found, countries=True).absent_countries
+
+    assert absent("child labour in Tanzania") == ("Tanzania",)
+    assert absent("child labour in Burundi") == ()
+    assert absent("child labour in Kenya") == ()  # the guide names no country of its own, and mentions Kenya
 
 
 def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_kb):
@@ -309,5 +340,5 @@ def test_evidence_weighs_the_words_no_top_hit_holds_by_their_meaning(corpus_kb):
     calls.clear()
     assert unmatched("training of trainers for vocational instructors") == {} and calls == []  # every word held
     result = corpus_kb.search("What is the legal limit on weekly working hours in Japan?")
-    ruled = C.MEANING_RULE and not C.COUNTRY_RULE and japan["Japan"] > C.MEANING_BAR  # the country rule speaks first
-    assert ("is about Japan" in result.confidence_reason) == ruled
+    ruled = C.MEANING_RULE and japan["Japan"] > C.MEANING_BAR
+    assert ("is about Japan" in result.confidence_reason) == (C.COUNTRY_RULE or ruled)  # either rule, in the same words

@@ -3,12 +3,13 @@
 The signals (an `Evidence`): how close in meaning the best dense candidate is (its cosine), how far it stands
 above the tenth (the gap), how far the best document stands above the fifth best by meaning (the document gap:
 one document that stands out, rather than many about as close), how much of the question's weight in rare
-words the best shown passage holds (its IDF-weighted coverage), and the countries the question names that no top
-hit's document mentions, and the question's words no top hit's document holds, each with how much closer the
-question comes to the top passages without it (its lift). A logistic model combines those its fit chose; a short
-question whose every word a passage of a top hit holds is always confident; when the fit chose the country rule, a
-question naming a country no top hit mentions is not ("maternity leave in Norway" answered by conventions that never
-name Norway); when it chose the meaning rule, nor is one with a word the top passages neither hold nor mean (its
+words the best shown passage holds (its IDF-weighted coverage), the countries the question names that no top hit
+is about (the countries its metadata names, or those its document mentions when it names none), and the question's
+words no top hit's document holds, each with how much closer the question comes to the top passages without it
+(its lift). A logistic model combines those its fit chose; a short question whose every word a passage of a top hit
+holds is always confident; when the fit chose the country rule, a question naming a country no top hit is about is
+not ("maternity leave in Norway" answered by conventions that never name Norway, "child labour in Tanzania" by the
+Burundi report); when it chose the meaning rule, nor is one with a word the top passages neither hold nor mean (its
 lift above MEANING_BAR: "child labour in cobalt mines" comes closer to them as "child labour in mines"); keyword
 mode, which has no cosine, decides on coverage alone (and so does a question in a language the embedding model
 does not understand: its cosines say little).
@@ -99,7 +100,7 @@ class Model:
     threshold: float
     keyword_coverage: float
     doc_gap: float = 0.0
-    country_rule: bool = False  # a question naming a country no top hit mentions is not confident
+    country_rule: bool = False  # a question naming a country no top hit is about is not confident
     meaning_rule: bool = False  # nor is one with an unmatched word whose lift passes meaning_bar
     meaning_bar: float = MEANING_BAR
 
@@ -207,7 +208,7 @@ def judge(evidence: Evidence, model: Model = FITTED) -> Verdict:
     if evidence.complete and len(evidence.terms) <= SHORT_TERMS:
         confident = True
     elif model.country_rule and evidence.absent_countries:
-        return Verdict(False, f"No confident match: no top hit mentions {' or '.join(evidence.absent_countries)}.")
+        return Verdict(False, f"No confident match: no top hit is about {' or '.join(evidence.absent_countries)}.")
     elif model.meaning_rule and (foreign := [w for w, lift in evidence.unmatched if lift > model.meaning_bar]):
         return Verdict(False, f"No confident match: no top hit is about {' or '.join(foreign)}.")
     elif evidence.cosine is None:

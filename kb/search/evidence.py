@@ -1,6 +1,6 @@
 """What a search's confidence is judged on (kb/search/confidence.py), gathered from the index: the top hits' shown
 passages, the question's terms' IDF, the dense candidates' cosines, the countries the question names that no top
-hit mentions, and the words no top hit holds."""
+hit is about, and the words no top hit holds."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     the question's language: then its cosines say little (a Spanish question sits close to any Spanish text), and
     the question is judged on its words alone, as in keyword mode. `chunks`: those the passages were cut from, if
     the caller has them (else they are read again). `document_gap`: whether to measure it (the fitted model gives
-    it no weight today; benchmarks/confidence.py still measures it). The countries no top hit mentions are looked
+    it no weight today; benchmarks/confidence.py still measures it). The countries no top hit is about are looked
     up when the fitted model has the country rule, or when `countries` asks (benchmarks/confidence.py); the words no
     top hit holds, and their lifts, when it has the meaning rule or `meaning` asks (with `encode`, the query model).
     `idf`: the terms' IDF, if the caller has it."""
@@ -98,10 +98,12 @@ def _without(query: str, word: str, languages: Sequence[str]) -> str:
 
 
 def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], languages: Sequence[str]) -> tuple[str, ...]:
-    """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit's document
-    mentions anywhere, by that name or the table's (each of the name's words looked up in those documents' keyword
-    rows; a question typed without capitals names them in lower case). None when a top hit is in another language
-    than the question's: its words cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
+    """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit is about: a
+    top hit whose metadata names its countries is about those (the Burundi report mentions Tanzania, and answered
+    "child labour in Tanzania" confidently); one whose metadata names none is about a country its document mentions
+    anywhere, by that name or the table's (each of the name's words looked up in those documents' keyword rows; a
+    question typed without capitals names them in lower case). None when a top hit is in another language than the
+    question's: its words cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
     if not top:
         return ()
     from kb.ingest.enrich import countries  # the table (~6-7 ms) is read by the first search that may name a country
@@ -110,14 +112,16 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     named = table.named_in(query)
     if not named or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
         return ()
-    documents = {h.doc_id for h in top}
+    general = {h.doc_id for h in top if not h.metadata.get("countries")}
 
-    def mentioned(name: str) -> bool:  # as the question writes it, or as the table does ("Côte d'Ivoire", "Ivory Coast")
+    def about(name: str) -> bool:  # as the question writes it, or as the table does ("Côte d'Ivoire", "Ivory Coast")
         country = table.lookup(name)
-        return any(all(reader.keyword.holds(word, documents, languages) for word in query_terms(written, languages))
-                   for written in (name, *((country.name,) if country is not None else ())))
+        if country is not None and any(country.code in h.metadata.get("countries", ()) for h in top):
+            return True
+        return bool(general) and any(all(reader.keyword.holds(word, general, languages) for word in query_terms(written, languages))
+                                     for written in (name, *((country.name,) if country is not None else ())))
 
-    return tuple(name for name in named if not mentioned(name))
+    return tuple(name for name in named if not about(name))
 
 
 def _document_cosines(found: Retrieved) -> list[float]:
