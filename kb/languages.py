@@ -163,7 +163,26 @@ def question_language(question: str) -> str:
     py3langid, but when each that carries meaning is a word of one language's list (kb/dictionaries.py) and one at
     least is not an English word, the question is in that language: the likeliest such by py3langid, the ILO's
     official languages first ("convenio 189" is Spanish, though Italian's list holds "convenio" too and py3langid
-    leans Italian; "protection sociale" French, though py3langid leans English)."""
+    leans Italian; "protection sociale" French, though py3langid leans English). A country's name is no language's
+    word: "child labour in Côte d'Ivoire cocoa" is English, though py3langid reads French in the name."""
+    language = _detected(question)
+    if language == DEFAULT_LANGUAGE:
+        return language
+    unnamed = _without_countries(question)
+    return _detected(unnamed) if unnamed != question and re.search(r"[^\W\d_]", unnamed) else language
+
+
+def _without_countries(question: str) -> str:
+    """The question less the country names it gives (kb/data/countries.tsv, read by the first question that is not
+    detected as English)."""
+    from kb.ingest.enrich import countries
+
+    for name in countries().named_in(question):
+        question = re.sub(re.escape(name), " ", question, flags=re.IGNORECASE)
+    return question
+
+
+def _detected(question: str) -> str:
     ranked = _ranked(question)
     code, probability = ranked[0]
     if probability >= DETECTION_FLOOR:

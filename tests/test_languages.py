@@ -112,6 +112,17 @@ def test_a_question_typed_without_its_accents_is_of_the_language_whose_words_the
     assert question_language(question) == language
 
 
+@pytest.mark.parametrize(("question", "language"), [
+    ("child labour in Côte d'Ivoire cocoa", "en"),  # py3langid read French in the name (0.88)
+    ("Côte d'Ivoire apprenticeship", "en"),
+    ("apprentissage en Côte d'Ivoire", "fr"),
+    ("jeunes du Burkina Faso", "fr"),
+    ("empleo juvenil en Colombia", "es"),
+])
+def test_a_countrys_name_is_no_languages_word(question, language):
+    assert question_language(question) == language
+
+
 def test_a_french_question_typed_without_accents_is_not_corrected_into_english(corpus_kb):
     result = corpus_kb.search("conge maladie indemnites journalieres")
     assert result.query_language == "fr" and result.corrections == {}
