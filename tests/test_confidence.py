@@ -306,6 +306,47 @@ def test_a_top_hit_about_another_country_does_not_answer_for_the_one_it_mentions
     assert absent("child labour in Kenya") == ()  # the guide names no country of its own, and mentions Kenya
 
 
+@pytest.mark.parametrize(("question", "named"), [
+    ("child labour in Central Asia", {"Central Asia": {"KZ", "KG", "TJ", "TM", "UZ"}}),
+    ("forced labour in the Gulf states", {"the Gulf": {"SA", "AE", "QA", "KW", "BH", "OM"}}),
+    ("child labour in scandinavia", {"scandinavia": {"NO", "SE", "DK"}}),
+    ("green jobs in South Africa", {}),  # a country's name, no region
+    ("apprenticeships in Sub-Saharan Africa and the Caribbean", None),  # both, the longest name first
+])
+def test_the_regions_a_question_names(question, named):
+    from kb.ingest.enrich import countries
+    from kb.search.regions import named_in
+
+    found = named_in(question, tuple(countries().named_in(question)))
+    if named is None:
+        assert list(found) == ["Sub-Saharan Africa", "Caribbean"] and "GH" in found["Sub-Saharan Africa"]
+        assert "EG" not in found["Sub-Saharan Africa"] and "JM" in found["Caribbean"]
+    else:
+        assert {name: set(codes) for name, codes in found.items()} == named
+
+
+def test_a_question_naming_a_region_wants_a_top_hit_about_a_country_of_it(tmp_path, fake_embedder):
+    """"child labour in Scandinavia" was confident over the Ukraine and Moldova reports."""
+    from kb import KnowledgeBase, Settings
+    from kb.search.query import evidence, retrieve
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "uzbekistan.txt").write_text("Findings on child labour: Uzbekistan\n\nChild labour in the cotton harvest "
+                                         "has fallen.", encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
+    kb.ingest([docs])
+    reader = kb.reader()
+
+    def absent(query: str) -> tuple[str, ...]:
+        hits = kb.search(query, mode="keyword").hits
+        found = retrieve(reader, query, k=10, mode="keyword", filters=Filters(), encode=None)
+        return evidence(reader, hits, found, countries=True).absent_countries
+
+    assert absent("child labour in Central Asia") == ()
+    assert absent("child labour in Scandinavia") == ("Scandinavia",)
+
+
 def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_kb):
     from kb.search.query import Retrieved, evidence
 

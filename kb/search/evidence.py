@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, understood
 from kb.records import Chunk, Hit
+from kb.search import regions
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather
 from kb.search.kinds import named
 from kb.search.snippets import common_words_only, query_terms
@@ -98,30 +99,39 @@ def _without(query: str, word: str, languages: Sequence[str]) -> str:
 
 
 def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], languages: Sequence[str]) -> tuple[str, ...]:
-    """The countries the question names (kb/data/countries.tsv, proper names as written) that no top hit is about: a
-    top hit whose metadata names its countries is about those (the Burundi report mentions Tanzania, and answered
-    "child labour in Tanzania" confidently); one whose metadata names none is about a country its document mentions
-    anywhere, by that name or the table's (each of the name's words looked up in those documents' keyword rows; a
-    question typed without capitals names them in lower case). None when a top hit is in another language than the
-    question's: its words cannot be compared ("Italy" in "L'Italia nei cent'anni dell'OIL")."""
+    """The countries (kb/data/countries.tsv, proper names as written) and regions (kb/search/regions.py) the question
+    names that no top hit is about: a top hit whose metadata names its countries is about those (the Burundi report
+    mentions Tanzania, and answered "child labour in Tanzania" confidently) and their regions; one whose metadata names
+    none is about a country or region its document mentions anywhere, by that name or the table's (each of the name's
+    words looked up in those documents' keyword rows; a question typed without capitals names them in lower case).
+    None when a top hit is in another language than the question's: its words cannot be compared ("Italy" in
+    "L'Italia nei cent'anni dell'OIL")."""
     if not top:
         return ()
     from kb.ingest.enrich import countries  # the table (~6-7 ms) is read by the first search that may name a country
 
     table = countries()
     named = table.named_in(query)
-    if not named or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
+    places = regions.named_in(query, tuple(named))  # "Central Asia", "the Gulf": a country of it
+    if not (named or places) or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
         return ()
     general = {h.doc_id for h in top if not h.metadata.get("countries")}
+
+    def mentioned(names: Sequence[str]) -> bool:  # by a top hit that names no country of its own
+        return bool(general) and any(all(reader.keyword.holds(word, general, languages) for word in query_terms(name, languages))
+                                     for name in names)
 
     def about(name: str) -> bool:  # as the question writes it, or as the table does ("Côte d'Ivoire", "Ivory Coast")
         country = table.lookup(name)
         if country is not None and any(country.code in h.metadata.get("countries", ()) for h in top):
             return True
-        return bool(general) and any(all(reader.keyword.holds(word, general, languages) for word in query_terms(written, languages))
-                                     for written in (name, *((country.name,) if country is not None else ())))
+        return mentioned((name, *((country.name,) if country is not None else ())))
 
-    return tuple(name for name in named if not about(name))
+    def in_region(name: str, codes: frozenset[str]) -> bool:
+        return any(codes.intersection(h.metadata.get("countries", ())) for h in top) or mentioned((name,))
+
+    return (*(name for name in named if not about(name)),
+            *(name for name, codes in places.items() if not in_region(name, codes)))
 
 
 def _document_cosines(found: Retrieved) -> list[float]:
