@@ -98,6 +98,17 @@ def corpus_kb(tmp_path_factory, embedder) -> KnowledgeBase:
     return kb
 
 
+def small_kb(folder: Path, embedder: Embedder, texts: dict[str, str]) -> KnowledgeBase:
+    """A knowledge base in `folder` of a few files ({name: text}) ingested with `embedder`."""
+    docs = folder / "docs"
+    docs.mkdir()
+    for name, text in texts.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(Settings(index_dir=folder / "index"), embedder=embedder)
+    kb.ingest([docs])
+    return kb
+
+
 @pytest.fixture
 def corpus_copy(tmp_path) -> Path:
     """A writable copy of corpus/ for tests that edit or delete files."""

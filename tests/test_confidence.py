@@ -11,7 +11,7 @@ from kb.records import Filters
 from kb.search import confidence as C
 from kb.search import snippets
 from kb.search.snippets import query_terms, stem
-from tests.conftest import load_questions
+from tests.conftest import load_questions, small_kb
 
 
 def _evidence(**given) -> C.Evidence:
@@ -275,35 +275,29 @@ def test_evidence_names_the_countries_no_top_hit_mentions(corpus_kb):
     assert corpus_kb.search("apprenticeships in kenya").confident  # the SME apprenticeship toolkit is about Kenya
 
 
+def _absent_places(kb, query: str) -> tuple[str, ...]:
+    """The countries and regions the question names that no top hit (keyword mode) is about."""
+    from kb.search.query import evidence, retrieve
+
+    reader = kb.reader()
+    found = retrieve(reader, query, k=10, mode="keyword", filters=Filters(), encode=None)
+    return evidence(reader, kb.search(query, mode="keyword").hits, found, countries=True).absent_countries
+
+
 def test_a_top_hit_about_another_country_does_not_answer_for_the_one_it_mentions(tmp_path, fake_embedder):
     """The Burundi report mentions children trafficked to Tanzania, and answered "child labour in Tanzania"
     confidently. A hit whose metadata names its countries is about those; one that names none (a guide, a
     convention) is about any country it mentions."""
-    from kb import KnowledgeBase, Settings
-    from kb.search.query import evidence, retrieve
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "burundi.txt").write_text(
-        "Findings on child labour: Burundi\n\nChildren in Burundi are subjected to child labour in gold mining. Some are "
-        "trafficked to Tanzania for work in agriculture and domestic work.", encoding="utf-8")
-    (docs / "guide.txt").write_text(
-        "A guide to child labour inspections\n\nLabour inspectors in Kenya and elsewhere visit farms where child labour "
-        "is reported.", encoding="utf-8")
-    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
-    kb.ingest([docs])
-    reader = kb.reader()
-    assert reader.document("burundi.txt").metadata["countries"] == ("BI",)  # from its title
-    assert not reader.document("guide.txt").metadata.get("countries")
-
-    def absent(query: str) -> tuple[str, ...]:
-        hits = kb.search(query, mode="keyword").hits
-        found = retrieve(reader, query, k=10, mode="keyword", filters=Filters(), encode=None)
-        return evidence(reader, hits, found, countries=True).absent_countries
-
-    assert absent("child labour in Tanzania") == ("Tanzania",)
-    assert absent("child labour in Burundi") == ()
-    assert absent("child labour in Kenya") == ()  # the guide names no country of its own, and mentions Kenya
+    kb = small_kb(tmp_path, fake_embedder, {
+        "burundi.txt": "Findings on child labour: Burundi\n\nChildren in Burundi are subjected to child labour in gold "
+                       "mining. Some are trafficked to Tanzania for work in agriculture and domestic work.",
+        "guide.txt": "A guide to child labour inspections\n\nLabour inspectors in Kenya and elsewhere visit farms where "
+                     "child labour is reported."})
+    assert kb.reader().document("burundi.txt").metadata["countries"] == ("BI",)  # from its title
+    assert not kb.reader().document("guide.txt").metadata.get("countries")
+    assert _absent_places(kb, "child labour in Tanzania") == ("Tanzania",)
+    assert _absent_places(kb, "child labour in Burundi") == ()
+    assert _absent_places(kb, "child labour in Kenya") == ()  # the guide names no country of its own, and mentions Kenya
 
 
 @pytest.mark.parametrize(("question", "named"), [
@@ -311,6 +305,7 @@ def test_a_top_hit_about_another_country_does_not_answer_for_the_one_it_mentions
     ("forced labour in the Gulf states", {"the Gulf": {"SA", "AE", "QA", "KW", "BH", "OM"}}),
     ("child labour in scandinavia", {"scandinavia": {"NO", "SE", "DK"}}),
     ("green jobs in South Africa", {}),  # a country's name, no region
+    ("child labour on fishing boats in the Gulf of Guinea", {}),  # no Gulf state
     ("apprenticeships in Sub-Saharan Africa and the Caribbean", None),  # both, the longest name first
 ])
 def test_the_regions_a_question_names(question, named):
@@ -327,24 +322,10 @@ def test_the_regions_a_question_names(question, named):
 
 def test_a_question_naming_a_region_wants_a_top_hit_about_a_country_of_it(tmp_path, fake_embedder):
     """"child labour in Scandinavia" was confident over the Ukraine and Moldova reports."""
-    from kb import KnowledgeBase, Settings
-    from kb.search.query import evidence, retrieve
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "uzbekistan.txt").write_text("Findings on child labour: Uzbekistan\n\nChild labour in the cotton harvest "
-                                         "has fallen.", encoding="utf-8")
-    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
-    kb.ingest([docs])
-    reader = kb.reader()
-
-    def absent(query: str) -> tuple[str, ...]:
-        hits = kb.search(query, mode="keyword").hits
-        found = retrieve(reader, query, k=10, mode="keyword", filters=Filters(), encode=None)
-        return evidence(reader, hits, found, countries=True).absent_countries
-
-    assert absent("child labour in Central Asia") == ()
-    assert absent("child labour in Scandinavia") == ("Scandinavia",)
+    kb = small_kb(tmp_path, fake_embedder, {
+        "uzbekistan.txt": "Findings on child labour: Uzbekistan\n\nChild labour in the cotton harvest has fallen."})
+    assert _absent_places(kb, "child labour in Central Asia") == ()
+    assert _absent_places(kb, "child labour in Scandinavia") == ("Scandinavia",)
 
 
 def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_kb):

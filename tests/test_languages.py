@@ -13,7 +13,7 @@ from kb.errors import ConfigError, QueryError
 from kb.index.keyword.analysis import STOPPED, analyzer
 from kb.languages import DETECTION_FLOOR, LANGUAGES, STOP_WORDS, analysis_languages, detect, notice, question_language
 from kb.search.snippets import query_terms
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, small_kb
 
 QUESTIONS = Path(__file__).parent / "data" / "query_languages.tsv"
 FRENCH = ("press-releases/2022-10-cote-divoire-apprentissage-renove-artisanat.html",
@@ -338,14 +338,8 @@ def test_an_english_questions_country_is_looked_for_by_the_tables_name_too(corpu
 
 
 def test_a_country_found_by_the_tables_name_is_marked_as_the_document_writes_it(tmp_path, fake_embedder):
-    from kb import KnowledgeBase, Settings
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "cocoa.txt").write_text("Cocoa cooperatives\n\nIn Côte d'Ivoire, cocoa cooperatives train young farmers "
-                                    "in pruning, grafting and safe use of pesticides.", encoding="utf-8")
-    kb = KnowledgeBase(Settings(index_dir=tmp_path / "index"), embedder=fake_embedder)
-    kb.ingest([docs])
+    kb = small_kb(tmp_path, fake_embedder, {"cocoa.txt": "Cocoa cooperatives\n\nIn Côte d'Ivoire, cocoa cooperatives "
+                                                          "train young farmers in pruning, grafting and safe use of pesticides."})
     passage = kb.search("Ivory Coast farmers", k=1, mode="keyword").hits[0].passages[0]
     marked = [passage.snippet[a:b] for a, b in passage.highlights]
     assert marked == ["Côte", "Ivoire", "farmers"]  # never the "d" of d'Ivoire

@@ -48,7 +48,9 @@ def regions() -> dict[str, frozenset[str]]:
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
     ordered = sorted(regions(), key=len, reverse=True)  # "Sub-Saharan Africa" before "Africa"
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?![\w-])", re.IGNORECASE)
+    # "the Gulf of Guinea" (or of Aden, of Mexico) is no Gulf state
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?![\w-])(?!\s+of\b)",
+                      re.IGNORECASE)
 
 
 def named_in(question: str, countries: tuple[str, ...] = ()) -> dict[str, frozenset[str]]:
