@@ -323,9 +323,14 @@ def test_the_regions_a_question_names(question, named):
 def test_a_question_naming_a_region_wants_a_top_hit_about_a_country_of_it(tmp_path, fake_embedder):
     """"child labour in Scandinavia" was confident over the Ukraine and Moldova reports."""
     kb = small_kb(tmp_path, fake_embedder, {
-        "uzbekistan.txt": "Findings on child labour: Uzbekistan\n\nChild labour in the cotton harvest has fallen."})
+        "uzbekistan.txt": "Findings on child labour: Uzbekistan\n\nChild labour in the cotton harvest has fallen.",
+        "guide.txt": "Apprenticeships\n\nApprenticeships play a central role in Asia and in Africa.",
+        "nordic.txt": "Apprentices in the north\n\nApprentices in Scandinavia are paid by the hour."})
     assert _absent_places(kb, "child labour in Central Asia") == ()
-    assert _absent_places(kb, "child labour in Scandinavia") == ("Scandinavia",)
+    assert _absent_places(kb, "child labour in the Caribbean") == ("Caribbean",)
+    # A hit that names no country of its own is about a region it writes in a row, not one whose words it holds apart
+    assert _absent_places(kb, "apprentices in Scandinavia") == ()
+    assert _absent_places(kb, "apprenticeships in Central Asia") == ("Central Asia",)
 
 
 def test_a_question_the_model_does_not_understand_is_judged_on_its_words(corpus_kb):

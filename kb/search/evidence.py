@@ -127,11 +127,23 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
             return True
         return mentioned((name, *((country.name,) if country is not None else ())))
 
-    def in_region(name: str, codes: frozenset[str]) -> bool:
-        return any(codes.intersection(h.metadata.get("countries", ())) for h in top) or mentioned((name,))
+    def in_region(name: str, codes: frozenset[str]) -> bool:  # a general hit writes the region's name in a row
+        return any(codes.intersection(h.metadata.get("countries", ())) for h in top) or (
+            mentioned((name,)) and _written(reader, general, name))
 
     return (*(name for name in named if not about(name)),
             *(name for name, codes in places.items() if not in_region(name, codes)))
+
+
+def _written(reader: IndexReader, documents: set[str], name: str) -> bool:
+    """Whether a chunk of these documents (title, heading path or text) writes the name's words in a row: "Central
+    Asia", where the keyword rows only say that a press release holds "central" and "Asia" somewhere."""
+    from kb.search.phrases import holds, words
+
+    phrase = words(name)
+    titles = [d.title for d in reader.documents(documents).values()]
+    return holds(titles, phrase) or any(holds((" ".join(c.heading_path), c.text), phrase)
+                                        for c in reader.chunks(reader.chunk_ids_of(documents)).values())
 
 
 def _document_cosines(found: Retrieved) -> list[float]:
