@@ -1,7 +1,7 @@
 """A question as it is searched: its language, its words, the misspelt ones corrected, its quoted phrases, the ILO
 instruments and SDG targets it names by number, the countries it names otherwise than the index's table, and the
-other spellings of its words that no chunk holds as it spells them, and the English names of the ILO terms a French or
-Spanish question names."""
+other spellings of its words that no chunk holds as it spells them, the English names of the ILO terms a French or
+Spanish question names, and what the acronyms no chunk holds stand for."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, question_language
-from kb.search import glossary, instruments, spelling
+from kb.search import acronyms, glossary, instruments, spelling
 from kb.search.phrases import quoted
 from kb.search.snippets import query_terms
 from kb.search.variants import held_spellings
@@ -62,7 +62,8 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     (kb/search/instruments.py), and by its number as written. An English word that no chunk holds as it is spelt is
     looked for in its other spelling too ("harmonised" for "harmonized", kb/search/variants.py), when the index holds
     that. A French or Spanish question's ILO terms are searched by their English names too, which count as them
-    ("travail des enfants": "child labour", kb/search/glossary.py). The service reads it before embedding: a question
+    ("travail des enfants": "child labour", kb/search/glossary.py), and an acronym no chunk holds by what it stands for
+    ("NQF": "national qualifications framework", kb/search/acronyms.py). The service reads it before embedding: a question
     is embedded once, as searched (Question.meaning)."""
     language = query_language or question_language(query)
     languages = analysis_languages(language)
@@ -90,13 +91,18 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     also = [t for written in named for t in query_terms(written, languages)]
     spelt = held_spellings(terms, reader.keyword, languages)  # "harmonised" beside a "harmonized" no chunk holds
     also += [form for forms in spelt.values() for form in forms]
+    expanded = acronyms.spelled_out(query, reader.keyword, languages)  # "NEET": "not in employment, education or …"
+    for written, names in expanded.items():
+        spelt[written.lower()] = (*spelt.get(written.lower(), ()), *names)
+        also += [t for name in names for t in query_terms(name, languages)]
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
     glossed = glossary.english_terms(query, language)  # "économie informelle": "informal economy"
     for written, english in glossed.items():
         for term in query_terms(written, languages):
             spelt[term] = (*spelt.get(term, ()), english)
         also += query_terms(english, (DEFAULT_LANGUAGE,))
-    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside | glossed,
+    spelled = {written: " or ".join(names) for written, names in expanded.items()}
+    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside | glossed | spelled,
                     tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)), spelt,  # not d'Ivoire's d
                     "; ".join(dict.fromkeys(glossed.values())))
 

@@ -1,0 +1,59 @@
+"""Acronyms a question uses that no chunk holds ("NEET youth", "What is an NQF?", "analyse de genre EFTP"): looked for
+by what they stand for too, as the ILO writes it (kb/data/acronyms.tsv), since a document often spells a term out where
+its reader types the acronym: corpus/ writes "young people who are not in employment, education or training", never
+"NEET". Only then: an acronym the index holds is searched as typed, as any word is.
+
+An acronym is read as the table writes it ("NEET", "ToT"), in capitals ("TOT"), or in any case in a question typed
+without a capital ("neet youth") unless it is an English word there ("tree", "pes").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kb.index.keyword import KeywordIndex
+
+TABLE = Path(__file__).resolve().parent.parent / "data" / "acronyms.tsv"
+_WORD = re.compile(r"(?<![\w-])[^\W\d_][\w]*(?![\w-])")
+
+
+@cache
+def _rows() -> dict[str, tuple[str, ...]]:
+    """{an acronym as the table writes it ("ToT"): what it stands for, its names}, read once."""
+    import csv
+
+    with open(TABLE, encoding="utf-8", newline="") as rows:
+        lines = csv.reader(rows, delimiter="\t")
+        next(lines, None)
+        return {row[0]: tuple(row[1].split("|")) for row in lines}
+
+
+@cache
+def table() -> dict[str, tuple[str, ...]]:
+    """{an acronym in upper case: its names}."""
+    return {acronym.upper(): names for acronym, names in _rows().items()}
+
+
+def spelled_out(query: str, keyword: KeywordIndex, languages: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """{an acronym as the question writes it: the names it stands for that the index holds every word of}, for the
+    acronyms no chunk holds."""
+    from kb.dictionaries import known
+    from kb.search.snippets import query_terms
+
+    lowercase = not any(c.isupper() for c in query)
+    found: dict[str, tuple[str, ...]] = {}
+    for word in dict.fromkeys(_WORD.findall(query)):
+        names = table().get(word.upper())
+        if not names or not (word in _rows() or word.isupper() or (lowercase and not known(word, "en"))):
+            continue
+        if keyword.doc_freq(word.lower(), languages):
+            continue
+        held = tuple(n for n in names if all(keyword.doc_freq(t, languages) for t in query_terms(n, languages)))
+        if held:
+            found[word] = held
+    return found
