@@ -25,12 +25,9 @@ _WORD = re.compile(r"(?<![\w-])[^\W\d_][\w]*(?![\w-])")
 @cache
 def _rows() -> dict[str, tuple[str, ...]]:
     """{an acronym as the table writes it ("ToT"): what it stands for, its names}, read once."""
-    import csv
+    from kb.search.instruments import read_table
 
-    with open(TABLE, encoding="utf-8", newline="") as rows:
-        lines = csv.reader(rows, delimiter="\t")
-        next(lines, None)
-        return {row[0]: tuple(row[1].split("|")) for row in lines}
+    return {acronym: tuple(names.split("|")) for acronym, names in read_table(TABLE).items()}
 
 
 @cache

@@ -37,16 +37,16 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
 @cache
 def titles() -> dict[str, str]:
     """{code: title} ("C182": "Worst Forms of Child Labour Convention, 1999"), read once."""
-    return _table(TABLE)
+    return read_table(TABLE)
 
 
 @cache
 def sdgs() -> dict[str, str]:
     """{target or indicator: what it is about} ("8.7": "eradicate forced labour, …"), read once."""
-    return _table(SDGS)
+    return read_table(SDGS)
 
 
-def _table(path: Path) -> dict[str, str]:
+def read_table(path: Path) -> dict[str, str]:
     """A two-column table's rows after its header line, as {first column: second}."""
     import csv
 
