@@ -35,9 +35,11 @@ _NAMES = {
 }
 _ALTERNATIVES = "|".join(f"(?P<{kind}>{'|'.join(names)})" for kind, names in _NAMES.items())  # a group a type
 _PATTERN = Lazy(rf"(?<![\w-])(?:{_ALTERNATIVES})(?![\w-])", re.IGNORECASE)
-# Words that, beside a type's name, ask for the newest of it rather than for a subject: "latest press releases".
+# Words that, beside a type's name, ask for the newest of it rather than for a subject: "new press releases". (A
+# question's terms never hold "latest", "recent" or "newest", nor, in its own language, "derniers" or "últimos":
+# kb/languages.py QUESTION_WORDS; a French or Spanish one taken for English keeps them.)
 _LISTING = frozenset((
-    "latest", "recent", "recently", "new", "newest", "last", "all", "list", "show", "ilo", "oit",  # ILO, OIT: of course
+    "new", "last", "all", "list", "show", "ilo", "oit",  # ILO, OIT: of course
     "derniers", "dernieres", "dernier", "derniere", "recents", "recentes", "nouveaux", "nouvelles", "tous", "toutes",
     "liste", "ultimos", "ultimas", "ultimo", "ultima", "recientes", "nuevos", "nuevas", "todos", "todas", "lista",
 ))

@@ -203,10 +203,11 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
                      correct=correct, question=question)
     said = [n for n in (spelling.notice(found.corrections), names_notice(found.names),
                         notice(found.language, mode, reader.manifest.model.name, model_languages)) if n]
-    idf = term_idfs(reader, found.terms, analysis_languages(found.language))
+    languages = analysis_languages(found.language)
+    idf = term_idfs(reader, found.terms, languages)
     # The passages that hold the question's words come first, and those that hold the words looked for beside them
     # ("recognition of prior learning" for "reconnaissance des acquis", "harmonised" for "harmonized")
-    beside = term_idfs(reader, found.written, analysis_languages(found.language)) if found.written else {}
+    beside = term_idfs(reader, found.written, languages) if found.written else {}
     weights = {} if found.phrases else _stem_weights({**beside, **idf})  # a quoted phrase's passages come first already
     # A short question (a name, a title) looks further in a hit whose best chunks score on its title alone.
     chunks = _passage_chunks(reader, found.docs[:k], frozenset(weights) if len(found.terms) <= SHORT_TERMS else frozenset())
