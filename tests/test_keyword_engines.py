@@ -281,3 +281,32 @@ def test_tantivy_breaks_ties_at_the_kth_place_by_chunk_id_whatever_its_segments(
             assert len({s for _, s in hits}) == 1  # all tied
             answers.append([reader.chunk_documents([c])[c] for c, _ in hits])
     assert answers[0] == answers[1] == names[:7]
+
+
+def test_a_group_of_alternative_names_scores_as_its_best_name(tmp_path):
+    """A region's countries are looked for as one term: a list of every country's name does not outscore the report
+    on one of them ("child labour in Central Asia" put the ILO's list of member states above the Uzbekistan report)."""
+    folder = tmp_path / "index"
+    _write(folder, "tantivy", {
+        "report": ("Findings", ["Children in Uzbekistan pick cotton in the harvest."]),
+        "members": ("Member states", ["Kazakhstan Kyrgyzstan Tajikistan Turkmenistan Uzbekistan Vanuatu Zambia."]),
+        "other": ("Elsewhere", ["Children in Bhutan work in workshops."]),
+        **{f"filler{i}": (f"Guide {i}", [f"Apprentices learn trade number {i} at work."]) for i in range(12)}})
+    names = (("kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"),)
+    with open_reader(folder) as reader:
+        documents = reader.chunk_documents(reader.keyword.chunk_ids())
+        summed = reader.keyword.search(["children", *names[0]], 10)
+        best = reader.keyword.search(["children"], 10, None, ("en",), names)
+        assert documents[summed[0][0]] == "members"  # each name a term: the list wins
+        assert documents[best[0][0]] == "report" and {documents[c] for c, _ in best} == {"report", "members", "other"}
+        assert dict(best)[summed[0][0]] < summed[0][1]  # the list scores its best name alone
+        assert reader.keyword.search([], 10, None, ("en",), names), "the names alone are something to look for"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_looks_for_the_alternatives(tmp_path, engine):
+    folder = tmp_path / "index"
+    _write(folder, engine, CORPUS)
+    with open_reader(folder) as reader:
+        hits = reader.keyword.search(["coffee"], 10, None, ("en",), (("hives", "solar panels"),))
+        assert {reader.chunk_documents([c])[c] for c, _ in hits} == {"cafe", "bees", "solar"}

@@ -88,11 +88,15 @@ def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str
 
 
 def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,
-                   limit: int = CANDIDATE_CHUNKS, languages: Sequence[str] = ("en",)) -> list[tuple[int, float]]:
-    """[(chunk_id, bm25)] best first (higher is better); none for a query without words."""
+                   limit: int = CANDIDATE_CHUNKS, languages: Sequence[str] = ("en",),
+                   alternatives: Sequence[Sequence[str]] = ()) -> list[tuple[int, float]]:
+    """[(chunk_id, bm25)] best first (higher is better); none for a query without words. `alternatives`: groups of
+    names a chunk scores the best of (KeywordIndex.search)."""
     if not terms:
         return []
-    return reader.keyword.search(terms, limit, allowed, languages)  # Python ints and floats, as the vectors' tolist()
+    # Python ints and floats, as the vectors' tolist()
+    return reader.keyword.search(terms, limit, allowed, languages, alternatives) if alternatives else \
+        reader.keyword.search(terms, limit, allowed, languages)
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
@@ -124,7 +128,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         cosine = dict(dense)
         rankings.append(dense)
     if mode in KEYWORD_MODES:
-        rankings.append(keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages))
+        rankings.append(keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages, asked.alternatives))
     found = {c for ranked in rankings for c, _ in ranked}
     chunk_doc = reader.chunk_documents(found)
     if len(chunk_doc) < len(found):  # chunks the catalog lacks (never in a whole snapshot) are left out
@@ -135,7 +139,8 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         docs = [phrases_first(doc, held[doc.doc_id]) for doc in docs]
     total = reader.counts()[0] if allowed is None else len(allowed)
     return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.names,
-                     asked.written, asked.spellings)
+                     (*asked.written, *(w for names in asked.alternatives for name in names for w in name.split())),
+                     asked.spellings)
 
 
 def _hit(doc: Document, candidate: DocCandidate, score_kind: str, passages: tuple[Passage, ...]) -> Hit:

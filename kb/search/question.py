@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, question_language
-from kb.search import acronyms, glossary, instruments, spelling
+from kb.search import acronyms, glossary, instruments, regions, spelling
 from kb.search.phrases import quoted
 from kb.search.snippets import query_terms
 from kb.search.variants import held_spellings
@@ -38,6 +38,9 @@ class Question:
     # of the term (every word of a name held counts: "child labour" for "travail" and "enfants")
     spellings: Mapping[str, tuple[str, ...]] | None = None
     english: str = ""  # the English names of the glossary's terms it names, which the meaning search reads before it
+    # The names of the countries of each region it names ("Central Asia": "kazakhstan", …, "uzbekistan"; each name its
+    # words), which the keyword search looks for too, a chunk scoring the one it scores best on (KeywordIndex.search)
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @property
     def meaning(self) -> str:
@@ -83,6 +86,7 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     else:  # an English question's names stay as typed ("Turkey", as most documents write it); the table's beside
         beside = {written: name for written, name in _other_names(query).items()
                   if not set(query_terms(name, languages)) <= set(terms)}  # "Saint Helena" adds no word
+    places = _places(query, languages)  # "Central Asia": "Kazakhstan", …, "Uzbekistan"
     for written, name in named.items():
         # as typed, or in lower case (named_in gives a lower-case question's names as the table writes them)
         query = re.sub(rf"(?<![\w-]){re.escape(written)}(?![\w-])", name.replace("\\", r"\\"), query, flags=re.IGNORECASE)
@@ -96,15 +100,17 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
         spelt[written.lower()] = (*spelt.get(written.lower(), ()), *names)
         also += [t for name in names for t in query_terms(name, languages)]
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
+    alternatives = _alternatives(places, languages, spelt)  # a region's countries, which count as its words
     glossed = glossary.english_terms(query, language)  # "économie informelle": "informal economy"
     for written, english in glossed.items():
         for term in query_terms(written, languages):
             spelt[term] = (*spelt.get(term, ()), english)
         also += query_terms(english, (DEFAULT_LANGUAGE,))
     spelled = {written: " or ".join(names) for written, names in expanded.items()}
+    spelled |= {written: _listed(names) for written, names in places.items()}
     return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside | glossed | spelled,
                     tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)), spelt,  # not d'Ivoire's d
-                    "; ".join(dict.fromkeys(glossed.values())))
+                    "; ".join(dict.fromkeys(glossed.values())), alternatives)
 
 
 def _other_names(query: str) -> dict[str, str]:
@@ -118,6 +124,37 @@ def _other_names(query: str) -> dict[str, str]:
         if country is not None and fold(written) != fold(country.name):
             named[written] = country.name
     return named
+
+
+def _places(query: str, languages: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
+    """{a region the question names, as written: the names of its countries its search looks for} ("Central Asia":
+    "Kazakhstan", …, "Uzbekistan"), for regions of at most regions.SEARCHED_COUNTRIES countries; names without a word
+    that names a country alone ("United Kingdom") left out."""
+    from kb.ingest.enrich import countries
+
+    places: dict[str, tuple[str, ...]] = {}
+    for written, codes in regions.named_in(query, tuple(countries().named_in(query))).items():
+        if names := tuple(name for name in regions.searched(codes) if regions.name_words(name)):
+            places[written] = names
+    return places
+
+
+def _alternatives(places: Mapping[str, tuple[str, ...]], languages: tuple[str, ...] | list[str],
+                  spelt: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+    """Each region's countries' names as their words ("Côte d'Ivoire": "côte ivoire"), of which a chunk scores the one
+    it scores best on; each counts as the region's words in `spelt` (a passage that names Uzbekistan holds "Central
+    Asia")."""
+    found = []
+    for written, names in places.items():
+        forms = tuple(" ".join(regions.name_words(name)) for name in names)
+        for term in query_terms(written, languages):
+            spelt[term] = (*spelt.get(term, ()), *forms)
+        found.append(forms)
+    return tuple(found)
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
 def notice(named: Mapping[str, str] | None) -> str | None:

@@ -138,16 +138,25 @@ class TantivyIndex:
             found = self._doc_freqs[token] = self.searcher.doc_freq(BODY, token)
         return found
 
-    def _query(self, tokens: Sequence[str], allowed: set[str] | None) -> tantivy.Query:
-        """Any of the tokens in the body; with `allowed`, only in those documents (a filter that adds no score)."""
+    def _term(self, token: str) -> tantivy.Query:
+        """The token's term query, scored with FTS5's IDF in place of Tantivy's."""
         import tantivy
 
-        clauses = []
-        for token in tokens:
-            found = self._doc_freq(token)
-            term = tantivy.Query.term_query(self.schema, BODY, token, index_option="freq")
-            boost = idf(found, self.docs) / tantivy_idf(found, self.docs)  # FTS5's IDF in place of Tantivy's
-            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(term, boost)))
+        found = self._doc_freq(token)
+        term = tantivy.Query.term_query(self.schema, BODY, token, index_option="freq")
+        return tantivy.Query.boost_query(term, idf(found, self.docs) / tantivy_idf(found, self.docs))
+
+    def _query(self, tokens: Sequence[str], allowed: set[str] | None,
+               groups: Sequence[Sequence[Sequence[str]]] = ()) -> tantivy.Query:
+        """Any of the tokens in the body, and of each group's names (each a name's tokens) the one that scores best;
+        with `allowed`, only in those documents (a filter that adds no score)."""
+        import tantivy
+
+        should = tantivy.Occur.Should
+        clauses = [(should, self._term(token)) for token in tokens]
+        for names in groups:
+            best = [tantivy.Query.boolean_query([(should, self._term(t)) for t in name]) for name in names]
+            clauses.append((should, tantivy.Query.disjunction_max_query(best)))
         terms = tantivy.Query.boolean_query(clauses)
         if allowed is None:
             return terms
@@ -160,12 +169,14 @@ class TantivyIndex:
         return query_tokens(tuple(terms), tuple(languages), self.version)
 
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
-               languages: Sequence[str] = ("en",)) -> list[tuple[int, float]]:
+               languages: Sequence[str] = ("en",), alternatives: Sequence[Sequence[str]] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] best first (ties by chunk id)."""
         tokens = self._tokens(terms, languages)
-        if not tokens or k < 1 or (allowed is not None and not allowed):
+        groups = [held for names in alternatives  # each name as its tokens
+                  if (held := [named for name in names if (named := self._tokens(name.split(), languages))])]
+        if not (tokens or groups) or k < 1 or (allowed is not None and not allowed):
             return []
-        query = self._query(tokens, allowed)
+        query = self._query(tokens, allowed, groups)
         # Equal scores at the k-th place go to the smaller chunk ids: tantivy keeps those its segments list first, which
         # differ between two builds of the same chunks (a reindex); so fetch more while the last still ties the k-th.
         fetch = k + TIE_SLACK
