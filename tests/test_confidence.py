@@ -300,6 +300,20 @@ def test_a_top_hit_about_another_country_does_not_answer_for_the_one_it_mentions
     assert _absent_places(kb, "child labour in Kenya") == ()  # the guide names no country of its own, and mentions Kenya
 
 
+def test_a_place_where_people_come_from_or_go_to_is_answered_by_a_hit_that_mentions_it(tmp_path, fake_embedder):
+    """"skills certification for migrant workers returning from Malaysia" was flagged over the Nepal press release
+    (about Nepal, which mentions Malaysia): a place the question names as where someone comes from or goes to plays a
+    side part."""
+    kb = small_kb(tmp_path, fake_embedder, {
+        "nepal.txt": "Nepal certifies the skills of returning migrant workers\n\nMigrant workers returning from "
+                     "Malaysia and Qatar have their skills certified in Kathmandu."})
+    assert kb.reader().document("nepal.txt").metadata["countries"] == ("NP",)
+    assert _absent_places(kb, "skills certification for migrant workers returning from Malaysia") == ()
+    assert _absent_places(kb, "migrant workers recruited to the Gulf") == ()  # Qatar's name
+    assert _absent_places(kb, "skills certification for migrant workers in Malaysia") == ("Malaysia",)
+    assert _absent_places(kb, "migrant workers from Nepal to Japan") == ("Japan",)  # mentioned by none
+
+
 @pytest.mark.parametrize(("question", "named"), [
     ("child labour in Central Asia", {"Central Asia": {"KZ", "KG", "TJ", "TM", "UZ"}}),
     ("forced labour in the Gulf states", {"the Gulf": {"SA", "AE", "QA", "KW", "BH", "OM"}}),

@@ -116,23 +116,44 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     if not (named or places) or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
         return ()
     general = {h.doc_id for h in top if not h.metadata.get("countries")}
+    every = {h.doc_id for h in top}
 
-    def mentioned(names: Sequence[str]) -> bool:  # by a top hit that names no country of its own
-        return bool(general) and any(all(reader.keyword.holds(word, general, languages) for word in query_terms(name, languages))
-                                     for name in names)
+    def mentioned(names: Sequence[str], documents: set[str]) -> bool:
+        return bool(documents) and any(all(reader.keyword.holds(word, documents, languages)
+                                           for word in query_terms(name, languages)) for name in names)
 
     def about(name: str) -> bool:  # as the question writes it, or as the table does ("Côte d'Ivoire", "Ivory Coast")
         country = table.lookup(name)
         if country is not None and any(country.code in h.metadata.get("countries", ()) for h in top):
             return True
-        return mentioned((name, *((country.name,) if country is not None else ())))
+        # by a top hit that names no country of its own; by any, where the country plays a side part
+        return mentioned((name, *((country.name,) if country is not None else ())),
+                         every if _in_passing(query, name) else general)
 
     def in_region(name: str, codes: frozenset[str]) -> bool:  # a general hit writes the region's name in a row
-        return any(codes.intersection(h.metadata.get("countries", ())) for h in top) or (
-            mentioned((name,)) and _written(reader, general, name))
+        if any(codes.intersection(h.metadata.get("countries", ())) for h in top):
+            return True
+        if not _in_passing(query, name):
+            return mentioned((name,), general) and _written(reader, general, name)
+        # a side part: any top hit that writes the region's name, or one of its countries' ("to the Gulf": Qatar)
+        return (mentioned((name,), every) and _written(reader, every, name)) or any(
+            mentioned((country,), every) for country in regions.searched(codes))
 
     return (*(name for name in named if not about(name)),
             *(name for name, codes in places.items() if not in_region(name, codes)))
+
+
+# Words before a place that give it a side part: where people come from or go to ("migrant workers returning from
+# Malaysia", "recruited to the Gulf"), in English, French and Spanish.
+_PASSING = re.compile(r"(?<!\w)(?:from|to|into|towards?|between|vers|depuis|desde|hacia)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _in_passing(query: str, name: str) -> bool:
+    """Whether the question names the place as where someone comes from or goes to ("skills certification for migrant
+    workers returning from Malaysia"): a top hit about Nepal that mentions Malaysia answers it, where one that mentions
+    Tanzania does not answer "child labour in Tanzania"."""
+    at = query.casefold().find(name.casefold())
+    return at > 0 and _PASSING.search(query[:at]) is not None
 
 
 def _written(reader: IndexReader, documents: set[str], name: str) -> bool:
