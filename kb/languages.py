@@ -164,12 +164,30 @@ def question_language(question: str) -> str:
     least is not an English word, the question is in that language: the likeliest such by py3langid, the ILO's
     official languages first ("convenio 189" is Spanish, though Italian's list holds "convenio" too and py3langid
     leans Italian; "protection sociale" French, though py3langid leans English). A country's name is no language's
-    word: "child labour in Côte d'Ivoire cocoa" is English, though py3langid reads French in the name."""
+    word: "child labour in Côte d'Ivoire cocoa" is English, though py3langid reads French in the name. Nor is an
+    acronym (kb/data/acronyms.tsv): "neet" alone is English, though Dutch has the word."""
     language = _detected(question)
     if language == DEFAULT_LANGUAGE:
         return language
     unnamed = _without_countries(question)
-    return _detected(unnamed) if unnamed != question and re.search(r"[^\W\d_]", unnamed) else language
+    if unnamed != question and re.search(_LETTER, unnamed):
+        question, language = unnamed, _detected(unnamed)
+    bare = _without_acronyms(question)
+    if language == DEFAULT_LANGUAGE or bare == question:
+        return language
+    return _detected(bare) if re.search(_LETTER, bare) else DEFAULT_LANGUAGE
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _without_acronyms(question: str) -> str:
+    """The question less the acronyms of kb's table it writes that stand for English names (kb/search/acronyms.py)."""
+    from kb.search.acronyms import english, written_in
+
+    for word in filter(english, written_in(question)):
+        question = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", " ", question)
+    return question
 
 
 def _without_countries(question: str) -> str:

@@ -32,3 +32,25 @@ def test_an_acronym_the_index_holds_or_an_english_word_is_searched_as_typed(corp
     assert not any("Searched" in n for n in corpus_kb.search("TVET instructors").notices)  # corpus/ writes "TVET"
     assert not any("Searched" in n for n in corpus_kb.search("tree planting").notices)  # "tree" is a word
     assert not any("Searched" in n for n in corpus_kb.search("ila").notices)  # so is "ila", typed without capitals
+
+
+def test_an_acronym_says_nothing_of_the_question_language_unless_it_stands_for_french_or_spanish_names():
+    from kb.languages import question_language
+
+    assert question_language("neet") == "en"  # Dutch has the word; kb's table has the acronym
+    assert question_language("NEET") == "en"
+    assert question_language("VAE") == "fr"  # validation des acquis de l'expérience
+    assert question_language("neet jongeren in Nederland") == "nl"
+
+
+@pytest.mark.slow
+def test_an_acronym_no_chunk_holds_is_not_corrected_and_its_meaning_is_searched_spelled_out(corpus_kb):
+    """"neet" was read as Dutch, then as English corrected to "need"; the meaning search read "NEET" alone, which the
+    model knows little of."""
+    from kb.search.question import read_question
+
+    neet = corpus_kb.search("neet")
+    assert neet.query_language == "en" and not neet.corrections
+    assert "Searched “neet” as “not in employment, education or training” too." in neet.notices
+    asked = read_question(corpus_kb.reader(), "NEET youth")
+    assert asked.meaning == "not in employment, education or training (NEET youth)"

@@ -36,18 +36,34 @@ def table() -> dict[str, tuple[str, ...]]:
     return {acronym.upper(): names for acronym, names in _rows().items()}
 
 
+def written_in(query: str) -> list[str]:
+    """The table's acronyms the question writes, as it writes them: as the table does, in capitals, or in a question
+    typed without a capital where no English word is so spelt."""
+    from kb.dictionaries import known
+
+    lowercase = not any(c.isupper() for c in query)
+    return [word for word in dict.fromkeys(_WORD.findall(query)) if word.upper() in table()
+            and (word in _rows() or word.isupper() or (lowercase and not known(word, "en")))]
+
+
+@cache
+def english(acronym: str) -> bool:
+    """Whether an acronym of the table (any case) stands for English names only ("NEET", not "EFTP": "enseignement et
+    formation …"): one that says nothing of the question's language."""
+    from kb.dictionaries import known
+
+    return all(known(word, "en") for name in table()[acronym.upper()] for word in re.findall(r"[^\W\d_]+", name.lower())
+               if len(word) > 2)
+
+
 def spelled_out(query: str, keyword: KeywordIndex, languages: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """{an acronym as the question writes it: the names it stands for that the index holds every word of}, for the
     acronyms no chunk holds."""
-    from kb.dictionaries import known
     from kb.search.snippets import query_terms
 
-    lowercase = not any(c.isupper() for c in query)
     found: dict[str, tuple[str, ...]] = {}
-    for word in dict.fromkeys(_WORD.findall(query)):
-        names = table().get(word.upper())
-        if not names or not (word in _rows() or word.isupper() or (lowercase and not known(word, "en"))):
-            continue
+    for word in written_in(query):
+        names = table()[word.upper()]
         if keyword.doc_freq(word.lower(), languages):
             continue
         held = tuple(n for n in names if all(keyword.doc_freq(t, languages) for t in query_terms(n, languages)))

@@ -37,7 +37,9 @@ class Question:
     # a term no chunk holds -> its other spellings the index holds; a French or Spanish term's word -> the English name
     # of the term (every word of a name held counts: "child labour" for "travail" and "enfants")
     spellings: Mapping[str, tuple[str, ...]] | None = None
-    english: str = ""  # the English names of the glossary's terms it names, which the meaning search reads before it
+    # the English names of the glossary's terms it names and what its acronyms no chunk holds stand for, which the
+    # meaning search reads before it ("NEET youth": "not in employment, education or training")
+    english: str = ""
     # The names of the countries of each region it names ("Central Asia": "kazakhstan", …, "uzbekistan"; each name its
     # words), which the keyword search looks for too, a chunk scoring the one it scores best on (KeywordIndex.search)
     alternatives: tuple[tuple[str, ...], ...] = ()
@@ -47,7 +49,8 @@ class Question:
         """What the meaning search embeds: the English names of its terms, if any, then the question as searched
         ("apprenticeship; informal economy (apprentissage dans l'économie informelle)"). Chosen on the hash-even half
         of tests/data/crosslingual_questions.jsonl (hybrid nDCG@10: question alone 0.469, question then names 0.585,
-        names then question 0.608, names alone 0.534)."""
+        names then question 0.608, names alone 0.534). An acronym no chunk holds is read so too: the model knows
+        "NEET" or "NQF" little."""
         return f"{self.english} ({self.text})" if self.english else self.text
 
 
@@ -72,10 +75,7 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     languages = analysis_languages(language)
     terms = query_terms(query, languages)
     wanted = quoted(query) if phrases else ()
-    fixes = spelling.corrections(terms, query, reader.keyword, languages) if correct else {}
-    if fixes and wanted:  # a word in quotes is meant as typed
-        as_typed = {w for phrase in wanted for w in query_terms(phrase, languages)}
-        fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
+    fixes = _corrections(query, terms, wanted, reader, languages) if correct else {}
     if fixes:
         query, terms = spelling.corrected(query, fixes), list(dict.fromkeys(fixes.get(t, t) for t in terms))
     named = {written: name for written, name in instruments.named_in(query).items()
@@ -107,10 +107,23 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
             spelt[term] = (*spelt.get(term, ()), english)
         also += query_terms(english, (DEFAULT_LANGUAGE,))
     spelled = {written: " or ".join(names) for written, names in expanded.items()}
-    spelled |= {written: _listed(names) for written, names in places.items()}
-    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes, named | beside | glossed | spelled,
+    listed = {written: _listed(names) for written, names in places.items()}
+    return Question(query, language, tuple(languages), terms, tuple(wanted), fixes,
+                    named | beside | glossed | spelled | listed,
                     tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)), spelt,  # not d'Ivoire's d
-                    "; ".join(dict.fromkeys(glossed.values())), alternatives)
+                    "; ".join(dict.fromkeys([*glossed.values(), *spelled.values()])), alternatives)
+
+
+def _corrections(query: str, terms: list[str], wanted: tuple[str, ...], reader: IndexReader,
+                 languages: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """The question's misspelt words and their corrections (kb/search/spelling.py), but for a word in quotes, meant as
+    typed, and an acronym of kb's table, no misspelling ("neet" is not "need")."""
+    fixes = spelling.corrections(terms, query, reader.keyword, languages)
+    if fixes:
+        as_typed = {w for phrase in wanted for w in query_terms(phrase, languages)}
+        as_typed |= {w.lower() for w in acronyms.written_in(query)}
+        fixes = {word: fix for word, fix in fixes.items() if word not in as_typed}
+    return fixes
 
 
 def _other_names(query: str) -> dict[str, str]:
