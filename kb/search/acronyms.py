@@ -5,6 +5,10 @@ its reader types the acronym: corpus/ writes "young people who are not in employ
 
 An acronym is read as the table writes it ("NEET", "ToT"), in capitals ("TOT"), or in any case in a question typed
 without a capital ("neet youth") unless it is an English word there ("tree", "pes").
+
+A name's words alone are often the commonest of the index ("employment", "education", "training"), so a chunk counts
+as holding the acronym where it writes a name in a row: the keyword search scores it so (`scored`), and the confidence
+reads it so (kb/search/confidence.py); the meaning search reads the names before the question (question.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kb.index.keyword import KeywordIndex
+    from kb.index.store import IndexReader
 
 TABLE = Path(__file__).resolve().parent.parent / "data" / "acronyms.tsv"
 _WORD = re.compile(r"(?<![\w-])[^\W\d_][\w]*(?![\w-])")
@@ -70,3 +75,22 @@ def spelled_out(query: str, keyword: KeywordIndex, languages: Sequence[str]) -> 
         if held:
             found[word] = held
     return found
+
+
+def scored(reader: IndexReader, ranked: list[tuple[int, float]], names: Sequence[str], allowed: set[str] | None,
+                 languages: Sequence[str], limit: int) -> list[tuple[int, float]]:
+    """The keyword ranking with each chunk that writes an acronym's name in a row ("not in employment, education or
+    training" for "NEET", plurals too) scored as if it held the acronym: plus the IDF of a term those chunks hold (its
+    BM25 at one occurrence in a chunk of average length). The name's words alone are common ("education"), and the
+    chunks that hold them all are not those that say "NEET"."""
+    from kb.index.keyword.tantivy import idf
+    from kb.search.phrases import phrase_chunks
+
+    scores = dict(ranked)
+    for name in names:
+        held, _ = phrase_chunks(reader, (name,), languages, plurals=True)
+        chunks = [c for doc_id, ids in (held or {}).items() if allowed is None or doc_id in allowed for c in ids]
+        weight = idf(len(chunks), reader.counts()[1])
+        for chunk_id in chunks:
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]

@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kb.search.phrases import holds, words
 from kb.search.snippets import query_terms, stem, stems_held
 
 # The passages of this many top hits are read for the question's words (the hits a user looks at first).
@@ -133,10 +134,12 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     whether the terms are all common words; `spellings`: a term's other spellings, which a passage holds it by."""
     term_stems = {t: stem(t) for t in terms}
     # What stands for a term besides its own stem, each a run of stems a passage holds all of: "harmonis" for a
-    # "harmonized" no chunk holds, "child" and "labour" for the "travail" and the "enfants" of "travail des enfants".
-    others = {term: [tuple(stem(w) for w in query_terms(form)) for form in forms]
+    # "harmonized" no chunk holds, "child" and "labour" for the "travail" and the "enfants" of "travail des enfants";
+    # a form in quotes, its words in a row too ("not in employment, education or training" for "NEET").
+    others = {term: [(tuple(stem(w) for w in query_terms(form)), _phrase(form)) for form in forms]
               for term, forms in (spellings or {}).items() if term in term_stems}
-    wanted = frozenset(s for s in (*term_stems.values(), *(s for forms in others.values() for f in forms for s in f)) if s)
+    wanted = frozenset(s for s in (*term_stems.values(), *(s for forms in others.values() for f, _ in forms for s in f))
+                       if s)
     weight = {t: max(idf.get(t, 0.0), 1e-6) for t in terms}
     total = sum(weight.values()) or 1.0
     best, complete = 0.0, False
@@ -144,7 +147,9 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     for passage in passages:
         held = _held(passage, wanted)
         if others:
-            held = held | {term_stems[t] for t, forms in others.items() if any(f and set(f) <= held for f in forms)}
+            parts = (passage,) if isinstance(passage, str) else passage
+            held = held | {term_stems[t] for t, forms in others.items()
+                           if any(f and set(f) <= held and (not p or holds(parts, p, plurals=True)) for f, p in forms)}
         seen |= held
         share = sum(w for t, w in weight.items() if term_stems[t] in held) / total
         best = max(best, share)
@@ -155,6 +160,11 @@ def gather(terms: Sequence[str], idf: Mapping[str, float], passages: Iterable[st
     missing = tuple(t for t in terms if term_stems[t] not in seen)
     return Evidence(tuple(terms), cosine, _gap(ranked, GAP_RANK), min(1.0, best), complete, missing, hits, doc_gap,
                     tuple(absent_countries), tuple(unmatched), common)
+
+
+def _phrase(form: str) -> list[str]:
+    """A form in quotes as the words a passage must hold in a row (kb/search/phrases.py); none for another."""
+    return words(form) if len(form) > 1 and form[0] == form[-1] == '"' else []
 
 
 def _held(passage: str | Sequence[str], wanted: frozenset[str]) -> frozenset[str]:

@@ -63,26 +63,29 @@ def spans(text: str, phrase: Sequence[str]) -> list[tuple[int, int]]:
             if folded[i] == wanted[0] and folded[i:i + size] == wanted]
 
 
-def holds(texts: Iterable[str], phrase: Sequence[str]) -> bool:
-    """Whether one of the texts has the phrase's words (as words() gives them) in a row."""
+def holds(texts: Iterable[str], phrase: Sequence[str], plurals: bool = False) -> bool:
+    """Whether one of the texts has the phrase's words (as words() gives them) in a row; with `plurals`, each word or
+    its plural in -s or -es ("sector skills councils" holds "sector skills council")."""
     if not phrase:
         return False
-    pattern = _in_a_row(tuple(phrase))
+    pattern = _in_a_row(tuple(phrase), plurals)
     return any(pattern.search(_fold(text)) for text in texts)
 
 
 @lru_cache(maxsize=256)
-def _in_a_row(phrase: tuple[str, ...]) -> re.Pattern[str]:
+def _in_a_row(phrase: tuple[str, ...], plurals: bool = False) -> re.Pattern[str]:
     # The words as whole runs of letters and digits, with only other characters between them: what comparing the
     # text's words() in order would find, in one scan.
-    return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, phrase)) + r"(?!\w)")
+    ending = "(?:e?s)?" if plurals else ""
+    return re.compile(r"(?<!\w)" + r"\W+".join(re.escape(w) + ending for w in phrase) + r"(?!\w)")
 
 
-def phrase_chunks(reader: IndexReader, phrases: Sequence[str],
-                  languages: Sequence[str]) -> tuple[dict[str, list[int]] | None, tuple[str, ...]]:
+def phrase_chunks(reader: IndexReader, phrases: Sequence[str], languages: Sequence[str],
+                  plurals: bool = False) -> tuple[dict[str, list[int]] | None, tuple[str, ...]]:
     """({doc_id: its chunks whose heading path or text holds a phrase, best bm25 first} for the documents that hold
     every phrase (in a chunk or in their title), the phrases no document holds). None instead of the dict when no
-    phrase has a word the keyword index could hold: nothing narrows the search then."""
+    phrase has a word the keyword index could hold: nothing narrows the search then. `plurals`: as holds() reads
+    them."""
     found: dict[str, list[int]] | None = None
     missing = []
     stop = frozenset().union(*(STOP_WORDS.get(language, ()) for language in languages))
@@ -99,9 +102,9 @@ def phrase_chunks(reader: IndexReader, phrases: Sequence[str],
             chunk = chunks.get(chunk_id)
             if chunk is None:
                 continue
-            if holds((" ".join(chunk.heading_path), chunk.text), phrase_words):
+            if holds((" ".join(chunk.heading_path), chunk.text), phrase_words, plurals):
                 holding.setdefault(chunk.doc_id, []).append(chunk_id)
-            elif holds((titles.get(chunk.doc_id, ""),), phrase_words):
+            elif holds((titles.get(chunk.doc_id, ""),), phrase_words, plurals):
                 holding.setdefault(chunk.doc_id, [])  # the document holds it in its title: no passage to prefer
         if not holding:
             missing.append(phrase)

@@ -11,7 +11,7 @@ from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
 from kb.languages import analysis_languages, notice
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
-from kb.search import facets, spelling
+from kb.search import acronyms, facets, spelling
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
 from kb.search.confidence import SHORT_TERMS, Verdict, judge
 from kb.search.evidence import evidence, term_idfs
@@ -128,7 +128,9 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         cosine = dict(dense)
         rankings.append(dense)
     if mode in KEYWORD_MODES:
-        rankings.append(keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages, asked.alternatives))
+        ranked = keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages, asked.alternatives)
+        rankings.append(acronyms.scored(reader, ranked, asked.acronym_names, allowed, languages, limit)
+                        if asked.acronym_names else ranked)
     found = {c for ranked in rankings for c, _ in ranked}
     chunk_doc = reader.chunk_documents(found)
     if len(chunk_doc) < len(found):  # chunks the catalog lacks (never in a whole snapshot) are left out

@@ -43,6 +43,9 @@ class Question:
     # The names of the countries of each region it names ("Central Asia": "kazakhstan", …, "uzbekistan"; each name its
     # words), which the keyword search looks for too, a chunk scoring the one it scores best on (KeywordIndex.search)
     alternatives: tuple[tuple[str, ...], ...] = ()
+    # What its acronyms no chunk holds stand for ("not in employment, education or training"): a chunk that writes one
+    # in a row is scored as if it held the acronym (kb/search/query.py)
+    acronym_names: tuple[str, ...] = ()
 
     @property
     def meaning(self) -> str:
@@ -96,8 +99,8 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
     spelt = held_spellings(terms, reader.keyword, languages)  # "harmonised" beside a "harmonized" no chunk holds
     also += [form for forms in spelt.values() for form in forms]
     expanded = acronyms.spelled_out(query, reader.keyword, languages)  # "NEET": "not in employment, education or …"
-    for written, names in expanded.items():
-        spelt[written.lower()] = (*spelt.get(written.lower(), ()), *names)
+    for written, names in expanded.items():  # a passage holds the acronym where it writes a name in a row
+        spelt[written.lower()] = (*spelt.get(written.lower(), ()), *(f'"{name}"' for name in names))
         also += [t for name in names for t in query_terms(name, languages)]
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
     alternatives = _alternatives(places, languages, spelt)  # a region's countries, which count as its words
@@ -106,12 +109,13 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
         for term in query_terms(written, languages):
             spelt[term] = (*spelt.get(term, ()), english)
         also += query_terms(english, (DEFAULT_LANGUAGE,))
-    spelled = {written: " or ".join(names) for written, names in expanded.items()}
+    spelled = {written: names[0] for written, names in expanded.items()}  # the first the table gives (English)
     listed = {written: _listed(names) for written, names in places.items()}
     return Question(query, language, tuple(languages), terms, tuple(wanted), fixes,
                     named | beside | glossed | spelled | listed,
                     tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)), spelt,  # not d'Ivoire's d
-                    "; ".join(dict.fromkeys([*glossed.values(), *spelled.values()])), alternatives)
+                    "; ".join(dict.fromkeys([*glossed.values(), *spelled.values()])), alternatives,
+                    tuple(name for names in expanded.values() for name in names))
 
 
 def _corrections(query: str, terms: list[str], wanted: tuple[str, ...], reader: IndexReader,
