@@ -300,6 +300,17 @@ def test_a_top_hit_about_another_country_does_not_answer_for_the_one_it_mentions
     assert _absent_places(kb, "child labour in Kenya") == ()  # the guide names no country of its own, and mentions Kenya
 
 
+def test_a_country_is_not_held_by_the_name_of_another_that_holds_its_name(tmp_path, fake_embedder):
+    """"child soldiers in Sudan" was confident over the South Sudan report: its passages held every word."""
+    kb = small_kb(tmp_path, fake_embedder, {
+        "south-sudan.txt": "Findings on child labour: South Sudan\n\nArmed groups in South Sudan recruit child soldiers.",
+        "guinea.txt": "Findings on child labour: Guinea\n\nChildren in Guinea mine gold."})
+    sudan = kb.search("child soldiers in Sudan", mode="keyword")
+    assert not sudan.confident and "Sudan" in sudan.confidence_reason
+    assert kb.search("child soldiers in South Sudan", mode="keyword").confident
+    assert kb.search("children in Guinea mines", mode="keyword").confident  # Guinea-Bissau holds Guinea; this is Guinea
+
+
 def test_a_place_where_people_come_from_or_go_to_is_answered_by_a_hit_that_mentions_it(tmp_path, fake_embedder):
     """"skills certification for migrant workers returning from Malaysia" was flagged over the Nepal press release
     (about Nepal, which mentions Malaysia): a place the question names as where someone comes from or goes to plays a

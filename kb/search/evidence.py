@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kb.languages import DEFAULT_LANGUAGE, analysis_languages, understood
@@ -40,6 +41,8 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     kinds = named(found.query)
     texts = [(h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text, *([kinds[h.type]] if h.type in kinds else []))
              for h in top for p in h.passages if p.chunk_id in shown]
+    if longer := _longer_names(found.query):  # "Sudan" in "South Sudan" is not Sudan
+        texts = [tuple(longer.sub(" ", part) for part in text) for text in texts]
     languages = analysis_languages(found.language)
     if idf is None:
         idf = term_idfs(reader, found.terms, languages)
@@ -154,6 +157,41 @@ def _in_passing(query: str, name: str) -> bool:
     Tanzania does not answer "child labour in Tanzania"."""
     at = query.casefold().find(name.casefold())
     return at > 0 and _PASSING.search(query[:at]) is not None
+
+
+def _longer_names(query: str) -> re.Pattern[str] | None:
+    """The names of other countries that hold a country the question names ("South Sudan" for "child soldiers in
+    Sudan", "Guinea-Bissau" and "Papua New Guinea" for "Guinea"), which a passage does not hold it by: the South Sudan
+    report held every word of "child soldiers in Sudan". None when there are none."""
+    from kb.ingest.enrich import countries
+
+    table = countries()
+    named = {country.code for name in table.named_in(query) if (country := table.lookup(name)) is not None}
+    longer = sorted({name for code in named for name, owner in _holding(code) if owner not in named}, key=len, reverse=True)
+    return re.compile("|".join(rf"(?<![\w-]){re.escape(n)}(?![\w-])" for n in longer), re.IGNORECASE) if longer else None
+
+
+@lru_cache(maxsize=64)
+def _holding(code: str) -> tuple[tuple[str, str], ...]:
+    """(name, its country's code) for the table's names of other countries whose words hold a name of this one in a
+    row."""
+    names = _name_words()
+    own = [words for _, owner, words in names if owner == code]
+    return tuple((name, owner) for name, owner, words in names
+                 if owner != code and any(w in words and w != words for w in own))
+
+
+@lru_cache(maxsize=1)
+def _name_words() -> tuple[tuple[str, str, str], ...]:
+    """(name, its country's code, its words between spaces: " south sudan ") for the table's text names."""
+    from kb.ingest.enrich import countries, fold
+
+    table = countries()
+    return tuple((name, country.code, " " + " ".join(_LETTERS.findall(fold(name))) + " ")
+                 for name in table.text_names.values() if (country := table.lookup(name)) is not None)
+
+
+_LETTERS = re.compile(r"[^\W_]+")
 
 
 def _written(reader: IndexReader, documents: set[str], name: str) -> bool:
