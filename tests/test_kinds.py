@@ -114,3 +114,27 @@ def test_a_type_filter_takes_the_names_a_documents_metadata_may_give_it(corpus_k
     tool report."""
     result = corpus_kb.search("apprenticeships", k=5, filters=Filters(types=(given,)))
     assert result.hits and {h.type for h in result.hits} == {kind} and result.filters == {"type": [kind]}
+
+
+@pytest.mark.parametrize(("question", "dates", "said"), [
+    ("press releases from 2024 about apprenticeships", ["2023-06-16", "2024-02-26"], "2024"),
+    ("apprentissage en 2023", ["2022-05-10"], "2023"),
+    ("press releases from 2024 about apprenticeships", ["2024-02-26", "2024-05-01"], None),  # every hit of it
+    ("Worst Forms of Child Labour Convention, 1999", ["2021-01-01"], None),  # a name's year, not one asked for
+    ("skills from 2022 to 2024", ["2021-01-01"], None),  # two years: a range, not one
+])
+def test_a_year_the_question_asks_for_is_a_filter_it_is_told_of(question, dates, said):
+    from kb.search.kinds import year_notice
+
+    expected = f"To see documents of {said} alone, filter by the year {said}." if said else None
+    assert year_notice(question, dates) == expected
+
+
+@pytest.mark.slow
+def test_a_search_naming_a_year_says_which_filter_shows_it(corpus_kb):
+    """"press releases from 2024 about apprenticeships" ranked a 2023 press release first and said nothing of 2024."""
+    result = corpus_kb.search("press releases from 2024 about apprenticeships", k=5)
+    assert "To see documents of 2024 alone, filter by the year 2024." in result.notices
+    filtered = corpus_kb.search("press releases from 2024 about apprenticeships", k=5,
+                                filters=Filters(since="2024", until="2024"))
+    assert not any("filter by the year" in n for n in filtered.notices)

@@ -88,6 +88,23 @@ def filter_notice(kinds: Mapping[str, str], hit_types: Sequence[str | None]) -> 
     return f"To see {' and '.join(SAID[k] for k in wanted)} alone, filter by the type {said}."
 
 
+# A year a question asks for: "press releases from 2024 about apprenticeships", "apprentissage en 2023".
+_YEARS = Lazy(r"(?<![\w-])(?:19|20)\d\d(?![\w-])")
+_DATED = Lazy(r"(?<![\w-])(?:from|in|during|en|pendant|durante)\s+((?:19|20)\d\d)(?![\w-])", re.IGNORECASE)
+
+
+def year_notice(question: str, hit_dates: Sequence[str | None]) -> str | None:
+    """The sentence a search shows when its question asks for one year ("press releases from 2024 about
+    apprenticeships") and some of its hits are of another: the filter that shows that year alone. (The ranking reads
+    the year as a word, which a document seldom writes.)"""
+    years = list(dict.fromkeys(match.group(1) for match in _DATED.finditer(question)))
+    if len(years) != 1 or len(set(_YEARS.findall(question))) > 1:  # "from 2022 to 2024": a range
+        return None
+    if not hit_dates or all((date or "")[:4] == years[0] for date in hit_dates):
+        return None
+    return f"To see documents of {years[0]} alone, filter by the year {years[0]}."
+
+
 def listing_notice(kind: str, year: str | None) -> str:
     """The sentence a question that names a type and nothing else is answered with."""
     dated = f" of {year}" if year else ""
