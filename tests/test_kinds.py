@@ -138,3 +138,28 @@ def test_a_search_naming_a_year_says_which_filter_shows_it(corpus_kb):
     filtered = corpus_kb.search("press releases from 2024 about apprenticeships", k=5,
                                 filters=Filters(since="2024", until="2024"))
     assert not any("filter by the year" in n for n in filtered.notices)
+
+
+@pytest.mark.parametrize(("question", "languages", "said"), [
+    ("skills guides in French", ["en", "fr"], "French"),
+    ("documents en español sobre aprendizaje", ["en"], "Spanish"),
+    ("guides en francais", ["en"], "French"),  # typed without its accents
+    ("skills guides in French", ["fr", "fr"], None),  # every hit in it
+    ("French skills guides", ["en"], None),  # not asked as "in French"
+    ("guides in French or in Spanish", ["en"], None),  # two: no one filter
+])
+def test_a_language_the_question_asks_for_is_a_filter_it_is_told_of(question, languages, said):
+    from kb.search.kinds import language_notice
+
+    expected = f"To see documents in {said} alone, filter by the language “{said}”." if said else None
+    assert language_notice(question, languages) == expected
+
+
+@pytest.mark.slow
+def test_a_search_asking_for_a_language_says_which_filter_shows_it(corpus_kb):
+    """"skills guides in French" showed English guides and said nothing of French; filtered to French, it said "No
+    confident match: no passage holds “french”"."""
+    result = corpus_kb.search("skills guides in French", k=5)
+    assert "To see documents in French alone, filter by the language “French”." in result.notices
+    filtered = corpus_kb.search("skills guides in French", k=5, filters=Filters(languages=("fr",)))
+    assert filtered.hits and filtered.confident and not any("filter by the language" in n for n in filtered.notices)

@@ -13,7 +13,7 @@ from kb.languages import DEFAULT_LANGUAGE, analysis_languages, understood
 from kb.records import Chunk, Hit
 from kb.search import regions
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather
-from kb.search.kinds import named
+from kb.search.kinds import languages_named, named
 from kb.search.snippets import common_words_only, query_terms
 
 if TYPE_CHECKING:
@@ -38,8 +38,10 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     shown = chunks if chunks is not None else reader.chunks([p.chunk_id for h in top for p in h.passages])
     # A hit shows its title above its passages (and the keyword index holds the title with every chunk); a hit of a
     # type the question names holds that name ("press release about Nepal": the Nepal press release, kinds.py).
-    kinds = named(found.query)
-    texts = [(h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text, *([kinds[h.type]] if h.type in kinds else []))
+    # So does a hit in a language the question asks for ("skills guides in French": a guide in French).
+    kinds, tongues = named(found.query), languages_named(found.query)
+    texts = [(h.title, *shown[p.chunk_id].heading_path, shown[p.chunk_id].text, *([kinds[h.type]] if h.type in kinds else []),
+              *([tongues[h.language]] if h.language in tongues else []))
              for h in top for p in h.passages if p.chunk_id in shown]
     if longer := _longer_names(found.query):  # "Sudan" in "South Sudan" is not Sudan
         texts = [tuple(longer.sub(" ", part) for part in text) for text in texts]

@@ -105,6 +105,33 @@ def year_notice(question: str, hit_dates: Sequence[str | None]) -> str | None:
     return f"To see documents of {years[0]} alone, filter by the year {years[0]}."
 
 
+# A language a question asks for: "skills guides in French", "documents en español", "guías en inglés".
+_IN_LANGUAGE = {
+    "en": r"english|anglais|ingles", "fr": r"french|francais|frances", "es": r"spanish|espagnol|espanol",
+    "it": r"italian|italien|italiano", "nl": r"dutch|neerlandais|neerlandes|hollandais",
+}
+_LANGUAGE = Lazy(r"(?<![\w-])(?:in|en)\s+(?:" + "|".join(f"(?P<{code}>{names})" for code, names in _IN_LANGUAGE.items())
+                 + r")(?![\w-])", re.IGNORECASE)
+
+
+def languages_named(question: str) -> dict[str, str]:
+    """{language code: its name as the question writes it} for the languages it asks its documents to be in ("skills
+    guides in French" -> {"fr": "in French"}): a hit in French holds those words (kb/search/evidence.py)."""
+    folded = fold_letters(question)  # one character for one: a match's span is the question's
+    return {str(match.lastgroup): question[match.start():match.end()] for match in _LANGUAGE.finditer(folded)}
+
+
+def language_notice(question: str, hit_languages: Sequence[str | None]) -> str | None:
+    """The sentence a search shows when its question asks for documents in one language ("skills guides in French")
+    and some of its hits are in another: the filter that shows that language alone."""
+    from kb.languages import NAMES
+
+    asked = list(languages_named(question))
+    if len(asked) != 1 or not hit_languages or all(language == asked[0] for language in hit_languages):
+        return None
+    return f"To see documents in {NAMES[asked[0]]} alone, filter by the language “{NAMES[asked[0]]}”."
+
+
 def listing_notice(kind: str, year: str | None) -> str:
     """The sentence a question that names a type and nothing else is answered with."""
     dated = f" of {year}" if year else ""

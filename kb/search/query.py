@@ -18,7 +18,7 @@ from kb.search.evidence import evidence, term_idfs
 from kb.search.filters import describe, normalise, spoken
 from kb.search.fusion import FUSION_SCORE_KIND, fuse, keyword_ceiling
 from kb.search.grouping import DocCandidate, further_pool, hit_passages, passage_pool
-from kb.search.kinds import filter_notice, named, year_notice
+from kb.search.kinds import filter_notice, language_notice, named, year_notice
 from kb.search.phrases import phrase_chunks, phrases_first, words
 from kb.search.question import Question, read_question
 from kb.search.question import notice as names_notice
@@ -225,6 +225,8 @@ def run_search(reader: IndexReader, query: str, *, k: int, mode: str, filters: F
         said += [n for n in (filter_notice(named(found.query), [h.type for h in hits]),) if n]
     if not (filters.since or filters.until):  # "… from 2024": the filter that shows that year alone
         said += [n for n in (year_notice(found.query, [h.date for h in hits]),) if n]
+    if not filters.languages:  # "… in French": the filter that shows that language alone
+        said += [n for n in (language_notice(query, [h.language for h in hits]),) if n]
     verdict = judge(evidence(reader, hits, found, model_languages, chunks, encode=encode, idf=idf))
     if not hits:
         verdict = Verdict(False, _why_nothing(found, describe(filters), allowed_documents(reader, filters)) or verdict.reason)
