@@ -33,6 +33,9 @@ def test_a_region_is_read_without_its_accents_or_with_a_curly_apostrophe():
     latin = _named("formación dual en América Latina")["América Latina"]
     assert _named("formacion dual en America Latina") == {"America Latina": latin} and {"PE", "MX"} <= latin
     assert _named("pêche dans le golfe de Guinée") == {}  # a gulf, no Gulf state
+    sahara = _named("jobs in Sub-Saharan Africa")["Sub-Saharan Africa"]
+    for written in ("Sub Saharan Africa", "subsaharan africa", "Afrique subsaharienne", "Afrique sub-saharienne"):
+        assert _named(f"jobs in {written}") == {written: sahara}, written  # hyphen, space or neither
     assert _named("emploi des jeunes en Afrique du Sud") == {}  # a country's name
 
 

@@ -33,7 +33,7 @@ TRANSLATED: Mapping[str, str] = {
     "Afrique": "Africa", "Afrique de l'Ouest": "West Africa", "Afrique occidentale": "West Africa",
     "Afrique de l'Est": "East Africa", "Afrique orientale": "East Africa", "Afrique du Nord": "North Africa",
     "Afrique centrale": "Central Africa", "Afrique australe": "Southern Africa",
-    "Afrique subsaharienne": "Sub-Saharan Africa", "Amérique latine": "Latin America",
+    "Afrique sub-saharienne": "Sub-Saharan Africa", "Amérique latine": "Latin America",
     "Amérique centrale": "Central America", "Amérique du Sud": "South America", "Caraïbes": "Caribbean",
     "Asie du Sud-Est": "Southeast Asia", "Asie du Sud": "South Asia", "Asie de l'Est": "East Asia",
     "Asie centrale": "Central Asia", "Asie et Pacifique": "Asia and the Pacific", "Asie-Pacifique": "Asia and the Pacific",
@@ -43,7 +43,7 @@ TRANSLATED: Mapping[str, str] = {
     "África": "Africa", "África Occidental": "West Africa", "África del Oeste": "West Africa",
     "África Oriental": "East Africa", "África del Este": "East Africa", "África del Norte": "North Africa",
     "Norte de África": "North Africa", "África Central": "Central Africa", "África Austral": "Southern Africa",
-    "África Subsahariana": "Sub-Saharan Africa", "América Latina": "Latin America", "Latinoamérica": "Latin America",
+    "África Sub-sahariana": "Sub-Saharan Africa", "América Latina": "Latin America", "Latinoamérica": "Latin America",
     "América Central": "Central America", "Centroamérica": "Central America", "América del Sur": "South America",
     "Sudamérica": "South America", "Suramérica": "South America", "Caribe": "Caribbean",
     "Sudeste Asiático": "Southeast Asia", "Asia Sudoriental": "Southeast Asia", "Asia Meridional": "South Asia",
@@ -85,10 +85,23 @@ def regions() -> dict[str, frozenset[str]]:
     return named
 
 
+def _key(name: str) -> str:
+    """A name as looked up: folded, its hyphens and spaces out ("Sub Saharan Africa" is "Sub-Saharan Africa")."""
+    from kb.ingest.enrich import fold
+
+    return re.sub(r"[-\s]+", "", fold(name))
+
+
+@lru_cache(maxsize=1)
+def _keyed() -> dict[str, frozenset[str]]:
+    return {_key(name): codes for name, codes in regions().items()}
+
+
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
     ordered = sorted(regions(), key=len, reverse=True)  # "Sub-Saharan Africa" before "Africa"
-    names = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in ordered)
+    # "Sub-Saharan", "Sub Saharan" or "Subsaharan"; "South-East Asia" or "South East Asia"
+    names = "|".join(re.escape(n).replace(r"\ ", r"\s+").replace(r"\-", r"[-\s]?") for n in ordered)
     # "the Gulf of Guinea" (or of Aden, of Mexico, "del Golfo de México") is no Gulf state
     return re.compile(r"(?<![\w-])(?:" + names + r")(?![\w-])(?!\s+(?:of|de|du)\b)", re.IGNORECASE)
 
@@ -115,7 +128,7 @@ def named_in(question: str, countries: tuple[str, ...] = ()) -> dict[str, frozen
     found: dict[str, frozenset[str]] = {}
     for match in _pattern().finditer(plain(question)):  # accents off, apostrophes straight: the offsets kept
         if not any(start < match.end() and match.start() < end for start, end in taken):
-            found.setdefault(question[match.start():match.end()], regions()[fold(match.group(0))])
+            found.setdefault(question[match.start():match.end()], _keyed()[_key(match.group(0))])
     return found
 
 
