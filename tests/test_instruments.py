@@ -78,3 +78,14 @@ def test_an_sdg_target_or_indicator_is_searched_by_what_it_is_about(question, wr
 @pytest.mark.parametrize("question", ["8.7 million children work", "SDG 17.1", "unemployment rate SDG indicator 8.5.2"])
 def test_a_quantity_an_sdg_outside_the_table_or_one_named_already_is_left_as_written(question):
     assert named_in(question) == {}
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("R60 and apprenticeship contracts", "Apprenticeship Recommendation, 1939 (No. 60, R60)"),
+    ("Recommendation No. 189 on small firms", "Job Creation in Small and Medium-Sized Enterprises Recommendation, 1998 "
+                                             "(No. 189, R189)"),
+])
+def test_the_skills_and_employment_recommendations_are_read_by_number(question, title):
+    from kb.search.instruments import named_in
+
+    assert title in named_in(question).values()
