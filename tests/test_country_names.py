@@ -152,3 +152,18 @@ def test_dates_within_one_another_are_not_backwards():
     known = KnownValues.build({})
     assert resolve(Filters(since="2020-05", until="2020"), known).since == "2020-05"
     assert resolve(Filters(since="2020", until="2020-01-31"), known).until == "2020-01-31"
+
+
+def test_a_country_typed_otherwise_is_held_by_a_passage_that_writes_the_table_name(tmp_path, fake_embedder):
+    """"cocoa farms in Ivory Coast" said "no passage holds “ivory coast”" over a passage on Côte d'Ivoire's cocoa farms;
+    "cote divoire" (typed without its apostrophe) named no country."""
+    from tests.conftest import small_kb
+
+    kb = small_kb(tmp_path, fake_embedder, {
+        "cocoa.txt": "Cocoa farming\n\nChildren work on cocoa farms in Côte d'Ivoire during the harvest.",
+        **{f"guide{i}.txt": f"Guide {i}\n\nApprentices learn trade number {i} at work." for i in range(6)}})
+    for question in ("cocoa farms in Ivory Coast", "cocoa farms in cote divoire"):
+        result = kb.search(question, mode="keyword")
+        assert result.hits[0].doc_id == "cocoa.txt", question
+        assert result.confidence_reason == "A top hit holds every word of the question.", question
+        assert any("as “Côte d'Ivoire” too" in n for n in result.notices)

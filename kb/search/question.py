@@ -103,11 +103,12 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
         spelt[written.lower()] = (*spelt.get(written.lower(), ()), *(f'"{name}"' for name in names))
         also += [t for name in names for t in query_terms(name, languages)]
     also += [t for name in beside.values() for t in query_terms(name, languages)]  # "Côte d'Ivoire" for "Ivory Coast"
+    for written, name in beside.items():  # a passage that writes the table's name holds the name as typed
+        _stand_for(spelt, written, (name,), languages)
     alternatives = _alternatives(places, languages, spelt)  # a region's countries, which count as its words
     glossed = glossary.english_terms(query, language)  # "économie informelle": "informal economy"
     for written, english in glossed.items():
-        for term in query_terms(written, languages):
-            spelt[term] = (*spelt.get(term, ()), english)
+        _stand_for(spelt, written, (english,), languages)
         also += query_terms(english, (DEFAULT_LANGUAGE,))
     spelled = {written: names[0] for written, names in expanded.items()}  # the first the table gives (English)
     listed = {written: _listed(names) for written, names in places.items()}
@@ -164,10 +165,16 @@ def _alternatives(places: Mapping[str, tuple[str, ...]], languages: tuple[str, .
     found = []
     for written, names in places.items():
         forms = tuple(" ".join(regions.name_words(name)) for name in names)
-        for term in query_terms(written, languages):
-            spelt[term] = (*spelt.get(term, ()), *forms)
+        _stand_for(spelt, written, forms, languages)
         found.append(forms)
     return tuple(found)
+
+
+def _stand_for(spelt: dict[str, tuple[str, ...]], written: str, forms: tuple[str, ...],
+               languages: tuple[str, ...] | list[str]) -> None:
+    """The forms count as the terms of the words written: a passage that holds one holds them (kb/search/confidence.py)."""
+    for term in query_terms(written, languages):
+        spelt[term] = (*spelt.get(term, ()), *forms)
 
 
 def _listed(names: tuple[str, ...]) -> str:
