@@ -311,6 +311,21 @@ def test_a_country_is_not_held_by_the_name_of_another_that_holds_its_name(tmp_pa
     assert kb.search("children in Guinea mines", mode="keyword").confident  # Guinea-Bissau holds Guinea; this is Guinea
 
 
+def test_an_instrument_named_by_number_wants_a_top_hit_that_cites_it(tmp_path, fake_embedder):
+    """"C189 ratification" was confident over a League of Nations convention, close in meaning to the Domestic Workers
+    Convention's title: no top hit cites C189."""
+    kb = small_kb(tmp_path, fake_embedder, {
+        "minimum-age.txt": "Convention concerning minimum age\n\nThis Convention may be cited as the Minimum Age "
+                           "Convention, 1973. Members shall ratify it.",
+        "report.txt": "Findings on child labour\n\nThe country has ratified C182 and the Forced Labour Protocol (P029).",
+        "league.txt": "Convention concerning equality of treatment\n\nMembers which ratify this convention on "
+                      "workers' compensation shall grant equal treatment."})
+    assert _absent_places(kb, "C189 ratification") == ("C189",)
+    assert _absent_places(kb, "C138 ratification") == ()  # its short title, in a row
+    assert _absent_places(kb, "Convention No. 182 ratification") == ()  # its number
+    assert _absent_places(kb, "P29 ratification") == ()
+
+
 def test_a_place_where_people_come_from_or_go_to_is_answered_by_a_hit_that_mentions_it(tmp_path, fake_embedder):
     """"skills certification for migrant workers returning from Malaysia" was flagged over the Nepal press release
     (about Nepal, which mentions Malaysia): a place the question names as where someone comes from or goes to plays a

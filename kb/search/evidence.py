@@ -14,6 +14,7 @@ from kb.records import Chunk, Hit
 from kb.search import regions
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather
 from kb.search.kinds import languages_named, named
+from kb.search.phrases import holds, words
 from kb.search.snippets import common_words_only, query_terms
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def evidence(reader: IndexReader, hits: Sequence[Hit], found: Retrieved, model_l
     languages = analysis_languages(found.language)
     if idf is None:
         idf = term_idfs(reader, found.terms, languages)
-    absent = _absent_countries(reader, found.query, top, languages) if FITTED.country_rule or countries else ()
+    absent = (*_absent_countries(reader, found.query, top, languages), *_absent_instruments(reader, found.names, top, languages)
+              ) if FITTED.country_rule or countries else ()
     common = common_words_only(found.terms, languages)
     spelt = found.spellings or {}
     if not understood(found.language, model_languages):
@@ -159,6 +161,34 @@ def _in_passing(query: str, name: str) -> bool:
     Tanzania does not answer "child labour in Tanzania"."""
     at = query.casefold().find(name.casefold())
     return at > 0 and _PASSING.search(query[:at]) is not None
+
+
+# An instrument's name as kb/search/instruments.py searches it: "Domestic Workers Convention, 2011 (No. 189, C189)".
+_NUMBERED = re.compile(r"\((?:No\. (\d+), ([CR])\d+|(P)(\d+))\)$")
+_KINDS = {"C": "Convention", "R": "Recommendation", "P": "Protocol"}
+
+
+def _absent_instruments(reader: IndexReader, names: Mapping[str, str] | None, top: Sequence[Hit],
+                        languages: Sequence[str]) -> tuple[str, ...]:
+    """The ILO instruments the question names by number ("C189 ratification") that no top hit cites, by its number
+    ("C189", "No. 189", "Convention 189") or its short title in a row ("Domestic Workers Convention"): a League of
+    Nations convention answered "C189 ratification" confidently, as close in meaning. None when a top hit is in another
+    language than the question's (a Dutch text cites its convention otherwise)."""
+    cited = [(written, name, match) for written, name in (names or {}).items() if (match := _NUMBERED.search(name))]
+    if not cited or not top or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
+        return ()
+    documents = {h.doc_id for h in top}
+    texts = [d.title for d in reader.documents(documents).values()] + [
+        f"{' '.join(c.heading_path)}\n{c.text}" for c in reader.chunks(reader.chunk_ids_of(documents)).values()]
+    absent = []
+    for written, name, match in cited:
+        kind, number = (match.group(2), match.group(1)) if match.group(1) else ("P", match.group(4))
+        citation = re.compile(rf"(?<![\w-])(?:{kind}\.?\s?0*{int(number)}|No\.?\s*{int(number)}|{_KINDS[kind]}\s+(?:No\.?\s*)?"
+                              rf"{int(number)})(?![\d])", re.IGNORECASE)
+        title = words(name.split(",")[0])  # "Domestic Workers Convention"
+        if not any(citation.search(text) or holds((text,), title) for text in texts):
+            absent.append(written)
+    return tuple(absent)
 
 
 def _longer_names(query: str) -> re.Pattern[str] | None:
