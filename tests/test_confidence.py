@@ -326,6 +326,17 @@ def test_an_instrument_named_by_number_wants_a_top_hit_that_cites_it(tmp_path, f
     assert _absent_places(kb, "P29 ratification") == ()
 
 
+def test_a_top_hit_in_another_language_is_about_a_country_it_names_in_any_language(tmp_path, fake_embedder):
+    """A top hit in another language than the question's turned the country rule off: "pension age in Spain" was
+    judged without it over an Italian booklet on the ILO in Italy."""
+    kb = small_kb(tmp_path, fake_embedder, {
+        "italia.txt": "Il lavoro dignitoso in Italia\n\nL'ILO, l'Organizzazione internazionale del lavoro, collabora "
+                      "con l'Italia per il lavoro dignitoso, la protezione sociale e le pensioni dei lavoratori."})
+    assert kb.reader().document("italia.txt").language == "it"
+    assert _absent_places(kb, "the ILO in Italy") == ()  # "Italia": the table's Italian name
+    assert _absent_places(kb, "the ILO in Spain") == ("Spain",)
+
+
 def test_a_place_where_people_come_from_or_go_to_is_answered_by_a_hit_that_mentions_it(tmp_path, fake_embedder):
     """"skills certification for migrant workers returning from Malaysia" was flagged over the Nepal press release
     (about Nepal, which mentions Malaysia): a place the question names as where someone comes from or goes to plays a

@@ -111,8 +111,9 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     mentions Tanzania, and answered "child labour in Tanzania" confidently) and their regions; one whose metadata names
     none is about a country or region its document mentions anywhere, by that name or the table's (each of the name's
     words looked up in those documents' keyword rows; a question typed without capitals names them in lower case).
-    None when a top hit is in another language than the question's: its words cannot be compared ("Italy" in
-    "L'Italia nei cent'anni dell'OIL")."""
+    A top hit in another language than the question's that names no country of its own is about a country it
+    mentions by any of the table's names ("Italia" in "L'Italia nei cent'anni dell'OIL"), and about any region: its
+    words cannot be compared with the region's."""
     if not top:
         return ()
     from kb.ingest.enrich import countries  # the table (~6-7 ms) is read by the first search that may name a country
@@ -120,25 +121,29 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     table = countries()
     named = table.named_in(query)
     places = regions.named_in(query, tuple(named))  # "Central Asia", "the Gulf": a country of it
-    if not (named or places) or any((h.language or DEFAULT_LANGUAGE) not in languages for h in top):
+    if not (named or places):
         return ()
     general = {h.doc_id for h in top if not h.metadata.get("countries")}
     every = {h.doc_id for h in top}
+    foreign = {h.doc_id for h in top if (h.language or DEFAULT_LANGUAGE) not in languages} & general
+    tongues = (*languages, *{h.language for h in top if h.doc_id in foreign and h.language})
 
-    def mentioned(names: Sequence[str], documents: set[str]) -> bool:
-        return bool(documents) and any(all(reader.keyword.holds(word, documents, languages)
-                                           for word in query_terms(name, languages)) for name in names)
+    def mentioned(names: Sequence[str], documents: set[str], analyses: Sequence[str] = languages) -> bool:
+        return bool(documents) and any(all(reader.keyword.holds(word, documents, analyses)
+                                           for word in query_terms(name, analyses)) for name in names)
 
     def about(name: str) -> bool:  # as the question writes it, or as the table does ("Côte d'Ivoire", "Ivory Coast")
         country = table.lookup(name)
         if country is not None and any(country.code in h.metadata.get("countries", ()) for h in top):
             return True
         # by a top hit that names no country of its own; by any, where the country plays a side part
-        return mentioned((name, *((country.name,) if country is not None else ())),
-                         every if _in_passing(query, name) else general)
+        if mentioned((name, *((country.name,) if country is not None else ())),
+                     every if _in_passing(query, name) else general):
+            return True
+        return country is not None and mentioned(_all_names(country.code), foreign, tongues)  # "Italia", "Italië"
 
     def in_region(name: str, codes: frozenset[str]) -> bool:  # a general hit writes the region's name in a row
-        if any(codes.intersection(h.metadata.get("countries", ())) for h in top):
+        if foreign or any(codes.intersection(h.metadata.get("countries", ())) for h in top):
             return True
         if not _in_passing(query, name):
             return mentioned((name,), general) and _written(reader, general, name)
@@ -224,6 +229,11 @@ def _name_words() -> tuple[tuple[str, str, str], ...]:
 
 
 _LETTERS = re.compile(r"[^\W_]+")
+
+
+def _all_names(code: str) -> tuple[str, ...]:
+    """Every name the country table gives a country, in the languages it holds ("Italy", "Italia", "Italie", "Italië")."""
+    return tuple(name for name, owner, _ in _name_words() if owner == code)
 
 
 def _written(reader: IndexReader, documents: set[str], name: str) -> bool:
