@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from kb.languages import DEFAULT_LANGUAGE, analysis_languages, understood
+from kb.languages import DEFAULT_LANGUAGE, STEMMERS, analysis_languages, understood
 from kb.records import Chunk, Hit
 from kb.search import regions
 from kb.search.confidence import CONFIDENCE_HITS, FITTED, Evidence, gather
@@ -126,7 +126,7 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     general = {h.doc_id for h in top if not h.metadata.get("countries")}
     every = {h.doc_id for h in top}
     foreign = {h.doc_id for h in top if (h.language or DEFAULT_LANGUAGE) not in languages} & general
-    tongues = (*languages, *{h.language for h in top if h.doc_id in foreign and h.language})
+    tongues = (*languages, *sorted({h.language for h in top if h.doc_id in foreign and h.language in STEMMERS}))
 
     def mentioned(names: Sequence[str], documents: set[str], analyses: Sequence[str] = languages) -> bool:
         return bool(documents) and any(all(reader.keyword.holds(word, documents, analyses)
