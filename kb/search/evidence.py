@@ -221,11 +221,15 @@ def _holding(code: str) -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=1)
 def _name_words() -> tuple[tuple[str, str, str], ...]:
     """(name, its country's code, its words between spaces: " south sudan ") for the table's text names."""
-    from kb.ingest.enrich import countries, fold
+    from kb.ingest.enrich import countries
 
     table = countries()
-    return tuple((name, country.code, " " + " ".join(_LETTERS.findall(fold(name))) + " ")
-                 for name in table.text_names.values() if (country := table.lookup(name)) is not None)
+    found = []
+    for bare, name in table.text_names.items():  # bare: without accents, as the table's keys are folded from
+        key = " ".join(bare.casefold().split())
+        if (code := table.by_name.get(key)) is not None:
+            found.append((name, code, f" {' '.join(_LETTERS.findall(key))} "))
+    return tuple(found)
 
 
 _LETTERS = re.compile(r"[^\W_]+")
