@@ -78,7 +78,7 @@ def spelled_out(query: str, keyword: KeywordIndex, languages: Sequence[str]) -> 
 
 
 def scored(reader: IndexReader, ranked: list[tuple[int, float]], names: Sequence[str], allowed: set[str] | None,
-                 languages: Sequence[str], limit: int) -> list[tuple[int, float]]:
+           languages: Sequence[str], limit: int) -> list[tuple[int, float]]:
     """The keyword ranking with each chunk that writes an acronym's name in a row ("not in employment, education or
     training" for "NEET", plurals too) scored as if it held the acronym: plus the IDF of a term those chunks hold (its
     BM25 at one occurrence in a chunk of average length). The name's words alone are common ("education"), and the

@@ -1,7 +1,7 @@
 """A question as it is searched: its language, its words, the misspelt ones corrected, its quoted phrases, the ILO
 instruments and SDG targets it names by number, the countries it names otherwise than the index's table, and the
 other spellings of its words that no chunk holds as it spells them, the English names of the ILO terms a French or
-Spanish question names, and what the acronyms no chunk holds stand for."""
+Spanish question names, what the acronyms no chunk holds stand for, and the countries of the regions it names."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class Question:
     # words), which the keyword search looks for too, a chunk scoring the one it scores best on (KeywordIndex.search)
     alternatives: tuple[tuple[str, ...], ...] = ()
     # What its acronyms no chunk holds stand for ("not in employment, education or training"): a chunk that writes one
-    # in a row is scored as if it held the acronym (kb/search/query.py)
+    # in a row is scored as if it held the acronym (acronyms.scored)
     acronym_names: tuple[str, ...] = ()
 
     @property
