@@ -9,6 +9,9 @@ releases", "latest toolkits") lists that type's documents newest first (Knowledg
 
 Only names that mean one type are read: "guide" and "tool" are not ("Skills Needs Establishment Surveys: A Guide" is a
 tool report, "a participatory tool" a guide). Accents are optional ("communique de presse").
+
+A year or a language a question asks for ("press releases from 2024", "skills guides in French") is told of alike:
+the filter that shows it alone, when some hits are of another.
 """
 
 from __future__ import annotations
