@@ -193,9 +193,9 @@ def _without_acronyms(question: str) -> str:
 def _without_countries(question: str) -> str:
     """The question less the country names it gives (kb/data/countries.tsv, read by the first question that is not
     detected as English)."""
-    from kb.ingest.enrich import countries
+    from kb.ingest.enrich import named_in
 
-    for name in countries().named_in(question):
+    for name in named_in(question):
         question = re.sub(re.escape(name), " ", question, flags=re.IGNORECASE)
     return question
 

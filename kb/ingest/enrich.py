@@ -126,6 +126,13 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+@lru_cache(maxsize=64)
+def named_in(text: str) -> tuple[str, ...]:
+    """countries().named_in(text), kept for the last texts read: a search reads its question's country names for its
+    language, its names, its regions and its confidence."""
+    return tuple(countries().named_in(text))
+
+
 @lru_cache(maxsize=1)
 def countries(path: Path | None = None) -> CountryIndex:
     """The country table (kb/data/countries.tsv), loaded once."""

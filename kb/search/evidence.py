@@ -116,11 +116,11 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     words cannot be compared with the region's."""
     if not top:
         return ()
-    from kb.ingest.enrich import countries  # the table (~6-7 ms) is read by the first search that may name a country
+    from kb.ingest.enrich import countries, named_in  # the table (~6-7 ms) is read by the first search
 
     table = countries()
-    named = table.named_in(query)
-    places = regions.named_in(query, tuple(named))  # "Central Asia", "the Gulf": a country of it
+    named = named_in(query)
+    places = regions.named_in(query, named)  # "Central Asia", "the Gulf": a country of it
     if not (named or places):
         return ()
     general = {h.doc_id for h in top if not h.metadata.get("countries")}
@@ -200,10 +200,10 @@ def _longer_names(query: str) -> re.Pattern[str] | None:
     """The names of other countries that hold a country the question names ("South Sudan" for "child soldiers in
     Sudan", "Guinea-Bissau" and "Papua New Guinea" for "Guinea"), which a passage does not hold it by: the South Sudan
     report held every word of "child soldiers in Sudan". None when there are none."""
-    from kb.ingest.enrich import countries
+    from kb.ingest.enrich import countries, named_in
 
     table = countries()
-    named = {country.code for name in table.named_in(query) if (country := table.lookup(name)) is not None}
+    named = {country.code for name in named_in(query) if (country := table.lookup(name)) is not None}
     longer = sorted({name for code in named for name, owner in _holding(code) if owner not in named}, key=len, reverse=True)
     return re.compile("|".join(rf"(?<![\w-]){re.escape(n)}(?![\w-])" for n in longer), re.IGNORECASE) if longer else None
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from kb.languages import fold_letters
+from kb.languages import NAMES, fold_letters
 from kb.search.lazy import Lazy
 from kb.search.snippets import query_terms
 
@@ -127,8 +127,6 @@ def languages_named(question: str) -> dict[str, str]:
 def language_notice(question: str, hit_languages: Sequence[str | None]) -> str | None:
     """The sentence a search shows when its question asks for documents in one language ("skills guides in French")
     and some of its hits are in another: the filter that shows that language alone."""
-    from kb.languages import NAMES
-
     asked = list(languages_named(question))
     if len(asked) != 1 or not hit_languages or all(language == asked[0] for language in hit_languages):
         return None

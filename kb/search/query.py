@@ -94,9 +94,7 @@ def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] 
     names a chunk scores the best of (KeywordIndex.search)."""
     if not terms:
         return []
-    # Python ints and floats, as the vectors' tolist()
-    return reader.keyword.search(terms, limit, allowed, languages, alternatives) if alternatives else \
-        reader.keyword.search(terms, limit, allowed, languages)
+    return reader.keyword.search(terms, limit, allowed, languages, alternatives)  # Python ints and floats, as tolist()
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,

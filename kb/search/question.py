@@ -133,11 +133,11 @@ def _corrections(query: str, terms: list[str], wanted: tuple[str, ...], reader: 
 
 def _other_names(query: str) -> dict[str, str]:
     """{a country's name as the question writes it: the table's name} for those written otherwise ("Kenia": "Kenya")."""
-    from kb.ingest.enrich import countries, fold
+    from kb.ingest.enrich import countries, fold, named_in
 
     table = countries()
     named: dict[str, str] = {}
-    for written in table.named_in(query):
+    for written in named_in(query):
         country = table.lookup(written)
         if country is not None and fold(written) != fold(country.name):
             named[written] = country.name
@@ -148,10 +148,10 @@ def _places(query: str, languages: tuple[str, ...] | list[str]) -> dict[str, tup
     """{a region the question names, as written: the names of its countries its search looks for} ("Central Asia":
     "Kazakhstan", …, "Uzbekistan"), for regions of at most regions.SEARCHED_COUNTRIES countries; names without a word
     that names a country alone ("United Kingdom") left out."""
-    from kb.ingest.enrich import countries
+    from kb.ingest.enrich import named_in
 
     places: dict[str, tuple[str, ...]] = {}
-    for written, codes in regions.named_in(query, tuple(countries().named_in(query))).items():
+    for written, codes in regions.named_in(query, named_in(query)).items():
         if names := tuple(name for name in regions.searched(codes) if regions.name_words(name)):
             places[written] = names
     return places

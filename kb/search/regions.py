@@ -133,8 +133,8 @@ def named_in(question: str, countries: tuple[str, ...] = ()) -> dict[str, frozen
 
 
 def searched(codes: frozenset[str]) -> tuple[str, ...]:
-    """The names of a region's countries (the table's) that its search looks for, none for a region of more than
-    SEARCHED_COUNTRIES; as words: a name's words that name no country alone ("United", "Islands") left out."""
+    """The names of a region's countries (the table's), sorted; none for a region of more than SEARCHED_COUNTRIES (its
+    search looks for them by name_words)."""
     if len(codes) > SEARCHED_COUNTRIES:
         return ()
     from kb.ingest.enrich import countries
