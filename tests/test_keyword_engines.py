@@ -292,10 +292,10 @@ def test_a_group_of_alternative_names_scores_as_its_best_name(tmp_path):
         "members": ("Member states", ["Kazakhstan Kyrgyzstan Tajikistan Turkmenistan Uzbekistan Vanuatu Zambia."]),
         "other": ("Elsewhere", ["Children in Bhutan work in workshops."]),
         **{f"filler{i}": (f"Guide {i}", [f"Apprentices learn trade number {i} at work."]) for i in range(12)}})
-    names = (("kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"),)
+    names = (("central asia", ("kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan")),)
     with open_reader(folder) as reader:
         documents = reader.chunk_documents(reader.keyword.chunk_ids())
-        summed = reader.keyword.search(["children", *names[0]], 10)
+        summed = reader.keyword.search(["children", *names[0][1]], 10)
         best = reader.keyword.search(["children"], 10, None, ("en",), names)
         assert documents[summed[0][0]] == "members"  # each name a term: the list wins
         assert documents[best[0][0]] == "report" and {documents[c] for c, _ in best} == {"report", "members", "other"}
@@ -303,10 +303,29 @@ def test_a_group_of_alternative_names_scores_as_its_best_name(tmp_path):
         assert reader.keyword.search([], 10, None, ("en",), names), "the names alone are something to look for"
 
 
+def test_a_name_weighs_no_more_than_the_words_it_stands_for(tmp_path):
+    """A rare country's name found for a region weighs what the region's words weigh: "unemployment statistics in
+    Southeast Asia" put three child-labour reports, for "Timor-Leste", "Cambodia" and "Thailand", above the statistics."""
+    folder = tmp_path / "index"
+    _write(folder, "tantivy", {
+        "region": ("Findings", ["Central Asia harvest"]),  # the same length as "country": the same BM25 per match
+        "country": ("Findings", ["Uzbekistan cotton harvest"]),
+        **{f"filler{i}": (f"Guide {i}", [f"Central Asia trade {i}."]) for i in range(12)}})
+    with open_reader(folder) as reader:
+        documents = reader.chunk_documents(reader.keyword.chunk_ids())
+        scores = {documents[c]: s for c, s in reader.keyword.search(["harvest"], 20, None, ("en",),
+                                                                      (("central asia", ("uzbekistan",)),))}
+        region = reader.keyword.search(["harvest", "central", "asia"], 20)
+        assert scores["country"] == pytest.approx(dict(region)[next(c for c, _ in region
+                                                                     if documents[c] == "region")])
+        uncapped = reader.keyword.search(["harvest", "uzbekistan"], 20)
+        assert uncapped[0][1] > 1.5 * scores["country"]  # the name alone is rarer than the region's words
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_engine_looks_for_the_alternatives(tmp_path, engine):
     folder = tmp_path / "index"
     _write(folder, engine, CORPUS)
     with open_reader(folder) as reader:
-        hits = reader.keyword.search(["coffee"], 10, None, ("en",), (("hives", "solar panels"),))
+        hits = reader.keyword.search(["coffee"], 10, None, ("en",), (("bees", ("hives", "solar panels")),))
         assert {reader.chunk_documents([c])[c] for c, _ in hits} == {"cafe", "bees", "solar"}

@@ -89,9 +89,9 @@ def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str
 
 def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,
                    limit: int = CANDIDATE_CHUNKS, languages: Sequence[str] = ("en",),
-                   alternatives: Sequence[Sequence[str]] = ()) -> list[tuple[int, float]]:
-    """[(chunk_id, bm25)] best first (higher is better); none for a query without words. `alternatives`: groups of
-    names a chunk scores the best of (KeywordIndex.search)."""
+                   alternatives: Sequence[tuple[str, Sequence[str]]] = ()) -> list[tuple[int, float]]:
+    """[(chunk_id, bm25)] best first (higher is better); none for a query without words. `alternatives`: (words,
+    names standing for them), a chunk scoring the best of the names (KeywordIndex.search)."""
     if not terms:
         return []
     return reader.keyword.search(terms, limit, allowed, languages, alternatives)  # Python ints and floats, as tolist()
@@ -139,7 +139,7 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         docs = [phrases_first(doc, held[doc.doc_id]) for doc in docs]
     total = reader.counts()[0] if allowed is None else len(allowed)
     return Retrieved(docs, cosine, query_vector, terms, language, query, fixes, missing, wanted, total, asked.names,
-                     (*asked.written, *(w for names in asked.alternatives for name in names for w in name.split())),
+                     (*asked.written, *(w for _, names in asked.alternatives for name in names for w in name.split())),
                      asked.spellings)
 
 

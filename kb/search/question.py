@@ -40,9 +40,10 @@ class Question:
     # the English names of the glossary's terms it names and what its acronyms no chunk holds stand for, which the
     # meaning search reads before it ("NEET youth": "not in employment, education or training")
     english: str = ""
-    # The names of the countries of each region it names ("Central Asia": "kazakhstan", …, "uzbekistan"; each name its
-    # words), which the keyword search looks for too, a chunk scoring the one it scores best on (KeywordIndex.search)
-    alternatives: tuple[tuple[str, ...], ...] = ()
+    # Each region it names, as written, and the names of its countries ("Central Asia", ("kazakhstan", …,
+    # "uzbekistan")), each name its words, which the keyword search looks for too, a chunk scoring the one it scores
+    # best on, weighing no more than the region's words (KeywordIndex.search)
+    alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # What its acronyms no chunk holds stand for ("not in employment, education or training"): a chunk that writes one
     # in a row is scored as if it held the acronym (acronyms.scored)
     acronym_names: tuple[str, ...] = ()
@@ -158,15 +159,15 @@ def _places(query: str, languages: tuple[str, ...] | list[str]) -> dict[str, tup
 
 
 def _alternatives(places: Mapping[str, tuple[str, ...]], languages: tuple[str, ...] | list[str],
-                  spelt: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
-    """Each region's countries' names as their words ("Côte d'Ivoire": "côte ivoire"), of which a chunk scores the one
-    it scores best on; each counts as the region's words in `spelt` (a passage that names Uzbekistan holds "Central
-    Asia")."""
+                  spelt: dict[str, tuple[str, ...]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each region as written and its countries' names as their words ("Côte d'Ivoire": "côte ivoire"), of which a
+    chunk scores the one it scores best on; each counts as the region's words in `spelt` (a passage that names
+    Uzbekistan holds "Central Asia")."""
     found = []
     for written, names in places.items():
         forms = tuple(" ".join(regions.name_words(name)) for name in names)
         _stand_for(spelt, written, forms, languages)
-        found.append(forms)
+        found.append((written, forms))
     return tuple(found)
 
 

@@ -78,10 +78,11 @@ class Fts5Index:
         self._match_counts: dict[str, int] = {}
 
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
-               languages: Sequence[str] = ("en",), alternatives: Sequence[Sequence[str]] = ()) -> list[tuple[int, float]]:
+               languages: Sequence[str] = ("en",),
+               alternatives: Sequence[tuple[str, Sequence[str]]] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] best first; FTS5's bm25() is lower-is-better, so it is negated. English analysis only;
         the alternatives' words are OR-ed with the terms (FTS5 has no best-of-a-group)."""
-        terms = [*terms, *(word for names in alternatives for name in names for word in name.split())]
+        terms = [*terms, *(word for _, names in alternatives for name in names for word in name.split())]
         if not terms:
             return []
         w_title, w_heading, w_text = BM25_WEIGHTS

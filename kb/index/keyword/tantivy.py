@@ -147,15 +147,16 @@ class TantivyIndex:
         return tantivy.Query.boost_query(term, idf(found, self.docs) / tantivy_idf(found, self.docs))
 
     def _query(self, tokens: Sequence[str], allowed: set[str] | None,
-               groups: Sequence[Sequence[Sequence[str]]] = ()) -> tantivy.Query:
-        """Any of the tokens in the body, and of each group's names (each a name's tokens) the one that scores best;
-        with `allowed`, only in those documents (a filter that adds no score)."""
+               groups: Sequence[tuple[float, Sequence[Sequence[str]]]] = ()) -> tantivy.Query:
+        """Any of the tokens in the body, and of each group's names (each a name's tokens) the one that scores best,
+        a name's IDF at most the group's (that of the words its names stand for); with `allowed`, only in those
+        documents (a filter that adds no score)."""
         import tantivy
 
         should = tantivy.Occur.Should
         clauses = [(should, self._term(token)) for token in tokens]
-        for names in groups:
-            best = [tantivy.Query.boolean_query([(should, self._term(t)) for t in name]) for name in names]
+        for weight, names in groups:
+            best = [self._capped(name, weight) for name in names]
             clauses.append((should, tantivy.Query.disjunction_max_query(best)))
         terms = tantivy.Query.boolean_query(clauses)
         if allowed is None:
@@ -164,15 +165,26 @@ class TantivyIndex:
         must = tantivy.Occur.Must
         return tantivy.Query.boolean_query([(must, terms), (must, tantivy.Query.const_score_query(documents, 0.0))])
 
+    def _capped(self, name: Sequence[str], weight: float) -> tantivy.Query:
+        """The name's tokens, any of them, scored as if their IDF summed to at most `weight`: "Thailand", standing for
+        "Southeast Asia", weighs what the region's words weigh, not what a rare word weighs."""
+        import tantivy
+
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term(t)) for t in name])
+        own = sum(idf(self._doc_freq(t), self.docs) for t in name)
+        return tantivy.Query.boost_query(query, weight / own) if 0 < weight < own else query
+
     def _tokens(self, terms: Sequence[str], languages: Sequence[str]) -> list[str]:
         """The query terms as the index holds them (analysed in each language), each once: one term query per token."""
         return query_tokens(tuple(terms), tuple(languages), self.version)
 
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
-               languages: Sequence[str] = ("en",), alternatives: Sequence[Sequence[str]] = ()) -> list[tuple[int, float]]:
+               languages: Sequence[str] = ("en",),
+               alternatives: Sequence[tuple[str, Sequence[str]]] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] best first (ties by chunk id)."""
         tokens = self._tokens(terms, languages)
-        groups = [held for names in alternatives  # each name as its tokens
+        groups = [(self.idf_sum(standing.split(), languages), held)  # each name as its tokens
+                  for standing, names in alternatives
                   if (held := [named for name in names if (named := self._tokens(name.split(), languages))])]
         if not (tokens or groups) or k < 1 or (allowed is not None and not allowed):
             return []
