@@ -62,3 +62,15 @@ def test_a_continent_or_a_country_is_not_searched_by_country_names(tmp_path, fak
     for question in ("skills programmes in Africa", "green jobs in South Africa", "child labour in Ghana"):
         asked = read_question(kb.reader(), question)
         assert asked.alternatives == () and not any("Searched" in n for n in kb.search(question).notices), question
+
+
+def test_east_africa_is_searched_by_its_peoples_countries():
+    """A territory nobody lives in counts for nothing: East Africa's 22 entries in the table, less the Chagos and the
+    French Southern Territories, are 20, searched by name ("mining child labour in East Africa" put Guinea first)."""
+    from kb.search.regions import searched
+
+    codes = next(iter(_named("child labour in East Africa").values()))
+    assert len(codes) == 22
+    names = searched(codes)
+    assert len(names) == 20 and "Kenya" in names and "British Indian Ocean Territory" not in names
+    assert searched(next(iter(_named("youth jobs in Africa").values()))) == ()  # a continent: too many names

@@ -55,6 +55,8 @@ TRANSLATED: Mapping[str, str] = {
 }
 # The most countries a region's search looks for by name: a continent's fifty names would outweigh the question.
 SEARCHED_COUNTRIES = 20
+# Territories where nobody lives and works (no labour to write about): never searched for, nor counted.
+_UNINHABITED = frozenset({"AQ", "BV", "GS", "HM", "IO", "TF", "UM"})
 # Words of countries' names that name no country alone ("United Kingdom", "Saint Helena", "Cook Islands").
 _NO_NAME = frozenset({
     "and", "the", "of", "islands", "island", "isle", "saint", "sint", "st", "el", "san", "jan", "united", "kingdom",
@@ -133,8 +135,9 @@ def named_in(question: str, countries: tuple[str, ...] = ()) -> dict[str, frozen
 
 
 def searched(codes: frozenset[str]) -> tuple[str, ...]:
-    """The names of a region's countries (the table's), sorted; none for a region of more than SEARCHED_COUNTRIES (its
-    search looks for them by name_words)."""
+    """The names of a region's countries (the table's), sorted, uninhabited territories aside; none for a region of
+    more than SEARCHED_COUNTRIES (its search looks for them by name_words)."""
+    codes = codes - _UNINHABITED  # "East Africa": 20 countries and territories with the Chagos and Kerguelen left out
     if len(codes) > SEARCHED_COUNTRIES:
         return ()
     from kb.ingest.enrich import countries
