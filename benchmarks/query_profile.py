@@ -66,7 +66,8 @@ def staged(reader: Any, query: str, encode: Callable, mode: str, k: int, times: 
     rankings = [q.dense_chunks(reader, vector, allowed, limit)] if mode != "keyword" else []
     lap("dense search")
     if mode != "dense":
-        rankings.append(q.keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages, asked.alternatives))
+        rankings.append(q.keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages,
+                                                    asked.alternatives, asked.countries))
     lap("keyword search")
     chunk_doc = reader.chunk_documents({c for ranked in rankings for c, _ in ranked})
     lap("chunk -> doc")

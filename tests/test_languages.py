@@ -343,3 +343,16 @@ def test_a_country_found_by_the_tables_name_is_marked_as_the_document_writes_it(
     passage = kb.search("Ivory Coast farmers", k=1, mode="keyword").hits[0].passages[0]
     marked = [passage.snippet[a:b] for a, b in passage.highlights]
     assert marked == ["Côte", "Ivoire", "farmers"]  # never the "d" of d'Ivoire
+
+
+def test_an_english_questions_country_finds_a_document_in_another_language_by_keyword(corpus_kb):
+    """A name is the same word in every language, but not the same token: a Spanish document's analysis makes
+    "colombi" of "Colombia", an English question's "colombia"; the keyword search found no Colombian press release for
+    "Colombia" (the only Colombian document in corpus/ is in Spanish)."""
+    colombia = "press-releases/2023-09-colombia-contrato-de-aprendizaje-aprendices.html"
+    result = corpus_kb.search("apprenticeships in Colombia", k=3, mode="keyword")
+    assert colombia in [h.doc_id for h in result.hits]
+    hit = next(h for h in result.hits if h.doc_id == colombia)
+    assert any(p.snippet[a:b] == "Colombia" for p in hit.passages for a, b in p.highlights)
+    french = corpus_kb.search("Sénégal", k=3, mode="keyword")  # the French release, its accents as typed
+    assert french.hits[0].doc_id.startswith("press-releases/2024-02-senegal")

@@ -89,12 +89,14 @@ def dense_chunks(reader: IndexReader, query_vector: np.ndarray, allowed: set[str
 
 def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] | None,
                    limit: int = CANDIDATE_CHUNKS, languages: Sequence[str] = ("en",),
-                   alternatives: Sequence[tuple[str, Sequence[str]]] = ()) -> list[tuple[int, float]]:
+                   alternatives: Sequence[tuple[str, Sequence[str]]] = (),
+                   names: Sequence[str] = ()) -> list[tuple[int, float]]:
     """[(chunk_id, bm25)] best first (higher is better); none for a query without words. `alternatives`: (words,
-    names standing for them), a chunk scoring the best of the names (KeywordIndex.search)."""
+    names standing for them), a chunk scoring the best of the names; `names`: countries, looked for in every
+    language's analysis (KeywordIndex.search)."""
     if not terms:
         return []
-    return reader.keyword.search(terms, limit, allowed, languages, alternatives)  # Python ints and floats, as tolist()
+    return reader.keyword.search(terms, limit, allowed, languages, alternatives, names)  # Python ints and floats
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,
@@ -126,7 +128,8 @@ def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Fil
         cosine = dict(dense)
         rankings.append(dense)
     if mode in KEYWORD_MODES:
-        ranked = keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages, asked.alternatives)
+        ranked = keyword_chunks(reader, [*terms, *asked.written], allowed, limit, languages, asked.alternatives,
+                                asked.countries)
         rankings.append(acronyms.scored(reader, ranked, asked.acronym_names, allowed, languages, limit)
                         if asked.acronym_names else ranked)
     found = {c for ranked in rankings for c, _ in ranked}

@@ -47,6 +47,9 @@ class Question:
     # What its acronyms no chunk holds stand for ("not in employment, education or training"): a chunk that writes one
     # in a row is scored as if it held the acronym (acronyms.scored)
     acronym_names: tuple[str, ...] = ()
+    # The countries it names, as written and as the table writes them, which the keyword search looks for in every
+    # language's analysis: a Spanish document's makes "colombi" of "Colombia", an English question's "colombia"
+    countries: tuple[str, ...] = ()
 
     @property
     def meaning(self) -> str:
@@ -117,7 +120,7 @@ def read_question(reader: IndexReader, query: str, query_language: str | None = 
                     named | beside | glossed | spelled | listed,
                     tuple(dict.fromkeys(t for t in also if t not in terms and len(t) > 1)), spelt,  # not d'Ivoire's d
                     "; ".join(dict.fromkeys([*glossed.values(), *spelled.values()])), alternatives,
-                    tuple(name for names in expanded.values() for name in names))
+                    tuple(name for names in expanded.values() for name in names), _countries(query))
 
 
 def _corrections(query: str, terms: list[str], wanted: tuple[str, ...], reader: IndexReader,
@@ -143,6 +146,13 @@ def _other_names(query: str) -> dict[str, str]:
         if country is not None and fold(written) != fold(country.name):
             named[written] = country.name
     return named
+
+
+def _countries(query: str) -> tuple[str, ...]:
+    """The country names the question writes, and the table's for those it writes otherwise ("Kenia": "Kenya")."""
+    from kb.ingest.enrich import named_in
+
+    return tuple(dict.fromkeys([*named_in(query), *_other_names(query).values()]))
 
 
 def _places(query: str, languages: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:

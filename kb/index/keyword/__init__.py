@@ -28,14 +28,18 @@ class KeywordIndex(Protocol):
 
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
                languages: Sequence[str] = ("en",),
-               alternatives: Sequence[tuple[str, Sequence[str]]] = ()) -> list[tuple[int, float]]:
+               alternatives: Sequence[tuple[str, Sequence[str]]] = (),
+               names: Sequence[str] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] of the k best chunks holding any of the terms, best first (higher is better), a new list
         of Python ints and floats; only chunks of the `allowed` documents when given. The terms are analysed in each of
         `languages` (kb/languages.py, the question's own first) and their tokens OR-ed; an engine of one analysis
         ignores it. `alternatives`: (words, names) pairs, names (each its words, space-separated) that stand for the
         words, of which a chunk scores the one it scores best on, as one term weighing no more than the words: a
         region's countries ("kazakhstan", …, "uzbekistan" for "central asia"), so that a list of every country's name
-        does not outscore the report on one of them, nor a country's rare name the question's other words."""
+        does not outscore the report on one of them, nor a country's rare name the question's other words. `names`
+        (a country's, as the question and the table write them) and the alternatives' names are analysed in every
+        language the engine analyses: a name runs through documents of every language, and a Spanish document's
+        analysis makes "colombi" of "Colombia", an English question's "colombia"."""
         ...
 
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from kb.errors import IndexNotFound
 from kb.index.keyword.analysis import ANALYSIS_VERSION, ENGLISH_ONLY, fold, query_tokens
+from kb.languages import LANGUAGES
 
 if TYPE_CHECKING:
     import tantivy
@@ -180,12 +181,16 @@ class TantivyIndex:
 
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
                languages: Sequence[str] = ("en",),
-               alternatives: Sequence[tuple[str, Sequence[str]]] = ()) -> list[tuple[int, float]]:
+               alternatives: Sequence[tuple[str, Sequence[str]]] = (),
+               names: Sequence[str] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] best first (ties by chunk id)."""
         tokens = self._tokens(terms, languages)
-        groups = [(self.idf_sum(standing.split(), languages), held)  # each name as its tokens
-                  for standing, names in alternatives
-                  if (held := [named for name in names if (named := self._tokens(name.split(), languages))])]
+        if names:  # in every language's analysis: each chunk holds a name in its own document's
+            tokens = list(dict.fromkeys([*tokens, *self._tokens([w for n in names for w in n.split()], LANGUAGES)]))
+        groups = [(self.idf_sum(standing.split(), languages), held)  # each name as its tokens, in each language
+                  for standing, group in alternatives
+                  if (held := list(dict.fromkeys(tuple(named) for name in group for language in LANGUAGES
+                                                 if (named := self._tokens(name.split(), (language,))))))]
         if not (tokens or groups) or k < 1 or (allowed is not None and not allowed):
             return []
         query = self._query(tokens, allowed, groups)
