@@ -116,12 +116,15 @@ STOP_WORDS: dict[str, frozenset[str]] = {language: _stop_set(text) for language,
 # a Spanish "¿Cómo …?" was a word no passage held.
 # So are the words that ask for the newest: no passage holds the "latest" of "latest on green jobs", which said "No
 # confident match: no passage holds “latest”" above the green jobs press release.
+# And the words that ask what a body said or published, which a press release seldom writes of itself: "what did the
+# ILO announce about Ghana" said "No confident match: no passage holds “announce”" above the Ghana press release.
 QUESTION_WORDS: dict[str, frozenset[str]] = {language: _stop_set(text) for language, text in {
-    "en": "latest newest recent recently",
+    "en": "latest newest recent recently say says said announce announces announced announcement announcements "
+          "publish publishes published",
     "fr": "comment pourquoi quand combien lequel laquelle lesquels lesquelles quoi dernier dernière derniers dernières "
-          "récent récente récents récentes récemment",
+          "récent récente récents récentes récemment dit disent annoncée annoncent publié publiée",
     "es": "cómo cuál cuáles dónde cuándo cuánto cuánta cuántos cuántas quién quiénes qué porqué último última últimos "
-          "últimas reciente recientes recientemente",
+          "últimas reciente recientes recientemente dice dicen dijo anuncia anunciado publicado",
     "it": "quando quali cosa perché ultimo ultima ultimi ultime recente recenti",
     "nl": "waarom wanneer welke waar laatste nieuwste recente",
 }.items()}

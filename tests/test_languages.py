@@ -69,6 +69,10 @@ def test_question_terms_drop_the_stop_words_of_the_questions_languages():
     ("dernières nouvelles sur l'apprentissage", "fr", ["nouvelles", "apprentissage"]),
     ("informes recientes sobre empleo juvenil", "es", ["informes", "empleo", "juvenil"]),
     ("ultime notizie sull'apprendistato", "it", ["notizie", "apprendistato"]),
+    ("what did the ILO announce about Ghana", "en", ["ilo", "ghana"]),  # what a body said or published
+    ("qu'a dit l'OIT sur l'apprentissage", "fr", ["oit", "apprentissage"]),
+    ("¿qué dice la OIT sobre el aprendizaje?", "es", ["oit", "aprendizaje"]),
+    ("annonces d'emploi", "fr", ["annonces", "emploi"]),  # a job advertisement is a subject
 ])
 def test_words_that_ask_for_the_newest_are_not_searched(question, language, terms):
     """No passage holds the "latest" of "latest on green jobs": it said "No confident match: no passage holds
