@@ -12,6 +12,7 @@ from kb import KnowledgeBase, Settings
 from kb.errors import ConfigError, QueryError
 from kb.index.keyword.analysis import STOPPED, analyzer
 from kb.languages import DETECTION_FLOOR, LANGUAGES, STOP_WORDS, analysis_languages, detect, notice, question_language
+from kb.search.question import read_question
 from kb.search.snippets import query_terms
 from tests.conftest import CORPUS, small_kb
 
@@ -360,3 +361,18 @@ def test_an_english_questions_country_finds_a_document_in_another_language_by_ke
     assert any(p.snippet[a:b] == "Colombia" for p in hit.passages for a, b in p.highlights)
     french = corpus_kb.search("Sénégal", k=3, mode="keyword")  # the French release, its accents as typed
     assert french.hits[0].doc_id.startswith("press-releases/2024-02-senegal")
+
+
+def test_an_english_questions_country_finds_a_document_that_names_it_in_its_own_language(tmp_path, fake_embedder):
+    """The table's one-word names of a country in its other languages are looked for too: a Spanish document writes
+    "España", never "Spain"."""
+    kb = small_kb(tmp_path, fake_embedder, {
+        "espana.txt": "La formación dual en las empresas\n\nEn España, las empresas que acogen aprendices firman un "
+                      "contrato de formación con el centro educativo y con la persona aprendiz, que alterna el trabajo "
+                      "con las clases.",
+        "guide.txt": "Dual training in firms\n\nFirms that take on apprentices sign a training agreement with the "
+                     "school and the apprentice, who alternates work and classes.",
+        **{f"other{i}.txt": f"Guide {i}\n\nWorkers learn trade number {i} at work." for i in range(8)}})
+    assert kb.reader().documents(["espana.txt"])["espana.txt"].language == "es"
+    assert [h.doc_id for h in kb.search("firms in Spain", k=3, mode="keyword").hits][:1] == ["espana.txt"]
+    assert read_question(kb.reader(), "Netherlands").countries == ("Netherlands", "Holland", "Nederland")

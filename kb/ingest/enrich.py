@@ -133,6 +133,22 @@ def named_in(text: str) -> tuple[str, ...]:
     return tuple(countries().named_in(text))
 
 
+def names_of(code: str) -> tuple[str, ...]:
+    """Every name of a country's that running text can hold, in the languages the table gives ("Italy", "Italia",
+    "Italie", "Italië"; not "ITA")."""
+    return _names_by_code().get(code, ())
+
+
+@lru_cache(maxsize=1)
+def _names_by_code() -> dict[str, tuple[str, ...]]:
+    table = countries()
+    found: dict[str, list[str]] = {}
+    for bare, name in table.text_names.items():  # bare: without accents, as the table's keys are folded from
+        if (code := table.by_name.get(" ".join(bare.casefold().split()))) is not None:
+            found.setdefault(code, []).append(name)
+    return {code: tuple(names) for code, names in found.items()}
+
+
 @lru_cache(maxsize=1)
 def countries(path: Path | None = None) -> CountryIndex:
     """The country table (kb/data/countries.tsv), loaded once."""

@@ -116,7 +116,7 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
     words cannot be compared with the region's."""
     if not top:
         return ()
-    from kb.ingest.enrich import countries, named_in  # the table (~6-7 ms) is read by the first search
+    from kb.ingest.enrich import countries, named_in, names_of  # the table (~6-7 ms) is read by the first search
 
     table = countries()
     named = named_in(query)
@@ -140,7 +140,7 @@ def _absent_countries(reader: IndexReader, query: str, top: Sequence[Hit], langu
         if mentioned((name, *((country.name,) if country is not None else ())),
                      every if _in_passing(query, name) else general):
             return True
-        return country is not None and mentioned(_all_names(country.code), foreign, tongues)  # "Italia", "Italië"
+        return country is not None and mentioned(names_of(country.code), foreign, tongues)  # "Italia", "Italië"
 
     def in_region(name: str, codes: frozenset[str]) -> bool:  # a general hit writes the region's name in a row
         if foreign or any(codes.intersection(h.metadata.get("countries", ())) for h in top):
@@ -233,11 +233,6 @@ def _name_words() -> tuple[tuple[str, str, str], ...]:
 
 
 _LETTERS = re.compile(r"[^\W_]+")
-
-
-def _all_names(code: str) -> tuple[str, ...]:
-    """Every name the country table gives a country, in the languages it holds ("Italy", "Italia", "Italie", "Italië")."""
-    return tuple(name for name, owner, _ in _name_words() if owner == code)
 
 
 def _written(reader: IndexReader, documents: set[str], name: str) -> bool:

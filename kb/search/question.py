@@ -149,10 +149,20 @@ def _other_names(query: str) -> dict[str, str]:
 
 
 def _countries(query: str) -> tuple[str, ...]:
-    """The country names the question writes, and the table's for those it writes otherwise ("Kenia": "Kenya")."""
-    from kb.ingest.enrich import named_in
+    """The country names the question writes, the table's name and its one-word names in the table's other languages
+    ("Italy": "Italia", "Italie", "Italië"; not "Pays-Bas", whose "pays" is any country)."""
+    from kb.ingest.enrich import countries, named_in, names_of
 
-    return tuple(dict.fromkeys([*named_in(query), *_other_names(query).values()]))
+    found = []
+    for written in named_in(query):
+        country = countries().lookup(written)
+        found += [written, *((country.name, *(n for n in names_of(country.code) if _one_word(n)))
+                             if country is not None else ())]
+    return tuple(dict.fromkeys(found))
+
+
+def _one_word(name: str) -> bool:
+    return name.isalpha() and not name.isupper()
 
 
 def _places(query: str, languages: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
