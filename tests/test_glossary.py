@@ -25,6 +25,8 @@ RPL = "tool-reports/recognition-of-prior-learning-rpl-toolkit.pdf"
     ("trabajo infantil en la agricultura", "es", {"trabajo infantil": "child labour", "agricultura": "agriculture"}),
     ("trabajadores", "es", {"trabajadores": "worker"}),  # stems as "trabajo" does: the words tell them apart
     ("trabajo", "es", {"trabajo": "work"}),
+    ("sécurité et santé des apprentis", "fr",  # without "au travail": the guide on apprentices' safety and health
+     {"sécurité et santé": "occupational safety and health", "apprentis": "apprentice"}),
     ("informal economy", "en", {}),  # an English question needs none
     ("formation des pilotes de ligne", "it", {}),  # a language the glossary has no column for
 ])
