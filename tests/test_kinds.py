@@ -53,6 +53,11 @@ def test_names_that_do_not_mean_one_type_are_not_read(question):
     ("press release about Nepal", None),  # about something
     ("press releases and toolkits", None),  # two types
     ("press releases 2022 2023", None),  # two years
+    ("what happened in 2023", (None, "2023")),  # a year and nothing else: everything of that year
+    ("documents from 2023", (None, "2023")),
+    ("publications de 2023", (None, "2023")),
+    ("apprenticeships 2023", None),  # about something
+    ("latest", None),  # neither a type nor a year
 ])
 def test_a_question_naming_a_type_and_nothing_else_asks_for_a_listing(question, listed):
     assert only_kind(question, query_terms(question, LANGUAGES), LANGUAGES) == listed
@@ -81,6 +86,18 @@ def test_a_question_naming_only_a_type_lists_it_newest_first(corpus_kb):
     assert dated.notices == ("The question names a type of document: listed the press releases of 2023, newest first.",)
     # a type the filters name already is theirs to say: the question is searched
     assert corpus_kb.search("latest press releases", k=4, filters=Filters(types=("tool_report",))).mode == "hybrid"
+
+
+@pytest.mark.slow
+def test_a_question_naming_only_a_year_lists_that_years_documents(corpus_kb):
+    """"what happened in 2023" said "No confident match: no passage holds all of “happened 2023”"."""
+    result = corpus_kb.search("what happened in 2023", k=20)
+    assert result.mode == "browse" and result.hits and all(h.date.startswith("2023") for h in result.hits)
+    assert {h.type for h in result.hits} >= {"press_release", "skills_guide"}
+    assert result.total == corpus_kb.browse(Filters(since="2023", until="2023"), k=1).total
+    assert result.notices == ("The question names a year and nothing else: listed the documents of 2023, newest first.",)
+    assert corpus_kb.search("2023", k=3, filters=Filters(since="2020")).mode == "hybrid"  # the filters give the dates
+    assert corpus_kb.search("what happened in 1999", k=3).mode == "hybrid"  # no document of that year: searched
 
 
 @pytest.mark.slow

@@ -46,6 +46,12 @@ _LISTING = frozenset((
     "derniers", "dernieres", "dernier", "derniere", "recents", "recentes", "nouveaux", "nouvelles", "tous", "toutes",
     "liste", "ultimos", "ultimas", "ultimo", "ultima", "recientes", "nuevos", "nuevas", "todos", "todas", "lista",
 ))
+# Words that, beside a year and no type, ask for everything of that year: "what happened in 2023", "documents from
+# 2023", "publications de 2023".
+_EVERYTHING = frozenset((
+    "document", "documents", "publication", "publications", "everything", "happened", "happen",
+    "publie", "publies", "publiees", "documentos", "publicaciones", "publicados", "paso",
+))
 _YEAR = Lazy(r"(?:19|20)\d\d")
 # How a type is named in the sentences a search shows.
 SAID = {"press_release": "press releases", "tool_report": "tool reports", "skills_guide": "skills guides"}
@@ -66,17 +72,19 @@ def words_of(kinds: Mapping[str, str], languages: Sequence[str]) -> dict[str, tu
     return {kind: tuple(query_terms(written, languages)) for kind, written in kinds.items()}
 
 
-def only_kind(question: str, terms: Sequence[str], languages: Sequence[str]) -> tuple[str, str | None] | None:
+def only_kind(question: str, terms: Sequence[str], languages: Sequence[str]) -> tuple[str | None, str | None] | None:
     """(the type, a year) when a question names a type and nothing else but how recent ("press releases", "latest
-    toolkits", "communiqués de presse récents", "press releases from 2023": the year's); None when it asks about
+    toolkits", "communiqués de presse récents", "press releases from 2023": the year's), or (None, the year) when it
+    names a year and nothing else ("2023", "what happened in 2023", "documents from 2023"); None when it asks about
     something too, or names two types or two years."""
     kinds = named(question)
-    if len(kinds) != 1:
+    if len(kinds) > 1:
         return None
-    (kind, written), = kinds.items()
+    kind, written = next(iter(kinds.items()), (None, ""))
     rest = set(terms) - set(query_terms(written, languages))
     years = [t for t in rest if _YEAR.fullmatch(t)]
-    if len(years) > 1 or not all(fold_letters(t) in _LISTING for t in rest - set(years)):
+    listing = _LISTING if kind else _LISTING | _EVERYTHING
+    if len(years) > 1 or not (kind or years) or not all(fold_letters(t) in listing for t in rest - set(years)):
         return None
     return kind, (years[0] if years else None)
 
@@ -133,9 +141,11 @@ def language_notice(question: str, hit_languages: Sequence[str | None]) -> str |
     return f"To see documents in {NAMES[asked[0]]} alone, filter by the language “{NAMES[asked[0]]}”."
 
 
-def listing_notice(kind: str, year: str | None) -> str:
-    """The sentence a question that names a type and nothing else is answered with."""
+def listing_notice(kind: str | None, year: str | None) -> str:
+    """The sentence a question that names a type, or a year, and nothing else is answered with."""
     dated = f" of {year}" if year else ""
+    if kind is None:
+        return f"The question names a year and nothing else: listed the documents{dated}, newest first."
     return f"The question names a type of document: listed the {SAID[kind]}{dated}, newest first."
 
 
@@ -149,7 +159,10 @@ def listing(query: str, question: Question, filters: Filters,
         return None
     kind, year = asked
     dated = year if year and not (filters.since or filters.until) else None
-    listed = browse(dataclasses.replace(filters, types=(kind,), since=dated or filters.since, until=dated or filters.until))
+    if kind is None and dated is None:  # a year alone, and the filters give the dates: the question is searched
+        return None
+    listed = browse(dataclasses.replace(filters, types=(kind,) if kind else filters.types, since=dated or filters.since,
+                                        until=dated or filters.until))
     if not listed.total:
         return None
     return dataclasses.replace(listed, query=query, query_language=question.language, notices=(listing_notice(kind, dated),))
