@@ -329,3 +329,20 @@ def test_every_engine_looks_for_the_alternatives(tmp_path, engine):
     with open_reader(folder) as reader:
         hits = reader.keyword.search(["coffee"], 10, None, ("en",), (("bees", ("hives", "solar panels")),))
         assert {reader.chunk_documents([c])[c] for c, _ in hits} == {"cafe", "bees", "solar"}
+
+
+def test_the_chunks_of_documents_about_a_country_score_as_if_they_held_its_name(tmp_path):
+    folder = tmp_path / "index"
+    _write(folder, "tantivy", CORPUS)
+    with open_reader(folder) as reader:
+        documents = reader.chunk_documents(reader.keyword.chunk_ids())
+        plain = {documents[c]: s for c, s in reader.keyword.search(["coffee"], 10)}
+        hits = reader.keyword.search(["coffee"], 10, None, ("en",), about=[({"cafe", "bees"}, 3.0)])
+        scored = {}
+        for chunk, score in hits:
+            scored.setdefault(documents[chunk], []).append(score)
+        assert scored["cafe"] == [pytest.approx(plain["cafe"] + 3.0)]
+        assert scored["bees"] == [3.0, 3.0]  # both its chunks, which hold no "coffee"
+        assert set(scored) == {"cafe", "bees"}
+        allowed = reader.keyword.search(["coffee"], 10, {"cafe"}, ("en",), about=[({"cafe", "bees"}, 3.0)])
+        assert {documents[c] for c, _ in allowed} == {"cafe"}  # the filter still holds

@@ -376,3 +376,11 @@ def test_an_english_questions_country_finds_a_document_that_names_it_in_its_own_
     assert kb.reader().documents(["espana.txt"])["espana.txt"].language == "es"
     assert [h.doc_id for h in kb.search("firms in Spain", k=3, mode="keyword").hits][:1] == ["espana.txt"]
     assert read_question(kb.reader(), "Netherlands").countries == ("Netherlands", "Holland", "Nederland")
+
+
+def test_a_document_tagged_with_the_questions_country_is_found_by_keyword(corpus_kb):
+    """corpus/'s Italian guide to dual apprenticeship gives Italia in its metadata and never writes it; its words are
+    Italian: "apprenticeships in Italy" found it neither by keyword nor by meaning (kb/search/tagged.py)."""
+    italian = "skills-guides/apprendistato-duale-guida-per-le-imprese.md"
+    assert corpus_kb.search("apprenticeships in Italy", k=3, mode="keyword").hits[0].doc_id == italian
+    assert italian not in [h.doc_id for h in corpus_kb.search("apprenticeships", k=10, mode="keyword").hits]

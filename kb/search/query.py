@@ -11,7 +11,7 @@ from kb.config import DENSE_MODES, KEYWORD_MODES, MODES
 from kb.errors import QueryError
 from kb.languages import analysis_languages, notice
 from kb.records import Chunk, Document, Filters, Hit, Passage, SearchResult
-from kb.search import acronyms, facets, spelling
+from kb.search import acronyms, facets, spelling, tagged
 from kb.search.backmatter import RUN_ON_DEPTH, run_on_wanted
 from kb.search.confidence import SHORT_TERMS, Verdict, judge
 from kb.search.evidence import evidence, term_idfs
@@ -93,10 +93,10 @@ def keyword_chunks(reader: IndexReader, terms: Sequence[str], allowed: set[str] 
                    names: Sequence[str] = ()) -> list[tuple[int, float]]:
     """[(chunk_id, bm25)] best first (higher is better); none for a query without words. `alternatives`: (words,
     names standing for them), a chunk scoring the best of the names; `names`: countries, looked for in every
-    language's analysis (KeywordIndex.search)."""
+    language's analysis, their documents' chunks scored as if they held them (KeywordIndex.search)."""
     if not terms:
         return []
-    return reader.keyword.search(terms, limit, allowed, languages, alternatives, names)  # Python ints and floats
+    return reader.keyword.search(terms, limit, allowed, languages, alternatives, names, tagged.about(reader, names))
 
 
 def retrieve(reader: IndexReader, query: str, *, k: int, mode: str, filters: Filters,

@@ -29,7 +29,8 @@ class KeywordIndex(Protocol):
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
                languages: Sequence[str] = ("en",),
                alternatives: Sequence[tuple[str, Sequence[str]]] = (),
-               names: Sequence[str] = ()) -> list[tuple[int, float]]:
+               names: Sequence[str] = (),
+               about: Sequence[tuple[Collection[str], float]] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] of the k best chunks holding any of the terms, best first (higher is better), a new list
         of Python ints and floats; only chunks of the `allowed` documents when given. The terms are analysed in each of
         `languages` (kb/languages.py, the question's own first) and their tokens OR-ed; an engine of one analysis
@@ -39,7 +40,10 @@ class KeywordIndex(Protocol):
         does not outscore the report on one of them, nor a country's rare name the question's other words. `names`
         (a country's, as the question and the table write them) and the alternatives' names are analysed in every
         language the engine analyses: a name runs through documents of every language, and a Spanish document's
-        analysis makes "colombi" of "Colombia", an English question's "colombia"."""
+        analysis makes "colombi" of "Colombia", an English question's "colombia". `about`: (documents, score) pairs,
+        each chunk of the documents scoring that much more (the documents whose metadata give a country the question
+        names, as if each chunk held its name once: an Italian guide tagged Italia that never writes it); an engine
+        without a document filter it can score ignores them."""
         ...
 
     def idf_sum(self, terms: Sequence[str], languages: Sequence[str] = ("en",)) -> float:

@@ -80,9 +80,10 @@ class Fts5Index:
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
                languages: Sequence[str] = ("en",),
                alternatives: Sequence[tuple[str, Sequence[str]]] = (),
-               names: Sequence[str] = ()) -> list[tuple[int, float]]:
+               names: Sequence[str] = (),
+               about: Sequence[tuple[Collection[str], float]] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] best first; FTS5's bm25() is lower-is-better, so it is negated. English analysis only;
-        the names' and alternatives' words are OR-ed with the terms (FTS5 has no best-of-a-group)."""
+        the names' and alternatives' words are OR-ed with the terms (FTS5 has no best-of-a-group); `about` ignored."""
         named = [w for w in dict.fromkeys(w for name in names for w in name.split()) if w not in terms]
         terms = [*terms, *named, *(w for _, group in alternatives for name in group for w in name.split())]
         if not terms:

@@ -148,10 +148,11 @@ class TantivyIndex:
         return tantivy.Query.boost_query(term, idf(found, self.docs) / tantivy_idf(found, self.docs))
 
     def _query(self, tokens: Sequence[str], allowed: set[str] | None,
-               groups: Sequence[tuple[float, Sequence[Sequence[str]]]] = ()) -> tantivy.Query:
+               groups: Sequence[tuple[float, Sequence[Sequence[str]]]] = (),
+               about: Sequence[tuple[Collection[str], float]] = ()) -> tantivy.Query:
         """Any of the tokens in the body, and of each group's names (each a name's tokens) the one that scores best,
-        a name's IDF at most the group's (that of the words its names stand for); with `allowed`, only in those
-        documents (a filter that adds no score)."""
+        a name's IDF at most the group's (that of the words its names stand for), and a score for each chunk of the
+        `about` documents; with `allowed`, only in those documents (a filter that adds no score)."""
         import tantivy
 
         should = tantivy.Occur.Should
@@ -159,6 +160,9 @@ class TantivyIndex:
         for weight, names in groups:
             best = [self._capped(name, weight) for name in names]
             clauses.append((should, tantivy.Query.disjunction_max_query(best)))
+        for tagged, score in about:
+            those = tantivy.Query.term_set_query(self.schema, "doc_id", sorted(tagged))
+            clauses.append((should, tantivy.Query.const_score_query(those, score)))
         terms = tantivy.Query.boolean_query(clauses)
         if allowed is None:
             return terms
@@ -182,7 +186,8 @@ class TantivyIndex:
     def search(self, terms: Sequence[str], k: int, allowed: set[str] | None = None,
                languages: Sequence[str] = ("en",),
                alternatives: Sequence[tuple[str, Sequence[str]]] = (),
-               names: Sequence[str] = ()) -> list[tuple[int, float]]:
+               names: Sequence[str] = (),
+               about: Sequence[tuple[Collection[str], float]] = ()) -> list[tuple[int, float]]:
         """[(chunk_id, bm25)] best first (ties by chunk id)."""
         tokens = self._tokens(terms, languages)
         if names:  # in every language's analysis: each chunk holds a name in its own document's
@@ -193,7 +198,7 @@ class TantivyIndex:
                                                  if (named := self._tokens(name.split(), (language,))))))]
         if not (tokens or groups) or k < 1 or (allowed is not None and not allowed):
             return []
-        query = self._query(tokens, allowed, groups)
+        query = self._query(tokens, allowed, groups, about)
         # Equal scores at the k-th place go to the smaller chunk ids: tantivy keeps those its segments list first, which
         # differ between two builds of the same chunks (a reindex); so fetch more while the last still ties the k-th.
         fetch = k + TIE_SLACK
