@@ -22,7 +22,7 @@ OPTIONS = (
     click.option("--country", "countries", multiple=True, metavar="COUNTRY",
                  help="Only documents about this country: its name or ISO code (repeatable)."),
     click.option("--region", "regions", multiple=True, metavar="REGION",
-                 help="Only documents about a country in this ILO region (repeatable)."),
+                 help="Only documents about a country in this ILO region or subregion, e.g. Africa or \"West Africa\" (repeatable)."),
     click.option("--lang", "languages", multiple=True, metavar="LANG",
                  help="Only documents in this language: a code or a name, e.g. en or English (repeatable)."),
     click.option("--year", type=click.IntRange(1000, 9999), help="Only documents dated in this year."),

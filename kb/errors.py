@@ -121,6 +121,23 @@ class UnknownFilter(FilterError):
         return " ".join(parts)
 
 
+class OutsideRegion(FilterError):
+    """The countries a filter names are none of the region's it names too ("--country Kenya --region 'West Africa'"):
+    no document could pass."""
+
+    code = "countries_outside_region"
+    http_status = 400
+
+    def __init__(self, countries: Sequence[str], regions: Sequence[str]) -> None:
+        self.countries, self.regions = tuple(countries), tuple(regions)
+        super().__init__(self.explain(lambda name, v: f"{name}={v}"))
+
+    def explain(self, spell: Spelling) -> str:
+        """The message in an edge's own words: `spell` writes a filter as that edge takes it."""
+        given = " ".join([*(spell("country", c) for c in self.countries), *(spell("region", r) for r in self.regions)])
+        return f"{given}: no country given is in {' or '.join(self.regions)}, so no document could pass."
+
+
 class BackwardsDates(FilterError):
     """The filter's first date (since) is after its last (until): no document could pass."""
 

@@ -36,6 +36,8 @@ PROVOKED: dict[tuple[str, str], list[tuple[str, str, dict, int, str]]] = {
         ("indexed", "/search", {"params": {"q": "   "}}, 400, "bad_query"),
         ("indexed", "/search", {"params": {"q": "skills", "since": "soon"}}, 400, "bad_date"),
         ("indexed", "/search", {"params": {"q": "skills", "since": "2025", "until": "2020"}}, 400, "backwards_dates"),
+        ("indexed", "/search", {"params": {"q": "skills", "region": "West Africa", "country": "KE"}}, 400,
+         "countries_outside_region"),
         ("indexed", "/search", {"params": {"q": "skills", "colour": "blue"}}, 400, "unknown_parameter"),
         ("read_key", "/search", {"params": {"q": "skills"}}, 401, "unauthorized"),
         ("read_key", "/search", {"params": {"q": "skills"}, "headers": WRONG}, 403, "forbidden"),

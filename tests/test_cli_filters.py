@@ -71,6 +71,18 @@ def test_a_topic_label_and_a_region_spelt_otherwise_name_theirs(kb_cli):
     assert region and region == _ids(kb_cli("browse", "--region", "Arab States", "--json"))
 
 
+def test_a_subregion_filters_by_its_countries(kb_cli):
+    """The region facet holds the ILO regions alone: `--region "West Africa"` was "the index has no region"."""
+    west = ("BF", "BJ", "CI", "CV", "GH", "GM", "GN", "GW", "LR", "ML", "MR", "NE", "NG", "SL", "SN", "TG")
+    found = _ids(kb_cli("browse", "--region", "West Africa", "--json"))
+    assert found and found == _ids(kb_cli("browse", *(f for c in west for f in ("--country", c)), "--json"))
+    assert found == _ids(kb_cli("browse", "--region", "Afrique de l'Ouest", "--json"))  # in French too
+    assert _ids(kb_cli("browse", "--region", "West Africa", "--country", "Ghana", "--json")) == _ids(
+        kb_cli("browse", "--country", "Ghana", "--json"))  # fields are AND-ed
+    outside = kb_cli("browse", "--region", "West Africa", "--country", "Kenya")
+    assert outside.exit_code == 2 and "no country given is in West Africa" in outside.output
+
+
 def test_year_is_since_and_until_that_year(kb_cli):
     assert _ids(kb_cli("browse", "--year", "2024", "--json")) == _ids(kb_cli("browse", "--since", "2024", "--until", "2024", "--json"))
     assert kb_cli("browse", "--year", "2024", "--since", "2023").exit_code == 2

@@ -49,7 +49,7 @@ def encoded(data: dict[str, Any]) -> bytes:
 FACET_PARAMETERS = (
     ("topic", "Skills topic(s): a tag or its label, e.g. apprenticeships or 'Recognition of prior learning'", "apprenticeships"),
     ("country", "Country or countries: ISO code or name in English, French, Spanish, Italian or Dutch", "KE"),
-    ("region", "ILO region(s), e.g. Africa or 'Asia and the Pacific'", "Africa"),
+    ("region", "ILO region(s), e.g. Africa or 'Asia and the Pacific', or subregions, e.g. 'West Africa'", "Africa"),
     ("year", "Publication year(s), e.g. 2023 (since/until take a range)", "2023"),
 )
 _DECLARED_FACETS = {"parameters": [

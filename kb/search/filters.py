@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.errors import BackwardsDates, UnknownFilter
+from kb.errors import BackwardsDates, OutsideRegion, UnknownFilter
 from kb.index.catalog import facet_field
 from kb.records import Filters
 
@@ -21,6 +21,7 @@ from kb.records import Filters
 OPEN_VALUES = {"year": re.compile(r"[12][0-9]{3}")}
 # How many close known values an error suggests.
 SUGGESTIONS = 3
+
 
 
 def spelling(value: str) -> str:
@@ -102,18 +103,49 @@ def resolve(filters: Filters, known: KnownValues) -> Filters:
     if filters.since and filters.until and _backwards(filters.since, filters.until):
         raise BackwardsDates(filters.since, filters.until)
     where: dict[str, tuple[str, ...]] = {}
+    within: dict[str, frozenset[str]] = {}  # the subregions named ("West Africa") and their countries
     for key, values in filters.where.items():
         name = facet_field(key)
         if name not in known.values and name not in OPEN_VALUES:
             fields = sorted(set(known.values) | set(OPEN_VALUES))
             raise UnknownFilter(key, values[0] if values else "", field_known=False, known=fields,
                                 suggestions=close_matches(name, fields, SUGGESTIONS))
+        if name == "region":
+            values, subregions = _subregions(values, known)
+            within |= subregions
+            if not values:
+                continue
         where[name] = tuple(_unique((*where.get(name, ()), *(known.value(name, v) for v in values))))
+    if within:  # a field's values are OR-ed, fields AND-ed: of the countries given, those of the subregions
+        codes = frozenset().union(*within.values())
+        given = where.get("country")
+        where["country"] = tuple(sorted(codes & set(given) if given else codes))
+        if not where["country"]:
+            raise OutsideRegion([v for k, vs in filters.where.items() if facet_field(k) == "country" for v in vs], list(within))
     return Filters(
         types=tuple(_unique(known.value("type", v) for v in filters.types)),
         languages=tuple(_unique(known.value("language", v) for v in filters.languages)),
         since=filters.since, until=filters.until, where=where,
     )
+
+
+def _subregions(values: tuple[str, ...], known: KnownValues) -> tuple[tuple[str, ...], dict[str, frozenset[str]]]:
+    """(the region values that are ILO regions, or none kb knows; {each other, as given: its countries' codes}): the
+    index's region facet holds the ILO regions alone, so "West Africa", "Afrique de l'Ouest" or a UN subregion
+    ("Western Africa") filters by its countries (kb/search/regions.py)."""
+    from kb.search.regions import countries_of
+
+    kept: list[str] = []
+    subregions: dict[str, frozenset[str]] = {}
+    for value in values:
+        try:
+            known.value("region", value)
+            kept.append(value)
+        except UnknownFilter:
+            if (countries := countries_of(value)) is None:
+                raise
+            subregions[value] = countries
+    return tuple(kept), subregions
 
 
 def _backwards(since: str, until: str) -> bool:

@@ -134,6 +134,12 @@ def named_in(question: str, countries: tuple[str, ...] = ()) -> dict[str, frozen
     return found
 
 
+def countries_of(name: str) -> frozenset[str] | None:
+    """The codes of the countries of the region a name names ("West Africa", "Afrique de l'Ouest", "Western Africa"),
+    or None: what `--region "West Africa"` filters by, the index's region facet holding the ILO regions alone."""
+    return _keyed().get(_key(name))
+
+
 def searched(codes: frozenset[str]) -> tuple[str, ...]:
     """The names of a region's countries (the table's), sorted, uninhabited territories aside; none for a region of
     more than SEARCHED_COUNTRIES (its search looks for them by name_words)."""
