@@ -349,6 +349,9 @@ def test_sidecar_metadata_wins(tmp_path):
     ("es", "¿Cómo mejorar la formación de los jóvenes en España? Niños y niñas aprendieron oficios.", "cp1252"),
     ("cs", "Příliš žluťoučký kůň úpěl ďábelské ódy. Česká republika podporuje odborné vzdělávání.", "cp1250"),
     ("ru", "Международная организация труда поддерживает профессиональное обучение молодежи.", "cp1251"),
+    # read as GB18030 ("S閚間al"): each accented letter and the one after it a Chinese character
+    ("fr", "Formation professionnelle au Sénégal\n\nLes jeunes apprentis du Sénégal suivent une formation duale.", "latin-1"),
+    ("zh", "职业技能培训是提高劳动者素质的重要途径。", "gb18030"),  # a Chinese text keeps its own
 ])
 def test_a_short_text_in_a_legacy_code_page_decodes_as_written(language, text, encoding):
     # A short French or Italian text reads as letters in several code pages ("crème" / "crčme"): the Western one wins

@@ -52,7 +52,22 @@ def decode_bytes(data: bytes) -> str:
     # files in legacy encodings are English, French, Spanish or Italian: the Western code page wins a tie.
     tied = {m.encoding for m in found
             if m.percent_chaos <= best.percent_chaos and m.percent_coherence >= best.percent_coherence}
-    return data.decode(next((e for e in _WESTERN if e in tied), best.encoding), errors="replace")
+    text = data.decode(next((e for e in _WESTERN if e in tied), best.encoding), errors="replace")
+    return _western(data) or text if _CJK.search(text) else text
+
+
+# Chinese, Japanese and Korean characters: what a two-byte code page makes of Western accented letters.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _western(data: bytes) -> str | None:
+    """The bytes as Windows-1252 when they read so: mostly ASCII, and each other byte a letter. A French text of a few
+    lines ("Sénégal" as S\xe9n\xe9gal) is read by the detector as GB18030 ("S閚間al"), each accented letter and the one
+    after it one Chinese character; a Chinese text is mostly two-byte characters, seldom 90 % ASCII."""
+    if sum(b < 0x80 for b in data) < 0.9 * len(data):
+        return None
+    text = data.decode("cp1252", errors="replace")
+    return text if all(c.isalpha() or c in "«»–—‘’“”…€°" for c in text if ord(c) > 0x7F) else None
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
