@@ -9,7 +9,7 @@ import pytest
 from kb.errors import EmptyDocument, EncryptedDocument, LoadError, UnsupportedFile
 from kb.ingest.html import load_html
 from kb.ingest.loaders import held_warnings, loader_for
-from kb.ingest.metadata import build_document, date_from_name, normalise_date
+from kb.ingest.metadata import build_document, date_from_name, detect_language, normalise_date
 from kb.ingest.pdf import load_pdf
 from kb.ingest.text import decode_bytes, load_markdown, load_text
 from tests.pdfs import add_page_labels, break_page, encrypt_pdf, make_image_only_pdf, make_pdf
@@ -439,3 +439,13 @@ def test_markdown_with_classic_mac_line_endings_keeps_its_headings(tmp_path):
     assert loaded.title == "Green skills"
     assert [(s.heading_path, s.text) for s in loaded.sections] == [
         ((), "Skills for the green transition in Africa."), (("Apprentices",), "More apprentices in solar installation.")]
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Upper case suffix\n\nApprentices in Peru.", "en"),  # py3langid: Latin, at 0.52
+    ("Formação profissional para jovens no Brasil e em Moçambique com apoio da OIT.", "pt"),  # sure: kept
+    ("Berufsbildung für junge Menschen in Deutschland und Österreich.", "de"),
+    ("Apprentices", None),  # too short to tell
+])
+def test_a_short_texts_language_is_one_kb_analyses_unless_the_detector_is_sure(text, language):
+    assert detect_language(text) == language

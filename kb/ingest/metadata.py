@@ -131,15 +131,26 @@ def normalise_language(value: Any) -> str | None:
 _UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+# Below this probability of its answer, py3langid is guessing: "Upper case suffix. Apprentices in Peru." was Latin
+# (0.52), and the document's language is the likeliest of those kb analyses (kb/languages.py).
+SURE = 0.9
+
+
 def detect_language(text: str) -> str | None:
-    """The language of a text sample (py3langid); None for samples too short to tell."""
+    """The language of a text sample (py3langid); None for samples too short to tell. When py3langid is unsure of its
+    answer (SURE), the likeliest of the languages kb analyses: a short English note is no Latin."""
     sample = text[:5000]
     if len(sample.split()) + len(_UNSPACED.findall(sample)) < 5:
         return None
     import py3langid
 
-    code, _ = py3langid.classify(sample)
-    return code
+    from kb.languages import LANGUAGES
+
+    ranked = py3langid.rank(sample)
+    best, top = ranked[0]
+    if best in LANGUAGES or 1 / sum(math.exp(score - top) for _, score in ranked) >= SURE:
+        return str(best)
+    return next((str(code) for code, _ in ranked if code in LANGUAGES), str(best))
 
 
 def contradicts(declared: str, text: str) -> bool:
