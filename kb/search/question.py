@@ -150,7 +150,7 @@ def _other_names(query: str) -> dict[str, str]:
 
 def _countries(query: str) -> tuple[str, ...]:
     """The country names the question writes, the table's name and its one-word names in the table's other languages
-    ("Italy": "Italia", "Italie", "Italië"; not "Pays-Bas", whose "pays" is any country)."""
+    ("Italy": "Italia", "Italie"; not "Pays-Bas", whose "pays" is any country)."""
     from kb.ingest.enrich import countries, named_in, names_of
 
     found = []
