@@ -78,11 +78,12 @@ def test_east_africa_is_searched_by_its_peoples_countries():
 
 @pytest.mark.parametrize("question", [
     "youth employment in Latin America and the Caribbean", "empleo juvenil en América Latina y el Caribe",
-    "emploi des jeunes en Amérique latine et les Caraïbes", "migration in the Middle East and North Africa"])
+    "emploi des jeunes en Amérique latine et les Caraïbes", "migration in the Middle East and North Africa",
+    "child marriage in West and Central Africa"])
 def test_a_region_named_with_and_is_one_region(question):
     """"Latin America and the Caribbean" was two regions, each wanting a top hit about it: the Suriname report (South
     America) was "No confident match: no top hit is about Caribbean"."""
     named = _named(question)
     assert len(named) == 1, named
     assert ({"PE", "JM"} if "Latin" in question or "Latina" in question or "latine" in question
-            else {"JO", "EG"}) <= next(iter(named.values()))
+            else {"JO", "EG"} if "Middle" in question else {"SN", "CM"}) <= next(iter(named.values()))
