@@ -53,7 +53,7 @@ def decode_bytes(data: bytes) -> str:
     tied = {m.encoding for m in found
             if m.percent_chaos <= best.percent_chaos and m.percent_coherence >= best.percent_coherence}
     text = data.decode(next((e for e in _WESTERN if e in tied), best.encoding), errors="replace")
-    return _western(data) or text if _CJK.search(text) else text
+    return (_western(data) or text) if _CJK.search(text) else text
 
 
 # Chinese, Japanese and Korean characters: what a two-byte code page makes of Western accented letters.

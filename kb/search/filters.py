@@ -23,7 +23,6 @@ OPEN_VALUES = {"year": re.compile(r"[12][0-9]{3}")}
 SUGGESTIONS = 3
 
 
-
 def spelling(value: str) -> str:
     """How a value is compared with the index's: 'Tool Report', 'tool-report' and 'tool_report' are 'tool report'."""
     return " ".join(w for w in re.split(r"[\s_-]+", value.lower()) if w)
@@ -121,7 +120,8 @@ def resolve(filters: Filters, known: KnownValues) -> Filters:
         given = where.get("country")
         where["country"] = tuple(sorted(codes & set(given) if given else codes))
         if not where["country"]:
-            raise OutsideRegion([v for k, vs in filters.where.items() if facet_field(k) == "country" for v in vs], list(within))
+            countries = [v for k, vs in filters.where.items() if facet_field(k) == "country" for v in vs]
+            raise OutsideRegion(countries, list(within))
     return Filters(
         types=tuple(_unique(known.value("type", v) for v in filters.types)),
         languages=tuple(_unique(known.value("language", v) for v in filters.languages)),

@@ -153,7 +153,8 @@ def listing(query: str, question: Question, filters: Filters,
             browse: Callable[[Filters], SearchResult]) -> SearchResult | None:
     """A question that names a type of document and nothing else ("press releases", "latest toolkits", "press releases
     from 2023"): that type's documents (of that year) newest first, as `browse` lists them, with the filters given
-    besides; None for any other question, when the filters name a type already, or when no document is of it."""
+    besides; one that names a year and nothing else ("what happened in 2023"): that year's documents. None for any
+    other question, when the filters name a type (or, for a year alone, dates) already, or when no document is listed."""
     asked = None if filters.types else only_kind(question.text, question.terms, question.languages)
     if asked is None:
         return None
