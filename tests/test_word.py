@@ -98,3 +98,29 @@ def test_a_word_documents_citation_opens_it_as_a_page_at_its_heading(tmp_path, f
         view = client.get(hit["cite_url"].split("#")[0])
     assert view.status_code == 200 and view.headers["content-type"].startswith("text/html")
     assert 'id="2-1-sampling"' in view.text and "Draw the sample from the business register." in view.text
+
+
+def test_a_word_documents_footnotes_and_endnotes_are_read_at_its_end(tmp_path):
+    """python-docx reads no footnotes: a report's sources and asides were lost."""
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    path = make_docx(tmp_path / "noted.docx")
+    document = docx.Document(str(path))
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    for name, kind in (("footnotes", "footnote"), ("endnotes", "endnote")):
+        xml = (f'<w:{name} xmlns:w="{w}"><!-- a comment -->'
+               f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>'
+               f'<w:{kind} w:id="1"><w:p><w:r><w:t>Source: ILO {kind} survey, </w:t></w:r><w:r><w:t>2021.</w:t></w:r>'
+               f'</w:p></w:{kind}></w:{name}>')
+        part = Part(PackURI(f"/word/{name}.xml"),
+                    f"application/vnd.openxmlformats-officedocument.wordprocessingml.{name}+xml", xml.encode(),
+                    document.part.package)
+        document.part.relate_to(part, getattr(RELATIONSHIP_TYPE, name.upper()))
+    document.save(str(path))
+    loaded = load_docx(path)
+    notes = [s for s in loaded.sections if s.heading_path == ("Notes",)]
+    assert [s.text for s in notes] == ["- Source: ILO footnote survey, 2021.\n- Source: ILO endnote survey, 2021."]
+    assert loaded.sections[-1] is notes[-1]  # after the body

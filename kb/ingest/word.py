@@ -18,6 +18,9 @@ _TITLE_STYLES = {"title", "titre", "título", "titolo", "titel"}
 _LIST_STYLE = re.compile(r"list", re.IGNORECASE)
 # A paragraph that opens with "#" ("#1 priority") is text, not a Markdown heading.
 _MARKDOWN_START = re.compile(r"^#")
+# WordprocessingML's namespace, and the parts that hold a document's footnotes and endnotes.
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_NOTES = ("/word/footnotes.xml", "/word/endnotes.xml")
 
 
 def load_docx(path: Path) -> LoadedFile:
@@ -73,7 +76,25 @@ def _body(document: Any) -> tuple[list[str], str | None]:
             else:
                 text = _MARKDOWN_START.sub(r"\\#", text)
                 lines += [f"- {text}" if _LIST_STYLE.search(style) else text, ""]
-    return lines, title
+    return lines + _notes(document), title
+
+
+def _notes(document: Any) -> list[str]:
+    """The footnotes and endnotes, a list item each under a "Notes" heading at the end: the sources and asides Word
+    keeps out of the body, which python-docx does not read."""
+    from docx.oxml.parser import parse_xml  # python-docx's parser: no entities resolved, no network
+
+    found = []
+    for part in document.part.package.iter_parts():
+        if str(part.partname) not in _NOTES:
+            continue
+        for note in parse_xml(part.blob).iterchildren(f"{_W}footnote", f"{_W}endnote"):
+            if note.get(f"{_W}type") not in (None, "normal"):  # the separator lines above the notes
+                continue
+            paragraphs = ("".join(t.text or "" for t in p.iter(f"{_W}t")) for p in note.iter(f"{_W}p"))
+            if text := " ".join(" ".join(paragraphs).split()):
+                found.append("- " + _MARKDOWN_START.sub(r"\\#", text))
+    return ["", "## Notes", "", *found, ""] if found else []
 
 
 def _table(table: Any) -> list[str]:
