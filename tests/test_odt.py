@@ -47,10 +47,12 @@ def test_an_opendocument_text_keeps_its_headings_lists_tables_and_metadata(tmp_p
     assert loaded.title == "Tracer studies: a practical tool" and loaded.format == "odt"
     assert loaded.metadata["author"] == "ILO Skills Branch" and loaded.metadata["date"] == "2023-05-02"
     assert [s.heading_path for s in loaded.sections] == [("1. Why trace graduates",),
-                                                         ("1. Why trace graduates", "1.1 Contacting graduates")]
+                                                         ("1. Why trace graduates", "1.1 Contacting graduates"),
+                                                         ("Notes",)]
     first, second = loaded.sections[0].text, loaded.sections[1].text
     assert "asks graduates whether they found work and how long it took." in first  # no footnote, spaces kept
     assert "A footnote" not in first and "#2 rule" in first
+    assert loaded.sections[2].text == "- A footnote."  # the notes at the end
     assert second.index("phone numbers") < second.index("relative's number") < second.index("6 | 70 per cent")
 
 

@@ -35,8 +35,13 @@ def as_markdown(data: bytes) -> str:
 
 
 def _body(content: Any) -> list[str]:
+    """The body's lines, then its footnotes and endnotes, a list item each under "Notes" (kept out of the words of the
+    paragraph that cites them)."""
     body = content.find(f"{{{OFFICE}}}body/{{{OFFICE}}}text")
-    return _lines(body) if body is not None else []
+    if body is None:
+        return []
+    notes = [f"- {text}" for note in body.iter(f"{{{TEXT}}}note-body") if (text := _text(note))]
+    return _lines(body) + (["", "## Notes", "", *notes, ""] if notes else [])
 
 
 def _parts(source: Path | Any) -> tuple[Any, Any]:
