@@ -304,8 +304,9 @@ def test_a_group_of_alternative_names_scores_as_its_best_name(tmp_path):
 
 
 def test_a_name_weighs_no_more_than_the_words_it_stands_for(tmp_path):
-    """A rare country's name found for a region weighs what the region's words weigh: "unemployment statistics in
-    Southeast Asia" put three child-labour reports, for "Timor-Leste", "Cambodia" and "Thailand", above the statistics."""
+    """A country's name found for a region weighs what the region's words weigh, not what a rare word weighs (and
+    "Timor-Leste", two rare tokens, twice that): "forced labour in the Gulf countries" put the Yemen report, which
+    names Saudi Arabia, above the Oman report."""
     folder = tmp_path / "index"
     _write(folder, "tantivy", {
         "region": ("Findings", ["Central Asia harvest"]),  # the same length as "country": the same BM25 per match
@@ -332,6 +333,7 @@ def test_every_engine_looks_for_the_alternatives(tmp_path, engine):
 
 
 def test_the_chunks_of_documents_about_a_country_score_as_if_they_held_its_name(tmp_path):
+    """`about`: each chunk of the documents a question's country is given to scores that much more (kb/search/tagged.py)."""
     folder = tmp_path / "index"
     _write(folder, "tantivy", CORPUS)
     with open_reader(folder) as reader:
