@@ -140,12 +140,22 @@ def names_of(code: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _names_by_code() -> dict[str, tuple[str, ...]]:
+def coded_names() -> tuple[tuple[str, str, str], ...]:
+    """(name as running text writes it, its country's code, its folded key: "south sudan") for the table's text names."""
     table = countries()
-    found: dict[str, list[str]] = {}
+    found = []
     for bare, name in table.text_names.items():  # bare: without accents, as the table's keys are folded from
-        if (code := table.by_name.get(" ".join(bare.casefold().split()))) is not None:
-            found.setdefault(code, []).append(name)
+        key = " ".join(bare.casefold().split())
+        if (code := table.by_name.get(key)) is not None:
+            found.append((name, code, key))
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _names_by_code() -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for name, code, _ in coded_names():
+        found.setdefault(code, []).append(name)
     return {code: tuple(names) for code, names in found.items()}
 
 

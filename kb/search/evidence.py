@@ -221,15 +221,9 @@ def _holding(code: str) -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=1)
 def _name_words() -> tuple[tuple[str, str, str], ...]:
     """(name, its country's code, its words between spaces: " south sudan ") for the table's text names."""
-    from kb.ingest.enrich import countries
+    from kb.ingest.enrich import coded_names
 
-    table = countries()
-    found = []
-    for bare, name in table.text_names.items():  # bare: without accents, as the table's keys are folded from
-        key = " ".join(bare.casefold().split())
-        if (code := table.by_name.get(key)) is not None:
-            found.append((name, code, f" {' '.join(_LETTERS.findall(key))} "))
-    return tuple(found)
+    return tuple((name, code, f" {' '.join(_LETTERS.findall(key))} ") for name, code, key in coded_names())
 
 
 _LETTERS = re.compile(r"[^\W_]+")

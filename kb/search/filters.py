@@ -110,11 +110,12 @@ def resolve(filters: Filters, known: KnownValues) -> Filters:
             raise UnknownFilter(key, values[0] if values else "", field_known=False, known=fields,
                                 suggestions=close_matches(name, fields, SUGGESTIONS))
         if name == "region":
-            values, subregions = _subregions(values, known)
+            stored, subregions = _subregions(values, known)
             within |= subregions
-            if not values:
-                continue
-        where[name] = tuple(_unique((*where.get(name, ()), *(known.value(name, v) for v in values))))
+        else:
+            stored = tuple(known.value(name, v) for v in values)
+        if stored or name != "region" or not values:  # a region field of subregions alone filters by country
+            where[name] = tuple(_unique((*where.get(name, ()), *stored)))
     if within:  # a field's values are OR-ed, fields AND-ed: of the countries given, those of the subregions
         codes = frozenset().union(*within.values())
         given = where.get("country")
@@ -130,17 +131,16 @@ def resolve(filters: Filters, known: KnownValues) -> Filters:
 
 
 def _subregions(values: tuple[str, ...], known: KnownValues) -> tuple[tuple[str, ...], dict[str, frozenset[str]]]:
-    """(the region values that are ILO regions, or none kb knows; {each other, as given: its countries' codes}): the
-    index's region facet holds the ILO regions alone, so "West Africa", "Afrique de l'Ouest" or a UN subregion
-    ("Western Africa") filters by its countries (kb/search/regions.py)."""
+    """(the stored ILO regions the values name; {each other value, as given: its countries' codes}): the index's
+    region facet holds the ILO regions alone, so "West Africa", "Afrique de l'Ouest" or a UN subregion ("Western
+    Africa") filters by its countries (kb/search/regions.py); a value that names neither is an UnknownFilter."""
     from kb.search.regions import countries_of
 
     kept: list[str] = []
     subregions: dict[str, frozenset[str]] = {}
     for value in values:
         try:
-            known.value("region", value)
-            kept.append(value)
+            kept.append(known.value("region", value))
         except UnknownFilter:
             if (countries := countries_of(value)) is None:
                 raise
